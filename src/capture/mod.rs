@@ -1,0 +1,78 @@
+//! Capture reading: pcap and pcapng files (via `pcap-parser`) and the link
+//! layers under IP (via `etherparse`), down to TCP segments.
+//!
+//! [`CaptureReader`] streams packets from any `io::Read` with memory bounded
+//! by the largest block; [`parse_tcp`] turns one packet's bytes into a
+//! [`TcpPacket`] view that borrows the payload.
+
+mod link;
+mod reader;
+
+pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
+pub use reader::{CaptureError, CaptureReader};
+
+/// 1-based packet number in the capture file, as Wireshark counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct PacketIndex(pub u64);
+
+impl std::fmt::Display for PacketIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A packet's capture time: seconds and nanoseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    pub secs: i64,
+    /// Nanoseconds within the second (0..1e9).
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// Seconds as a float, for relative-time arithmetic in printers.
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+}
+
+/// Link-layer type of a packet, using the LINKTYPE_* numbers of pcap/pcapng.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    /// LINKTYPE_NULL: BSD loopback, 4-byte address family in the writer's byte order.
+    pub const NULL: LinkType = LinkType(0);
+    /// LINKTYPE_ETHERNET.
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// LINKTYPE_RAW: raw IPv4 or IPv6, version from the first nibble.
+    pub const RAW: LinkType = LinkType(101);
+    /// LINKTYPE_LOOP: OpenBSD loopback, 4-byte address family big-endian.
+    pub const LOOP: LinkType = LinkType(108);
+    /// LINKTYPE_LINUX_SLL: Linux cooked capture v1 (16-byte header).
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    /// LINKTYPE_IPV4: raw IPv4.
+    pub const IPV4: LinkType = LinkType(228);
+    /// LINKTYPE_IPV6: raw IPv6.
+    pub const IPV6: LinkType = LinkType(229);
+    /// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (20-byte header), `tcpdump -i any`.
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+}
+
+/// One captured packet, borrowing its bytes from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// 1-based index in the file.
+    pub index: PacketIndex,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Bytes captured (== `data.len()`).
+    pub caplen: u32,
+    /// Bytes on the wire; more than `caplen` when the snap length cut the packet.
+    pub origlen: u32,
+    /// Link-layer type of `data`.
+    pub link: LinkType,
+    /// The captured bytes, starting at the link-layer header.
+    pub data: &'a [u8],
+}
