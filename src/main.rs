@@ -1,1 +1,124 @@
-fn main() {}
+//! `cephshark`: list, verify and inspect msgr2 traffic in pcap/pcapng captures.
+
+use anyhow::Context;
+use cephshark::analysis::Config;
+use cephshark::cli::{self, Format, ListError};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cephshark",
+    version,
+    about = "Dissect and verify Ceph msgr2 traffic in pcap/pcapng captures",
+    args_conflicts_with_subcommands = true
+)]
+struct Args {
+    /// Capture file to read (`-` for standard input).
+    #[arg(short = 'r', long = "read-file", value_name = "FILE")]
+    read: Option<PathBuf>,
+    /// Output format of the frame list.
+    #[arg(short = 'T', value_enum, default_value = "text")]
+    format: OutFormat,
+    /// Capture file (same as -r).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check every frame of every connection; exit 0 only if all are intact,
+    /// 1 if any problem was found, 2 if an input could not be read.
+    Verify {
+        /// Capture files (`-` for standard input).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum OutFormat {
+    /// One line per frame.
+    Text,
+    /// One JSON object per frame.
+    Jsonl,
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(io::BufReader::with_capacity(1 << 20, f)))
+}
+
+fn run_list(path: &Path, format: OutFormat) -> anyhow::Result<ExitCode> {
+    let src = open(path)?;
+    let stdout = io::stdout();
+    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let format = match format {
+        OutFormat::Text => Format::Text,
+        OutFormat::Jsonl => Format::Jsonl,
+    };
+    match cli::list(src, Config::default(), format, &mut w) {
+        Ok(summary) => {
+            // A closed pipe (e.g. `| head`) is not an error.
+            let _ = w.flush();
+            if let Some(e) = summary.read_error {
+                eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(ListError::Capture(e)) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn run_verify(files: &[PathBuf]) -> ExitCode {
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    let mut worst = 0u8;
+    for path in files {
+        let name = path.display().to_string();
+        let outcome = open(path).and_then(|src| {
+            cli::verify_capture(src, Config::default()).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+        });
+        match outcome {
+            Ok(o) => {
+                let _ = o.report(&name, &mut w);
+                if !o.ok() {
+                    worst = worst.max(1);
+                }
+            }
+            Err(e) => {
+                eprintln!("cephshark: {e:#}");
+                worst = 2;
+            }
+        }
+    }
+    let _ = w.flush();
+    ExitCode::from(worst)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(Command::Verify { files }) = &args.command {
+        return run_verify(files);
+    }
+    let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
+        eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
+        return ExitCode::from(2);
+    };
+    match run_list(path, args.format) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cephshark: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,24 @@
-//! (in progress)
+//! msgr2 framing: banner, preamble, segments, epilogue, CRCs, secure mode,
+//! and the per-connection streaming decoder.
+//!
+//! This layer sees only a direction's byte stream and its offsets, never TCP
+//! headers. Facts come from Ceph's `src/msg/async/frames_v2.{h,cc}`,
+//! `ProtocolV2.cc`, `src/include/msgr.h` and the kernel's
+//! `net/ceph/messenger_v2.c`, as collected in the project's spec notes.
+
+pub mod banner;
+pub mod crc;
+pub mod decoder;
+pub mod encoder;
+pub mod frame;
+pub mod preamble;
+pub mod problem;
+pub mod secure;
+mod tag;
+
+pub use decoder::{ConnDecoder, DecoderConfig, Event};
+pub use frame::{Check, CheckKind, CheckStatus, Frame, Mode, Rev};
+pub use problem::{Problem, ProblemKind, Severity};
+#[allow(unused_imports)]
+pub(crate) use tag::open_enum;
+pub use tag::Tag;

@@ -1,0 +1,304 @@
+//! The dissector: drives capture -> TCP -> msgr2 and turns what the msgr2
+//! decoder finds into numbered [`Record`]s, one per banner, frame, lost
+//! stretch or undecodable stretch, each naming its packets.
+//!
+//! Memory is bounded by the data in flight: per connection direction one
+//! frame's bytes in the decoder and the packet map of not yet reported
+//! bytes; closed connections are dropped.
+
+use super::record::{Record, RecordKind};
+use super::summary::{ConnSummary, Summary};
+use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
+use crate::decode::Header2;
+use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
+use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::SocketAddr;
+
+/// Settings of a dissection.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// msgr2 decoder limits.
+    pub decoder: DecoderConfig,
+}
+
+struct ConnState {
+    client: SocketAddr,
+    server: SocketAddr,
+    decoder: ConnDecoder,
+    maps: [StreamMap; 2],
+}
+
+/// Streams records out of packets.
+pub struct Dissector {
+    flows: FlowTable,
+    inner: Inner,
+}
+
+/// Everything but the flow table, so the flow table's events can be
+/// handled while it is borrowed.
+struct Inner {
+    cfg: Config,
+    conns: HashMap<ConnId, ConnState>,
+    next_number: u64,
+    summary: Summary,
+    /// Events waiting to become records (reused buffer).
+    events: Vec<(Direction, Event)>,
+    pending: Vec<Record>,
+}
+
+impl Dissector {
+    /// A dissector with the given settings.
+    pub fn new(cfg: Config) -> Self {
+        Dissector {
+            flows: FlowTable::new(),
+            inner: Inner {
+                cfg,
+                conns: HashMap::new(),
+                next_number: 1,
+                summary: Summary::default(),
+                events: Vec::new(),
+                pending: Vec::new(),
+            },
+        }
+    }
+
+    /// What has been seen so far.
+    pub fn summary(&self) -> &Summary {
+        &self.inner.summary
+    }
+
+    /// Take the summary out (at the end).
+    pub fn into_summary(self) -> Summary {
+        self.inner.summary
+    }
+
+    /// Process one packet; finished records go to `out`.
+    pub fn packet(&mut self, pkt: &Packet<'_>, out: &mut dyn FnMut(Record)) {
+        let inner = &mut self.inner;
+        inner.summary.packets += 1;
+        inner.summary.bytes += u64::from(pkt.caplen);
+        inner.summary.first_ts.get_or_insert(pkt.ts);
+        inner.summary.last_ts = Some(pkt.ts);
+        match parse_tcp(pkt.link, pkt.data) {
+            Ok(Some(seg)) => {
+                self.flows.process(pkt.index, pkt.ts, &seg, &mut |ev| {
+                    inner.stream_event(ev, pkt.index, pkt.ts)
+                });
+            }
+            Ok(None) => inner.summary.non_tcp_packets += 1,
+            Err(e) => {
+                inner.summary.malformed_packets += 1;
+                if inner.summary.malformed.len() < 100 {
+                    inner.summary.malformed.push((pkt.index, e.to_string()));
+                }
+            }
+        }
+        for r in inner.pending.drain(..) {
+            out(r);
+        }
+    }
+
+    /// End of capture: flush every connection.
+    pub fn finish(&mut self, out: &mut dyn FnMut(Record)) {
+        let inner = &mut self.inner;
+        let last = PacketIndex(inner.summary.packets);
+        let ts = inner.summary.last_ts.unwrap_or_default();
+        self.flows
+            .finish(&mut |ev| inner.stream_event(ev, last, ts));
+        let mut ids: Vec<ConnId> = inner.conns.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            inner.close(id, last, ts);
+        }
+        for r in inner.pending.drain(..) {
+            out(r);
+        }
+    }
+}
+
+impl Inner {
+    fn stream_event(&mut self, ev: StreamEvent<'_>, packet: PacketIndex, ts: Timestamp) {
+        match ev {
+            StreamEvent::Opened {
+                conn,
+                client,
+                server,
+                handshake_seen,
+                ..
+            } => {
+                let decoder = ConnDecoder::new(self.cfg.decoder, handshake_seen);
+                self.conns.insert(
+                    conn,
+                    ConnState {
+                        client,
+                        server,
+                        decoder,
+                        maps: Default::default(),
+                    },
+                );
+                self.summary
+                    .conns
+                    .insert(conn, ConnSummary::new(conn, client, server, handshake_seen));
+            }
+            StreamEvent::Data {
+                conn,
+                dir,
+                offset,
+                data,
+                packet: p,
+                ts: t,
+            } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                if let Some(m) = c.maps.get_mut(dir.index()) {
+                    m.record(offset, data.len() as u64, p, t);
+                }
+                c.decoder.feed(dir, offset, data, &mut self.events);
+                self.drain(conn, p, t);
+            }
+            StreamEvent::Gap {
+                conn,
+                dir,
+                offset,
+                len,
+                ..
+            } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                c.decoder.gap(dir, offset, len, &mut self.events);
+                self.drain(conn, packet, ts);
+            }
+            StreamEvent::OverlapDiffers {
+                conn,
+                dir,
+                offset,
+                len,
+                first_packet,
+                ..
+            } => {
+                let p = Problem::new(
+                    ProblemKind::OverlapDiffers,
+                    offset,
+                    len,
+                    "tcp.segment.overlap",
+                )
+                .values(
+                    format!("bytes as in packet {first_packet}"),
+                    format!("different bytes in packet {packet}"),
+                );
+                self.events.push((dir, Event::Undecoded(p)));
+                self.drain(conn, packet, ts);
+            }
+            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts),
+        }
+    }
+
+    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.decoder.finish(&mut self.events);
+        self.drain(conn, packet, ts);
+        if let Some(c) = self.conns.remove(&conn) {
+            if let Some(s) = self.summary.conns.get_mut(&conn) {
+                s.rev = c.decoder.rev();
+                s.mode = c.decoder.mode(Direction::ServerToClient);
+            }
+        }
+    }
+
+    /// Turn pending decoder events of `conn` into records.
+    fn drain(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+        let events = std::mem::take(&mut self.events);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        for (dir, ev) in events {
+            let (offset, len) = ev.range();
+            let (src, dst) = match dir {
+                Direction::ClientToServer => (c.client, c.server),
+                Direction::ServerToClient => (c.server, c.client),
+            };
+            let Some(map) = c.maps.get_mut(dir.index()) else {
+                continue;
+            };
+            let mut packets = map.packets(offset..offset.saturating_add(len));
+            let last_ts = map
+                .chunks(offset..offset.saturating_add(len))
+                .last()
+                .map_or(ts, |ch| ch.ts);
+            if packets.is_empty() {
+                packets.push(map.packet_at(offset).unwrap_or(packet));
+            }
+            let kind = match ev {
+                Event::Banner(b) => RecordKind::Banner(b),
+                Event::Frame(f) => RecordKind::Frame(f),
+                Event::Lost { offset, len } => RecordKind::Lost { offset, len },
+                Event::Undecoded(p) => RecordKind::Undecoded(p),
+                Event::NotMsgr2 { .. } => {
+                    if let Some(s) = self.summary.conns.get_mut(&conn) {
+                        s.not_msgr2 = true;
+                    }
+                    continue;
+                }
+            };
+            let msg = match &kind {
+                RecordKind::Frame(f) if f.tag() == Tag::Message => {
+                    f.segment(0).and_then(Header2::parse)
+                }
+                _ => None,
+            };
+            let mut rec = Record {
+                number: self.next_number,
+                conn,
+                dir,
+                src,
+                dst,
+                ts: last_ts,
+                packets,
+                kind,
+                msg,
+                problem_packets: Vec::new(),
+            };
+            let first = rec.packets.first().copied().unwrap_or(packet);
+            rec.problem_packets = rec
+                .problems()
+                .iter()
+                .map(|p| map.packet_at(p.offset).unwrap_or(first))
+                .collect();
+            self.next_number += 1;
+            if let Some(s) = self.summary.conns.get_mut(&conn) {
+                s.count(&rec);
+            }
+            map.prune_before(offset.saturating_add(len));
+            self.pending.push(rec);
+        }
+    }
+}
+
+/// Dissect a whole capture from `src`, handing each record to `out`.
+pub fn dissect<R: Read>(
+    src: R,
+    cfg: Config,
+    out: &mut dyn FnMut(Record),
+) -> Result<Summary, CaptureError> {
+    let mut reader = CaptureReader::new(src)?;
+    let mut d = Dissector::new(cfg);
+    let result = loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => d.packet(&pkt, out),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    d.finish(out);
+    let mut summary = d.into_summary();
+    if let Err(e) = result {
+        summary.read_error = Some(e.to_string());
+    }
+    Ok(summary)
+}

@@ -1,0 +1,130 @@
+//! One row of the frame list: a banner, a frame, lost bytes or an
+//! undecodable stretch, located in its connection and capture.
+
+use crate::capture::{PacketIndex, Timestamp};
+use crate::decode::{Header2, MsgType};
+use crate::msgr2::banner::Banner;
+use crate::msgr2::{Frame, Problem, ProblemKind, Severity, Tag};
+use crate::tcp::{ConnId, Direction};
+use std::net::SocketAddr;
+
+/// What a row is.
+#[derive(Debug, Clone)]
+pub enum RecordKind {
+    /// A banner.
+    Banner(Banner),
+    /// A frame.
+    Frame(Box<Frame>),
+    /// Stream bytes the capture lost.
+    Lost {
+        /// First missing byte.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
+    /// A stretch that is not (or no longer) decodable, or a TCP-level problem.
+    Undecoded(Problem),
+}
+
+/// One row.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// 1-based row number.
+    pub number: u64,
+    /// Connection.
+    pub conn: ConnId,
+    /// Direction within it.
+    pub dir: Direction,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// Time of the packet that completed the row.
+    pub ts: Timestamp,
+    /// Packets whose bytes the row covers, in stream order (no repeats).
+    pub packets: Vec<PacketIndex>,
+    /// What it is.
+    pub kind: RecordKind,
+    /// The message header, for MESSAGE frames.
+    pub msg: Option<Header2>,
+    /// For each of `problems()`, the packet carrying its first byte.
+    pub problem_packets: Vec<PacketIndex>,
+}
+
+impl Record {
+    /// Stream range `(offset, len)`.
+    pub fn range(&self) -> (u64, u64) {
+        match &self.kind {
+            RecordKind::Banner(b) => (b.offset, b.wire_len()),
+            RecordKind::Frame(f) => (f.offset, f.wire_len),
+            RecordKind::Lost { offset, len } => (*offset, *len),
+            RecordKind::Undecoded(p) => (p.offset, p.len),
+        }
+    }
+
+    /// The tag name shown in lists: the frame tag, or a bracketed pseudo tag.
+    pub fn tag_name(&self) -> String {
+        match &self.kind {
+            RecordKind::Banner(_) => "BANNER".into(),
+            RecordKind::Frame(f) => f.tag().to_string(),
+            RecordKind::Lost { .. } => "[LOST]".into(),
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::NoKey => "[ENCRYPTED]".into(),
+            RecordKind::Undecoded(_) => "[UNDECODED]".into(),
+        }
+    }
+
+    /// The frame, if this row is one.
+    pub fn frame(&self) -> Option<&Frame> {
+        match &self.kind {
+            RecordKind::Frame(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Segment lengths (frames only; zeros otherwise).
+    pub fn segment_lens(&self) -> [u32; 4] {
+        self.frame().map_or([0; 4], Frame::segment_lens)
+    }
+
+    /// Problems of the row, in order.
+    pub fn problems(&self) -> Vec<Problem> {
+        match &self.kind {
+            RecordKind::Banner(_) => Vec::new(),
+            RecordKind::Frame(f) => f.problems.clone(),
+            RecordKind::Lost { offset, len } => {
+                vec![
+                    Problem::new(ProblemKind::BytesLost, *offset, *len, "tcp.lost")
+                        .values(format!("{len} bytes"), "not captured"),
+                ]
+            }
+            RecordKind::Undecoded(p) => vec![p.clone()],
+        }
+    }
+
+    /// Whether the row shows anything at warning level or worse.
+    pub fn is_faulty(&self) -> bool {
+        self.problems()
+            .iter()
+            .any(|p| p.kind.severity() >= Severity::Warning)
+    }
+
+    /// `ok` or the problem names joined by commas.
+    pub fn status(&self) -> String {
+        let names: Vec<&str> = self.problems().iter().map(|p| p.kind.name()).collect();
+        if names.is_empty() {
+            "ok".into()
+        } else {
+            names.join(",")
+        }
+    }
+
+    /// Message type, for MESSAGE frames.
+    pub fn msg_type(&self) -> Option<MsgType> {
+        self.msg.map(|h| MsgType(h.msg_type))
+    }
+
+    /// Whether this is a MESSAGE frame.
+    pub fn is_message(&self) -> bool {
+        self.frame().is_some_and(|f| f.tag() == Tag::Message)
+    }
+}

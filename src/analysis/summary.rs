@@ -1,0 +1,99 @@
+//! Counters over a whole dissection: per capture and per connection.
+
+use super::record::{Record, RecordKind};
+use crate::capture::{PacketIndex, Timestamp};
+use crate::msgr2::{Mode, Rev};
+use crate::tcp::ConnId;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// Per-connection counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnSummary {
+    /// Connection index.
+    pub conn: ConnId,
+    /// Opening side.
+    pub client: SocketAddr,
+    /// Accepting side.
+    pub server: SocketAddr,
+    /// Whether the TCP handshake was captured.
+    pub handshake_seen: bool,
+    /// Framing revision, once known.
+    pub rev: Option<Rev>,
+    /// Final connection mode.
+    pub mode: Mode,
+    /// The connection carried no msgr2.
+    pub not_msgr2: bool,
+    /// Frames per direction (client->server, server->client).
+    pub frames: [u64; 2],
+    /// MESSAGE frames per direction.
+    pub messages: [u64; 2],
+    /// Wire bytes of frames per direction.
+    pub bytes: [u64; 2],
+    /// Rows with a problem of warning level or worse.
+    pub faulty: u64,
+}
+
+impl ConnSummary {
+    /// Fresh counters.
+    pub fn new(conn: ConnId, client: SocketAddr, server: SocketAddr, handshake_seen: bool) -> Self {
+        ConnSummary {
+            conn,
+            client,
+            server,
+            handshake_seen,
+            rev: None,
+            mode: Mode::Crc,
+            not_msgr2: false,
+            frames: [0; 2],
+            messages: [0; 2],
+            bytes: [0; 2],
+            faulty: 0,
+        }
+    }
+
+    /// Count one record.
+    pub fn count(&mut self, r: &Record) {
+        let i = r.dir.index();
+        if let RecordKind::Frame(f) = &r.kind {
+            if let Some(n) = self.frames.get_mut(i) {
+                *n += 1;
+            }
+            if let Some(n) = self.bytes.get_mut(i) {
+                *n += f.wire_len;
+            }
+            if r.is_message() {
+                if let Some(n) = self.messages.get_mut(i) {
+                    *n += 1;
+                }
+            }
+            self.rev = Some(f.rev);
+        }
+        if r.is_faulty() {
+            self.faulty += 1;
+        }
+    }
+}
+
+/// Counters of a whole capture.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Packets read.
+    pub packets: u64,
+    /// Captured bytes read.
+    pub bytes: u64,
+    /// First packet's time.
+    pub first_ts: Option<Timestamp>,
+    /// Last packet's time.
+    pub last_ts: Option<Timestamp>,
+    /// Packets that are not TCP over IP.
+    pub non_tcp_packets: u64,
+    /// Packets whose headers could not be read.
+    pub malformed_packets: u64,
+    /// The first of them, with the reason.
+    pub malformed: Vec<(PacketIndex, String)>,
+    /// Per connection.
+    pub conns: BTreeMap<ConnId, ConnSummary>,
+    /// Set when the capture could not be read to its end.
+    pub read_error: Option<String>,
+}

@@ -1,0 +1,96 @@
+//! `verify`: check every byte of every connection and report each problem
+//! with its connection, direction, row, stream offset and packet.
+
+use crate::analysis::verify::{findings, Finding};
+use crate::analysis::{Config, Dissector, Summary};
+use crate::capture::{CaptureError, CaptureReader};
+use std::io::{self, Read, Write};
+
+/// The result of verifying one capture.
+#[derive(Debug, Clone)]
+pub struct VerifyOutcome {
+    /// Every finding, in row order.
+    pub findings: Vec<Finding>,
+    /// Counters.
+    pub summary: Summary,
+    /// Rows seen.
+    pub rows: u64,
+    /// Frames seen.
+    pub frames: u64,
+}
+
+impl VerifyOutcome {
+    /// Whether everything is intact.
+    pub fn ok(&self) -> bool {
+        self.findings.is_empty()
+            && self.summary.read_error.is_none()
+            && self.summary.malformed_packets == 0
+    }
+
+    /// Write the report for `name`.
+    pub fn report<W: Write>(&self, name: &str, w: &mut W) -> io::Result<()> {
+        for f in &self.findings {
+            writeln!(
+                w,
+                "{name}: conn {} {} frame {} ({}) stream offset {} packet {}: {} at {}: expected {}, found {}",
+                f.conn,
+                f.dir.short(),
+                f.row,
+                f.tag,
+                f.offset,
+                f.packet,
+                f.kind.name(),
+                f.field,
+                if f.expected.is_empty() { "-" } else { &f.expected },
+                if f.found.is_empty() { "-" } else { &f.found },
+            )?;
+        }
+        for (pkt, e) in &self.summary.malformed {
+            writeln!(w, "{name}: packet {pkt}: {e}")?;
+        }
+        if let Some(e) = &self.summary.read_error {
+            writeln!(w, "{name}: capture ends early: {e}")?;
+        }
+        let conns = self.summary.conns.values().filter(|c| !c.not_msgr2).count();
+        writeln!(
+            w,
+            "{name}: {} — {} packets, {} msgr2 connections, {} frames, {} problems",
+            if self.ok() { "OK" } else { "FAILED" },
+            self.summary.packets,
+            conns,
+            self.frames,
+            self.findings.len()
+        )
+    }
+}
+
+/// Verify one capture.
+pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, CaptureError> {
+    let mut reader = CaptureReader::new(src)?;
+    let mut d = Dissector::new(cfg);
+    let mut out = Vec::new();
+    let (mut rows, mut frames) = (0u64, 0u64);
+    let mut take = |r: crate::analysis::Record| {
+        rows += 1;
+        if r.frame().is_some() {
+            frames += 1;
+        }
+        out.extend(findings(&r));
+    };
+    let read_error = loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => d.packet(&pkt, &mut take),
+            Ok(None) => break None,
+            Err(e) => break Some(e.to_string()),
+        }
+    };
+    d.finish(&mut take);
+    let mut summary = d.into_summary();
+    summary.read_error = read_error;
+    Ok(VerifyOutcome {
+        findings: out,
+        summary,
+        rows,
+        frames,
+    })
+}

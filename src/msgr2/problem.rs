@@ -1,0 +1,137 @@
+//! Problems found while decoding: each has a stable name (used in the
+//! `status` column, JSON and filters), a severity, the stream offset of the
+//! field it concerns, and what was expected versus found.
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing, not wrong (unknown tag, compressed frame).
+    Note,
+    /// Suspicious but legal, or not verifiable (lost bytes, CRCs absent).
+    Warning,
+    /// The bytes are wrong.
+    Error,
+}
+
+macro_rules! problem_kinds {
+    ($( $(#[$m:meta])* $v:ident => $name:expr, $sev:ident; )*) => {
+        /// Every kind of problem the decoder reports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemKind { $( $(#[$m])* $v, )* }
+
+        impl ProblemKind {
+            /// Stable name, e.g. `preamble_crc_bad`.
+            pub fn name(self) -> &'static str {
+                match self { $( ProblemKind::$v => $name, )* }
+            }
+            /// Severity.
+            pub fn severity(self) -> Severity {
+                match self { $( ProblemKind::$v => Severity::$sev, )* }
+            }
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ProblemKind] = &[ $( ProblemKind::$v, )* ];
+        }
+    };
+}
+
+problem_kinds! {
+    /// The stored preamble CRC does not match bytes 0..28.
+    PreambleCrcBad => "preamble_crc_bad", Error;
+    /// The preamble's CRC matches but its fields are impossible.
+    PreambleMalformed => "preamble_malformed", Error;
+    /// A segment is longer than the decoder accepts.
+    SegmentTooLong => "segment_too_long", Error;
+    /// A segment CRC does not match the segment.
+    SegmentCrcBad => "segment_crc_bad", Error;
+    /// A segment CRC is 0 where the data's CRC is not: the sender likely
+    /// runs with data CRCs disabled.
+    SegmentCrcAbsent => "segment_crc_absent", Warning;
+    /// msgr2.1 late_status whose low nibble is neither 0xE nor 0x1.
+    LateStatusBad => "late_status_bad", Error;
+    /// late_status/late_flags has reserved bits set.
+    LateReservedBits => "late_reserved_bits", Warning;
+    /// The preamble's reserved byte is not zero.
+    ReservedNotZero => "reserved_not_zero", Warning;
+    /// A tag with no known meaning.
+    TagUnknown => "tag_unknown", Note;
+    /// The frame's segments are compressed (Ceph 17+).
+    Compressed => "compressed", Note;
+    /// The sender aborted the frame (late status/flags): dropped by the peer.
+    Aborted => "aborted", Note;
+    /// Bytes of the frame were never captured.
+    Incomplete => "incomplete", Warning;
+    /// The capture ended inside the frame.
+    Truncated => "truncated", Warning;
+    /// Stream bytes lost by the capture.
+    BytesLost => "bytes_lost", Warning;
+    /// Bytes skipped while looking for the next frame.
+    Undecoded => "undecoded", Error;
+    /// A retransmission carried bytes that differ from the first copy.
+    OverlapDiffers => "tcp_overlap_differs", Error;
+    /// The banner's payload length is implausible.
+    BannerBad => "banner_bad", Error;
+    /// The peer requires msgr2 features the other side does not support.
+    FeaturesUnsupported => "features_unsupported", Warning;
+    /// The stream does not start with a msgr2 banner.
+    NotMsgr2 => "not_msgr2", Note;
+    /// The capture started mid-connection; decoding began at a found frame.
+    MidStream => "mid_stream", Note;
+    /// A secure-mode GCM tag does not verify.
+    GcmTagBad => "gcm_tag_bad", Error;
+    /// A secure-mode direction with no key that opens it.
+    NoKey => "encrypted_no_key", Warning;
+    /// Secure-mode padding or epilogue bytes that must be zero are not.
+    PaddingNotZero => "padding_not_zero", Error;
+}
+
+/// One problem, located in a direction's byte stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Stream offset of the first byte concerned.
+    pub offset: u64,
+    /// Number of bytes concerned.
+    pub len: u64,
+    /// Field abbreviation, e.g. `msgr2.preamble.crc`.
+    pub field: &'static str,
+    /// What a correct stream has there (empty when not applicable).
+    pub expected: String,
+    /// What was found.
+    pub found: String,
+}
+
+impl Problem {
+    /// A problem with no expected/found values.
+    pub fn new(kind: ProblemKind, offset: u64, len: u64, field: &'static str) -> Problem {
+        Problem {
+            kind,
+            offset,
+            len,
+            field,
+            expected: String::new(),
+            found: String::new(),
+        }
+    }
+
+    /// Set expected and found.
+    pub fn values(mut self, expected: impl Into<String>, found: impl Into<String>) -> Problem {
+        self.expected = expected.into();
+        self.found = found.into();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = ProblemKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+}
