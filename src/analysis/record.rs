@@ -69,6 +69,8 @@ impl Record {
             RecordKind::Frame(f) => f.tag().to_string(),
             RecordKind::Lost { .. } => "[LOST]".into(),
             RecordKind::Undecoded(p) if p.kind == ProblemKind::NoKey => "[ENCRYPTED]".into(),
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::MidStream => "[MID-STREAM]".into(),
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::OverlapDiffers => "[TCP-OVERLAP]".into(),
             RecordKind::Undecoded(_) => "[UNDECODED]".into(),
         }
     }

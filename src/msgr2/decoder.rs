@@ -163,15 +163,9 @@ impl ConnDecoder {
             handshake_seen,
             finishing: false,
         };
-        if !handshake_seen {
-            for s in &mut d.dirs {
-                s.phase = Phase::Hunt {
-                    since: 0,
-                    problem: None,
-                    skip_first: false,
-                };
-            }
-        }
+        // Without the handshake a direction may still begin with its
+        // banner; step_banner falls back to hunting for frames if not.
+        let _ = &mut d;
         d
     }
 
@@ -209,8 +203,9 @@ impl ConnDecoder {
         let end = st.end();
         if st.buf.is_empty()
             && st.base < offset
-            && matches!(st.phase, Phase::Hunt { .. })
+            && matches!(st.phase, Phase::Hunt { .. } | Phase::Banner)
             && st.frames == 0
+            && !self.handshake_seen
         {
             // Mid-stream start: the first bytes seen set the origin.
             if let Phase::Hunt { since, .. } = &mut st.phase {
@@ -394,14 +389,13 @@ impl ConnDecoder {
                 } else {
                     "no msgr2 banner"
                 };
+                if !self.handshake_seen && st.frames == 0 {
+                    // Joined mid-connection: look for frames instead.
+                    st.phase = Phase::Hunt { since: st.base, problem: None, skip_first: false };
+                    return true;
+                }
                 st.phase = Phase::Ignore;
-                out.push((
-                    dir,
-                    Event::NotMsgr2 {
-                        offset: st.base,
-                        reason,
-                    },
-                ));
+                out.push((dir, Event::NotMsgr2 { offset: st.base, reason }));
                 true
             }
             BannerParse::BadLength(l) => {
@@ -549,6 +543,7 @@ impl ConnDecoder {
         let max_seg = self.cfg.max_segment_len;
         let limit = self.cfg.hunt_limit_without_banner;
         let no_banner = self.banners.iter().all(Option::is_none) && !self.handshake_seen;
+        let handshake = self.handshake_seen;
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return false;
         };
@@ -570,20 +565,15 @@ impl ConnDecoder {
         match found {
             Some(i) => {
                 st.consume(i);
-                let mid_stream =
-                    st.frames == 0 && no_banner && since == st.base && problem.is_none();
-                if let Some(p) = hunt_problem(since, st.base, problem) {
+                let mid_stream = st.frames == 0 && !handshake && problem.is_none();
+                if mid_stream && st.base > since {
+                    // Joining a connection mid-frame: the bytes before the
+                    // first whole frame are expected, not damage.
+                    let p = Problem::new(ProblemKind::MidStream, since, st.base - since, "msgr2.frame")
+                        .values("a connection captured from its start", "capture begins mid-connection");
                     out.push((dir, Event::Undecoded(p)));
-                } else if mid_stream {
-                    out.push((
-                        dir,
-                        Event::Undecoded(Problem::new(
-                            ProblemKind::MidStream,
-                            st.base,
-                            0,
-                            "msgr2.frame",
-                        )),
-                    ));
+                } else if let Some(p) = hunt_problem(since, st.base, problem) {
+                    out.push((dir, Event::Undecoded(p)));
                 }
                 st.phase = Phase::Frames;
                 true
