@@ -222,6 +222,10 @@ impl GcmStream {
     /// Decrypts and verifies one GCM operation: ciphertext followed by its
     /// 16-byte tag, no associated data. On success a msgr2.1 stream steps its
     /// nonce; a msgr2.0 stream steps only at [`end_frame`](Self::end_frame).
+    ///
+    /// # Errors
+    /// [`TagMismatch`] when the tag does not verify or the input is shorter
+    /// than a tag; the nonce is then left unchanged.
     pub fn open(&mut self, ciphertext_with_tag: &[u8]) -> Result<Vec<u8>, TagMismatch> {
         let mismatch = TagMismatch {
             nonce: self.nonce,

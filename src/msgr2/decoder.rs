@@ -114,6 +114,9 @@ struct DirState {
     mode: Mode,
     frames: u64,
     secure: SecureDir,
+    /// AUTH_DONE(secure) was seen; this (client) direction switches after
+    /// its last crc-mode auth frame.
+    pending_secure: bool,
 }
 
 impl DirState {
@@ -125,6 +128,7 @@ impl DirState {
             mode: Mode::Crc,
             frames: 0,
             secure: SecureDir::default(),
+            pending_secure: false,
         }
     }
 
@@ -468,6 +472,16 @@ impl ConnDecoder {
         let Some(p) = Preamble::parse(&st.buf) else {
             return false;
         };
+        if st.pending_secure {
+            let auth = matches!(p.tag, Tag::Hello | Tag::AuthRequest | Tag::AuthRequestMore);
+            if !(p.crc_ok() && auth) {
+                st.pending_secure = false;
+                st.mode = Mode::Secure;
+                st.phase = Phase::Secure;
+                st.secure.start(st.base, known_rev.unwrap_or(Rev::V1));
+                return true;
+            }
+        }
         if !p.crc_ok() {
             let pr = Problem::new(
                 ProblemKind::PreambleCrcBad,
@@ -528,13 +542,18 @@ impl ConnDecoder {
             && auth_done_secure(&f);
         out.push((dir, Event::Frame(Box::new(f))));
         if switch {
-            for s in &mut self.dirs {
+            // The server's frames after AUTH_DONE are secure; the client's
+            // switch after its last AUTH_REQUEST(_MORE) (ProtocolV2.cc
+            // handle_auth_done / finish_auth).
+            if let Some(s) = self.dirs.get_mut(Direction::ServerToClient.index()) {
                 s.mode = Mode::Secure;
-                if matches!(s.phase, Phase::Frames) {
-                    s.phase = Phase::Secure;
-                }
+                s.phase = Phase::Secure;
                 s.secure.start(s.base, rev);
             }
+            if let Some(c) = self.dirs.get_mut(Direction::ClientToServer.index()) {
+                c.pending_secure = true;
+            }
+            self.pump(Direction::ClientToServer, out);
         }
         true
     }

@@ -8,6 +8,7 @@
 
 pub mod banner;
 pub mod crc;
+pub mod crypto;
 pub mod decoder;
 pub mod encoder;
 pub mod frame;

@@ -82,6 +82,9 @@ problem_kinds! {
     NoKey => "encrypted_no_key", Warning;
     /// Secure-mode padding or epilogue bytes that must be zero are not.
     PaddingNotZero => "padding_not_zero", Error;
+    /// The secure stream can no longer be followed (a frame failed beyond
+    /// repair, or bytes were lost): the rest of the direction is not decoded.
+    SecureSyncLost => "secure_sync_lost", Error;
 }
 
 /// One problem, located in a direction's byte stream.
