@@ -3,6 +3,8 @@
 use anyhow::Context;
 use cephshark::analysis::Config;
 use cephshark::cli::{self, Format, ListError};
+use cephshark::msgr2::keys::KeyLog;
+use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,13 @@ struct Args {
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Secure-mode key file (format in the README).
+    #[arg(long = "keys", value_name = "FILE", global = true)]
+    keys: Option<PathBuf>,
+    /// Set a preference, tshark style: `keylog:FILE` (also spelled
+    /// `msgr2.keylog_file:FILE`) names the key file.
+    #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
+    prefs: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -56,7 +65,28 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     Ok(Box::new(io::BufReader::with_capacity(1 << 20, f)))
 }
 
-fn run_list(path: &Path, format: OutFormat) -> anyhow::Result<ExitCode> {
+/// Build the dissection settings from the flags: read and check the key file.
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut key_file = args.keys.clone();
+    for pref in &args.prefs {
+        let Some((name, value)) = pref.split_once(':') else {
+            anyhow::bail!("-o {pref}: expected NAME:VALUE");
+        };
+        match name {
+            "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
+            other => anyhow::bail!("-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file)"),
+        }
+    }
+    let mut cfg = Config::default();
+    if let Some(path) = key_file {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read key file {}", path.display()))?;
+        let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        cfg.keys = Some(Arc::new(log));
+    }
+    Ok(cfg)
+}
+
+fn run_list(path: &Path, format: OutFormat, cfg: Config) -> anyhow::Result<ExitCode> {
     let src = open(path)?;
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -64,7 +94,7 @@ fn run_list(path: &Path, format: OutFormat) -> anyhow::Result<ExitCode> {
         OutFormat::Text => Format::Text,
         OutFormat::Jsonl => Format::Jsonl,
     };
-    match cli::list(src, Config::default(), format, &mut w) {
+    match cli::list(src, cfg, format, &mut w) {
         Ok(summary) => {
             // A closed pipe (e.g. `| head`) is not an error.
             let _ = w.flush();
@@ -79,14 +109,14 @@ fn run_list(path: &Path, format: OutFormat) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn run_verify(files: &[PathBuf]) -> ExitCode {
+fn run_verify(files: &[PathBuf], cfg: &Config) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
         let outcome = open(path).and_then(|src| {
-            cli::verify_capture(src, Config::default()).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            cli::verify_capture(src, cfg.clone()).map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });
         match outcome {
             Ok(o) => {
@@ -107,14 +137,21 @@ fn run_verify(files: &[PathBuf]) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let cfg = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cephshark: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(Command::Verify { files }) = &args.command {
-        return run_verify(files);
+        return run_verify(files, &cfg);
     }
     let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
-    match run_list(path, args.format) {
+    match run_list(path, args.format, cfg) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cephshark: {e:#}");

@@ -7,7 +7,7 @@
 //! bytes; closed connections are dropped.
 
 use super::record::{Record, RecordKind};
-use super::summary::{ConnSummary, Summary};
+use super::summary::{ConnSummary, KeyStatus, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
@@ -15,12 +15,26 @@ use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use crate::msgr2::keys::KeyLog;
+use crate::msgr2::secure::KeyCandidate;
 
 /// Settings of a dissection.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// msgr2 decoder limits.
     pub decoder: DecoderConfig,
+    /// Secure-mode keys, if the user gave any.
+    pub keys: Option<Arc<KeyLog>>,
+}
+
+/// The key entries that may open the direction `src` -> `dst`.
+fn candidates(keys: &KeyLog, src: SocketAddr, dst: SocketAddr, from_client: bool) -> Vec<KeyCandidate> {
+    keys.entries
+        .iter()
+        .filter(|e| e.scope.may_apply(src, dst, Some(from_client)))
+        .map(|e| KeyCandidate { key: e.key, nonce: e.initial_nonce(), origin: format!("line {}", e.line) })
+        .collect()
 }
 
 struct ConnState {
@@ -128,7 +142,17 @@ impl Inner {
                 handshake_seen,
                 ..
             } => {
-                let decoder = ConnDecoder::new(self.cfg.decoder, handshake_seen);
+                let mut decoder = ConnDecoder::new(self.cfg.decoder, handshake_seen);
+                if let Some(keys) = &self.cfg.keys {
+                    for (dir, src, dst) in [
+                        (Direction::ClientToServer, client, server),
+                        (Direction::ServerToClient, server, client),
+                    ] {
+                        if let Some(sd) = decoder.secure_mut(dir) {
+                            sd.set_candidates(candidates(keys, src, dst, dir == Direction::ClientToServer));
+                        }
+                    }
+                }
                 self.conns.insert(
                     conn,
                     ConnState {
@@ -203,10 +227,19 @@ impl Inner {
         };
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
-        if let Some(c) = self.conns.remove(&conn) {
+        if let Some(mut c) = self.conns.remove(&conn) {
             if let Some(s) = self.summary.conns.get_mut(&conn) {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    if let (Some(sd), Some(k)) = (c.decoder.secure_mut(dir), s.keys.get_mut(dir.index())) {
+                        *k = match (sd.matched(), sd.no_key()) {
+                            (Some(m), _) => KeyStatus::Opened(m.origin.clone()),
+                            (None, true) => KeyStatus::Missing,
+                            (None, false) => KeyStatus::NotNeeded,
+                        };
+                    }
+                }
             }
         }
     }

@@ -8,4 +8,4 @@ pub mod verify;
 
 pub use dissector::{dissect, Config, Dissector};
 pub use record::{Record, RecordKind};
-pub use summary::{ConnSummary, Summary};
+pub use summary::{ConnSummary, KeyStatus, Summary};

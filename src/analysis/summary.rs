@@ -32,6 +32,20 @@ pub struct ConnSummary {
     pub bytes: [u64; 2],
     /// Rows with a problem of warning level or worse.
     pub faulty: u64,
+    /// Secure-mode key status per direction.
+    pub keys: [KeyStatus; 2],
+}
+
+/// Whether a direction's secure traffic could be opened.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KeyStatus {
+    /// The direction never switched to secure mode.
+    #[default]
+    NotNeeded,
+    /// A key opened it (where the key came from).
+    Opened(String),
+    /// Secure, and no key given opens it.
+    Missing,
 }
 
 impl ConnSummary {
@@ -49,6 +63,7 @@ impl ConnSummary {
             messages: [0; 2],
             bytes: [0; 2],
             faulty: 0,
+            keys: Default::default(),
         }
     }
 

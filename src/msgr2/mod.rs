@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod decoder;
 pub mod encoder;
 pub mod frame;
+pub mod keys;
 pub mod preamble;
 pub mod problem;
 pub mod secure;
