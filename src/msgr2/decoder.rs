@@ -286,13 +286,20 @@ impl ConnDecoder {
         out: &mut Vec<(Direction, Event)>,
     ) {
         let rev = self.rev;
+        let joined_mid = !self.handshake_seen && self.banners.iter().all(Option::is_none);
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
         match std::mem::replace(&mut st.phase, Phase::Frames) {
             Phase::Hunt { since, problem, .. } => {
                 let end = st.end();
-                if let Some(p) = hunt_problem(since, end, problem) {
+                if joined_mid && st.frames == 0 && problem.is_none() && end > since {
+                    // Joined mid-connection and never found a frame: the
+                    // bytes are encrypted or not msgr2; nothing is wrong.
+                    let p = Problem::new(ProblemKind::MidStream, since, end - since, "msgr2.frame")
+                        .values("a frame boundary", "none found (secure mode or not msgr2)");
+                    out.push((dir, Event::Undecoded(p)));
+                } else if let Some(p) = hunt_problem(since, end, problem) {
                     out.push((dir, Event::Undecoded(p)));
                 }
                 st.phase = Phase::Hunt {
