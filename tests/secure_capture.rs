@@ -127,3 +127,34 @@ fn a_bad_key_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 3"), "{err}");
 }
+
+/// `keylog-rados.pcap` was recorded by `tests/keylog/record.sh`, its key
+/// file written by the cephshark-keylog preload library inside the real
+/// rados clients: every line opens exactly one direction.
+#[test]
+fn keys_logged_by_the_preload_library_open_every_rados_connection() {
+    let text = std::fs::read_to_string(path("keylog-rados.keys")).unwrap_or_else(|e| panic!("{e}"));
+    let log = KeyLog::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(log.entries.len(), 32);
+    let cfg = Config { keys: Some(Arc::new(log)), ..Config::default() };
+    let f = std::fs::File::open(path("keylog-rados.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let mut recs = Vec::new();
+    let s = dissect(std::io::BufReader::new(f), cfg, &mut |r| recs.push(r)).unwrap_or_else(|e| panic!("{e}"));
+    let mut origins: Vec<String> = s
+        .conns
+        .values()
+        .flat_map(|c| c.keys.iter())
+        .filter_map(|k| match k {
+            KeyStatus::Opened(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    origins.sort();
+    let n = origins.len();
+    origins.dedup();
+    assert_eq!((n, origins.len()), (32, 32), "each key line opens exactly one direction");
+    assert!(recs.iter().all(|r| !r.is_faulty()), "every frame intact");
+    let ops = recs.iter().filter(|r| r.msg_type().map(|t| t.0) == Some(42)).count();
+    // put 1, get 1, ls 8 (one pgnls per PG of the 8-PG pool), stat 1
+    assert_eq!(ops, 11);
+}

@@ -522,6 +522,40 @@ mod tests {
         assert!(rx.open(&longer).is_err());
     }
 
+    /// captures/keylog-rados.pcap, packet 17: the client's first secure
+    /// operation (127.0.0.1:45710 -> 127.0.0.1:44400, stream offset 248),
+    /// keyed by line 1 of captures/keylog-rados.keys; line 2 is the server's
+    /// direction of the same connection (same key, other nonce).
+    const RADOS_KEY: &str = "ed8d301855ae6d0221058690ab1f5c6d";
+    const RADOS_CLIENT_NONCE: &str = "6acfbf5af5d36d1d746c05ce";
+    const RADOS_SERVER_NONCE: &str = "9674d6e469b7025364709128";
+    const RADOS_FIRST_OP: &str = "7b3a40085c7fc6c9064e1a918bc6fedea3f1507cf4ef1cd69c391fce3d7be7a8
+        2a332441466e16b31b7c0df5b199fd5ad299006bb4ba918613c38d72561d8282
+        9061c547cbc92e24ab344378d7d04c50e370ef7ce10649e8fa525f230bb15717";
+
+    #[test]
+    fn real_capture_first_op_is_auth_signature() {
+        let key: [u8; KEY_LEN] = arr(&hex(RADOS_KEY));
+        let op = hex(RADOS_FIRST_OP);
+        assert_eq!(op.len(), 96, "preamble 32 + inline 48 + tag 16");
+        let nonce = Nonce(arr(&hex(RADOS_CLIENT_NONCE)));
+        let mut rx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
+        let peeked = rx.peek_keystream_decrypt(&op[..32]);
+        let plain = rx.open(&op).unwrap();
+        assert_eq!(&plain[..32], &peeked[..]);
+        // Preamble: tag 7 (AUTH_SIGNATURE), one segment of 32 bytes aligned
+        // to 8, preamble crc a80c9872; then the 32-byte HMAC and zero padding.
+        assert_eq!(&plain[..8], &hex("07 01 20000000 0800")[..]);
+        assert_eq!(&plain[28..32], &hex("a80c9872")[..]);
+        assert!(plain[64..].iter().all(|&b| b == 0));
+        assert_eq!(rx.nonce(), nonce.stepped(NonceFormat::Rev1));
+        // The server's nonce does not open the client's operation.
+        let other = Nonce(arr(&hex(RADOS_SERVER_NONCE)));
+        assert!(GcmStream::new(&key, other, NonceFormat::Rev1)
+            .open(&op)
+            .is_err());
+    }
+
     #[test]
     fn debug_output_hides_the_key() {
         let s = format!("{:?}", ceph_stream(NonceFormat::Rev1));
