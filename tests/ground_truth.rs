@@ -14,6 +14,9 @@ use std::path::Path;
 type Msg = (u64, u16, u32, u32, u32);
 type TimedMsg = (u64, u16, u32, u32, u32, f64);
 
+/// Messages per direction, every row, and whether each connection's handshake was captured.
+type Captured = (BTreeMap<(ConnId, Direction), Vec<TimedMsg>>, Vec<Record>, BTreeMap<ConnId, bool>);
+
 fn untimed(v: &[TimedMsg]) -> Vec<Msg> {
     v.iter().map(|m| (m.0, m.1, m.2, m.3, m.4)).collect()
 }
@@ -35,11 +38,7 @@ fn config(name: &str) -> Config {
 fn captured(
     path: &Path,
     cfg: Config,
-) -> (
-    BTreeMap<(ConnId, Direction), Vec<TimedMsg>>,
-    Vec<Record>,
-    BTreeMap<ConnId, bool>,
-) {
+) -> Captured {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut recs = Vec::new();
     let summary = dissect(std::io::BufReader::new(f), cfg, &mut |r| {

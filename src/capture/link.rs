@@ -1,8 +1,41 @@
 //! Link, network and transport headers down to the TCP payload.
-//! (stub: interface only, implementation pending)
+//!
+//! Link-layer layouts (numbers and byte ranges from the tcpdump.org
+//! LINKTYPE list, <https://www.tcpdump.org/linktypes.html>):
+//!
+//! ```text
+//! ETHERNET (1)      dst [0..6] | src [6..12] | ethertype [12..14] | ...
+//!                   802.1Q / 802.1ad tags (TPID 0x8100, 0x88a8, 0x9100) insert
+//!                   TCI [0..2] | ethertype [2..4] before the payload, any number deep
+//! LINUX_SLL (113)   packet type [0..2] | ARPHRD [2..4] | addr len [4..6]
+//!                   | addr [6..14] | protocol [14..16], big-endian
+//! LINUX_SLL2 (276)  protocol [0..2] | reserved [2..4] | ifindex [4..8] | ARPHRD [8..10]
+//!                   | packet type [10] | addr len [11] | addr [12..20], big-endian
+//! NULL (0)          address family [0..4] in the byte order of the host that wrote it
+//! LOOP (108)        address family [0..4], big-endian
+//! RAW (101)         IPv4 or IPv6 header at 0, version from the first nibble
+//! IPV4 (228), IPV6 (229)  that IP version at 0
+//! ```
+//!
+//! Address families: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
+//! 28 (FreeBSD) or 30 (Darwin).
+//!
+//! IPv4 (with options and AH) and IPv6 (with extension headers) are sliced by
+//! `etherparse`'s lax parsers, then the TCP header by `TcpHeaderSlice`. The TCP
+//! segment's extent comes from the IP length fields, so Ethernet padding and
+//! trailing FCS bytes never reach the payload; when the capture kept fewer bytes
+//! than IP declares, the payload is what was kept and `missing` counts the rest.
+//! A zero IPv4 total length or IPv6 payload length (segmentation offload,
+//! jumbograms) means "up to the end of the captured bytes".
 
 use super::LinkType;
-use std::net::SocketAddr;
+use etherparse::{
+    EtherType, Ethernet2HeaderSlice, IpNumber, Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice,
+    SingleVlanHeaderSlice, TcpHeaderSlice,
+};
+use std::fmt::Display;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 
 /// The TCP flags the reassembler cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,11 +82,540 @@ pub enum LinkError {
         /// What is wrong.
         detail: String,
     },
+    /// The capture's link type is not one this crate reads.
+    #[error("unsupported link type {}", .0 .0)]
+    UnsupportedLink(LinkType),
+}
+
+/// Ethertypes that announce a VLAN tag (802.1Q, 802.1ad, the old QinQ 0x9100).
+const VLAN_TPIDS: [EtherType; 3] = [
+    EtherType::VLAN_TAGGED_FRAME,
+    EtherType::PROVIDER_BRIDGING,
+    EtherType::VLAN_DOUBLE_TAGGED_FRAME,
+];
+/// More stacked VLAN tags than this is treated as malformed.
+const MAX_VLAN_TAGS: usize = 8;
+/// Length of one VLAN tag (TCI + inner ethertype).
+const VLAN_TAG_LEN: usize = 4;
+
+/// Linux cooked capture v1: header length and protocol field.
+const SLL_HEADER_LEN: usize = 16;
+const SLL_PROTOCOL: Range<usize> = 14..16;
+/// Linux cooked capture v2: header length and protocol field.
+const SLL2_HEADER_LEN: usize = 20;
+const SLL2_PROTOCOL: Range<usize> = 0..2;
+/// BSD loopback (NULL and LOOP): header length and address family field.
+const LOOPBACK_HEADER_LEN: usize = 4;
+const LOOPBACK_FAMILY: Range<usize> = 0..4;
+const AF_INET: u32 = 2;
+const AF_INET6: [u32; 3] = [24, 28, 30];
+/// Raw-IP link type numbers some systems wrote instead of LINKTYPE_RAW (DLT_RAW values).
+const RAW_ALIASES: [u32; 2] = [12, 14];
+/// Fixed IPv6 header length.
+const IPV6_HEADER_LEN: usize = 40;
+
+/// Which IP version the link layer announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Net {
+    V4,
+    V6,
+    /// Decide from the first nibble (raw IP link types).
+    FromNibble,
+}
+
+fn malformed(layer: &'static str, detail: impl Display) -> LinkError {
+    LinkError::Malformed {
+        layer,
+        detail: detail.to_string(),
+    }
+}
+
+/// Read a fixed-size field, or report the header as cut.
+fn field<const N: usize>(
+    data: &[u8],
+    range: Range<usize>,
+    layer: &'static str,
+) -> Result<[u8; N], LinkError> {
+    let len = data.len();
+    data.get(range)
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .ok_or_else(|| malformed(layer, format!("cut at {len} bytes")))
 }
 
 /// Parse one packet of link type `link` down to TCP. `Ok(None)` when the
-/// packet is not TCP over IPv4/IPv6 (ARP, UDP, an IP fragment, ...).
+/// packet is not TCP over IPv4/IPv6 (ARP, UDP, an IP fragment after the first, ...).
 pub fn parse_tcp(link: LinkType, data: &[u8]) -> Result<Option<TcpPacket<'_>>, LinkError> {
-    let _ = (link, data);
-    Ok(None)
+    let Some((net, ip_start)) = link_layer(link, data)? else {
+        return Ok(None);
+    };
+    let ip = data
+        .get(ip_start..)
+        .ok_or_else(|| malformed("link", "shorter than its header"))?;
+    let net = match net {
+        Net::FromNibble => match ip.first().map(|b| b >> 4) {
+            Some(4) => Net::V4,
+            Some(6) => Net::V6,
+            Some(v) => return Err(malformed("ip", format!("version {v}"))),
+            None => return Err(malformed("ip", "no bytes")),
+        },
+        known => known,
+    };
+    if net == Net::V4 {
+        ipv4(data, ip_start, ip)
+    } else {
+        ipv6(data, ip_start, ip)
+    }
+}
+
+/// Strip the link layer: which IP version follows, and at which offset.
+/// `Ok(None)` for non-IP payloads.
+fn link_layer(link: LinkType, data: &[u8]) -> Result<Option<(Net, usize)>, LinkError> {
+    match link {
+        LinkType::ETHERNET => {
+            let eth =
+                Ethernet2HeaderSlice::from_slice(data).map_err(|e| malformed("ethernet", e))?;
+            ethertype_chain(data, eth.slice().len(), eth.ether_type())
+        }
+        LinkType::LINUX_SLL => cooked(data, SLL_HEADER_LEN, SLL_PROTOCOL, "linux sll"),
+        LinkType::LINUX_SLL2 => cooked(data, SLL2_HEADER_LEN, SLL2_PROTOCOL, "linux sll2"),
+        LinkType::NULL => {
+            let raw = field::<4>(data, LOOPBACK_FAMILY, "null")?;
+            // The writer's byte order is unknown: accept a family read either way.
+            let family = address_family(u32::from_le_bytes(raw))
+                .or_else(|| address_family(u32::from_be_bytes(raw)));
+            Ok(family.map(|net| (net, LOOPBACK_HEADER_LEN)))
+        }
+        LinkType::LOOP => {
+            let raw = field::<4>(data, LOOPBACK_FAMILY, "loop")?;
+            Ok(address_family(u32::from_be_bytes(raw)).map(|net| (net, LOOPBACK_HEADER_LEN)))
+        }
+        LinkType::RAW => Ok(Some((Net::FromNibble, 0))),
+        LinkType::IPV4 => Ok(Some((Net::V4, 0))),
+        LinkType::IPV6 => Ok(Some((Net::V6, 0))),
+        LinkType(n) if RAW_ALIASES.contains(&n) => Ok(Some((Net::FromNibble, 0))),
+        other => Err(LinkError::UnsupportedLink(other)),
+    }
+}
+
+/// Linux cooked headers: fixed length, big-endian ethertype at `protocol`.
+fn cooked(
+    data: &[u8],
+    header_len: usize,
+    protocol: Range<usize>,
+    layer: &'static str,
+) -> Result<Option<(Net, usize)>, LinkError> {
+    if data.len() < header_len {
+        return Err(malformed(layer, format!("cut at {} bytes", data.len())));
+    }
+    let proto = field::<2>(data, protocol, layer)?;
+    ethertype_chain(data, header_len, EtherType(u16::from_be_bytes(proto)))
+}
+
+fn address_family(family: u32) -> Option<Net> {
+    if family == AF_INET {
+        Some(Net::V4)
+    } else if AF_INET6.contains(&family) {
+        Some(Net::V6)
+    } else {
+        None
+    }
+}
+
+/// Follow VLAN tags from `offset` until a non-VLAN ethertype.
+fn ethertype_chain(
+    data: &[u8],
+    mut offset: usize,
+    mut ether_type: EtherType,
+) -> Result<Option<(Net, usize)>, LinkError> {
+    let mut tags = 0usize;
+    while VLAN_TPIDS.contains(&ether_type) {
+        tags = tags.saturating_add(1);
+        if tags > MAX_VLAN_TAGS {
+            return Err(malformed("vlan", format!("more than {MAX_VLAN_TAGS} tags")));
+        }
+        let rest = data.get(offset..).unwrap_or_default();
+        let tag = SingleVlanHeaderSlice::from_slice(rest).map_err(|e| malformed("vlan", e))?;
+        ether_type = tag.ether_type();
+        offset = offset
+            .checked_add(VLAN_TAG_LEN)
+            .ok_or_else(|| malformed("vlan", "offset overflow"))?;
+    }
+    Ok(match ether_type {
+        EtherType::IPV4 => Some((Net::V4, offset)),
+        EtherType::IPV6 => Some((Net::V6, offset)),
+        _ => None,
+    })
+}
+
+fn ipv4<'a>(
+    data: &'a [u8],
+    ip_start: usize,
+    ip: &'a [u8],
+) -> Result<Option<TcpPacket<'a>>, LinkError> {
+    let (slice, ext_err) = LaxIpv4Slice::from_slice(ip).map_err(|e| malformed("ipv4", e))?;
+    let header = slice.header();
+    let header_len = header.slice().len();
+    let total = usize::from(header.total_len());
+    if total != 0 && total < header_len {
+        return Err(malformed(
+            "ipv4",
+            format!("total length {total} shorter than header length {header_len}"),
+        ));
+    }
+    if header.fragments_offset().value() != 0 {
+        return Ok(None);
+    }
+    if let Some(e) = ext_err {
+        return Err(malformed("ipv4 authentication", e));
+    }
+    let payload = slice.payload();
+    if payload.ip_number != IpNumber::TCP {
+        return Ok(None);
+    }
+    let auth_len = slice.extensions().auth.map_or(0, |auth| auth.slice().len());
+    let declared_end = if total == 0 {
+        data.len()
+    } else {
+        ip_start.saturating_add(total)
+    };
+    let segment_start = ip_start.saturating_add(header_len).saturating_add(auth_len);
+    tcp(
+        data,
+        segment_start,
+        payload.payload.len(),
+        declared_end,
+        (
+            IpAddr::V4(header.source_addr()),
+            IpAddr::V4(header.destination_addr()),
+        ),
+    )
+}
+
+fn ipv6<'a>(
+    data: &'a [u8],
+    ip_start: usize,
+    ip: &'a [u8],
+) -> Result<Option<TcpPacket<'a>>, LinkError> {
+    let (slice, ext_err) = LaxIpv6Slice::from_slice(ip).map_err(|e| malformed("ipv6", e))?;
+    let header = slice.header();
+    let exts = slice.extensions();
+    let later_fragment = exts.clone().into_iter().any(|ext| {
+        matches!(ext, Ipv6ExtensionSlice::Fragment(frag) if frag.fragment_offset().value() != 0)
+    });
+    if later_fragment {
+        return Ok(None);
+    }
+    if let Some((e, _layer)) = ext_err {
+        return Err(malformed("ipv6 extension", e));
+    }
+    let payload = slice.payload();
+    if payload.ip_number != IpNumber::TCP {
+        return Ok(None);
+    }
+    let declared = usize::from(header.payload_length());
+    let declared_end = if declared == 0 {
+        data.len()
+    } else {
+        ip_start
+            .saturating_add(IPV6_HEADER_LEN)
+            .saturating_add(declared)
+    };
+    let segment_start = ip_start
+        .saturating_add(IPV6_HEADER_LEN)
+        .saturating_add(exts.slice().len());
+    tcp(
+        data,
+        segment_start,
+        payload.payload.len(),
+        declared_end,
+        (
+            IpAddr::V6(header.source_addr()),
+            IpAddr::V6(header.destination_addr()),
+        ),
+    )
+}
+
+/// Slice the TCP header found at `start` (`len` captured segment bytes) and
+/// build the view; `declared_end` is where IP says the segment ends.
+fn tcp(
+    data: &[u8],
+    start: usize,
+    len: usize,
+    declared_end: usize,
+    (src_ip, dst_ip): (IpAddr, IpAddr),
+) -> Result<Option<TcpPacket<'_>>, LinkError> {
+    let end = start
+        .checked_add(len)
+        .ok_or_else(|| malformed("tcp", "segment offset overflow"))?;
+    let segment = data
+        .get(start..end)
+        .ok_or_else(|| malformed("tcp", "segment outside the packet"))?;
+    let header = TcpHeaderSlice::from_slice(segment).map_err(|e| malformed("tcp", e))?;
+    let payload_offset = start
+        .checked_add(header.slice().len())
+        .ok_or_else(|| malformed("tcp", "payload offset overflow"))?;
+    let payload = data
+        .get(payload_offset..end)
+        .ok_or_else(|| malformed("tcp", "header longer than the segment"))?;
+    let missing = u32::try_from(declared_end.saturating_sub(data.len()))
+        .map_err(|_| malformed("ip", "declared length out of range"))?;
+    Ok(Some(TcpPacket {
+        src: SocketAddr::new(src_ip, header.source_port()),
+        dst: SocketAddr::new(dst_ip, header.destination_port()),
+        seq: header.sequence_number(),
+        ack: header.acknowledgment_number(),
+        flags: TcpFlags {
+            syn: header.syn(),
+            ack: header.ack(),
+            fin: header.fin(),
+            rst: header.rst(),
+        },
+        payload,
+        payload_offset,
+        missing,
+    }))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    /// Packet 8 of captures/none-crc.pcap: Ethernet (zero MACs, loopback),
+    /// IPv4 127.0.0.1:42644 -> 127.0.0.1:43500, PSH|ACK, 26-byte msgr2 banner.
+    const ETH: &str = "000000000000 000000000000 0800";
+    const IPV4: &str = "4500004e 7b424000 4006c165 7f000001 7f000001";
+    const TCP: &str = "a694a9ec bd38f29a 7c7af210 80180040 fe420000 0101080a78ef9ee9f1ab68ba
+                       636570682076320a 1000 0100 0000 0000 0000 0000 0000 0000 0000";
+    /// msgr2 banner: "ceph v2\n", le16 16, supported features 1, required 0.
+    const BANNER: &[u8] = b"ceph v2\n\x10\x00\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    /// The same segment over IPv6: payload length 58, next header TCP, ::1 -> ::1.
+    const IPV6: &str = "60000000 003a 0640
+                        00000000000000000000000000000001 00000000000000000000000000000001";
+
+    /// Link type, IPv6?, trailing bytes after the IP packet, link header (hex).
+    #[rustfmt::skip]
+    const VARIANTS: &[(LinkType, bool, &str, &str)] = &[
+        (LinkType::ETHERNET, false, "", ETH),
+        (LinkType::ETHERNET, false, "00000000 deadbeef", ETH), // padding + FCS
+        (LinkType::ETHERNET, false, "", "000000000000 000000000000 8100 0064 0800"),
+        (LinkType::ETHERNET, false, "", "000000000000 000000000000 88a8 000a 8100 0064 0800"),
+        (LinkType::ETHERNET, true, "0000", "000000000000 000000000000 9100 000a 8100 0064 86dd"),
+        (LinkType::LINUX_SLL, false, "", "0000 0304 0006 000000000000 0000 0800"),
+        (LinkType::LINUX_SLL, true, "", "0004 0304 0006 000000000000 0000 86dd"),
+        (LinkType::LINUX_SLL2, false, "", "0800 0000 00000001 0304 00 06 000000000000 0000"),
+        (LinkType::LINUX_SLL2, true, "", "86dd 0000 00000001 0304 04 06 000000000000 0000"),
+        (LinkType::NULL, false, "", "02000000"),
+        (LinkType::NULL, false, "", "00000002"),
+        (LinkType::NULL, true, "", "18000000"),
+        (LinkType::NULL, true, "", "1c000000"),
+        (LinkType::NULL, true, "", "1e000000"),
+        (LinkType::NULL, true, "", "0000001e"),
+        (LinkType::LOOP, false, "", "00000002"),
+        (LinkType::LOOP, true, "", "0000001c"),
+        (LinkType::RAW, false, "", ""),
+        (LinkType::RAW, true, "", ""),
+        (LinkType::IPV4, false, "", ""),
+        (LinkType::IPV6, true, "", ""),
+        (LinkType(12), false, "", ""),
+        (LinkType(14), true, "", ""),
+    ];
+
+    fn hex(s: &str) -> Vec<u8> {
+        let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn cat(parts: &[&str]) -> Vec<u8> {
+        parts.iter().flat_map(|p| hex(p)).collect()
+    }
+
+    /// (packet bytes, payload offset) of a variant.
+    fn build(&(_, v6, trailer, link_header): &(LinkType, bool, &str, &str)) -> (Vec<u8>, usize) {
+        let ip = if v6 { IPV6 } else { IPV4 };
+        let offset = hex(link_header).len() + if v6 { 40 } else { 20 } + 32;
+        (cat(&[link_header, ip, TCP, trailer]), offset)
+    }
+
+    #[test]
+    fn every_link_variant_gives_the_real_segment() {
+        for variant in VARIANTS {
+            let (data, offset) = build(variant);
+            let t = parse_tcp(variant.0, &data).unwrap().expect("a TCP packet");
+            let (src, dst) = if variant.1 {
+                ("[::1]:42644", "[::1]:43500")
+            } else {
+                ("127.0.0.1:42644", "127.0.0.1:43500")
+            };
+            assert_eq!(
+                (t.src.to_string().as_str(), t.dst.to_string().as_str()),
+                (src, dst)
+            );
+            assert_eq!((t.seq, t.ack), (0xbd38_f29a, 0x7c7a_f210));
+            assert_eq!(
+                t.flags,
+                TcpFlags {
+                    ack: true,
+                    ..TcpFlags::default()
+                }
+            );
+            // Never the padding or FCS: the length comes from the IP header.
+            assert_eq!(t.payload, BANNER, "{variant:?}");
+            assert_eq!(t.payload_offset, offset, "{variant:?}");
+            assert!(std::ptr::eq(
+                t.payload,
+                &data[offset..offset + BANNER.len()]
+            ));
+            assert_eq!(t.missing, 0);
+        }
+    }
+
+    #[test]
+    fn every_prefix_is_malformed_or_partial_never_panics() {
+        for variant in VARIANTS.iter().filter(|v| v.2.is_empty()) {
+            let (full, offset) = build(variant);
+            for n in 0..full.len() {
+                let result = parse_tcp(variant.0, &full[..n]);
+                if n < offset {
+                    assert!(
+                        matches!(result, Err(LinkError::Malformed { .. })),
+                        "{variant:?} prefix {n}: {result:?}"
+                    );
+                } else {
+                    // Cut by the snap length: what was kept, and how much was not.
+                    let t = result.unwrap().unwrap();
+                    assert_eq!(t.payload, &BANNER[..n - offset]);
+                    assert_eq!(t.missing as usize, full.len() - n);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_vlan_tags_or_unknown_families() {
+        let mut deep = hex("000000000000 000000000000");
+        deep.extend(std::iter::repeat(hex("8100 0001")).take(9).flatten());
+        deep.extend(cat(&["0800", IPV4, TCP]));
+        let err = parse_tcp(LinkType::ETHERNET, &deep).unwrap_err();
+        assert!(matches!(err, LinkError::Malformed { layer: "vlan", .. }));
+        // Linux's AF_INET6 (10) is no BSD loopback family; LOOP is big-endian only.
+        assert!(parse_tcp(LinkType::NULL, &cat(&["0a000000", IPV6, TCP]))
+            .unwrap()
+            .is_none());
+        assert!(parse_tcp(LinkType::LOOP, &cat(&["02000000", IPV4, TCP]))
+            .unwrap()
+            .is_none());
+        let arp = cat(&[
+            "0806 0000 00000001 0001 00 06 000000000000 0000",
+            "0001080006040001",
+        ]);
+        assert!(parse_tcp(LinkType::LINUX_SLL2, &arp).unwrap().is_none());
+        let arp = cat(&["ffffffffffff 000000000000 0806", "0001080006040001"]);
+        assert!(parse_tcp(LinkType::ETHERNET, &arp).unwrap().is_none());
+    }
+
+    #[test]
+    fn ipv6_extension_headers() {
+        // Hop-by-hop then destination options, 8 bytes each (PadN only).
+        let data = cat(&[
+            "60000000 004a 0040",
+            "00000000000000000000000000000001 00000000000000000000000000000001",
+            "3c00 010400000000 0600 010400000000",
+            TCP,
+        ]);
+        let t = parse_tcp(LinkType::RAW, &data).unwrap().unwrap();
+        assert_eq!(t.payload, BANNER);
+        assert_eq!(t.payload_offset, 40 + 16 + 32);
+        assert_eq!(t.dst.port(), 43500);
+    }
+
+    #[test]
+    fn not_tcp_or_later_fragment_is_none() {
+        let v4 = cat(&[IPV4, TCP]);
+        let mut udp = v4.clone();
+        udp[9] = 17;
+        assert!(parse_tcp(LinkType::RAW, &udp).unwrap().is_none());
+        // Fragment offset 1 (8 bytes): a later fragment, no TCP header in it.
+        let mut later = v4.clone();
+        later[7] = 0x01;
+        assert!(parse_tcp(LinkType::RAW, &later).unwrap().is_none());
+        // More-fragments set, offset 0: the first fragment still starts with TCP.
+        let mut first = v4;
+        first[6] = 0x20;
+        assert_eq!(
+            parse_tcp(LinkType::RAW, &first).unwrap().unwrap().payload,
+            BANNER
+        );
+        // IPv6 fragment header with offset 1.
+        let v6_later = cat(&[
+            "60000000 0042 2c40",
+            "00000000000000000000000000000001 00000000000000000000000000000001",
+            "0600 0008 00000001",
+            TCP,
+        ]);
+        assert!(parse_tcp(LinkType::RAW, &v6_later).unwrap().is_none());
+    }
+
+    #[test]
+    fn inconsistent_headers_are_malformed() {
+        let layer_of = |data: &[u8]| match parse_tcp(LinkType::RAW, data) {
+            Err(LinkError::Malformed { layer, .. }) => layer,
+            other => panic!("{other:?}"),
+        };
+        let v4 = cat(&[IPV4, TCP]);
+        let mut short_total = v4.clone();
+        short_total[3] = 10; // total length 10 < 20-byte header
+        assert_eq!(layer_of(&short_total), "ipv4");
+        let mut bad_offset = v4.clone();
+        bad_offset[20 + 12] = 0x40; // TCP data offset 4 words < 5
+        assert_eq!(layer_of(&bad_offset), "tcp");
+        let mut long_offset = v4.clone();
+        long_offset[20 + 12] = 0xf0; // 60-byte header in a 58-byte segment
+        assert_eq!(layer_of(&long_offset), "tcp");
+        let mut version = v4.clone();
+        version[0] = 0x55;
+        assert_eq!(layer_of(&version), "ip");
+        // The link type promises IPv4 but the header says 6.
+        assert!(parse_tcp(LinkType::IPV4, &cat(&[IPV6, TCP])).is_err());
+        assert_eq!(
+            parse_tcp(LinkType(147), &v4).unwrap_err(),
+            LinkError::UnsupportedLink(LinkType(147))
+        );
+    }
+
+    #[test]
+    fn zero_ipv4_total_length_means_captured_length() {
+        let mut data = cat(&[IPV4, TCP]);
+        data[3] = 0;
+        let t = parse_tcp(LinkType::RAW, &data).unwrap().unwrap();
+        assert_eq!((t.payload, t.missing), (BANNER, 0));
+    }
+
+    #[test]
+    fn syn_flags() {
+        // Packet 5 of captures/none-crc.pcap: the SYN opening the connection.
+        let syn = hex(
+            "4500003c7b4040004006c1797f0000017f000001a694a9ecbd38f29900000000a002ffd7fe30
+             00000204ffd70402080a78ef9ee9000000000103030a",
+        );
+        let t = parse_tcp(LinkType::IPV4, &syn).unwrap().unwrap();
+        assert_eq!(
+            t.flags,
+            TcpFlags {
+                syn: true,
+                ..TcpFlags::default()
+            }
+        );
+        assert_eq!(t.seq, 0xbd38_f299);
+        assert!(t.payload.is_empty());
+        assert_eq!(t.payload_offset, 60);
+    }
 }

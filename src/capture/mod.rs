@@ -2,14 +2,28 @@
 //! layers under IP (via `etherparse`), down to TCP segments.
 //!
 //! [`CaptureReader`] streams packets from any `io::Read` with memory bounded
-//! by the largest block; [`parse_tcp`] turns one packet's bytes into a
-//! [`TcpPacket`] view that borrows the payload.
+//! by the largest block (at most [`MAX_BLOCK_LEN`]); [`parse_tcp`] turns one
+//! packet's bytes into a [`TcpPacket`] view that borrows the payload.
+//! [`PcapWriter`] and [`PcapngWriter`] write captures back out.
+//!
+//! ```text
+//!  impl Read --CaptureReader--> Packet { index, ts, link, data }
+//!                                  |
+//!                          parse_tcp(link, data)
+//!                                  v
+//!            TcpPacket { src, dst, seq, ack, flags, payload, missing }
+//! ```
+//!
+//! Format facts come from the IETF OPSAWG drafts for pcap and pcapng and
+//! from the tcpdump.org LINKTYPE list; each file's docs draw its layouts.
 
 mod link;
 mod reader;
+mod writer;
 
 pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
-pub use reader::{CaptureError, CaptureReader};
+pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
+pub use writer::{PcapOptions, PcapWriter, PcapngWriter, DEFAULT_SNAPLEN};
 
 /// 1-based packet number in the capture file, as Wireshark counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -84,6 +84,7 @@ impl Header2 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::msgr2::encoder::msg_header2;

@@ -84,7 +84,10 @@ pub fn parse(b: &[u8], offset: u64) -> BannerParse {
     let Some(len_bytes) = b.get(PAYLOAD_LEN) else {
         return BannerParse::Needed(HEAD_LEN);
     };
-    let payload_len = u16::from_le_bytes([len_bytes[0], len_bytes[1]]);
+    let Ok(len_arr) = <[u8; 2]>::try_from(len_bytes) else {
+        return BannerParse::Needed(HEAD_LEN);
+    };
+    let payload_len = u16::from_le_bytes(len_arr);
     let plen = usize::from(payload_len);
     if !(MIN_PAYLOAD..=MAX_PAYLOAD).contains(&plen) {
         return BannerParse::BadLength(payload_len);
@@ -115,6 +118,7 @@ pub fn encode(supported: u64, required: u64) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

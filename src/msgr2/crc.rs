@@ -26,6 +26,7 @@ pub fn segment_crc(data: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -446,7 +446,9 @@ pub fn encode(s: &mut GcmStream, rev: Rev, spec: &super::encoder::FrameSpec) -> 
         Rev::V0 => 0,
     });
     let mut epi = vec![0u8; EPILOGUE_LEN];
-    epi[0] = late;
+    if let Some(b) = epi.first_mut() {
+        *b = late;
+    }
     let mut out = Vec::new();
     match rev {
         Rev::V1 => {
