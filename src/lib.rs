@@ -32,5 +32,6 @@ pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod model;
 pub mod msgr2;
 pub mod tcp;

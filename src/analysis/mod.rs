@@ -3,9 +3,11 @@
 
 mod dissector;
 mod record;
+pub mod record_fields;
 mod summary;
 pub mod verify;
 
 pub use dissector::{dissect, Config, Dissector};
 pub use record::{Record, RecordKind};
+pub use record_fields::record_tree;
 pub use summary::{ConnSummary, KeyStatus, Summary};

@@ -107,3 +107,46 @@ mod tests {
         assert!(Header2::parse(&h[..40]).is_none());
     }
 }
+
+crate::fields! {
+    MSG = "ceph.msg", "Ceph message header", None, "ceph_msg_header2, the first segment of a MESSAGE frame.";
+    SEQ_F = "ceph.msg.seq", "Sequence number", Uint, "Message sequence number within the session.";
+    TID_F = "ceph.msg.tid", "Transaction id", Uint, "Transaction id (pairs requests with replies).";
+    TYPE_F = "ceph.msg.type", "Type", Enum, "Message type (CEPH_MSG_* / MSG_*), named as Ceph's logs print it.";
+    PRIORITY_F = "ceph.msg.priority", "Priority", Uint, "Priority (64 low, 127 default, 196 high, 255 highest).";
+    VERSION_F = "ceph.msg.version", "Version", Uint, "Encoding version of the message.";
+    PRE_PAD_F = "ceph.msg.data_pre_padding_len", "Data pre-padding length", Uint, "data_pre_padding_len (always 0 in Ceph).";
+    DATA_OFF_F = "ceph.msg.data_off", "Data offset", Uint, "data_off: sender's hint for the data's offset in the object.";
+    ACK_SEQ_F = "ceph.msg.ack_seq", "Ack seq", Uint, "Piggy-backed acknowledgement of the peer's messages up to this seq.";
+    FLAGS_F = "ceph.msg.flags", "Flags", Hex, "Header flags.";
+    COMPAT_F = "ceph.msg.compat_version", "Compat version", Uint, "Oldest version able to decode the message.";
+    RESERVED_F = "ceph.msg.reserved", "Reserved", Hex, "Reserved.";
+}
+
+fn type_name(v: u64) -> Option<&'static str> {
+    u16::try_from(v).ok().and_then(|t| super::MsgType(t).log_name())
+}
+
+/// Add the header's fields to `t` (positioned at the header) as one group.
+pub fn tree(t: &mut crate::model::tree::Tree<'_>) -> crate::model::tree::Res<()> {
+    let start = t.offset();
+    let node = t.group(&MSG, |t| {
+        t.uint(&SEQ_F, 8)?;
+        t.uint(&TID_F, 8)?;
+        t.enumerated(&TYPE_F, 2, type_name)?;
+        t.uint(&PRIORITY_F, 2)?;
+        t.uint(&VERSION_F, 2)?;
+        t.uint(&PRE_PAD_F, 4)?;
+        t.uint(&DATA_OFF_F, 2)?;
+        t.uint(&ACK_SEQ_F, 8)?;
+        t.uint(&FLAGS_F, 1)?;
+        t.uint(&COMPAT_F, 2)?;
+        t.uint(&RESERVED_F, 2)?;
+        Ok(())
+    })?;
+    let _ = start;
+    if let (Some(seq), Some(ty)) = (node.find("ceph.msg.seq"), node.find("ceph.msg.type")) {
+        node.summary = Some(format!("seq {}, {}", seq.value_text(), ty.value_text()));
+    }
+    Ok(())
+}

@@ -1,7 +1,13 @@
-//! Decoding what frames carry: the message header and message type names.
+//! Decoding what frames carry: the field tree of a frame, control
+//! payloads, the message header and message bodies.
 
+pub mod control;
+pub mod frame_tree;
 pub mod header2;
+pub mod messages;
 pub mod msg_type;
+pub mod registry;
 
+pub use frame_tree::frame_tree;
 pub use header2::Header2;
 pub use msg_type::MsgType;

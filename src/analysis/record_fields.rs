@@ -1,0 +1,76 @@
+//! The field tree of a whole row: where it is (number, time, endpoints,
+//! connection, packets), its problems, and the frame's own tree.
+
+use super::record::{Record, RecordKind};
+use crate::decode::frame_tree;
+use crate::fields;
+use crate::model::{FieldNode, Value};
+
+fields! {
+    FRAME = "frame", "Row", None, "One row of the frame list.";
+    NUMBER = "frame.number", "Number", Uint, "1-based row number.";
+    TIME = "frame.time", "Time", Time, "Capture time of the packet that completed the row.";
+    PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet).";
+    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded.";
+    STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
+    CONN = "tcp.stream", "Connection", Uint, "Connection index (0-based, in order of appearance).";
+    SRC = "tcp.src", "Source", Addr, "Sender ip:port.";
+    DST = "tcp.dst", "Destination", Addr, "Receiver ip:port.";
+    DIR = "tcp.dir", "Direction", Str, "c2s (from the connection's opener) or s2c.";
+    PROBLEM = "msgr2.problem", "Problem", Str, "A problem found in the row (its name).";
+    PROBLEM_FIELD = "msgr2.problem.field", "Field", Str, "The field the problem concerns.";
+    PROBLEM_OFFSET = "msgr2.problem.offset", "Stream offset", Uint, "Stream offset of the first byte concerned.";
+    PROBLEM_SEVERITY = "msgr2.problem.severity", "Severity", Str, "note, warning or error.";
+    PROBLEM_EXPECTED = "msgr2.problem.expected", "Expected", Str, "What a correct stream has there.";
+    PROBLEM_FOUND = "msgr2.problem.found", "Found", Str, "What was found.";
+    BANNER = "msgr2.banner", "Banner", None, "A side's msgr2 banner.";
+    BANNER_SUPPORTED = "msgr2.banner.supported", "Supported features", Hex, "msgr2 features the sender supports (bit 0 revision 1, bit 1 compression).";
+    BANNER_REQUIRED = "msgr2.banner.required", "Required features", Hex, "msgr2 features the sender requires.";
+    BANNER_LEN = "msgr2.banner.payload_len", "Payload length", Uint, "Banner payload length (16).";
+}
+
+/// The tree of a row.
+pub fn record_tree(r: &Record) -> FieldNode {
+    let mut root = FieldNode::new(&FRAME, Value::None, None);
+    root.summary = Some(format!("{}: {}", r.number, r.tag_name()));
+    let k = &mut root.children;
+    k.push(FieldNode::new(&NUMBER, Value::Uint(r.number), None));
+    k.push(FieldNode::new(&TIME, Value::Time(r.ts.secs, r.ts.nanos), None));
+    for p in &r.packets {
+        k.push(FieldNode::new(&PACKET, Value::Uint(p.0), None));
+    }
+    let kind = match &r.kind {
+        RecordKind::Banner(_) => "banner",
+        RecordKind::Frame(_) => "frame",
+        RecordKind::Lost { .. } => "lost",
+        RecordKind::Undecoded(_) => "undecoded",
+    };
+    k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
+    k.push(FieldNode::new(&STATUS, Value::Str(r.status()), None));
+    k.push(FieldNode::new(&CONN, Value::Uint(u64::from(r.conn.0)), None));
+    k.push(FieldNode::new(&SRC, Value::Addr(r.src.to_string()), None));
+    k.push(FieldNode::new(&DST, Value::Addr(r.dst.to_string()), None));
+    k.push(FieldNode::new(&DIR, Value::Str(r.dir.short().into()), None));
+    for p in r.problems() {
+        let mut n = FieldNode::new(&PROBLEM, Value::Str(p.kind.name().into()), None);
+        n.children.push(FieldNode::new(&PROBLEM_FIELD, Value::Str(p.field.into()), None));
+        n.children.push(FieldNode::new(&PROBLEM_OFFSET, Value::Uint(p.offset), None));
+        let sev = format!("{:?}", p.kind.severity()).to_lowercase();
+        n.children.push(FieldNode::new(&PROBLEM_SEVERITY, Value::Str(sev), None));
+        n.children.push(FieldNode::new(&PROBLEM_EXPECTED, Value::Str(p.expected.clone()), None));
+        n.children.push(FieldNode::new(&PROBLEM_FOUND, Value::Str(p.found.clone()), None));
+        k.push(n);
+    }
+    match &r.kind {
+        RecordKind::Banner(b) => {
+            let mut n = FieldNode::new(&BANNER, Value::None, None);
+            n.children.push(FieldNode::new(&BANNER_LEN, Value::Uint(u64::from(b.payload_len)), None));
+            n.children.push(FieldNode::new(&BANNER_SUPPORTED, Value::Uint(b.supported), None));
+            n.children.push(FieldNode::new(&BANNER_REQUIRED, Value::Uint(b.required), None));
+            k.push(n);
+        }
+        RecordKind::Frame(f) => k.push(frame_tree(f)),
+        _ => {}
+    }
+    root
+}

@@ -1,0 +1,150 @@
+//! The field tree of a frame: framing (preamble, segments, checks,
+//! epilogue) and, below it, the payload (control frame or Ceph message).
+
+use super::{control, header2, messages, MsgType};
+use crate::fields;
+use crate::model::tree::Tree;
+use crate::model::{FieldNode, Source, Span, Value};
+use crate::msgr2::{preamble, CheckKind, CheckStatus, Frame, Mode, Tag};
+
+fields! {
+    FRAME = "msgr2", "msgr2 frame", None, "A msgr2 frame.";
+    REV = "msgr2.rev", "Revision", Str, "Framing revision: 2.0 or 2.1.";
+    MODE = "msgr2.mode", "Mode", Str, "Connection mode of the frame: crc or secure.";
+    OFFSET = "msgr2.offset", "Stream offset", Uint, "Offset of the frame's first byte in its direction's byte stream.";
+    WIRE_LEN = "msgr2.wire_len", "Length on the wire", Uint, "Bytes the frame occupies on the wire, padding and tags included.";
+    PREAMBLE = "msgr2.preamble", "Preamble", None, "The 32-byte frame preamble.";
+    TAG = "msgr2.tag", "Tag", Enum, "Frame tag (frames_v2.h Tag).";
+    NUM_SEGMENTS = "msgr2.preamble.num_segments", "Number of segments", Uint, "Segments the frame declares (1 to 4).";
+    SEG_DESC = "msgr2.preamble.segment", "Segment descriptor", None, "Length and alignment of one segment.";
+    SEG_LEN = "msgr2.preamble.segment.len", "Length", Uint, "Logical length of the segment.";
+    SEG_ALIGN = "msgr2.preamble.segment.align", "Alignment", Uint, "Alignment hint of the segment.";
+    FLAGS = "msgr2.preamble.flags", "Flags", Hex, "Preamble flags; bit 0 = early data compressed (Ceph 17+).";
+    COMPRESSED = "msgr2.preamble.flags.compressed", "Compressed", Bool, "The segments are compressed.";
+    RESERVED = "msgr2.preamble.reserved", "Reserved", Hex, "Reserved byte, zero.";
+    PREAMBLE_CRC = "msgr2.preamble.crc", "Preamble CRC", Hex, "CRC32C (seed 0) of preamble bytes 0..28.";
+    PREAMBLE_CRC_STATUS = "msgr2.preamble.crc.status", "Preamble CRC status", Str, "good, bad or unverified.";
+    SEGMENT = "msgr2.segment", "Segment", None, "One segment's bytes.";
+    SEGMENT_INDEX = "msgr2.segment.index", "Index", Uint, "Segment number (0 to 3).";
+    SEGMENT_DATA = "msgr2.segment.data", "Data", Bytes, "The segment's bytes.";
+    SEGMENT_CRC = "msgr2.segment.crc", "Segment CRC", Hex, "CRC32C (seed -1) of the segment as stored on the wire.";
+    SEGMENT_CRC_STATUS = "msgr2.segment.crc.status", "Segment CRC status", Str, "good, bad, absent (stored 0: data CRCs off) or unverified.";
+    SEGMENT_CRC_COMPUTED = "msgr2.segment.crc.computed", "Computed CRC", Hex, "CRC32C computed over the segment bytes.";
+    LATE = "msgr2.epilogue.late_status", "Late status", Hex, "msgr2.1 late_status (0x0e complete, 0x01 aborted) or msgr2.0 late_flags (bit 0 aborted).";
+    ABORTED = "msgr2.epilogue.aborted", "Aborted", Bool, "The sender aborted the frame; the peer drops it.";
+    GCM = "msgr2.gcm", "GCM operation", None, "One AES-GCM operation of a secure frame.";
+    GCM_TAG_STATUS = "msgr2.gcm.tag.status", "GCM tag status", Str, "good or bad.";
+    PAYLOAD = "msgr2.payload", "Payload", None, "The decoded control payload of the frame.";
+}
+
+/// Which of Ceph's names a tag has, for enum fields.
+pub fn tag_name(v: u64) -> Option<&'static str> {
+    u8::try_from(v).ok().and_then(|t| Tag::from(t).known_name())
+}
+
+fn source(f: &Frame) -> Source {
+    if f.decrypted {
+        Source::Decrypted
+    } else {
+        Source::Wire
+    }
+}
+
+/// Frame-relative offset of a stream offset (wire source only).
+fn rel(f: &Frame, stream: u64) -> Option<usize> {
+    usize::try_from(stream.checked_sub(f.offset)?).ok()
+}
+
+/// Build the whole tree of a frame.
+pub fn frame_tree(f: &Frame) -> FieldNode {
+    let src = source(f);
+    let mut root = FieldNode::new(&FRAME, Value::None, Some(Span { source: src, range: 0..f.data.len() }));
+    root.summary = Some(format!("{} ({} {})", f.tag(), f.rev.as_str(), f.mode.as_str()));
+    let kids = &mut root.children;
+    kids.push(FieldNode::new(&REV, Value::Str(f.rev.as_str().into()), None));
+    kids.push(FieldNode::new(&MODE, Value::Str(f.mode.as_str().into()), None));
+    kids.push(FieldNode::new(&OFFSET, Value::Uint(f.offset), None));
+    kids.push(FieldNode::new(&WIRE_LEN, Value::Uint(f.wire_len), None));
+    kids.push(preamble_tree(f, src));
+    for (i, r) in f.segments.iter().enumerate() {
+        if i >= f.preamble.nseg() {
+            break;
+        }
+        let mut seg = FieldNode::new(&SEGMENT, Value::None, Some(Span { source: src, range: r.clone() }));
+        seg.summary = Some(format!("{i}: {} bytes", r.len()));
+        seg.children.push(FieldNode::new(&SEGMENT_INDEX, Value::Uint(i as u64), None));
+        if let Some(d) = f.segment(i) {
+            seg.children.push(FieldNode::new(&SEGMENT_DATA, Value::Bytes(d.to_vec()), Some(Span { source: src, range: r.clone() })));
+        }
+        for c in f.checks.iter().filter(|c| c.kind == CheckKind::Segment(i as u8)) {
+            let span = rel(f, c.offset).map(|o| Span { source: Source::Wire, range: o..o + 4 });
+            seg.children.push(FieldNode::new(&SEGMENT_CRC, Value::Uint(u64::from(c.stored)), span));
+            seg.children.push(FieldNode::new(&SEGMENT_CRC_COMPUTED, Value::Uint(u64::from(c.computed)), None));
+            seg.children.push(FieldNode::new(&SEGMENT_CRC_STATUS, Value::Str(c.status.as_str().into()), None));
+        }
+        kids.push(seg);
+    }
+    for c in f.checks.iter().filter(|c| matches!(c.kind, CheckKind::GcmTag(_))) {
+        let mut op = FieldNode::new(&GCM, Value::None, rel(f, c.offset).map(|o| Span { source: Source::Wire, range: o..o + 16 }));
+        if let CheckKind::GcmTag(i) = c.kind {
+            op.summary = Some(format!("operation {i}: tag {}", c.status.as_str()));
+        }
+        op.children.push(FieldNode::new(&GCM_TAG_STATUS, Value::Str(c.status.as_str().into()), None));
+        kids.push(op);
+    }
+    if let Some(l) = f.late {
+        let span = if f.mode == Mode::Crc { rel(f, l.offset).map(|o| Span { source: Source::Wire, range: o..o + 1 }) } else { None };
+        kids.push(FieldNode::new(&LATE, Value::Uint(u64::from(l.value)), span));
+        kids.push(FieldNode::new(&ABORTED, Value::Bool(l.aborted), None));
+    }
+    kids.extend(payload_tree(f, src));
+    root
+}
+
+fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
+    let p = &f.preamble;
+    let mut t = Tree::new(&p.raw, 0, src);
+    let res: crate::model::tree::Res<()> = (|| {
+        t.enumerated(&TAG, 1, tag_name)?;
+        t.uint(&NUM_SEGMENTS, 1)?;
+        for i in 0..preamble::MAX_SEGMENTS {
+            t.group(&SEG_DESC, |t| {
+                t.uint(&SEG_LEN, 4)?;
+                t.uint(&SEG_ALIGN, 2)?;
+                Ok(())
+            })?
+            .summary = Some(format!("segment {i}: {} bytes, align {}", p.segments[i].len, p.segments[i].align));
+        }
+        t.uint(&FLAGS, 1)?;
+        t.generated(&COMPRESSED, Value::Bool(p.compressed()));
+        t.uint(&RESERVED, 1)?;
+        t.uint(&PREAMBLE_CRC, 4)?;
+        let status = f.checks.iter().find(|c| c.kind == CheckKind::Preamble).map_or(CheckStatus::Unverified, |c| c.status);
+        t.generated(&PREAMBLE_CRC_STATUS, Value::Str(status.as_str().into()));
+        Ok(())
+    })();
+    let mut node = FieldNode::new(&PREAMBLE, Value::None, Some(Span { source: src, range: 0..preamble::LEN }));
+    node.children = t.finish_with(res);
+    node
+}
+
+/// The payload: a control frame's fields or a message's header and body.
+fn payload_tree(f: &Frame, src: Source) -> Vec<FieldNode> {
+    let seg0 = f.segments[0].clone();
+    let Some(s0) = f.segment(0) else { return Vec::new() };
+    if f.tag() == Tag::Message {
+        let mut t = Tree::new(s0, seg0.start, src);
+        let res = header2::tree(&mut t);
+        let mut out = t.finish_with(res);
+        if let Some(h) = header2::Header2::parse(s0) {
+            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), f.segments[i].start));
+            out.extend(messages::tree(MsgType(h.msg_type), h.version, parts, src));
+        }
+        return out;
+    }
+    let mut t = Tree::new(s0, seg0.start, src);
+    let res = control::tree(f.tag(), &mut t);
+    let mut node = FieldNode::new(&PAYLOAD, Value::None, Some(Span { source: src, range: seg0 }));
+    node.children = t.finish_with(res);
+    vec![node]
+}
