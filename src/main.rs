@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use cephshark::analysis::Config;
-use cephshark::cli::{self, Format, ListError};
+use cephshark::cli::{self, Format, ListError, Output};
 use cephshark::msgr2::keys::KeyLog;
 use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,15 +15,28 @@ use std::process::ExitCode;
     name = "cephshark",
     version,
     about = "Dissect and verify Ceph msgr2 traffic in pcap/pcapng captures",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_version_flag = true
 )]
 struct Args {
+    /// Print the version (tshark's -v).
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
     /// Capture file to read (`-` for standard input).
     #[arg(short = 'r', long = "read-file", value_name = "FILE")]
     read: Option<PathBuf>,
     /// Output format of the frame list.
     #[arg(short = 'T', value_enum, default_value = "text")]
     format: OutFormat,
+    /// Print each frame's field tree under its line.
+    #[arg(short = 'V')]
+    verbose: bool,
+    /// Print a hex dump of each frame's bytes (decrypted bytes in secure mode).
+    #[arg(short = 'x')]
+    hex: bool,
+    /// Print a glossary and exit: `fields` lists every field name.
+    #[arg(short = 'G', value_name = "REPORT")]
+    glossary: Option<String>,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -53,8 +66,10 @@ enum Command {
 enum OutFormat {
     /// One line per frame.
     Text,
-    /// One JSON object per frame.
+    /// One JSON object per frame, with its field tree under `fields`.
     Jsonl,
+    /// One JSON array of frames, each with its field tree.
+    Json,
 }
 
 fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
@@ -86,15 +101,28 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-fn run_list(path: &Path, format: OutFormat, cfg: Config) -> anyhow::Result<ExitCode> {
+fn glossary(report: &str) -> ExitCode {
+    match report {
+        "fields" => {
+            let stdout = io::stdout();
+            let mut w = stdout.lock();
+            for d in cephshark::decode::registry::all() {
+                let _ = writeln!(w, "F\t{}\t{}\t{}\t{}", d.name, d.abbrev, d.kind.as_str(), d.blurb);
+            }
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprintln!("cephshark: -G {other}: unknown report (known: fields)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_list(path: &Path, out: Output, cfg: Config) -> anyhow::Result<ExitCode> {
     let src = open(path)?;
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let format = match format {
-        OutFormat::Text => Format::Text,
-        OutFormat::Jsonl => Format::Jsonl,
-    };
-    match cli::list(src, cfg, format, &mut w) {
+    match cli::list(src, cfg, out, &mut w) {
         Ok(summary) => {
             // A closed pipe (e.g. `| head`) is not an error.
             let _ = w.flush();
@@ -137,6 +165,9 @@ fn run_verify(files: &[PathBuf], cfg: &Config) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(report) = &args.glossary {
+        return glossary(report);
+    }
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -151,7 +182,13 @@ fn main() -> ExitCode {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
-    match run_list(path, args.format, cfg) {
+    let format = match args.format {
+        OutFormat::Text => Format::Text,
+        OutFormat::Jsonl => Format::Jsonl,
+        OutFormat::Json => Format::Json,
+    };
+    let out = Output { format, verbose: args.verbose, hex: args.hex };
+    match run_list(path, out, cfg) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cephshark: {e:#}");

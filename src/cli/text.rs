@@ -128,6 +128,7 @@ pub fn record_json(r: &Record, origin: Timestamp) -> Value {
     }
     if let Some(h) = &r.msg {
         o.insert("msg_type".into(), json!(h.msg_type));
+        o.insert("msg_name".into(), json!(crate::decode::MsgType(h.msg_type).display_name()));
         o.insert("seq".into(), json!(h.seq));
         o.insert("tid".into(), json!(h.tid));
         o.insert("ack_seq".into(), json!(h.ack_seq));
