@@ -113,7 +113,7 @@ fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
                 t.uint(&SEG_ALIGN, 2)?;
                 Ok(())
             })?
-            .summary = Some(format!("segment {i}: {} bytes, align {}", p.segments[i].len, p.segments[i].align));
+            .summary = p.segments.get(i).map(|s| format!("segment {i}: {} bytes, align {}", s.len, s.align));
         }
         t.uint(&FLAGS, 1)?;
         t.generated(&COMPRESSED, Value::Bool(p.compressed()));
@@ -137,7 +137,7 @@ fn payload_tree(f: &Frame, src: Source) -> Vec<FieldNode> {
         let res = header2::tree(&mut t);
         let mut out = t.finish_with(res);
         if let Some(h) = header2::Header2::parse(s0) {
-            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), f.segments[i].start));
+            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), f.segments.get(i).map_or(0, |r| r.start)));
             out.extend(messages::tree(MsgType(h.msg_type), h.version, parts, src));
         }
         return out;
