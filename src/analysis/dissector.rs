@@ -7,6 +7,7 @@
 //! bytes; closed connections are dropped.
 
 use super::record::{Record, RecordKind};
+use super::session::Session;
 use super::summary::{ConnSummary, KeyStatus, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
@@ -42,6 +43,7 @@ struct ConnState {
     server: SocketAddr,
     decoder: ConnDecoder,
     maps: [StreamMap; 2],
+    session: Session,
 }
 
 /// Streams records out of packets.
@@ -160,6 +162,7 @@ impl Inner {
                         server,
                         decoder,
                         maps: Default::default(),
+                        session: Session::default(),
                     },
                 );
                 self.summary
@@ -296,7 +299,9 @@ impl Inner {
                 kind,
                 msg,
                 problem_packets: Vec::new(),
+                session: None,
             };
+            c.session.observe(&mut rec);
             let first = rec.packets.first().copied().unwrap_or(packet);
             rec.problem_packets = rec
                 .problems()

@@ -3,6 +3,7 @@
 
 mod dissector;
 mod record;
+pub mod session;
 pub mod record_fields;
 mod summary;
 pub mod verify;

@@ -49,6 +49,8 @@ pub struct Record {
     pub msg: Option<Header2>,
     /// For each of `problems()`, the packet carrying its first byte.
     pub problem_packets: Vec<PacketIndex>,
+    /// What session tracking found (keepalive round trips).
+    pub session: Option<super::session::SessionNote>,
 }
 
 impl Record {

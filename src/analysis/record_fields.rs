@@ -27,6 +27,8 @@ fields! {
     BANNER_SUPPORTED = "msgr2.banner.supported", "Supported features", Hex, "msgr2 features the sender supports (bit 0 revision 1, bit 1 compression).";
     BANNER_REQUIRED = "msgr2.banner.required", "Required features", Hex, "msgr2 features the sender requires.";
     BANNER_LEN = "msgr2.banner.payload_len", "Payload length", Uint, "Banner payload length (16).";
+    KEEPALIVE_RTT = "msgr2.session.keepalive_rtt", "Keepalive round trip (ns)", Uint, "Time from the KEEPALIVE2 to this KEEPALIVE2_ACK echoing its stamp, in nanoseconds.";
+    KEEPALIVE_FRAME = "msgr2.session.keepalive_frame", "Keepalive frame", Uint, "Row number of the KEEPALIVE2 this ack answers.";
 }
 
 /// The tree of a row.
@@ -60,6 +62,14 @@ pub fn record_tree(r: &Record) -> FieldNode {
         n.children.push(FieldNode::new(&PROBLEM_EXPECTED, Value::Str(p.expected.clone()), None));
         n.children.push(FieldNode::new(&PROBLEM_FOUND, Value::Str(p.found.clone()), None));
         k.push(n);
+    }
+    if let Some(note) = &r.session {
+        if let Some(row) = note.keepalive_row {
+            k.push(FieldNode::new(&KEEPALIVE_FRAME, Value::Uint(row), None));
+        }
+        if let Some(rtt) = note.keepalive_rtt_ns {
+            k.push(FieldNode::new(&KEEPALIVE_RTT, Value::Uint(rtt), None));
+        }
     }
     match &r.kind {
         RecordKind::Banner(b) => {

@@ -85,6 +85,11 @@ problem_kinds! {
     /// The secure stream can no longer be followed (a frame failed beyond
     /// repair, or bytes were lost): the rest of the direction is not decoded.
     SecureSyncLost => "secure_sync_lost", Error;
+    /// A message's seq is not the previous one plus one (ProtocolV2.cc
+    /// handle_message: messages are numbered 1, 2, 3, ... per session).
+    SeqJump => "seq_jump", Warning;
+    /// An ack_seq (or ACK frame) acknowledges a message the peer has not sent.
+    AckAhead => "ack_ahead", Warning;
 }
 
 /// One problem, located in a direction's byte stream.

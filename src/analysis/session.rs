@@ -1,0 +1,128 @@
+//! Session tracking per connection: message seq continuity per direction,
+//! ack_seq consistency, and keepalive round trips.
+//!
+//! Rules (ProtocolV2.cc `handle_message`, `handle_message_ack`,
+//! `handle_keepalive2`): each side numbers its messages 1, 2, 3, ... within
+//! a session; `ack_seq` in a message header (and the ACK frame) acknowledges
+//! the peer's messages up to that seq; KEEPALIVE2_ACK echoes the timestamp
+//! of the KEEPALIVE2 it answers.
+
+use super::record::{Record, RecordKind};
+use crate::capture::Timestamp;
+use crate::msgr2::{Problem, ProblemKind, Tag};
+use std::collections::VecDeque;
+
+/// What session tracking adds to a row.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionNote {
+    /// For KEEPALIVE2_ACK: nanoseconds since the matching KEEPALIVE2.
+    pub keepalive_rtt_ns: Option<u64>,
+    /// For KEEPALIVE2_ACK: the row number of the matching KEEPALIVE2.
+    pub keepalive_row: Option<u64>,
+}
+
+/// Keepalives remembered per direction while waiting for their ack.
+const MAX_PENDING_KEEPALIVES: usize = 64;
+
+#[derive(Debug, Default)]
+struct DirState {
+    /// Highest message seq sent in this direction so far.
+    last_seq: Option<u64>,
+    /// KEEPALIVE2 stamps sent and not yet acknowledged: (stamp, row, time).
+    keepalives: VecDeque<([u8; 8], u64, Timestamp)>,
+}
+
+/// Session state of one connection.
+#[derive(Debug, Default)]
+pub struct Session {
+    dirs: [DirState; 2],
+}
+
+fn ns(t: Timestamp) -> i128 {
+    i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
+}
+
+impl Session {
+    /// Look at a row of this connection (in stream order per direction) and
+    /// add the problems and notes session tracking finds.
+    pub fn observe(&mut self, r: &mut Record) {
+        let i = r.dir.index();
+        let peer = r.dir.reverse().index();
+        let RecordKind::Frame(f) = &mut r.kind else { return };
+        if f.aborted() || f.has_problems() {
+            return;
+        }
+        match f.tag() {
+            Tag::ClientIdent | Tag::ServerIdent | Tag::SessionReset => {
+                // A new session: numbering starts again.
+                for d in &mut self.dirs {
+                    d.last_seq = None;
+                }
+            }
+            Tag::Message => {
+                let Some(h) = r.msg else { return };
+                let seg0 = f.segment_offsets[0];
+                if let Some(last) = self.dirs.get(i).and_then(|d| d.last_seq) {
+                    if h.seq != last.wrapping_add(1) {
+                        f.problems.push(
+                            Problem::new(ProblemKind::SeqJump, seg0, 8, "ceph.msg.seq")
+                                .values((last.wrapping_add(1)).to_string(), h.seq.to_string()),
+                        );
+                    }
+                }
+                if let Some(d) = self.dirs.get_mut(i) {
+                    d.last_seq = Some(h.seq);
+                }
+                if let Some(peer_last) = self.dirs.get(peer).and_then(|d| d.last_seq) {
+                    if h.ack_seq > peer_last {
+                        f.problems.push(
+                            Problem::new(ProblemKind::AckAhead, seg0 + 28, 8, "ceph.msg.ack_seq")
+                                .values(format!("<= {peer_last} (the peer's last seq)"), h.ack_seq.to_string()),
+                        );
+                    }
+                }
+            }
+            Tag::Ack => {
+                let Some(seq) = f.segment(0).and_then(|s| s.get(..8)).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+                else {
+                    return;
+                };
+                if let Some(peer_last) = self.dirs.get(peer).and_then(|d| d.last_seq) {
+                    if seq > peer_last {
+                        let at = f.segment_offsets[0];
+                        f.problems.push(
+                            Problem::new(ProblemKind::AckAhead, at, 8, "msgr2.ack.seq")
+                                .values(format!("<= {peer_last} (the peer's last seq)"), seq.to_string()),
+                        );
+                    }
+                }
+            }
+            Tag::Keepalive2 => {
+                if let (Some(stamp), Some(d)) = (stamp(f), self.dirs.get_mut(i)) {
+                    if d.keepalives.len() >= MAX_PENDING_KEEPALIVES {
+                        d.keepalives.pop_front();
+                    }
+                    d.keepalives.push_back((stamp, r.number, r.ts));
+                }
+            }
+            Tag::Keepalive2Ack => {
+                let (Some(stamp), Some(d)) = (stamp(f), self.dirs.get_mut(peer)) else { return };
+                if let Some(pos) = d.keepalives.iter().position(|k| k.0 == stamp) {
+                    if let Some((_, row, t)) = d.keepalives.remove(pos) {
+                        let rtt = u64::try_from(ns(r.ts) - ns(t)).ok();
+                        r.session = Some(SessionNote { keepalive_rtt_ns: rtt, keepalive_row: Some(row) });
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let RecordKind::Frame(f) = &mut r.kind {
+            f.problems.sort_by_key(|p| p.offset);
+        }
+    }
+}
+
+/// The utime_t a KEEPALIVE2 or its ack carries (frames_v2.h KeepAliveFrame).
+fn stamp(f: &crate::msgr2::Frame) -> Option<[u8; 8]> {
+    f.segment(0)?.get(..8)?.try_into().ok()
+}

@@ -1,0 +1,78 @@
+//! Session tracking on synthetic conversations: seq continuity, ack_seq
+//! consistency and keepalive round trips.
+
+mod support;
+
+use cephshark::analysis::{dissect, Config, Record};
+use cephshark::msgr2::banner;
+use cephshark::msgr2::encoder::{encode_crc, msg_header2, FrameSpec};
+use cephshark::msgr2::{ProblemKind, Rev, Tag};
+use support::synth::{connection, Send};
+
+fn c(data: Vec<u8>) -> Send {
+    Send { from_client: true, data }
+}
+fn s(data: Vec<u8>) -> Send {
+    Send { from_client: false, data }
+}
+
+fn msg(seq: u64, ack: u64) -> Vec<u8> {
+    let mut h = msg_header2(seq, seq, 42);
+    h[28..36].copy_from_slice(&ack.to_le_bytes());
+    encode_crc(Rev::V1, &FrameSpec::message(&h, b"front", b"", b""))
+}
+
+fn control(tag: Tag, payload: &[u8]) -> Vec<u8> {
+    encode_crc(Rev::V1, &FrameSpec::control(tag.raw(), payload))
+}
+
+fn run(sends: &[Send]) -> Vec<Record> {
+    let mut all = vec![c(banner::encode(1, 0)), s(banner::encode(1, 0))];
+    all.extend_from_slice(sends);
+    let pcap = connection(40000, 3300, &all, 1400);
+    let mut out = Vec::new();
+    dissect(&pcap[..], Config::default(), &mut |r| out.push(r)).unwrap_or_else(|e| panic!("{e}"));
+    out
+}
+
+fn kinds(r: &Record) -> Vec<ProblemKind> {
+    r.problems().iter().map(|p| p.kind).collect()
+}
+
+#[test]
+fn seq_jump_and_ack_ahead_are_flagged() {
+    let recs = run(&[c(msg(1, 0)), s(msg(1, 1)), c(msg(2, 1)), c(msg(4, 1)), s(msg(2, 9)), c(control(Tag::Ack, &7u64.to_le_bytes()))]);
+    let msgs: Vec<&Record> = recs.iter().filter(|r| r.is_message()).collect();
+    assert_eq!(msgs.len(), 5);
+    assert!(kinds(msgs[0]).is_empty() && kinds(msgs[1]).is_empty() && kinds(msgs[2]).is_empty());
+    let jump = msgs[3].problems();
+    assert_eq!(kinds(msgs[3]), vec![ProblemKind::SeqJump]);
+    assert_eq!((jump[0].expected.as_str(), jump[0].found.as_str()), ("3", "4"));
+    assert_eq!(jump[0].field, "ceph.msg.seq");
+    // The server acks 9 but the client has sent up to 4.
+    assert_eq!(kinds(msgs[4]), vec![ProblemKind::AckAhead]);
+    // The ACK frame acks 7 but the server has sent up to 2.
+    let ack = recs.iter().find(|r| r.tag_name() == "ACK").unwrap_or_else(|| panic!("no ACK"));
+    assert_eq!(kinds(ack), vec![ProblemKind::AckAhead]);
+}
+
+#[test]
+fn keepalive_round_trip_is_measured() {
+    let stamp = [1u8, 2, 3, 4, 5, 6, 7, 8];
+    let recs = run(&[c(control(Tag::Keepalive2, &stamp)), s(control(Tag::Keepalive2Ack, &stamp))]);
+    let ka = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2").unwrap_or_else(|| panic!("no keepalive"));
+    let ack = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2_ACK").unwrap_or_else(|| panic!("no ack"));
+    let note = ack.session.clone().unwrap_or_else(|| panic!("no session note"));
+    assert_eq!(note.keepalive_row, Some(ka.number));
+    // Packets are 1 ms apart: the keepalive's data packet, its ACK, then the reply.
+    assert_eq!(note.keepalive_rtt_ns, Some(2_000_000));
+}
+
+#[test]
+fn keepalive_fields_are_in_the_tree() {
+    let stamp = [9u8; 8];
+    let recs = run(&[c(control(Tag::Keepalive2, &stamp)), s(control(Tag::Keepalive2Ack, &stamp))]);
+    let ack = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2_ACK").unwrap_or_else(|| panic!("no ack"));
+    let tree = cephshark::analysis::record_tree(ack);
+    assert_eq!(tree.find("msgr2.session.keepalive_rtt").map(|n| n.value_text()), Some("2000000".to_string()));
+}
