@@ -6,8 +6,10 @@
 use cephshark::msgr2::banner;
 use cephshark::msgr2::crypto::{GcmStream, Nonce, NonceFormat};
 use cephshark::msgr2::encoder::{encode_crc, msg_header2, FrameSpec};
-use cephshark::msgr2::secure::{self, KeyCandidate};
-use cephshark::msgr2::{CheckKind, CheckStatus, ConnDecoder, DecoderConfig, Event, Frame, Mode, ProblemKind, Rev, Tag};
+use cephshark::msgr2::secure::KeyCandidate;
+use cephshark::msgr2::{
+    CheckKind, CheckStatus, ConnDecoder, DecoderConfig, Event, Frame, Mode, ProblemKind, Rev, Tag,
+};
 use cephshark::tcp::Direction;
 
 const C2S: Direction = Direction::ClientToServer;
@@ -23,17 +25,41 @@ fn nonce(dir: Direction) -> Nonce {
 
 /// The example shapes of the spec (msgr2.rst; test_frames_v2.cc).
 fn shapes() -> Vec<FrameSpec> {
-    let pat = |n: usize, k: u8| (0..n).map(|i| (i as u8).wrapping_mul(13).wrapping_add(k)).collect::<Vec<u8>>();
-    [(0, 0, 0, 0), (20, 0, 0, 0), (0, 70, 0, 0), (20, 70, 0, 350), (105, 0, 0, 0), (105, 70, 0, 350), (48, 0, 0, 0), (49, 0, 202, 303)]
-        .iter()
-        .map(|&(a, b, c, d)| {
-            let mut segs: Vec<(Vec<u8>, u16)> = vec![(pat(a, 1), 8), (pat(b, 2), 8), (pat(c, 3), 8), (pat(d, 4), 4096)];
-            while segs.len() > 1 && segs.last().is_some_and(|s| s.0.is_empty()) {
-                segs.pop();
-            }
-            FrameSpec { tag: 17, segments: segs, flags: 0, late: None, no_data_crc: false }
-        })
-        .collect()
+    let pat = |n: usize, k: u8| {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(13).wrapping_add(k))
+            .collect::<Vec<u8>>()
+    };
+    [
+        (0, 0, 0, 0),
+        (20, 0, 0, 0),
+        (0, 70, 0, 0),
+        (20, 70, 0, 350),
+        (105, 0, 0, 0),
+        (105, 70, 0, 350),
+        (48, 0, 0, 0),
+        (49, 0, 202, 303),
+    ]
+    .iter()
+    .map(|&(a, b, c, d)| {
+        let mut segs: Vec<(Vec<u8>, u16)> = vec![
+            (pat(a, 1), 8),
+            (pat(b, 2), 8),
+            (pat(c, 3), 8),
+            (pat(d, 4), 4096),
+        ];
+        while segs.len() > 1 && segs.last().is_some_and(|s| s.0.is_empty()) {
+            segs.pop();
+        }
+        FrameSpec {
+            tag: 17,
+            segments: segs,
+            flags: 0,
+            late: None,
+            no_data_crc: false,
+        }
+    })
+    .collect()
 }
 
 struct Conv {
@@ -49,33 +75,68 @@ fn conversation(rev: Rev, specs: &[FrameSpec]) -> Conv {
     let sup = if rev == Rev::V1 { 1 } else { 0 };
     let mut c2s = banner::encode(sup, 0);
     let mut s2c = banner::encode(sup, 0);
-    c2s.extend(encode_crc(rev, &FrameSpec::control(Tag::Hello.raw(), &[8, 1])));
-    s2c.extend(encode_crc(rev, &FrameSpec::control(Tag::Hello.raw(), &[1, 1])));
-    c2s.extend(encode_crc(rev, &FrameSpec::control(Tag::AuthRequest.raw(), &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+    c2s.extend(encode_crc(
+        rev,
+        &FrameSpec::control(Tag::Hello.raw(), &[8, 1]),
+    ));
+    s2c.extend(encode_crc(
+        rev,
+        &FrameSpec::control(Tag::Hello.raw(), &[1, 1]),
+    ));
+    c2s.extend(encode_crc(
+        rev,
+        &FrameSpec::control(
+            Tag::AuthRequest.raw(),
+            &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ),
+    ));
     let mut done = 4242u64.to_le_bytes().to_vec();
     done.extend_from_slice(&2u32.to_le_bytes()); // CEPH_CON_MODE_SECURE
     done.extend_from_slice(&0u32.to_le_bytes());
-    s2c.extend(encode_crc(rev, &FrameSpec::control(Tag::AuthDone.raw(), &done)));
+    s2c.extend(encode_crc(
+        rev,
+        &FrameSpec::control(Tag::AuthDone.raw(), &done),
+    ));
     let format = NonceFormat::for_revision(rev == Rev::V1);
     let mut starts: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (d, buf) in [(C2S, &mut c2s), (S2C, &mut s2c)] {
         let mut tx = GcmStream::new(&KEY, nonce(d), format);
-        buf.extend(secure::encode(&mut tx, rev, &FrameSpec::control(Tag::AuthSignature.raw(), &[7; 32])));
+        buf.extend(cephshark::msgr2::encoder::encode_secure(
+            &mut tx,
+            rev,
+            &FrameSpec::control(Tag::AuthSignature.raw(), &[7; 32]),
+        ));
         for spec in specs {
             starts[d.index()].push(buf.len());
-            buf.extend(secure::encode(&mut tx, rev, spec));
+            buf.extend(cephshark::msgr2::encoder::encode_secure(&mut tx, rev, spec));
         }
     }
-    Conv { c2s, s2c, secure_starts: starts }
+    Conv {
+        c2s,
+        s2c,
+        secure_starts: starts,
+    }
 }
 
 fn candidates() -> Vec<KeyCandidate> {
     // Both directions' keys plus a decoy, in an order that makes trial matter.
-    let decoy = KeyCandidate { key: *b"fedcba9876543210", nonce: nonce(C2S), origin: "decoy".into() };
+    let decoy = KeyCandidate {
+        key: *b"fedcba9876543210",
+        nonce: nonce(C2S),
+        origin: "decoy".into(),
+    };
     vec![
         decoy,
-        KeyCandidate { key: KEY, nonce: nonce(S2C), origin: "s2c".into() },
-        KeyCandidate { key: KEY, nonce: nonce(C2S), origin: "c2s".into() },
+        KeyCandidate {
+            key: KEY,
+            nonce: nonce(S2C),
+            origin: "s2c".into(),
+        },
+        KeyCandidate {
+            key: KEY,
+            nonce: nonce(C2S),
+            origin: "c2s".into(),
+        },
     ]
 }
 
@@ -103,7 +164,11 @@ fn decode(conv: &Conv, keys: bool, chunk: usize) -> Vec<(Direction, Event)> {
         }
     }
     d.finish(&mut out);
-    assert_eq!(d.secure_mut(C2S).and_then(|s| s.matched().map(|m| m.origin.clone())), keys.then(|| "c2s".to_string()));
+    assert_eq!(
+        d.secure_mut(C2S)
+            .and_then(|s| s.matched().map(|m| m.origin.clone())),
+        keys.then(|| "c2s".to_string())
+    );
     out
 }
 
@@ -128,18 +193,27 @@ fn every_shape_round_trips_in_both_revisions() {
                 let fs = secure_frames(&evs, dir);
                 assert_eq!(fs.len(), specs.len() + 1, "{rev:?} {dir:?} chunk {chunk}");
                 assert_eq!(fs[0].tag(), Tag::AuthSignature);
-                for (f, (spec, start)) in fs[1..].iter().zip(specs.iter().zip(&conv.secure_starts[dir.index()])) {
+                for (f, (spec, start)) in fs[1..]
+                    .iter()
+                    .zip(specs.iter().zip(&conv.secure_starts[dir.index()]))
+                {
                     assert_eq!(f.offset, *start as u64);
                     assert!(f.decrypted && f.problems.is_empty(), "{:?}", f.problems);
                     for (i, (seg, _)) in spec.segments.iter().enumerate() {
                         assert_eq!(f.segment(i), Some(&seg[..]), "{rev:?} segment {i}");
                     }
-                    let tags: Vec<_> = f.checks.iter().filter(|c| matches!(c.kind, CheckKind::GcmTag(_))).collect();
+                    let tags: Vec<_> = f
+                        .checks
+                        .iter()
+                        .filter(|c| matches!(c.kind, CheckKind::GcmTag(_)))
+                        .collect();
                     assert!(!tags.is_empty() && tags.iter().all(|c| c.status == CheckStatus::Good));
                     if rev == Rev::V1 {
                         // One op for the preamble+inline, one for the rest of S0, one for S1..S3.
                         let s0 = spec.segments[0].0.len();
-                        let expect = 1 + usize::from(s0.div_ceil(16) * 16 > 48) + usize::from(spec.segments.len() > 1);
+                        let expect = 1
+                            + usize::from(s0.div_ceil(16) * 16 > 48)
+                            + usize::from(spec.segments.len() > 1);
                         assert_eq!(tags.len(), expect);
                     }
                 }
@@ -173,12 +247,18 @@ fn without_keys_each_direction_is_reported_once() {
             assert!(secure_frames(&evs, dir).is_empty());
             let nokey: Vec<_> = evs
                 .iter()
-                .filter(|(d, e)| *d == dir && matches!(e, Event::Undecoded(p) if p.kind == ProblemKind::NoKey))
+                .filter(|(d, e)| {
+                    *d == dir && matches!(e, Event::Undecoded(p) if p.kind == ProblemKind::NoKey)
+                })
                 .collect();
             assert_eq!(nokey.len(), 1, "{rev:?} {dir:?}");
             // It covers every byte after AUTH_DONE's switch.
             let (off, len) = nokey[0].1.range();
-            let total = if dir == C2S { conv.c2s.len() } else { conv.s2c.len() };
+            let total = if dir == C2S {
+                conv.c2s.len()
+            } else {
+                conv.s2c.len()
+            };
             assert_eq!(off + len, total as u64);
         }
     }
@@ -188,22 +268,47 @@ fn without_keys_each_direction_is_reported_once() {
 fn a_flipped_bit_anywhere_in_a_secure_frame_is_detected() {
     for rev in [Rev::V0, Rev::V1] {
         let spec = shapes()[5].clone(); // 105+70+0+350: three GCM operations in 2.1
-        let conv = conversation(rev, &[spec.clone(), FrameSpec::control(Tag::Ack.raw(), &9u64.to_le_bytes())]);
+        let conv = conversation(
+            rev,
+            &[
+                spec.clone(),
+                FrameSpec::control(Tag::Ack.raw(), &9u64.to_le_bytes()),
+            ],
+        );
         let start = conv.secure_starts[0][0];
         let end = conv.secure_starts[0][1];
         for i in (start..end).step_by(3) {
             for bit in [0x01u8, 0x80] {
-                let mut bad = Conv { c2s: conv.c2s.clone(), s2c: conv.s2c.clone(), secure_starts: conv.secure_starts.clone() };
+                let mut bad = Conv {
+                    c2s: conv.c2s.clone(),
+                    s2c: conv.s2c.clone(),
+                    secure_starts: conv.secure_starts.clone(),
+                };
                 bad.c2s[i] ^= bit;
                 let evs = decode(&bad, true, usize::MAX);
                 let flagged = evs.iter().filter(|(d, _)| *d == C2S).any(|(_, e)| match e {
-                    Event::Frame(f) => f.offset == start as u64 && f.problems.iter().any(|p| p.kind == ProblemKind::GcmTagBad),
-                    Event::Undecoded(p) => p.kind == ProblemKind::SecureSyncLost && p.offset <= start as u64 + 96,
+                    Event::Frame(f) => {
+                        f.offset == start as u64
+                            && f.problems.iter().any(|p| p.kind == ProblemKind::GcmTagBad)
+                    }
+                    Event::Undecoded(p) => {
+                        p.kind == ProblemKind::SecureSyncLost && p.offset <= start as u64 + 96
+                    }
                     _ => false,
                 });
-                assert!(flagged, "{rev:?} byte {} bit {bit:#x} not detected", i - start);
+                assert!(
+                    flagged,
+                    "{rev:?} byte {} bit {bit:#x} not detected",
+                    i - start
+                );
                 // The other direction is untouched.
-                assert_eq!(secure_frames(&evs, S2C).iter().filter(|f| f.problems.is_empty()).count(), 3);
+                assert_eq!(
+                    secure_frames(&evs, S2C)
+                        .iter()
+                        .filter(|f| f.problems.is_empty())
+                        .count(),
+                    3
+                );
             }
         }
     }
@@ -212,18 +317,34 @@ fn a_flipped_bit_anywhere_in_a_secure_frame_is_detected() {
 #[test]
 fn a_bad_tag_outside_the_preamble_keeps_the_stream_in_step() {
     let spec = shapes()[5].clone();
-    let conv = conversation(Rev::V1, &[spec, FrameSpec::message(&msg_header2(9, 1, 42), b"after", b"", b"")]);
+    let conv = conversation(
+        Rev::V1,
+        &[
+            spec,
+            FrameSpec::message(&msg_header2(9, 1, 42), b"after", b"", b""),
+        ],
+    );
     let start = conv.secure_starts[0][0];
-    let mut bad = Conv { c2s: conv.c2s.clone(), s2c: conv.s2c.clone(), secure_starts: conv.secure_starts.clone() };
+    let mut bad = Conv {
+        c2s: conv.c2s.clone(),
+        s2c: conv.s2c.clone(),
+        secure_starts: conv.secure_starts.clone(),
+    };
     bad.c2s[start + 200] ^= 0x10; // inside the S1..S3 operation
     let evs = decode(&bad, true, usize::MAX);
     let fs = secure_frames(&evs, C2S);
     assert_eq!(fs.len(), 3);
     let kinds: Vec<_> = fs[1].problems.iter().map(|p| p.kind).collect();
     assert_eq!(kinds, vec![ProblemKind::GcmTagBad]);
-    assert_eq!(fs[1].checks.iter().filter(|c| c.status == CheckStatus::Bad).count(), 1);
+    assert_eq!(
+        fs[1]
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Bad)
+            .count(),
+        1
+    );
     // The next frame still decrypts: the nonce stayed in step.
     assert!(fs[2].problems.is_empty());
     assert_eq!(fs[2].segment(1), Some(&b"after"[..]));
 }
-

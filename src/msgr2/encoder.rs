@@ -3,8 +3,10 @@
 //! msgr2.0 and every corruption case can be tested without a live peer.
 
 use super::crc::segment_crc;
+use super::crypto::GcmStream;
 use super::frame::{Rev, LATE_STATUS_COMPLETE};
 use super::preamble::{self, SegmentDesc, MAX_SEGMENTS};
+use super::secure::{pad16, EPILOGUE_LEN, INLINE_SIZE};
 
 /// What a frame carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,4 +128,53 @@ pub fn msg_header2(seq: u64, tid: u64, msg_type: u16) -> Vec<u8> {
     h.extend_from_slice(&1u16.to_le_bytes()); // compat_version
     h.extend_from_slice(&0u16.to_le_bytes()); // reserved
     h
+}
+
+/// Encode a secure frame with `s` (the sender's stream), for tests.
+pub fn encode_secure(s: &mut GcmStream, rev: Rev, spec: &FrameSpec) -> Vec<u8> {
+    let pre = spec.preamble();
+    let padded = |i: usize| {
+        let mut v = spec
+            .segments
+            .get(i)
+            .map(|x| x.0.clone())
+            .unwrap_or_default();
+        v.resize(pad16(v.len()), 0);
+        v
+    };
+    let late = spec.late.unwrap_or(match rev {
+        Rev::V1 => LATE_STATUS_COMPLETE,
+        Rev::V0 => 0,
+    });
+    let mut epi = vec![0u8; EPILOGUE_LEN];
+    if let Some(b) = epi.first_mut() {
+        *b = late;
+    }
+    let mut out = Vec::new();
+    match rev {
+        Rev::V1 => {
+            let s0 = padded(0);
+            let mut op1 = pre.to_vec();
+            let mut inline = s0.clone();
+            inline.resize(INLINE_SIZE.max(inline.len()), 0);
+            op1.extend_from_slice(inline.get(..INLINE_SIZE).unwrap_or(&inline));
+            out.extend(s.seal(&op1));
+            if s0.len() > INLINE_SIZE {
+                out.extend(s.seal(s0.get(INLINE_SIZE..).unwrap_or(&[])));
+            }
+            if spec.segments.len() > 1 {
+                let mut tail: Vec<u8> = (1..MAX_SEGMENTS).flat_map(padded).collect();
+                tail.extend_from_slice(&epi);
+                out.extend(s.seal(&tail));
+            }
+        }
+        Rev::V0 => {
+            let mut all = pre.to_vec();
+            all.extend((0..MAX_SEGMENTS).flat_map(padded));
+            all.extend_from_slice(&epi);
+            out.extend(s.seal(&all));
+            s.end_frame();
+        }
+    }
+    out
 }

@@ -15,6 +15,7 @@ pub mod frame;
 pub mod keys;
 pub mod preamble;
 pub mod problem;
+mod resync;
 pub mod secure;
 mod tag;
 

@@ -92,8 +92,16 @@ pub fn secure_len(p: &Preamble, rev: Rev) -> usize {
     match rev {
         Rev::V1 => {
             let s0 = seg(0);
-            let rest0 = if s0 > INLINE_SIZE { s0 - INLINE_SIZE + TAG_LEN } else { 0 };
-            let tail = if p.nseg() > 1 { seg(1) + seg(2) + seg(3) + EPILOGUE_LEN + TAG_LEN } else { 0 };
+            let rest0 = if s0 > INLINE_SIZE {
+                s0 - INLINE_SIZE + TAG_LEN
+            } else {
+                0
+            };
+            let tail = if p.nseg() > 1 {
+                seg(1) + seg(2) + seg(3) + EPILOGUE_LEN + TAG_LEN
+            } else {
+                0
+            };
             FIRST_OP_LEN + rest0 + tail
         }
         Rev::V0 => preamble::LEN + seg(0) + seg(1) + seg(2) + seg(3) + EPILOGUE_LEN + TAG_LEN,
@@ -119,7 +127,11 @@ impl SecureDir {
     /// The direction switched to secure mode at stream offset `at`.
     pub fn start(&mut self, at: u64, rev: Rev) {
         self.rev = Some(rev);
-        self.state = if self.candidates.is_empty() { State::NoKey { since: at } } else { State::Trial };
+        self.state = if self.candidates.is_empty() {
+            State::NoKey { since: at }
+        } else {
+            State::Trial
+        };
     }
 
     /// Bytes were lost at `offset`: the nonce sequence cannot be followed.
@@ -127,7 +139,10 @@ impl SecureDir {
         match self.state {
             State::NoKey { .. } | State::Lost { .. } | State::Off => {}
             _ => {
-                self.state = State::Lost { since: offset, why: "bytes lost by the capture".into() };
+                self.state = State::Lost {
+                    since: offset,
+                    why: "bytes lost by the capture".into(),
+                };
             }
         }
     }
@@ -141,7 +156,10 @@ impl SecureDir {
                 if buf.is_empty() {
                     SecureStep::Needed
                 } else {
-                    SecureStep::Consumed { len: buf.len(), event: None }
+                    SecureStep::Consumed {
+                        len: buf.len(),
+                        event: None,
+                    }
                 }
             }
             State::Trial => self.trial(base, buf, rev, max_seg),
@@ -195,12 +213,18 @@ impl SecureDir {
             Some(c) => {
                 self.state = State::Active(Box::new(GcmStream::new(&c.key, c.nonce, format)));
                 self.matched = Some(c);
-                SecureStep::Consumed { len: 0, event: None }
+                SecureStep::Consumed {
+                    len: 0,
+                    event: None,
+                }
             }
             None if undecided => SecureStep::Needed,
             None => {
                 self.state = State::NoKey { since: base };
-                SecureStep::Consumed { len: 0, event: None }
+                SecureStep::Consumed {
+                    len: 0,
+                    event: None,
+                }
             }
         }
     }
@@ -219,17 +243,27 @@ impl SecureDir {
                 })
             }
             State::Lost { since, why } => {
-                self.state = State::Lost { since: end, why: why.clone() };
+                self.state = State::Lost {
+                    since: end,
+                    why: why.clone(),
+                };
                 (end > since).then(|| {
                     Event::Undecoded(
-                        Problem::new(ProblemKind::SecureSyncLost, since, end - since, "msgr2.secure")
-                            .values("a decryptable secure stream", why),
+                        Problem::new(
+                            ProblemKind::SecureSyncLost,
+                            since,
+                            end - since,
+                            "msgr2.secure",
+                        )
+                        .values("a decryptable secure stream", why),
                     )
                 })
             }
             other => {
                 self.state = other;
-                (!buf.is_empty()).then(|| Event::Undecoded(Problem::new(kind, base, buf.len() as u64, "msgr2.frame")))
+                (!buf.is_empty()).then(|| {
+                    Event::Undecoded(Problem::new(kind, base, buf.len() as u64, "msgr2.frame"))
+                })
             }
         }
     }
@@ -260,10 +294,25 @@ fn decode_frame(
         return (SecureStep::Needed, None);
     };
     if !p.crc_ok() || p.validate(max_seg).is_err() {
-        let why = if p.crc_ok() { "implausible decrypted preamble" } else { "decrypted preamble CRC mismatch" };
-        let pr = Problem::new(ProblemKind::SecureSyncLost, base, buf.len() as u64, "msgr2.preamble")
-            .values("a valid decrypted preamble", why);
-        return (SecureStep::Consumed { len: buf.len(), event: Some(Event::Undecoded(pr)) }, Some(why.into()));
+        let why = if p.crc_ok() {
+            "implausible decrypted preamble"
+        } else {
+            "decrypted preamble CRC mismatch"
+        };
+        let pr = Problem::new(
+            ProblemKind::SecureSyncLost,
+            base,
+            buf.len() as u64,
+            "msgr2.preamble",
+        )
+        .values("a valid decrypted preamble", why);
+        return (
+            SecureStep::Consumed {
+                len: buf.len(),
+                event: Some(Event::Undecoded(pr)),
+            },
+            Some(why.into()),
+        );
     }
     let total = secure_len(&p, rev);
     let Some(wire) = buf.get(..total) else {
@@ -273,7 +322,13 @@ fn decode_frame(
         Rev::V1 => open_rev1(s, p, base, wire),
         Rev::V0 => open_rev0(s, p, base, wire),
     };
-    (SecureStep::Consumed { len: total, event: Some(Event::Frame(Box::new(f))) }, None)
+    (
+        SecureStep::Consumed {
+            len: total,
+            event: Some(Event::Frame(Box::new(f))),
+        },
+        None,
+    )
 }
 
 /// Open one operation; on a bad tag fall back to the unverified keystream
@@ -294,21 +349,43 @@ fn open_op(
             let p = s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[]));
             s.skip_op();
             problems.push(
-                Problem::new(ProblemKind::GcmTagBad, tag_at, TAG_LEN as u64, "msgr2.secure.tag")
-                    .values("a tag that verifies", format!("tag mismatch (nonce {})", e.nonce)),
+                Problem::new(
+                    ProblemKind::GcmTagBad,
+                    tag_at,
+                    TAG_LEN as u64,
+                    "msgr2.secure.tag",
+                )
+                .values(
+                    "a tag that verifies",
+                    format!("tag mismatch (nonce {})", e.nonce),
+                ),
             );
             (p, CheckStatus::Bad)
         }
     };
-    checks.push(Check { kind: CheckKind::GcmTag(idx), offset: tag_at, stored: 0, computed: 0, status });
+    checks.push(Check {
+        kind: CheckKind::GcmTag(idx),
+        offset: tag_at,
+        stored: 0,
+        computed: 0,
+        status,
+    });
     plain
 }
 
 fn check_zero(bytes: &[u8], at: u64, field: &'static str, problems: &mut Vec<Problem>) {
     if let Some(i) = bytes.iter().position(|b| *b != 0) {
         problems.push(
-            Problem::new(ProblemKind::PaddingNotZero, at + i as u64, (bytes.len() - i) as u64, field)
-                .values("zero bytes", format!("{:#04x}", bytes.get(i).copied().unwrap_or(0))),
+            Problem::new(
+                ProblemKind::PaddingNotZero,
+                at + i as u64,
+                (bytes.len() - i) as u64,
+                field,
+            )
+            .values(
+                "zero bytes",
+                format!("{:#04x}", bytes.get(i).copied().unwrap_or(0)),
+            ),
         );
     }
 }
@@ -324,14 +401,20 @@ impl Builder {
     /// Append segment `i` from padded plaintext `padded` (wire offset `at`).
     fn segment(&mut self, i: usize, len: usize, padded: &[u8], at: u64) {
         let start = self.data.len();
-        self.data.extend_from_slice(padded.get(..len).unwrap_or(padded));
+        self.data
+            .extend_from_slice(padded.get(..len).unwrap_or(padded));
         if let Some(r) = self.segments.get_mut(i) {
             *r = start..self.data.len();
         }
         if let Some(o) = self.offsets.get_mut(i) {
             *o = at;
         }
-        check_zero(padded.get(len..).unwrap_or(&[]), at + len as u64, "msgr2.secure.padding", &mut self.problems);
+        check_zero(
+            padded.get(len..).unwrap_or(&[]),
+            at + len as u64,
+            "msgr2.secure.padding",
+            &mut self.problems,
+        );
     }
 }
 
@@ -339,16 +422,41 @@ fn epilogue(rev: Rev, plain: &[u8], at: u64, problems: &mut Vec<Problem>) -> Opt
     let value = *plain.first()?;
     let (aborted, bad) = frame::judge_late(rev, value);
     if let Some(kind) = bad {
-        problems.push(Problem::new(kind, at, 1, "msgr2.epilogue.late_status").values("0x0e or 0x01", format!("{value:#04x}")));
+        problems.push(
+            Problem::new(kind, at, 1, "msgr2.epilogue.late_status")
+                .values("0x0e or 0x01", format!("{value:#04x}")),
+        );
     }
     if aborted {
-        problems.push(Problem::new(ProblemKind::Aborted, at, 1, "msgr2.epilogue.aborted"));
+        problems.push(Problem::new(
+            ProblemKind::Aborted,
+            at,
+            1,
+            "msgr2.epilogue.aborted",
+        ));
     }
-    check_zero(plain.get(1..EPILOGUE_LEN).unwrap_or(&[]), at + 1, "msgr2.epilogue.padding", problems);
-    Some(Late { value, offset: at, aborted })
+    check_zero(
+        plain.get(1..EPILOGUE_LEN).unwrap_or(&[]),
+        at + 1,
+        "msgr2.epilogue.padding",
+        problems,
+    );
+    Some(Late {
+        value,
+        offset: at,
+        aborted,
+    })
 }
 
-fn finish(p: Preamble, rev: Rev, base: u64, total: usize, checks: Vec<Check>, b: Builder, late: Option<Late>) -> Frame {
+fn finish(
+    p: Preamble,
+    rev: Rev,
+    base: u64,
+    total: usize,
+    checks: Vec<Check>,
+    b: Builder,
+    late: Option<Late>,
+) -> Frame {
     let mut problems = Vec::new();
     frame::preamble_notes(&p, base, &mut problems);
     problems.extend(b.problems);
@@ -370,13 +478,30 @@ fn finish(p: Preamble, rev: Rev, base: u64, total: usize, checks: Vec<Check>, b:
 }
 
 fn preamble_check(p: &Preamble, base: u64) -> Check {
-    Check { kind: CheckKind::Preamble, offset: base + 28, stored: p.crc, computed: p.computed_crc, status: CheckStatus::Good }
+    Check {
+        kind: CheckKind::Preamble,
+        offset: base + 28,
+        stored: p.crc,
+        computed: p.computed_crc,
+        status: CheckStatus::Good,
+    }
 }
 
 fn new_builder(p: &Preamble) -> Builder {
-    let mut data = Vec::with_capacity(preamble::LEN + (0..4).map(|i| p.seg_len(i) as usize).sum::<usize>().min(1 << 20));
+    let mut data = Vec::with_capacity(
+        preamble::LEN
+            + (0..4)
+                .map(|i| p.seg_len(i) as usize)
+                .sum::<usize>()
+                .min(1 << 20),
+    );
     data.extend_from_slice(&p.raw);
-    Builder { data, segments: [0..0, 0..0, 0..0, 0..0], offsets: [0; MAX_SEGMENTS], problems: Vec::new() }
+    Builder {
+        data,
+        segments: [0..0, 0..0, 0..0, 0..0],
+        offsets: [0; MAX_SEGMENTS],
+        problems: Vec::new(),
+    }
 }
 
 fn seg_len(p: &Preamble, i: usize) -> usize {
@@ -396,10 +521,22 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     if s0p > INLINE_SIZE {
         let n = s0p - INLINE_SIZE + TAG_LEN;
         let op2 = wire.get(at..at + n).unwrap_or(&[]);
-        seg0.extend(open_op(s, op2, 1, base + at as u64, &mut checks, &mut b.problems));
+        seg0.extend(open_op(
+            s,
+            op2,
+            1,
+            base + at as u64,
+            &mut checks,
+            &mut b.problems,
+        ));
         at += n;
     }
-    b.segment(0, s0, seg0.get(..s0p.max(INLINE_SIZE)).unwrap_or(&seg0), base + preamble::LEN as u64);
+    b.segment(
+        0,
+        s0,
+        seg0.get(..s0p.max(INLINE_SIZE)).unwrap_or(&seg0),
+        base + preamble::LEN as u64,
+    );
     let mut late = None;
     if p.nseg() > 1 {
         let op3 = wire.get(at..).unwrap_or(&[]);
@@ -412,7 +549,12 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
             off += pad16(len);
         }
         let epi_at = base + (at + off) as u64;
-        late = epilogue(Rev::V1, plain3.get(off..).unwrap_or(&[]), epi_at, &mut b.problems);
+        late = epilogue(
+            Rev::V1,
+            plain3.get(off..).unwrap_or(&[]),
+            epi_at,
+            &mut b.problems,
+        );
     }
     finish(p, Rev::V1, base, wire.len(), checks, b, late)
 }
@@ -429,51 +571,11 @@ fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
         b.segment(i, len, padded, base + off as u64);
         off += pad16(len);
     }
-    let late = epilogue(Rev::V0, plain.get(off..).unwrap_or(&[]), base + off as u64, &mut b.problems);
+    let late = epilogue(
+        Rev::V0,
+        plain.get(off..).unwrap_or(&[]),
+        base + off as u64,
+        &mut b.problems,
+    );
     finish(p, Rev::V0, base, wire.len(), checks, b, late)
-}
-
-/// Encode a secure frame with `s` (the sender's stream), for tests.
-pub fn encode(s: &mut GcmStream, rev: Rev, spec: &super::encoder::FrameSpec) -> Vec<u8> {
-    let pre = spec.preamble();
-    let padded = |i: usize| {
-        let mut v = spec.segments.get(i).map(|x| x.0.clone()).unwrap_or_default();
-        v.resize(pad16(v.len()), 0);
-        v
-    };
-    let late = spec.late.unwrap_or(match rev {
-        Rev::V1 => frame::LATE_STATUS_COMPLETE,
-        Rev::V0 => 0,
-    });
-    let mut epi = vec![0u8; EPILOGUE_LEN];
-    if let Some(b) = epi.first_mut() {
-        *b = late;
-    }
-    let mut out = Vec::new();
-    match rev {
-        Rev::V1 => {
-            let s0 = padded(0);
-            let mut op1 = pre.to_vec();
-            let mut inline = s0.clone();
-            inline.resize(INLINE_SIZE.max(inline.len()), 0);
-            op1.extend_from_slice(inline.get(..INLINE_SIZE).unwrap_or(&inline));
-            out.extend(s.seal(&op1));
-            if s0.len() > INLINE_SIZE {
-                out.extend(s.seal(s0.get(INLINE_SIZE..).unwrap_or(&[])));
-            }
-            if spec.segments.len() > 1 {
-                let mut tail: Vec<u8> = (1..MAX_SEGMENTS).flat_map(padded).collect();
-                tail.extend_from_slice(&epi);
-                out.extend(s.seal(&tail));
-            }
-        }
-        Rev::V0 => {
-            let mut all = pre.to_vec();
-            all.extend((0..MAX_SEGMENTS).flat_map(padded));
-            all.extend_from_slice(&epi);
-            out.extend(s.seal(&all));
-            s.end_frame();
-        }
-    }
-    out
 }

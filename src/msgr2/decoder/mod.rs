@@ -21,10 +21,13 @@
 //! (FACTS.md "Secure mode").
 
 use super::banner::{self, Banner, BannerParse};
-use super::frame::{self, crc_layout, CheckKind, CheckStatus, Frame, Mode, Rev};
-use super::preamble::{self, Preamble, PreambleProblem};
+use super::frame::{self, crc_layout, Frame, Mode, Rev};
+use super::preamble::Preamble;
 use super::problem::{Problem, ProblemKind};
+use super::resync::{auth_done_secure, preamble_problem, probe_rev};
 use super::secure::{SecureDir, SecureStep};
+
+mod hunt;
 use super::Tag;
 use crate::tcp::Direction;
 use bytes::BytesMut;
@@ -278,82 +281,6 @@ impl ConnDecoder {
         }
     }
 
-    /// Report a direction's buffered, unfinished bytes and empty the buffer.
-    fn flush_partial(
-        &mut self,
-        dir: Direction,
-        kind: ProblemKind,
-        out: &mut Vec<(Direction, Event)>,
-    ) {
-        let rev = self.rev;
-        let joined_mid = !self.handshake_seen && self.banners.iter().all(Option::is_none);
-        let Some(st) = self.dirs.get_mut(dir.index()) else {
-            return;
-        };
-        match std::mem::replace(&mut st.phase, Phase::Frames) {
-            Phase::Hunt { since, problem, .. } => {
-                let end = st.end();
-                if joined_mid && st.frames == 0 && problem.is_none() && end > since {
-                    // Joined mid-connection and never found a frame: the
-                    // bytes are encrypted or not msgr2; nothing is wrong.
-                    let p = Problem::new(ProblemKind::MidStream, since, end - since, "msgr2.frame")
-                        .values("a frame boundary", "none found (secure mode or not msgr2)");
-                    out.push((dir, Event::Undecoded(p)));
-                } else if let Some(p) = hunt_problem(since, end, problem) {
-                    out.push((dir, Event::Undecoded(p)));
-                }
-                st.phase = Phase::Hunt {
-                    since: end,
-                    problem: None,
-                    skip_first: false,
-                };
-            }
-            Phase::Secure => {
-                st.phase = Phase::Secure;
-                if let Some(ev) = st.secure.flush(st.base, &st.buf, kind) {
-                    out.push((dir, ev));
-                }
-            }
-            phase => {
-                st.phase = phase.clone();
-                if st.buf.is_empty() {
-                    return;
-                }
-                let (offset, len) = (st.base, st.buf.len() as u64);
-                let partial = match (phase, Preamble::parse(&st.buf)) {
-                    (Phase::Frames, Some(p))
-                        if p.crc_ok() && p.validate(self.cfg.max_segment_len).is_ok() =>
-                    {
-                        Some(partial_frame(
-                            p,
-                            rev.unwrap_or(Rev::V1),
-                            offset,
-                            st.buf.clone().freeze(),
-                            kind,
-                        ))
-                    }
-                    _ => None,
-                };
-                let field = if st.phase == Phase::Banner {
-                    "msgr2.banner"
-                } else {
-                    "msgr2.frame"
-                };
-                out.push((
-                    dir,
-                    match partial {
-                        Some(f) => Event::Frame(Box::new(f)),
-                        None => Event::Undecoded(Problem::new(kind, offset, len, field)),
-                    },
-                ));
-            }
-        }
-        if let Some(st) = self.dirs.get_mut(dir.index()) {
-            let n = st.buf.len();
-            st.consume(n);
-        }
-    }
-
     fn pump(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) {
         let mut guard = 0u32;
         loop {
@@ -402,11 +329,21 @@ impl ConnDecoder {
                 };
                 if !self.handshake_seen && st.frames == 0 {
                     // Joined mid-connection: look for frames instead.
-                    st.phase = Phase::Hunt { since: st.base, problem: None, skip_first: false };
+                    st.phase = Phase::Hunt {
+                        since: st.base,
+                        problem: None,
+                        skip_first: false,
+                    };
                     return true;
                 }
                 st.phase = Phase::Ignore;
-                out.push((dir, Event::NotMsgr2 { offset: st.base, reason }));
+                out.push((
+                    dir,
+                    Event::NotMsgr2 {
+                        offset: st.base,
+                        reason,
+                    },
+                ));
                 true
             }
             BannerParse::BadLength(l) => {
@@ -565,73 +502,6 @@ impl ConnDecoder {
         true
     }
 
-    fn step_hunt(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
-        let max_seg = self.cfg.max_segment_len;
-        let limit = self.cfg.hunt_limit_without_banner;
-        let no_banner = self.banners.iter().all(Option::is_none) && !self.handshake_seen;
-        let handshake = self.handshake_seen;
-        let Some(st) = self.dirs.get_mut(dir.index()) else {
-            return false;
-        };
-        let Phase::Hunt {
-            since,
-            problem,
-            skip_first,
-        } = st.phase.clone()
-        else {
-            return false;
-        };
-        let start = usize::from(skip_first && st.base == since);
-        let found = (start..st.buf.len().saturating_sub(preamble::LEN - 1)).find(|&i| {
-            st.buf
-                .get(i..)
-                .and_then(Preamble::parse)
-                .is_some_and(|p| plausible(&p, max_seg))
-        });
-        match found {
-            Some(i) => {
-                st.consume(i);
-                let mid_stream = st.frames == 0 && !handshake && problem.is_none();
-                if mid_stream && st.base > since {
-                    // Joining a connection mid-frame: the bytes before the
-                    // first whole frame are expected, not damage.
-                    let p = Problem::new(ProblemKind::MidStream, since, st.base - since, "msgr2.frame")
-                        .values("a connection captured from its start", "capture begins mid-connection");
-                    out.push((dir, Event::Undecoded(p)));
-                } else if let Some(p) = hunt_problem(since, st.base, problem) {
-                    out.push((dir, Event::Undecoded(p)));
-                }
-                st.phase = Phase::Frames;
-                true
-            }
-            None => {
-                // Keep only a possible preamble prefix; remember the skipped span.
-                let keep = preamble::LEN - 1;
-                let drop = st.buf.len().saturating_sub(keep);
-                st.consume(drop);
-                if no_banner && st.frames == 0 && st.base.saturating_sub(since) > limit {
-                    st.phase = Phase::Ignore;
-                    out.push((
-                        dir,
-                        Event::NotMsgr2 {
-                            offset: since,
-                            reason: "no msgr2 frame found",
-                        },
-                    ));
-                    return true;
-                }
-                if drop > 0 {
-                    st.phase = Phase::Hunt {
-                        since,
-                        problem,
-                        skip_first: false,
-                    };
-                }
-                false
-            }
-        }
-    }
-
     fn step_secure(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
         let max_seg = self.cfg.max_segment_len;
         let Some(st) = self.dirs.get_mut(dir.index()) else {
@@ -650,157 +520,6 @@ impl ConnDecoder {
                 len > 0
             }
         }
-    }
-}
-
-/// Whether a preamble found while hunting is believable.
-fn plausible(p: &Preamble, max_seg: u32) -> bool {
-    p.crc_ok()
-        && p.validate(max_seg).is_ok()
-        && p.tag.known_name().is_some()
-        && p.reserved == 0
-        && p.segments
-            .iter()
-            .take(p.nseg())
-            .all(|s| s.align.is_power_of_two() || s.align == 0)
-}
-
-fn hunt_problem(since: u64, end: u64, problem: Option<Problem>) -> Option<Problem> {
-    let len = end.saturating_sub(since);
-    match problem {
-        Some(mut p) => {
-            // The problem names its field; the stretch runs from `since`.
-            p.len = p.len.max(end.saturating_sub(p.offset));
-            Some(p)
-        }
-        None if len > 0 => Some(Problem::new(
-            ProblemKind::Undecoded,
-            since,
-            len,
-            "msgr2.frame",
-        )),
-        None => None,
-    }
-}
-
-fn preamble_problem(e: PreambleProblem, base: u64, max_seg: u32) -> Problem {
-    match e {
-        PreambleProblem::BadSegmentCount(n) => Problem::new(
-            ProblemKind::PreambleMalformed,
-            base + 1,
-            1,
-            "msgr2.preamble.num_segments",
-        )
-        .values("1..=4", n.to_string()),
-        PreambleProblem::UnusedSegmentNotZero(i) => Problem::new(
-            ProblemKind::PreambleMalformed,
-            base + preamble::seg_len_range(i).start as u64,
-            6,
-            "msgr2.preamble.segment",
-        )
-        .values("0 (unused segment)", "non-zero"),
-        PreambleProblem::LastSegmentEmpty => Problem::new(
-            ProblemKind::PreambleMalformed,
-            base + 2,
-            24,
-            "msgr2.preamble.segment.len",
-        )
-        .values("last listed segment non-empty", "0"),
-        PreambleProblem::SegmentTooLong(i, len) => Problem::new(
-            ProblemKind::SegmentTooLong,
-            base + preamble::seg_len_range(i).start as u64,
-            4,
-            "msgr2.preamble.segment.len",
-        )
-        .values(format!("<= {max_seg}"), len.to_string()),
-    }
-}
-
-/// Which revision makes the buffered frame's CRCs check; `None` until the
-/// bytes decide (or, when `force`, the best guess).
-fn probe_rev(p: &Preamble, buf: &[u8], force: bool) -> Option<Rev> {
-    let mut fits = Vec::new();
-    for rev in [Rev::V1, Rev::V0] {
-        let total = crc_layout(p, rev).total;
-        let Some(bytes) = buf.get(..usize::try_from(total).ok()?) else {
-            continue;
-        };
-        let f = frame::decode_crc(*p, rev, 0, bytes::Bytes::copy_from_slice(bytes));
-        let segs_ok = f
-            .checks
-            .iter()
-            .filter(|c| matches!(c.kind, CheckKind::Segment(_)))
-            .all(|c| c.status == CheckStatus::Good);
-        if segs_ok
-            && f.problems
-                .iter()
-                .all(|pr| pr.kind != ProblemKind::LateStatusBad)
-        {
-            fits.push(rev);
-        }
-    }
-    match fits.as_slice() {
-        [only] => Some(*only),
-        [first, ..] if force => Some(*first),
-        _ if force => Some(Rev::V1),
-        _ => None,
-    }
-}
-
-/// AUTH_DONE payload: le64 global_id, le32 con_mode (frames_v2.h AuthDoneFrame).
-fn auth_done_secure(f: &Frame) -> bool {
-    f.segment(0)
-        .and_then(|s| s.get(8..12))
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_le_bytes)
-        == Some(CON_MODE_SECURE)
-}
-
-/// A frame whose preamble is known but whose bytes stop early.
-fn partial_frame(
-    p: Preamble,
-    rev: Rev,
-    offset: u64,
-    data: bytes::Bytes,
-    kind: ProblemKind,
-) -> Frame {
-    let layout = crc_layout(&p, rev);
-    let have = data.len() as u64;
-    let mut problems = Vec::new();
-    frame::preamble_notes(&p, offset, &mut problems);
-    problems.push(
-        Problem::new(
-            kind,
-            offset + have,
-            layout.total.saturating_sub(have),
-            "msgr2.frame",
-        )
-        .values(format!("{} bytes", layout.total), format!("{have} bytes")),
-    );
-    let clip = |r: &std::ops::Range<u64>| {
-        let s = usize::try_from(r.start.min(have)).unwrap_or(0);
-        let e = usize::try_from(r.end.min(have)).unwrap_or(0);
-        s..e
-    };
-    Frame {
-        offset,
-        wire_len: have,
-        rev,
-        mode: Mode::Crc,
-        preamble: p,
-        checks: vec![frame::Check {
-            kind: CheckKind::Preamble,
-            offset: offset + 28,
-            stored: p.crc,
-            computed: p.computed_crc,
-            status: CheckStatus::Good,
-        }],
-        late: None,
-        problems,
-        data,
-        segments: layout.segments.clone().map(|r| clip(&r)),
-        segment_offsets: layout.segments.map(|r| offset + r.start),
-        decrypted: false,
     }
 }
 

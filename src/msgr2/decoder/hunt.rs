@@ -1,0 +1,162 @@
+//! Hunting for frames (after a gap, a bad preamble or a mid-stream start)
+//! and reporting what a direction leaves unfinished.
+
+use super::{ConnDecoder, Event, Phase};
+use crate::msgr2::frame::Rev;
+use crate::msgr2::preamble::{self, Preamble};
+use crate::msgr2::problem::{Problem, ProblemKind};
+use crate::msgr2::resync::{hunt_problem, partial_frame, plausible};
+use crate::tcp::Direction;
+
+impl ConnDecoder {
+    pub(super) fn step_hunt(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
+        let max_seg = self.cfg.max_segment_len;
+        let limit = self.cfg.hunt_limit_without_banner;
+        let no_banner = self.banners.iter().all(Option::is_none) && !self.handshake_seen;
+        let handshake = self.handshake_seen;
+        let Some(st) = self.dirs.get_mut(dir.index()) else {
+            return false;
+        };
+        let Phase::Hunt {
+            since,
+            problem,
+            skip_first,
+        } = st.phase.clone()
+        else {
+            return false;
+        };
+        let start = usize::from(skip_first && st.base == since);
+        let found = (start..st.buf.len().saturating_sub(preamble::LEN - 1)).find(|&i| {
+            st.buf
+                .get(i..)
+                .and_then(Preamble::parse)
+                .is_some_and(|p| plausible(&p, max_seg))
+        });
+        match found {
+            Some(i) => {
+                st.consume(i);
+                let mid_stream = st.frames == 0 && !handshake && problem.is_none();
+                if mid_stream && st.base > since {
+                    // Joining a connection mid-frame: the bytes before the
+                    // first whole frame are expected, not damage.
+                    let p = Problem::new(
+                        ProblemKind::MidStream,
+                        since,
+                        st.base - since,
+                        "msgr2.frame",
+                    )
+                    .values(
+                        "a connection captured from its start",
+                        "capture begins mid-connection",
+                    );
+                    out.push((dir, Event::Undecoded(p)));
+                } else if let Some(p) = hunt_problem(since, st.base, problem) {
+                    out.push((dir, Event::Undecoded(p)));
+                }
+                st.phase = Phase::Frames;
+                true
+            }
+            None => {
+                // Keep only a possible preamble prefix; remember the skipped span.
+                let keep = preamble::LEN - 1;
+                let drop = st.buf.len().saturating_sub(keep);
+                st.consume(drop);
+                if no_banner && st.frames == 0 && st.base.saturating_sub(since) > limit {
+                    st.phase = Phase::Ignore;
+                    out.push((
+                        dir,
+                        Event::NotMsgr2 {
+                            offset: since,
+                            reason: "no msgr2 frame found",
+                        },
+                    ));
+                    return true;
+                }
+                if drop > 0 {
+                    st.phase = Phase::Hunt {
+                        since,
+                        problem,
+                        skip_first: false,
+                    };
+                }
+                false
+            }
+        }
+    }
+
+    /// Report a direction's buffered, unfinished bytes and empty the buffer.
+    pub(super) fn flush_partial(
+        &mut self,
+        dir: Direction,
+        kind: ProblemKind,
+        out: &mut Vec<(Direction, Event)>,
+    ) {
+        let rev = self.rev;
+        let joined_mid = !self.handshake_seen && self.banners.iter().all(Option::is_none);
+        let Some(st) = self.dirs.get_mut(dir.index()) else {
+            return;
+        };
+        match std::mem::replace(&mut st.phase, Phase::Frames) {
+            Phase::Hunt { since, problem, .. } => {
+                let end = st.end();
+                if joined_mid && st.frames == 0 && problem.is_none() && end > since {
+                    // Joined mid-connection and never found a frame: the
+                    // bytes are encrypted or not msgr2; nothing is wrong.
+                    let p = Problem::new(ProblemKind::MidStream, since, end - since, "msgr2.frame")
+                        .values("a frame boundary", "none found (secure mode or not msgr2)");
+                    out.push((dir, Event::Undecoded(p)));
+                } else if let Some(p) = hunt_problem(since, end, problem) {
+                    out.push((dir, Event::Undecoded(p)));
+                }
+                st.phase = Phase::Hunt {
+                    since: end,
+                    problem: None,
+                    skip_first: false,
+                };
+            }
+            Phase::Secure => {
+                st.phase = Phase::Secure;
+                if let Some(ev) = st.secure.flush(st.base, &st.buf, kind) {
+                    out.push((dir, ev));
+                }
+            }
+            phase => {
+                st.phase = phase.clone();
+                if st.buf.is_empty() {
+                    return;
+                }
+                let (offset, len) = (st.base, st.buf.len() as u64);
+                let partial = match (phase, Preamble::parse(&st.buf)) {
+                    (Phase::Frames, Some(p))
+                        if p.crc_ok() && p.validate(self.cfg.max_segment_len).is_ok() =>
+                    {
+                        Some(partial_frame(
+                            p,
+                            rev.unwrap_or(Rev::V1),
+                            offset,
+                            st.buf.clone().freeze(),
+                            kind,
+                        ))
+                    }
+                    _ => None,
+                };
+                let field = if st.phase == Phase::Banner {
+                    "msgr2.banner"
+                } else {
+                    "msgr2.frame"
+                };
+                out.push((
+                    dir,
+                    match partial {
+                        Some(f) => Event::Frame(Box::new(f)),
+                        None => Event::Undecoded(Problem::new(kind, offset, len, field)),
+                    },
+                ));
+            }
+        }
+        if let Some(st) = self.dirs.get_mut(dir.index()) {
+            let n = st.buf.len();
+            st.consume(n);
+        }
+    }
+}
