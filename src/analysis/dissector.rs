@@ -11,14 +11,14 @@ use super::session::Session;
 use super::summary::{ConnSummary, KeyStatus, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
+use crate::msgr2::keys::KeyLog;
+use crate::msgr2::secure::KeyCandidate;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use crate::msgr2::keys::KeyLog;
-use crate::msgr2::secure::KeyCandidate;
 
 /// Settings of a dissection.
 #[derive(Debug, Clone, Default)]
@@ -30,11 +30,20 @@ pub struct Config {
 }
 
 /// The key entries that may open the direction `src` -> `dst`.
-fn candidates(keys: &KeyLog, src: SocketAddr, dst: SocketAddr, from_client: bool) -> Vec<KeyCandidate> {
+fn candidates(
+    keys: &KeyLog,
+    src: SocketAddr,
+    dst: SocketAddr,
+    from_client: bool,
+) -> Vec<KeyCandidate> {
     keys.entries
         .iter()
         .filter(|e| e.scope.may_apply(src, dst, Some(from_client)))
-        .map(|e| KeyCandidate { key: e.key, nonce: e.initial_nonce(), origin: format!("line {}", e.line) })
+        .map(|e| KeyCandidate {
+            key: e.key,
+            nonce: e.initial_nonce(),
+            origin: format!("line {}", e.line),
+        })
         .collect()
 }
 
@@ -151,7 +160,12 @@ impl Inner {
                         (Direction::ServerToClient, server, client),
                     ] {
                         if let Some(sd) = decoder.secure_mut(dir) {
-                            sd.set_candidates(candidates(keys, src, dst, dir == Direction::ClientToServer));
+                            sd.set_candidates(candidates(
+                                keys,
+                                src,
+                                dst,
+                                dir == Direction::ClientToServer,
+                            ));
                         }
                     }
                 }
@@ -235,7 +249,9 @@ impl Inner {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                    if let (Some(sd), Some(k)) = (c.decoder.secure_mut(dir), s.keys.get_mut(dir.index())) {
+                    if let (Some(sd), Some(k)) =
+                        (c.decoder.secure_mut(dir), s.keys.get_mut(dir.index()))
+                    {
                         *k = match (sd.matched(), sd.no_key()) {
                             (Some(m), _) => KeyStatus::Opened(m.origin.clone()),
                             (None, true) => KeyStatus::Missing,

@@ -3,8 +3,8 @@
 
 mod dissector;
 mod record;
-pub mod session;
 pub mod record_fields;
+pub mod session;
 mod summary;
 pub mod verify;
 

@@ -72,7 +72,9 @@ impl Record {
             RecordKind::Lost { .. } => "[LOST]".into(),
             RecordKind::Undecoded(p) if p.kind == ProblemKind::NoKey => "[ENCRYPTED]".into(),
             RecordKind::Undecoded(p) if p.kind == ProblemKind::MidStream => "[MID-STREAM]".into(),
-            RecordKind::Undecoded(p) if p.kind == ProblemKind::OverlapDiffers => "[TCP-OVERLAP]".into(),
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::OverlapDiffers => {
+                "[TCP-OVERLAP]".into()
+            }
             RecordKind::Undecoded(_) => "[UNDECODED]".into(),
         }
     }

@@ -37,7 +37,11 @@ pub fn record_tree(r: &Record) -> FieldNode {
     root.summary = Some(format!("{}: {}", r.number, r.tag_name()));
     let k = &mut root.children;
     k.push(FieldNode::new(&NUMBER, Value::Uint(r.number), None));
-    k.push(FieldNode::new(&TIME, Value::Time(r.ts.secs, r.ts.nanos), None));
+    k.push(FieldNode::new(
+        &TIME,
+        Value::Time(r.ts.secs, r.ts.nanos),
+        None,
+    ));
     for p in &r.packets {
         k.push(FieldNode::new(&PACKET, Value::Uint(p.0), None));
     }
@@ -49,18 +53,36 @@ pub fn record_tree(r: &Record) -> FieldNode {
     };
     k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
     k.push(FieldNode::new(&STATUS, Value::Str(r.status()), None));
-    k.push(FieldNode::new(&CONN, Value::Uint(u64::from(r.conn.0)), None));
+    k.push(FieldNode::new(
+        &CONN,
+        Value::Uint(u64::from(r.conn.0)),
+        None,
+    ));
     k.push(FieldNode::new(&SRC, Value::Addr(r.src.to_string()), None));
     k.push(FieldNode::new(&DST, Value::Addr(r.dst.to_string()), None));
     k.push(FieldNode::new(&DIR, Value::Str(r.dir.short().into()), None));
     for p in r.problems() {
         let mut n = FieldNode::new(&PROBLEM, Value::Str(p.kind.name().into()), None);
-        n.children.push(FieldNode::new(&PROBLEM_FIELD, Value::Str(p.field.into()), None));
-        n.children.push(FieldNode::new(&PROBLEM_OFFSET, Value::Uint(p.offset), None));
+        n.children.push(FieldNode::new(
+            &PROBLEM_FIELD,
+            Value::Str(p.field.into()),
+            None,
+        ));
+        n.children
+            .push(FieldNode::new(&PROBLEM_OFFSET, Value::Uint(p.offset), None));
         let sev = format!("{:?}", p.kind.severity()).to_lowercase();
-        n.children.push(FieldNode::new(&PROBLEM_SEVERITY, Value::Str(sev), None));
-        n.children.push(FieldNode::new(&PROBLEM_EXPECTED, Value::Str(p.expected.clone()), None));
-        n.children.push(FieldNode::new(&PROBLEM_FOUND, Value::Str(p.found.clone()), None));
+        n.children
+            .push(FieldNode::new(&PROBLEM_SEVERITY, Value::Str(sev), None));
+        n.children.push(FieldNode::new(
+            &PROBLEM_EXPECTED,
+            Value::Str(p.expected.clone()),
+            None,
+        ));
+        n.children.push(FieldNode::new(
+            &PROBLEM_FOUND,
+            Value::Str(p.found.clone()),
+            None,
+        ));
         k.push(n);
     }
     if let Some(note) = &r.session {
@@ -74,9 +96,21 @@ pub fn record_tree(r: &Record) -> FieldNode {
     match &r.kind {
         RecordKind::Banner(b) => {
             let mut n = FieldNode::new(&BANNER, Value::None, None);
-            n.children.push(FieldNode::new(&BANNER_LEN, Value::Uint(u64::from(b.payload_len)), None));
-            n.children.push(FieldNode::new(&BANNER_SUPPORTED, Value::Uint(b.supported), None));
-            n.children.push(FieldNode::new(&BANNER_REQUIRED, Value::Uint(b.required), None));
+            n.children.push(FieldNode::new(
+                &BANNER_LEN,
+                Value::Uint(u64::from(b.payload_len)),
+                None,
+            ));
+            n.children.push(FieldNode::new(
+                &BANNER_SUPPORTED,
+                Value::Uint(b.supported),
+                None,
+            ));
+            n.children.push(FieldNode::new(
+                &BANNER_REQUIRED,
+                Value::Uint(b.required),
+                None,
+            ));
             k.push(n);
         }
         RecordKind::Frame(f) => k.push(frame_tree(f)),

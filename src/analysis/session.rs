@@ -48,7 +48,9 @@ impl Session {
     pub fn observe(&mut self, r: &mut Record) {
         let i = r.dir.index();
         let peer = r.dir.reverse().index();
-        let RecordKind::Frame(f) = &mut r.kind else { return };
+        let RecordKind::Frame(f) = &mut r.kind else {
+            return;
+        };
         if f.aborted() || f.has_problems() {
             return;
         }
@@ -77,13 +79,20 @@ impl Session {
                     if h.ack_seq > peer_last {
                         f.problems.push(
                             Problem::new(ProblemKind::AckAhead, seg0 + 28, 8, "ceph.msg.ack_seq")
-                                .values(format!("<= {peer_last} (the peer's last seq)"), h.ack_seq.to_string()),
+                                .values(
+                                    format!("<= {peer_last} (the peer's last seq)"),
+                                    h.ack_seq.to_string(),
+                                ),
                         );
                     }
                 }
             }
             Tag::Ack => {
-                let Some(seq) = f.segment(0).and_then(|s| s.get(..8)).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+                let Some(seq) = f
+                    .segment(0)
+                    .and_then(|s| s.get(..8))
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_le_bytes)
                 else {
                     return;
                 };
@@ -91,8 +100,10 @@ impl Session {
                     if seq > peer_last {
                         let at = f.segment_offsets[0];
                         f.problems.push(
-                            Problem::new(ProblemKind::AckAhead, at, 8, "msgr2.ack.seq")
-                                .values(format!("<= {peer_last} (the peer's last seq)"), seq.to_string()),
+                            Problem::new(ProblemKind::AckAhead, at, 8, "msgr2.ack.seq").values(
+                                format!("<= {peer_last} (the peer's last seq)"),
+                                seq.to_string(),
+                            ),
                         );
                     }
                 }
@@ -106,11 +117,16 @@ impl Session {
                 }
             }
             Tag::Keepalive2Ack => {
-                let (Some(stamp), Some(d)) = (stamp(f), self.dirs.get_mut(peer)) else { return };
+                let (Some(stamp), Some(d)) = (stamp(f), self.dirs.get_mut(peer)) else {
+                    return;
+                };
                 if let Some(pos) = d.keepalives.iter().position(|k| k.0 == stamp) {
                     if let Some((_, row, t)) = d.keepalives.remove(pos) {
                         let rtt = u64::try_from(ns(r.ts) - ns(t)).ok();
-                        r.session = Some(SessionNote { keepalive_rtt_ns: rtt, keepalive_row: Some(row) });
+                        r.session = Some(SessionNote {
+                            keepalive_rtt_ns: rtt,
+                            keepalive_row: Some(row),
+                        });
                     }
                 }
             }
