@@ -32,6 +32,7 @@ pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod fuzzing;
 pub mod model;
 pub mod msgr2;
 pub mod tcp;
