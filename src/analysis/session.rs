@@ -48,6 +48,14 @@ impl Session {
     pub fn observe(&mut self, r: &mut Record) {
         let i = r.dir.index();
         let peer = r.dir.reverse().index();
+        if matches!(r.kind, RecordKind::Lost { .. } | RecordKind::Undecoded(_)) {
+            // Messages may have been in the bytes not decoded: the numbering
+            // of this direction is unknown until its next message.
+            if let Some(d) = self.dirs.get_mut(i) {
+                d.last_seq = None;
+            }
+            return;
+        }
         let RecordKind::Frame(f) = &mut r.kind else {
             return;
         };

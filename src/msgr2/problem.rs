@@ -88,8 +88,10 @@ problem_kinds! {
     /// A message's seq is not the previous one plus one (ProtocolV2.cc
     /// handle_message: messages are numbered 1, 2, 3, ... per session).
     SeqJump => "seq_jump", Warning;
-    /// An ack_seq (or ACK frame) acknowledges a message the peer has not sent.
-    AckAhead => "ack_ahead", Warning;
+    /// An ack_seq (or ACK frame) acknowledges a message the peer has not
+    /// sent yet in capture order. A note: a capture that reorders packets
+    /// across directions, or lost the peer's frames, shows it too.
+    AckAhead => "ack_ahead", Note;
 }
 
 /// One problem, located in a direction's byte stream.

@@ -1,17 +1,39 @@
 //! TCP: the flow table, per-direction reassembly and the map from stream
 //! offsets back to packets.
 //!
+//! ```text
+//!  TcpPacket --> FlowTable --(key: endpoint pair)--> Conn
+//!                                                     |-- Reassembler c2s --+
+//!                                                     '-- Reassembler s2c --+--> StreamEvent
+//!  StreamEvent::Data --> (consumer) StreamMap per direction: offset -> packet
+//! ```
+//!
 //! [`FlowTable::process`] takes one TCP segment at a time and reports what
 //! the two byte streams of each connection gained as [`StreamEvent`]s:
 //! in-order data with its stream offset, gaps the capture lost, overlaps
-//! whose bytes differ, and connection open/close.
+//! whose bytes differ, and connection open/close. `flow` documents roles,
+//! closing and port reuse; `reassembly` documents ordering, the
+//! first-copy-wins overlap rule and exactly when a hole becomes a gap.
+//!
+//! The contract every consumer can rely on: per connection and direction,
+//! the `Data` and `Gap` events come in offset order and tile the stream
+//! from offset 0 with no overlap and no hole; a hole is reported only once
+//! it is certain (the peer acknowledged past it, the out-of-order buffer
+//! cap was reached, the connection ended, or the snap length cut it).
+//! Memory is bounded per connection by the data in flight.
 
 mod flow;
+mod held;
 mod reassembly;
 mod stream_map;
 
-pub use flow::{CloseReason, FlowTable, StreamEvent};
-pub use reassembly::{Reassembler, ReassemblyEvent};
+pub use flow::{
+    CloseReason, FlowConfig, FlowTable, StreamEvent, DEFAULT_CLOSED_LINGER_SECS, DEFAULT_MAX_CLOSED,
+};
+pub use reassembly::{
+    Reassembler, ReassemblyConfig, ReassemblyEvent, DEFAULT_MAX_BUFFERED, DEFAULT_RECENT_WINDOW,
+    HELD_ENTRY_COST,
+};
 pub use stream_map::{Chunk, StreamMap};
 
 /// tcp.stream-style connection index, 0-based in order of first appearance.

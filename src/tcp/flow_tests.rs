@@ -1,0 +1,319 @@
+//! Unit tests of `flow.rs`.
+use super::*;
+use crate::capture::TcpFlags;
+
+/// Events as short strings, e.g. `open 0 40000>6800 syn`,
+/// `0 c2s 4:ef@6`, `0 c2s gap 2+2@7`, `close 0 Fin@9`.
+fn show(ev: StreamEvent<'_>) -> String {
+    match ev {
+        StreamEvent::Opened {
+            conn,
+            client,
+            server,
+            handshake_seen: hs,
+            ..
+        } => {
+            let how = if hs { "syn" } else { "mid" };
+            format!("open {conn} {}>{} {how}", client.port(), server.port())
+        }
+        StreamEvent::Data {
+            conn,
+            dir,
+            offset,
+            data,
+            packet,
+            ..
+        } => {
+            let text = String::from_utf8_lossy(data);
+            format!("{conn} {} {offset}:{text}@{packet}", dir.short())
+        }
+        StreamEvent::Gap {
+            conn,
+            dir,
+            offset,
+            len,
+            packet,
+        } => {
+            format!("{conn} {} gap {offset}+{len}@{packet}", dir.short())
+        }
+        StreamEvent::OverlapDiffers {
+            conn,
+            dir,
+            offset,
+            len,
+            packet,
+            first_packet: f,
+        } => {
+            format!("{conn} {} diff {offset}+{len}@{packet}/{f}", dir.short())
+        }
+        StreamEvent::Closed {
+            conn,
+            reason,
+            packet: Some(p),
+        } => format!("close {conn} {reason:?}@{p}"),
+        StreamEvent::Closed {
+            conn,
+            reason,
+            packet: None,
+        } => format!("close {conn} {reason:?}"),
+    }
+}
+
+fn ep(port: u16) -> SocketAddr {
+    SocketAddr::from(([10, 0, 0, if port < 10_000 { 2 } else { 1 }], port))
+}
+
+/// A flow table, a packet counter and the events since the last `take`.
+#[derive(Default)]
+struct T {
+    table: FlowTable,
+    n: u64,
+    secs: i64,
+    /// Bytes the snap length cuts from the next payload.
+    cut: u32,
+    ev: Vec<String>,
+}
+
+impl T {
+    /// Send from port `from` to port `to`; `flags` letters: S A F R.
+    fn tx(
+        &mut self,
+        from: u16,
+        to: u16,
+        flags: &str,
+        seq: u32,
+        ack: u32,
+        payload: &[u8],
+    ) -> &mut T {
+        self.n += 1;
+        let has = |c| flags.contains(c);
+        let flags = TcpFlags {
+            syn: has('S'),
+            ack: has('A'),
+            fin: has('F'),
+            rst: has('R'),
+        };
+        let missing = std::mem::take(&mut self.cut);
+        let (src, dst) = (ep(from), ep(to));
+        let seg = TcpPacket {
+            src,
+            dst,
+            seq,
+            ack,
+            flags,
+            payload,
+            payload_offset: 54,
+            missing,
+        };
+        let ts = Timestamp {
+            secs: self.secs,
+            nanos: 0,
+        };
+        let ev = &mut self.ev;
+        self.table
+            .process(PacketIndex(self.n), ts, &seg, &mut |e| ev.push(show(e)));
+        self
+    }
+
+    fn take(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.ev)
+    }
+
+    /// Handshake on client port `port` to server 6800, ISNs 100 and 500.
+    fn connect(&mut self, port: u16) -> &mut T {
+        self.tx(port, 6800, "S", 100, 0, b"")
+            .tx(6800, port, "SA", 500, 101, b"")
+            .tx(port, 6800, "A", 101, 501, b"")
+    }
+}
+
+#[test]
+fn handshake_sets_roles_offsets_and_ids() {
+    let mut t = T::default();
+    t.connect(40000).tx(40000, 6800, "A", 101, 501, b"hi");
+    t.tx(6800, 40000, "A", 501, 103, b"ok").connect(40001);
+    let want = [
+        "open 0 40000>6800 syn",
+        "0 c2s 0:hi@4",
+        "0 s2c 0:ok@5",
+        "open 1 40001>6800 syn",
+    ];
+    assert_eq!(t.take(), want);
+    assert_eq!(t.table.open_connections(), 2);
+}
+
+#[test]
+fn capture_starting_at_syn_ack() {
+    let mut t = T::default();
+    t.tx(6800, 40000, "SA", 500, 101, b"")
+        .tx(40000, 6800, "A", 101, 501, b"hi");
+    assert_eq!(t.take(), ["open 0 40000>6800 syn", "0 c2s 0:hi@2"]);
+}
+
+#[test]
+fn without_handshake_the_lower_port_serves() {
+    let mut t = T::default();
+    t.tx(6800, 40000, "A", 9000, 7000, b"ab")
+        .tx(40000, 6800, "A", 7000, 9002, b"cd");
+    assert_eq!(
+        t.take(),
+        ["open 0 40000>6800 mid", "0 s2c 0:ab@1", "0 c2s 0:cd@2"]
+    );
+    // Equal ports: the first sender is the client.
+    let mut t = T::default();
+    t.tx(6800, 6800, "A", 1, 1, b"x");
+    assert_eq!(t.take(), ["open 0 6800>6800 mid", "0 c2s 0:x@1"]);
+}
+
+#[test]
+fn without_handshake_known_listeners_and_ceph_ports_serve() {
+    // 44400 accepted a connection: later it serves, though its port is higher.
+    let mut t = T::default();
+    t.tx(40000, 44400, "S", 1, 0, b"")
+        .tx(44400, 40000, "SA", 5, 2, b"");
+    t.take();
+    t.tx(44400, 38000, "A", 9000, 7000, b"ab");
+    assert_eq!(t.take(), ["open 1 38000>44400 mid", "1 s2c 0:ab@3"]);
+    // A Ceph port serves whatever the other port is.
+    let mut t = T::default();
+    t.tx(6801, 2000, "A", 9000, 7000, b"ab");
+    assert_eq!(t.take(), ["open 0 2000>6801 mid", "0 s2c 0:ab@1"]);
+}
+
+#[test]
+fn ack_from_the_peer_reveals_a_gap() {
+    let cfg = FlowConfig {
+        reassembly: ReassemblyConfig {
+            ack_gap_delay: 0,
+            ..ReassemblyConfig::default()
+        },
+        ..FlowConfig::default()
+    };
+    let mut t = T {
+        table: FlowTable::with_config(cfg),
+        ..T::default()
+    };
+    t.connect(40000).take();
+    t.tx(40000, 6800, "A", 101, 501, b"ab")
+        .tx(40000, 6800, "A", 105, 501, b"ef");
+    assert_eq!(t.take(), ["0 c2s 0:ab@4"]);
+    t.tx(6800, 40000, "A", 501, 107, b"")
+        .tx(40000, 6800, "A", 104, 501, b"cX");
+    assert_eq!(
+        t.take(),
+        ["0 c2s gap 2+2@6", "0 c2s 4:ef@5", "0 c2s diff 4+1@7/5"]
+    );
+}
+
+#[test]
+fn snaplen_cut_payload_is_a_gap() {
+    let mut t = T::default();
+    t.connect(40000).take();
+    t.cut = 5;
+    t.tx(40000, 6800, "A", 101, 501, b"abc")
+        .tx(40000, 6800, "A", 109, 501, b"z");
+    assert_eq!(
+        t.take(),
+        ["0 c2s 0:abc@4", "0 c2s gap 3+5@4", "0 c2s 8:z@5"]
+    );
+}
+
+#[test]
+fn fin_from_both_sides_closes_and_late_packets_are_absorbed() {
+    let mut t = T::default();
+    t.connect(40000).take();
+    t.tx(40000, 6800, "AF", 101, 501, b"bye")
+        .tx(40000, 6800, "A", 104, 501, b"late");
+    t.tx(6800, 40000, "AF", 501, 105, b"");
+    assert_eq!(t.take(), ["0 c2s 0:bye@4", "close 0 Fin@6"]);
+    t.tx(40000, 6800, "A", 105, 502, b"")
+        .tx(40000, 6800, "AF", 101, 501, b"bye");
+    assert!(t.take().is_empty());
+    assert_eq!(t.table.open_connections(), 0);
+}
+
+#[test]
+fn rst_flushes_holes_and_closes() {
+    let mut t = T::default();
+    t.connect(40000).take();
+    t.tx(40000, 6800, "A", 103, 501, b"cd")
+        .tx(6800, 40000, "R", 501, 0, b"");
+    assert_eq!(
+        t.take(),
+        ["0 c2s gap 0+2@5", "0 c2s 2:cd@4", "close 0 Rst@5"]
+    );
+    // After one FIN, a RST counts as a FIN close.
+    t.connect(40001).take();
+    t.tx(40001, 6800, "AF", 101, 501, b"")
+        .tx(6800, 40001, "RA", 501, 102, b"");
+    assert_eq!(t.take(), ["close 1 Fin@10"]);
+}
+
+#[test]
+fn new_syn_on_an_open_pair_reuses_it() {
+    let mut t = T::default();
+    t.connect(40000).tx(40000, 6800, "A", 101, 501, b"x").take();
+    // A retransmitted SYN is not a new connection.
+    t.tx(40000, 6800, "S", 100, 0, b"");
+    assert!(t.take().is_empty());
+    t.tx(40000, 6800, "S", 7777, 0, b"")
+        .tx(40000, 6800, "A", 7778, 1, b"y");
+    assert_eq!(
+        t.take(),
+        ["close 0 Reused@6", "open 1 40000>6800 syn", "1 c2s 0:y@7"]
+    );
+}
+
+#[test]
+fn new_syn_after_close_opens_a_new_connection() {
+    let mut t = T::default();
+    t.connect(40000).tx(40000, 6800, "R", 101, 0, b"").take();
+    // The old handshake, retransmitted, is absorbed.
+    t.connect(40000);
+    assert!(t.take().is_empty());
+    t.tx(40000, 6800, "S", 9000, 0, b"");
+    assert_eq!(t.take(), ["open 1 40000>6800 syn"]);
+    // A new connection whose SYN the capture missed.
+    t.tx(40000, 6800, "R", 9001, 0, b"").take();
+    t.tx(6800, 40000, "SA", 800, 9001, b"")
+        .tx(40000, 6800, "A", 9001, 801, b"hi");
+    assert_eq!(t.take(), ["open 2 40000>6800 syn", "2 c2s 0:hi@11"]);
+}
+
+#[test]
+fn closed_records_expire() {
+    let cfg = FlowConfig {
+        closed_linger_secs: 5,
+        ..FlowConfig::default()
+    };
+    let mut t = T {
+        table: FlowTable::with_config(cfg),
+        ..T::default()
+    };
+    t.connect(40000).tx(40000, 6800, "R", 101, 0, b"").take();
+    t.secs = 10;
+    t.tx(40000, 6800, "A", 101, 501, b"q");
+    assert_eq!(t.take(), ["open 1 40000>6800 mid", "1 c2s 0:q@5"]);
+}
+
+#[test]
+fn finish_flushes_and_closes_in_id_order() {
+    let mut t = T::default();
+    t.connect(40000).connect(40001).take();
+    // Both FINs, but bytes before the client's FIN were never seen.
+    t.tx(40001, 6800, "A", 103, 501, b"cd")
+        .tx(40000, 6800, "AF", 104, 501, b"");
+    t.tx(6800, 40000, "AF", 501, 101, b"");
+    assert!(t.take().is_empty());
+    let ev = &mut t.ev;
+    t.table.finish(&mut |e| ev.push(show(e)));
+    let want = [
+        "0 c2s gap 0+3@9",
+        "close 0 Fin@9",
+        "1 c2s gap 0+2@7",
+        "1 c2s 2:cd@7",
+        "close 1 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
+    assert_eq!(t.table.open_connections(), 0);
+}
