@@ -9,11 +9,16 @@ fn bin() -> Command {
 }
 
 fn capture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap_or_else(|e| panic!("cannot run cephshark: {e}"))
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cephshark: {e}"))
 }
 
 fn stdout(o: &Output) -> String {
@@ -35,10 +40,21 @@ fn lists_frames_as_text() {
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     // A client's connection to the monitor, in order.
-    let conn1: Vec<&str> = lines.iter().filter(|l| l.contains("42644")).copied().collect();
+    let conn1: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("42644"))
+        .copied()
+        .collect();
     assert!(conn1[0].contains("BANNER") && conn1[0].contains("supported=0x1 required=0x0"));
-    assert!(conn1[2].contains("HELLO") && conn1[2].contains("segs=36+0+0+0") && conn1[2].contains("[ok]"));
-    assert!(conn1.iter().any(|l| l.contains("MESSAGE") && l.contains("seq=5 type=41 osd_map")));
+    assert!(
+        conn1[2].contains("HELLO")
+            && conn1[2].contains("segs=36+0+0+0")
+            && conn1[2].contains("[ok]")
+    );
+    assert!(conn1
+        .iter()
+        .any(|l| l.contains("MESSAGE")
+            && l.contains("seq=5 type=41 tid=0 osd_map(9..9 src has 1..9)")));
     assert!(lines.iter().all(|l| l.ends_with(']')));
 }
 
@@ -50,14 +66,17 @@ fn jsonl_has_the_documented_keys() {
     let mut n = 0u64;
     let mut messages = 0;
     for line in stdout(&o).lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         n += 1;
         assert_eq!(v["frame"], n, "frames are numbered 1, 2, ...");
         for key in ["time", "src", "dst", "conn", "tag", "segments", "status"] {
             assert!(!v[key].is_null(), "missing {key} in {line}");
         }
         assert_eq!(v["segments"].as_array().map(Vec::len), Some(4));
-        assert!(v["src"].as_str().is_some_and(|s| s.starts_with("127.0.0.1:")));
+        assert!(v["src"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("127.0.0.1:")));
         if v["tag"] == "MESSAGE" {
             messages += 1;
             assert!(v["msg_type"].is_u64() && v["seq"].is_u64(), "{line}");
@@ -71,10 +90,18 @@ fn jsonl_has_the_documented_keys() {
 fn verify_passes_on_intact_captures() {
     let a = capture("none-crc.pcap");
     let b = capture("cephx-crc.pcap");
-    let o = run(&["verify", a.to_str().unwrap_or_default(), b.to_str().unwrap_or_default()]);
+    let o = run(&[
+        "verify",
+        a.to_str().unwrap_or_default(),
+        b.to_str().unwrap_or_default(),
+    ]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert_eq!(out.lines().filter(|l| l.contains(": OK")).count(), 2, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains(": OK")).count(),
+        2,
+        "{out}"
+    );
     assert!(out.contains("0 problems"));
 }
 
@@ -86,11 +113,17 @@ fn verify_names_a_corrupted_byte() {
     let mut bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{e}"));
     // Find a MESSAGE frame (osd_map, seq 5 of the client at port 42644) via JSON.
     let o = run(&["-r", src.to_str().unwrap_or_default(), "-T", "jsonl"]);
-    let rows: Vec<serde_json::Value> = stdout(&o).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     // Pick a MESSAGE frame whose preamble occurs once in the file.
     let preamble_of = |v: &serde_json::Value| -> Vec<u8> {
         let lens = v["segments"].as_array().cloned().unwrap_or_default();
-        let n = lens.iter().rposition(|l| l.as_u64() != Some(0)).map_or(1, |i| i + 1);
+        let n = lens
+            .iter()
+            .rposition(|l| l.as_u64() != Some(0))
+            .map_or(1, |i| i + 1);
         let segs: Vec<cephshark::msgr2::preamble::SegmentDesc> = lens
             .iter()
             .take(n)
@@ -104,7 +137,11 @@ fn verify_names_a_corrupted_byte() {
     };
     let (target, pre) = rows
         .iter()
-        .filter(|v| v["tag"] == "MESSAGE" && v["segments"][0] == 41 && v["packets"].as_array().map(Vec::len) == Some(1))
+        .filter(|v| {
+            v["tag"] == "MESSAGE"
+                && v["segments"][0] == 41
+                && v["packets"].as_array().map(Vec::len) == Some(1)
+        })
         .map(|v| (v, preamble_of(v)))
         .find(|(_, pre)| bytes.windows(32).filter(|w| *w == &pre[..]).count() == 1)
         .unwrap_or_else(|| panic!("no MESSAGE frame with a unique preamble"));
@@ -112,7 +149,10 @@ fn verify_names_a_corrupted_byte() {
     let stream_off = target["offset"].as_u64().unwrap_or_default();
     let stored = target["checks"][1]["stored"].as_u64().unwrap_or_default();
     let dir_name = target["dir"].as_str().unwrap_or_default().to_string();
-    let at = bytes.windows(32).position(|w| w == &pre[..]).unwrap_or_else(|| panic!("preamble not in file"));
+    let at = bytes
+        .windows(32)
+        .position(|w| w == &pre[..])
+        .unwrap_or_else(|| panic!("preamble not in file"));
     bytes[at + 32 + 10] ^= 0x01;
     let dir = tmpdir("corrupt");
     let bad = dir.join("bad.pcap");
@@ -120,15 +160,30 @@ fn verify_names_a_corrupted_byte() {
     let o = run(&["verify", bad.to_str().unwrap_or_default()]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    let line = out.lines().find(|l| l.contains("segment_crc_bad")).unwrap_or_else(|| panic!("{out}"));
-    assert!(line.contains(&format!("frame {number} (MESSAGE)")), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("segment_crc_bad"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&format!("frame {number} (MESSAGE)")),
+        "{line}"
+    );
     assert!(line.contains(&format!(" {dir_name} ")), "{line}");
     // The first segment's CRC sits right after the 41-byte header.
-    assert!(line.contains(&format!("stream offset {}", stream_off + 32 + 41)), "{line}");
+    assert!(
+        line.contains(&format!("stream offset {}", stream_off + 32 + 41)),
+        "{line}"
+    );
     assert!(line.contains(&format!("found {stored:#010x}")), "{line}");
     assert!(line.contains("msgr2.segment.crc"), "{line}");
     assert!(line.contains("packet "), "{line}");
-    assert_eq!(out.lines().filter(|l| l.contains("segment_crc_bad")).count(), 1, "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("segment_crc_bad"))
+            .count(),
+        1,
+        "{out}"
+    );
     assert!(out.contains("FAILED"));
 }
 
@@ -136,11 +191,15 @@ fn verify_names_a_corrupted_byte() {
 fn unreadable_input_exits_2() {
     let dir = tmpdir("unreadable");
     let garbage = dir.join("garbage.pcap");
-    std::fs::write(&garbage, b"this is not a capture file at all").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&garbage, b"this is not a capture file at all")
+        .unwrap_or_else(|e| panic!("{e}"));
     let empty = dir.join("empty.pcap");
     std::fs::write(&empty, b"").unwrap_or_else(|e| panic!("{e}"));
     for p in [garbage, empty, dir.join("missing.pcap")] {
-        for args in [vec!["verify", p.to_str().unwrap_or_default()], vec!["-r", p.to_str().unwrap_or_default()]] {
+        for args in [
+            vec!["verify", p.to_str().unwrap_or_default()],
+            vec!["-r", p.to_str().unwrap_or_default()],
+        ] {
             let o = run(&args);
             assert_eq!(o.status.code(), Some(2), "{args:?}");
             let err = String::from_utf8_lossy(&o.stderr);
@@ -171,7 +230,11 @@ fn truncated_capture_lists_what_it_can_and_fails_verify() {
 fn reads_standard_input() {
     let p = capture("none-crc.pcap");
     let file = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{e}"));
-    let o = bin().args(["-r", "-"]).stdin(file).output().unwrap_or_else(|e| panic!("{e}"));
+    let o = bin()
+        .args(["-r", "-"])
+        .stdin(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(o.status.success());
     let direct = run(&["-r", p.to_str().unwrap_or_default()]);
     assert_eq!(stdout(&o), stdout(&direct));

@@ -10,17 +10,22 @@ use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
 use std::collections::BTreeMap;
 use support::capture_conv::{read_all, OwnedPacket};
 
-/// (client, server, dir) -> rows as (tag, segment lengths, status, stream offset, length, msg seq/type).
-type Streams = BTreeMap<(String, String, &'static str), Vec<(String, [u32; 4], String, u64, u64, Option<(u64, u16)>)>>;
+/// A row as (tag, segment lengths, status, stream offset, length, msg seq/type).
+type Row = (String, [u32; 4], String, u64, u64, Option<(u64, u16)>);
+/// (client, server, dir) -> rows.
+type Streams = BTreeMap<(String, String, &'static str), Vec<Row>>;
 
 fn original() -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap")).unwrap_or_else(|e| panic!("{e}"))
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn write(packets: &[OwnedPacket]) -> Vec<u8> {
-    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).unwrap_or_else(|e| panic!("{e}"));
+    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET))
+        .unwrap_or_else(|e| panic!("{e}"));
     for p in packets {
-        w.write_packet(p.ts, p.data.len() as u32, &p.data).unwrap_or_else(|e| panic!("{e}"));
+        w.write_packet(p.ts, p.data.len() as u32, &p.data)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     w.into_inner().unwrap_or_else(|e| panic!("{e}"))
 }
@@ -34,16 +39,24 @@ fn streams(pcap: &[u8]) -> (Streams, Vec<Record>) {
     dissect(pcap, Config::default(), &mut |r| recs.push(r)).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Streams::new();
     for r in &recs {
-        let (client, server) = if r.dir.short() == "c2s" { (r.src, r.dst) } else { (r.dst, r.src) };
+        let (client, server) = if r.dir.short() == "c2s" {
+            (r.src, r.dst)
+        } else {
+            (r.dst, r.src)
+        };
         let (off, len) = r.range();
-        out.entry((client.to_string(), server.to_string(), r.dir.short())).or_default().push((
-            r.tag_name(),
-            r.segment_lens(),
-            r.status().replace(",ack_ahead", "").replace("ack_ahead", "ok"),
-            off,
-            len,
-            r.msg.map(|h| (h.seq, h.msg_type)),
-        ));
+        out.entry((client.to_string(), server.to_string(), r.dir.short()))
+            .or_default()
+            .push((
+                r.tag_name(),
+                r.segment_lens(),
+                r.status()
+                    .replace(",ack_ahead", "")
+                    .replace("ack_ahead", "ok"),
+                off,
+                len,
+                r.msg.map(|h| (h.seq, h.msg_type)),
+            ));
     }
     (out, recs)
 }
@@ -54,8 +67,18 @@ fn same(got: &Streams, want: &Streams, what: &str) {
         match got.get(k) {
             None => panic!("{what}: {k:?} missing"),
             Some(g) if g != w => {
-                let i = g.iter().zip(w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
-                panic!("{what}: {k:?} differs at row {i}: got {:?}, want {:?} (lengths {} vs {})", g.get(i), w.get(i), g.len(), w.len());
+                let i = g
+                    .iter()
+                    .zip(w)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(g.len().min(w.len()));
+                panic!(
+                    "{what}: {k:?} differs at row {i}: got {:?}, want {:?} (lengths {} vs {})",
+                    g.get(i),
+                    w.get(i),
+                    g.len(),
+                    w.len()
+                );
             }
             _ => {}
         }
@@ -65,14 +88,20 @@ fn same(got: &Streams, want: &Streams, what: &str) {
 }
 
 fn payload_len(p: &OwnedPacket) -> usize {
-    parse_tcp(p.link, &p.data).ok().flatten().map_or(0, |t| t.payload.len())
+    parse_tcp(p.link, &p.data)
+        .ok()
+        .flatten()
+        .map_or(0, |t| t.payload.len())
 }
 
 /// A tiny deterministic generator for reproducible shuffles.
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n.max(1)
     }
 }
@@ -88,7 +117,12 @@ fn shuffled_packets_give_the_same_frames() {
         // follow its ACK, and one direction's packets pass the other's.
         // Handshake, FIN and RST packets stay where they are, and nothing
         // crosses them (no capture shows data before its connection's SYN).
-        let fixed = |p: &OwnedPacket| parse_tcp(p.link, &p.data).ok().flatten().is_none_or(|t| t.flags.syn || t.flags.fin || t.flags.rst);
+        let fixed = |p: &OwnedPacket| {
+            parse_tcp(p.link, &p.data)
+                .ok()
+                .flatten()
+                .is_none_or(|t| t.flags.syn || t.flags.fin || t.flags.rst)
+        };
         let mut start = 0;
         while start < shuffled.len() {
             let mut end = start;
@@ -129,12 +163,21 @@ fn duplicated_packets_give_the_same_frames() {
 /// Rebuild an Ethernet/IPv4/TCP packet with another payload and sequence number.
 fn rebuild(p: &OwnedPacket, seq: u32, payload: &[u8]) -> OwnedPacket {
     let s = SlicedPacket::from_ethernet(&p.data).unwrap_or_else(|e| panic!("{e:?}"));
-    let Some(TransportSlice::Tcp(tcp)) = s.transport else { panic!("not tcp") };
-    let Some(etherparse::NetSlice::Ipv4(ip)) = s.net else { panic!("not ipv4") };
+    let Some(TransportSlice::Tcp(tcp)) = s.transport else {
+        panic!("not tcp")
+    };
+    let Some(etherparse::NetSlice::Ipv4(ip)) = s.net else {
+        panic!("not ipv4")
+    };
     let h = ip.header();
     let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
         .ipv4(h.source(), h.destination(), 64)
-        .tcp(tcp.source_port(), tcp.destination_port(), seq, tcp.window_size());
+        .tcp(
+            tcp.source_port(),
+            tcp.destination_port(),
+            seq,
+            tcp.window_size(),
+        );
     if tcp.ack() {
         b = b.ack(tcp.acknowledgment_number());
     }
@@ -142,7 +185,8 @@ fn rebuild(p: &OwnedPacket, seq: u32, payload: &[u8]) -> OwnedPacket {
         b = b.psh();
     }
     let mut data = Vec::new();
-    b.write(&mut data, payload).unwrap_or_else(|e| panic!("{e}"));
+    b.write(&mut data, payload)
+        .unwrap_or_else(|e| panic!("{e}"));
     OwnedPacket { data, ..p.clone() }
 }
 
@@ -156,13 +200,23 @@ fn overlapping_pieces_give_the_same_frames() {
         .iter()
         .filter_map(|p| parse_tcp(p.link, &p.data).ok().flatten())
         .filter(|t| t.flags.syn)
-        .flat_map(|t| [(t.src.to_string(), t.dst.to_string()), (t.dst.to_string(), t.src.to_string())])
+        .flat_map(|t| {
+            [
+                (t.src.to_string(), t.dst.to_string()),
+                (t.dst.to_string(), t.src.to_string()),
+            ]
+        })
         .collect();
     let mut out = Vec::new();
     for p in &pkts {
         let t = parse_tcp(p.link, &p.data).ok().flatten();
         match t {
-            Some(t) if t.payload.len() >= 30 && !t.flags.syn && !t.flags.fin && with_syn.contains(&(t.src.to_string(), t.dst.to_string())) => {
+            Some(t)
+                if t.payload.len() >= 30
+                    && !t.flags.syn
+                    && !t.flags.fin
+                    && with_syn.contains(&(t.src.to_string(), t.dst.to_string())) =>
+            {
                 // Two pieces sharing their middle third, the second sent first.
                 let n = t.payload.len();
                 let (a, b) = (n * 2 / 3, n / 3);
@@ -184,39 +238,81 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
     let pkts = read_all(&original());
     let (want, _) = streams(&write(&pkts));
     // Drop packets carrying data at several places, one capture each.
-    let data_idx: Vec<usize> = (0..pkts.len()).filter(|&i| payload_len(&pkts[i]) > 100).collect();
-    for pick in [data_idx.len() / 5, data_idx.len() / 2, data_idx.len() * 4 / 5] {
+    let data_idx: Vec<usize> = (0..pkts.len())
+        .filter(|&i| payload_len(&pkts[i]) > 100)
+        .collect();
+    for pick in [
+        data_idx.len() / 5,
+        data_idx.len() / 2,
+        data_idx.len() * 4 / 5,
+    ] {
         let victim = data_idx[pick];
-        let t = parse_tcp(pkts[victim].link, &pkts[victim].data).ok().flatten().unwrap_or_else(|| panic!("tcp"));
+        let t = parse_tcp(pkts[victim].link, &pkts[victim].data)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("tcp"));
         let (src, dst) = (t.src.to_string(), t.dst.to_string());
         let mut fewer = pkts.clone();
         fewer.remove(victim);
         let (got, recs) = streams(&write(&fewer));
         // Exactly one lost stretch, in the victim's direction.
-        let lost: Vec<&Record> = recs.iter().filter(|r| matches!(r.kind, RecordKind::Lost { .. })).collect();
+        let lost: Vec<&Record> = recs
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Lost { .. }))
+            .collect();
         assert_eq!(lost.len(), 1, "victim {victim}");
         let (lo, ll) = lost[0].range();
         assert_eq!(ll, t.payload.len() as u64);
-        assert_eq!((lost[0].src.to_string(), lost[0].dst.to_string()), (src.clone(), dst.clone()));
+        assert_eq!(
+            (lost[0].src.to_string(), lost[0].dst.to_string()),
+            (src.clone(), dst.clone())
+        );
         for (key, rows) in &want {
             let got_rows = got.get(key).unwrap_or_else(|| panic!("{key:?} missing"));
-            let is_victim_dir = (key.2 == "c2s" && key.0 == src && key.1 == dst) || (key.2 == "s2c" && key.1 == src && key.0 == dst);
+            let is_victim_dir = (key.2 == "c2s" && key.0 == src && key.1 == dst)
+                || (key.2 == "s2c" && key.1 == src && key.0 == dst);
             if !is_victim_dir {
                 let diff: Vec<_> = got_rows.iter().zip(rows).filter(|(a, b)| a != b).collect();
-                assert!(got_rows.len() == rows.len() && diff.is_empty(), "untouched direction {key:?} changed: {diff:?}");
+                assert!(
+                    got_rows.len() == rows.len() && diff.is_empty(),
+                    "untouched direction {key:?} changed: {diff:?}"
+                );
                 continue;
             }
             // Frames wholly before or after the lost bytes are unchanged.
-            let outside = |r: &(String, [u32; 4], String, u64, u64, Option<(u64, u16)>)| r.3 + r.4 <= lo || r.3 >= lo + ll;
+            let outside = |r: &Row| r.3 + r.4 <= lo || r.3 >= lo + ll;
             let keep_want: Vec<_> = rows.iter().filter(|r| outside(r)).cloned().collect();
-            let keep_got: Vec<_> = got_rows.iter().filter(|r| outside(r) && r.2 == "ok").cloned().collect();
-            assert_eq!(keep_got, keep_want, "{key:?}: every frame outside the gap still decodes");
+            let keep_got: Vec<_> = got_rows
+                .iter()
+                .filter(|r| outside(r) && r.2 == "ok")
+                .cloned()
+                .collect();
+            assert_eq!(
+                keep_got, keep_want,
+                "{key:?}: every frame outside the gap still decodes"
+            );
             // What overlaps the gap is flagged, never reported as intact.
             let touched: Vec<_> = got_rows.iter().filter(|r| !outside(r)).collect();
-            assert!(!touched.is_empty(), "victim {victim}: lost {lo}+{ll} in {key:?} touches no frame: {:?}", got_rows.iter().map(|r| (r.3, r.4, &r.2)).collect::<Vec<_>>());
+            assert!(
+                !touched.is_empty(),
+                "victim {victim}: lost {lo}+{ll} in {key:?} touches no frame: {:?}",
+                got_rows
+                    .iter()
+                    .map(|r| (r.3, r.4, &r.2))
+                    .collect::<Vec<_>>()
+            );
             assert!(touched.iter().all(|r| r.2 != "ok"), "{touched:?}");
-            let names = [ProblemKind::Incomplete.name(), ProblemKind::BytesLost.name(), ProblemKind::Undecoded.name()];
-            assert!(touched.iter().all(|r| names.iter().any(|n| r.2.contains(n))), "{touched:?}");
+            let names = [
+                ProblemKind::Incomplete.name(),
+                ProblemKind::BytesLost.name(),
+                ProblemKind::Undecoded.name(),
+            ];
+            assert!(
+                touched
+                    .iter()
+                    .all(|r| names.iter().any(|n| r.2.contains(n))),
+                "{touched:?}"
+            );
         }
     }
 }

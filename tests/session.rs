@@ -10,10 +10,16 @@ use cephshark::msgr2::{ProblemKind, Rev, Tag};
 use support::synth::{connection, Send};
 
 fn c(data: Vec<u8>) -> Send {
-    Send { from_client: true, data }
+    Send {
+        from_client: true,
+        data,
+    }
 }
 fn s(data: Vec<u8>) -> Send {
-    Send { from_client: false, data }
+    Send {
+        from_client: false,
+        data,
+    }
 }
 
 fn msg(seq: u64, ack: u64) -> Vec<u8> {
@@ -41,28 +47,53 @@ fn kinds(r: &Record) -> Vec<ProblemKind> {
 
 #[test]
 fn seq_jump_and_ack_ahead_are_flagged() {
-    let recs = run(&[c(msg(1, 0)), s(msg(1, 1)), c(msg(2, 1)), c(msg(4, 1)), s(msg(2, 9)), c(control(Tag::Ack, &7u64.to_le_bytes()))]);
+    let recs = run(&[
+        c(msg(1, 0)),
+        s(msg(1, 1)),
+        c(msg(2, 1)),
+        c(msg(4, 1)),
+        s(msg(2, 9)),
+        c(control(Tag::Ack, &7u64.to_le_bytes())),
+    ]);
     let msgs: Vec<&Record> = recs.iter().filter(|r| r.is_message()).collect();
     assert_eq!(msgs.len(), 5);
     assert!(kinds(msgs[0]).is_empty() && kinds(msgs[1]).is_empty() && kinds(msgs[2]).is_empty());
     let jump = msgs[3].problems();
     assert_eq!(kinds(msgs[3]), vec![ProblemKind::SeqJump]);
-    assert_eq!((jump[0].expected.as_str(), jump[0].found.as_str()), ("3", "4"));
+    assert_eq!(
+        (jump[0].expected.as_str(), jump[0].found.as_str()),
+        ("3", "4")
+    );
     assert_eq!(jump[0].field, "ceph.msg.seq");
     // The server acks 9 but the client has sent up to 4.
     assert_eq!(kinds(msgs[4]), vec![ProblemKind::AckAhead]);
     // The ACK frame acks 7 but the server has sent up to 2.
-    let ack = recs.iter().find(|r| r.tag_name() == "ACK").unwrap_or_else(|| panic!("no ACK"));
+    let ack = recs
+        .iter()
+        .find(|r| r.tag_name() == "ACK")
+        .unwrap_or_else(|| panic!("no ACK"));
     assert_eq!(kinds(ack), vec![ProblemKind::AckAhead]);
 }
 
 #[test]
 fn keepalive_round_trip_is_measured() {
     let stamp = [1u8, 2, 3, 4, 5, 6, 7, 8];
-    let recs = run(&[c(control(Tag::Keepalive2, &stamp)), s(control(Tag::Keepalive2Ack, &stamp))]);
-    let ka = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2").unwrap_or_else(|| panic!("no keepalive"));
-    let ack = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2_ACK").unwrap_or_else(|| panic!("no ack"));
-    let note = ack.session.clone().unwrap_or_else(|| panic!("no session note"));
+    let recs = run(&[
+        c(control(Tag::Keepalive2, &stamp)),
+        s(control(Tag::Keepalive2Ack, &stamp)),
+    ]);
+    let ka = recs
+        .iter()
+        .find(|r| r.tag_name() == "KEEPALIVE2")
+        .unwrap_or_else(|| panic!("no keepalive"));
+    let ack = recs
+        .iter()
+        .find(|r| r.tag_name() == "KEEPALIVE2_ACK")
+        .unwrap_or_else(|| panic!("no ack"));
+    let note = ack
+        .session
+        .clone()
+        .unwrap_or_else(|| panic!("no session note"));
     assert_eq!(note.keepalive_row, Some(ka.number));
     // Packets are 1 ms apart: the keepalive's data packet, its ACK, then the reply.
     assert_eq!(note.keepalive_rtt_ns, Some(2_000_000));
@@ -71,8 +102,51 @@ fn keepalive_round_trip_is_measured() {
 #[test]
 fn keepalive_fields_are_in_the_tree() {
     let stamp = [9u8; 8];
-    let recs = run(&[c(control(Tag::Keepalive2, &stamp)), s(control(Tag::Keepalive2Ack, &stamp))]);
-    let ack = recs.iter().find(|r| r.tag_name() == "KEEPALIVE2_ACK").unwrap_or_else(|| panic!("no ack"));
+    let recs = run(&[
+        c(control(Tag::Keepalive2, &stamp)),
+        s(control(Tag::Keepalive2Ack, &stamp)),
+    ]);
+    let ack = recs
+        .iter()
+        .find(|r| r.tag_name() == "KEEPALIVE2_ACK")
+        .unwrap_or_else(|| panic!("no ack"));
     let tree = cephshark::analysis::record_tree(ack);
-    assert_eq!(tree.find("msgr2.session.keepalive_rtt").map(|n| n.value_text()), Some("2000000".to_string()));
+    assert_eq!(
+        tree.find("msgr2.session.keepalive_rtt")
+            .map(|n| n.value_text()),
+        Some("2000000".to_string())
+    );
+}
+
+#[test]
+fn entity_names_come_from_hello_and_ident() {
+    // The real none-crc capture: the client of the first OSD connection is
+    // client.4112 (Ceph's osd log: `<== client.4112 ... osd_op(client.4112.0:1 ...`).
+    let pcap = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut recs = Vec::new();
+    let s = dissect(&pcap[..], Config::default(), &mut |r| recs.push(r))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let op = recs
+        .iter()
+        .find(|r| r.msg.map(|h| h.msg_type) == Some(42))
+        .unwrap_or_else(|| panic!("no osd_op"));
+    let conn = s.conns.get(&op.conn).unwrap_or_else(|| panic!("no conn"));
+    assert_eq!(
+        conn.names,
+        [Some("client.4112".to_string()), Some("osd.0".to_string())]
+    );
+    assert_eq!(
+        op.session.as_ref().and_then(|n| n.sender_name.clone()),
+        Some("client.4112".into())
+    );
+    let line = cephshark::cli::info(op);
+    assert!(
+        line.contains(
+            "osd_op(client.4112.0:1 1.7 1:ff7b1f36:::obj1:head [writefull 0~12813 in=12813b]"
+        ),
+        "{line}"
+    );
 }

@@ -248,6 +248,7 @@ impl Inner {
             if let Some(s) = self.summary.conns.get_mut(&conn) {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
+                s.names = c.session.names();
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     if let (Some(sd), Some(k)) =
                         (c.decoder.secure_mut(dir), s.keys.get_mut(dir.index()))

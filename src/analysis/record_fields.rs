@@ -2,7 +2,7 @@
 //! connection, packets), its problems, and the frame's own tree.
 
 use super::record::{Record, RecordKind};
-use crate::decode::frame_tree;
+use crate::decode::frame_tree::frame_tree_with;
 use crate::fields;
 use crate::model::{FieldNode, Value};
 
@@ -113,7 +113,10 @@ pub fn record_tree(r: &Record) -> FieldNode {
             ));
             k.push(n);
         }
-        RecordKind::Frame(f) => k.push(frame_tree(f)),
+        RecordKind::Frame(f) => k.push(frame_tree_with(
+            f,
+            r.session.as_ref().and_then(|n| n.sender_name.clone()),
+        )),
         _ => {}
     }
     root

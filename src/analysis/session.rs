@@ -19,6 +19,10 @@ pub struct SessionNote {
     pub keepalive_rtt_ns: Option<u64>,
     /// For KEEPALIVE2_ACK: the row number of the matching KEEPALIVE2.
     pub keepalive_row: Option<u64>,
+    /// The sender's entity type, from its HELLO (CEPH_ENTITY_TYPE_*).
+    pub sender_type: Option<u8>,
+    /// The sender's entity name (`client.4112`, `osd.0`), once its ident is seen.
+    pub sender_name: Option<String>,
 }
 
 /// Keepalives remembered per direction while waiting for their ack.
@@ -26,6 +30,10 @@ const MAX_PENDING_KEEPALIVES: usize = 64;
 
 #[derive(Debug, Default)]
 struct DirState {
+    /// The sender's entity type from its HELLO.
+    entity_type: Option<u8>,
+    /// The sender's entity name from its ident frame.
+    name: Option<String>,
     /// Highest message seq sent in this direction so far.
     last_seq: Option<u64>,
     /// KEEPALIVE2 stamps sent and not yet acknowledged: (stamp, row, time).
@@ -43,9 +51,48 @@ fn ns(t: Timestamp) -> i128 {
 }
 
 impl Session {
+    /// Entity names per direction (client->server, server->client), once known.
+    pub fn names(&self) -> [Option<String>; 2] {
+        [self.dirs[0].name.clone(), self.dirs[1].name.clone()]
+    }
+
+    /// Learn entity types and names from HELLO and ident frames, and note
+    /// the sender on every frame row.
+    fn identify(&mut self, r: &mut Record) {
+        let i = r.dir.index();
+        let RecordKind::Frame(f) = &r.kind else {
+            return;
+        };
+        let Some(d) = self.dirs.get_mut(i) else {
+            return;
+        };
+        if f.aborted() || f.has_problems() {
+            return;
+        }
+        let seg0 = f.segment(0).unwrap_or(&[]);
+        match crate::decode::control_enc::Control::decode(f.tag(), seg0) {
+            Some(crate::decode::control_enc::Control::Hello(h)) => {
+                d.entity_type = Some(h.entity_type)
+            }
+            Some(crate::decode::control_enc::Control::ClientIdent(c)) => {
+                d.name = entity_name(d.entity_type, c.gid)
+            }
+            Some(crate::decode::control_enc::Control::ServerIdent(s)) => {
+                d.name = entity_name(d.entity_type, s.gid)
+            }
+            _ => {}
+        }
+        if d.entity_type.is_some() || d.name.is_some() {
+            let note = r.session.get_or_insert_with(SessionNote::default);
+            note.sender_type = d.entity_type;
+            note.sender_name.clone_from(&d.name);
+        }
+    }
+
     /// Look at a row of this connection (in stream order per direction) and
     /// add the problems and notes session tracking finds.
     pub fn observe(&mut self, r: &mut Record) {
+        self.identify(r);
         let i = r.dir.index();
         let peer = r.dir.reverse().index();
         if matches!(r.kind, RecordKind::Lost { .. } | RecordKind::Undecoded(_)) {
@@ -131,10 +178,9 @@ impl Session {
                 if let Some(pos) = d.keepalives.iter().position(|k| k.0 == stamp) {
                     if let Some((_, row, t)) = d.keepalives.remove(pos) {
                         let rtt = u64::try_from(ns(r.ts) - ns(t)).ok();
-                        r.session = Some(SessionNote {
-                            keepalive_rtt_ns: rtt,
-                            keepalive_row: Some(row),
-                        });
+                        let note = r.session.get_or_insert_with(SessionNote::default);
+                        note.keepalive_rtt_ns = rtt;
+                        note.keepalive_row = Some(row);
                     }
                 }
             }
@@ -149,4 +195,15 @@ impl Session {
 /// The utime_t a KEEPALIVE2 or its ack carries (frames_v2.h KeepAliveFrame).
 fn stamp(f: &crate::msgr2::Frame) -> Option<[u8; 8]> {
     f.segment(0)?.get(..8)?.try_into().ok()
+}
+
+/// `type.num` as Ceph names entities (msg_types.h entity_name_t).
+fn entity_name(ty: Option<u8>, gid: i64) -> Option<String> {
+    let t = crate::decode::auth::entity_type_name(u64::from(ty?))?;
+    // A client not yet authenticated has gid -1, which Ceph prints as `?`.
+    Some(if gid < 0 {
+        format!("{t}.?")
+    } else {
+        format!("{t}.{gid}")
+    })
 }

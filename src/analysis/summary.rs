@@ -34,6 +34,9 @@ pub struct ConnSummary {
     pub faulty: u64,
     /// Secure-mode key status per direction.
     pub keys: [KeyStatus; 2],
+    /// Entity names of the client and the server (`client.4112`, `osd.0`),
+    /// from their HELLO and ident frames.
+    pub names: [Option<String>; 2],
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -64,6 +67,7 @@ impl ConnSummary {
             bytes: [0; 2],
             faulty: 0,
             keys: Default::default(),
+            names: [None, None],
         }
     }
 

@@ -502,7 +502,7 @@ mod tests {
     #[test]
     fn too_many_vlan_tags_or_unknown_families() {
         let mut deep = hex("000000000000 000000000000");
-        deep.extend(std::iter::repeat(hex("8100 0001")).take(9).flatten());
+        deep.extend(std::iter::repeat_n(hex("8100 0001"), 9).flatten());
         deep.extend(cat(&["0800", IPV4, TCP]));
         let err = parse_tcp(LinkType::ETHERNET, &deep).unwrap_err();
         assert!(matches!(err, LinkError::Malformed { layer: "vlan", .. }));

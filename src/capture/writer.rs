@@ -93,7 +93,7 @@ impl Encoder {
     fn padded(&mut self, data: &[u8]) {
         self.bytes.extend_from_slice(data);
         let pad = (4 - data.len() % 4) % 4;
-        self.bytes.extend(std::iter::repeat(0u8).take(pad));
+        self.bytes.extend(std::iter::repeat_n(0u8, pad));
     }
 }
 

@@ -57,12 +57,37 @@ fn rel(f: &Frame, stream: u64) -> Option<usize> {
 
 /// Build the whole tree of a frame.
 pub fn frame_tree(f: &Frame) -> FieldNode {
+    frame_tree_with(f, None)
+}
+
+/// [`frame_tree`], naming the sender's entity (from its session) in message summaries.
+pub fn frame_tree_with(f: &Frame, sender: Option<String>) -> FieldNode {
     let src = source(f);
-    let mut root = FieldNode::new(&FRAME, Value::None, Some(Span { source: src, range: 0..f.data.len() }));
-    root.summary = Some(format!("{} ({} {})", f.tag(), f.rev.as_str(), f.mode.as_str()));
+    let mut root = FieldNode::new(
+        &FRAME,
+        Value::None,
+        Some(Span {
+            source: src,
+            range: 0..f.data.len(),
+        }),
+    );
+    root.summary = Some(format!(
+        "{} ({} {})",
+        f.tag(),
+        f.rev.as_str(),
+        f.mode.as_str()
+    ));
     let kids = &mut root.children;
-    kids.push(FieldNode::new(&REV, Value::Str(f.rev.as_str().into()), None));
-    kids.push(FieldNode::new(&MODE, Value::Str(f.mode.as_str().into()), None));
+    kids.push(FieldNode::new(
+        &REV,
+        Value::Str(f.rev.as_str().into()),
+        None,
+    ));
+    kids.push(FieldNode::new(
+        &MODE,
+        Value::Str(f.mode.as_str().into()),
+        None,
+    ));
     kids.push(FieldNode::new(&OFFSET, Value::Uint(f.offset), None));
     kids.push(FieldNode::new(&WIRE_LEN, Value::Uint(f.wire_len), None));
     kids.push(preamble_tree(f, src));
@@ -70,34 +95,90 @@ pub fn frame_tree(f: &Frame) -> FieldNode {
         if i >= f.preamble.nseg() {
             break;
         }
-        let mut seg = FieldNode::new(&SEGMENT, Value::None, Some(Span { source: src, range: r.clone() }));
+        let mut seg = FieldNode::new(
+            &SEGMENT,
+            Value::None,
+            Some(Span {
+                source: src,
+                range: r.clone(),
+            }),
+        );
         seg.summary = Some(format!("{i}: {} bytes", r.len()));
-        seg.children.push(FieldNode::new(&SEGMENT_INDEX, Value::Uint(i as u64), None));
+        seg.children
+            .push(FieldNode::new(&SEGMENT_INDEX, Value::Uint(i as u64), None));
         if let Some(d) = f.segment(i) {
-            seg.children.push(FieldNode::new(&SEGMENT_DATA, Value::Bytes(d.to_vec()), Some(Span { source: src, range: r.clone() })));
+            seg.children.push(FieldNode::new(
+                &SEGMENT_DATA,
+                Value::Bytes(d.to_vec()),
+                Some(Span {
+                    source: src,
+                    range: r.clone(),
+                }),
+            ));
         }
-        for c in f.checks.iter().filter(|c| c.kind == CheckKind::Segment(i as u8)) {
-            let span = rel(f, c.offset).map(|o| Span { source: Source::Wire, range: o..o + 4 });
-            seg.children.push(FieldNode::new(&SEGMENT_CRC, Value::Uint(u64::from(c.stored)), span));
-            seg.children.push(FieldNode::new(&SEGMENT_CRC_COMPUTED, Value::Uint(u64::from(c.computed)), None));
-            seg.children.push(FieldNode::new(&SEGMENT_CRC_STATUS, Value::Str(c.status.as_str().into()), None));
+        for c in f
+            .checks
+            .iter()
+            .filter(|c| c.kind == CheckKind::Segment(i as u8))
+        {
+            let span = rel(f, c.offset).map(|o| Span {
+                source: Source::Wire,
+                range: o..o + 4,
+            });
+            seg.children.push(FieldNode::new(
+                &SEGMENT_CRC,
+                Value::Uint(u64::from(c.stored)),
+                span,
+            ));
+            seg.children.push(FieldNode::new(
+                &SEGMENT_CRC_COMPUTED,
+                Value::Uint(u64::from(c.computed)),
+                None,
+            ));
+            seg.children.push(FieldNode::new(
+                &SEGMENT_CRC_STATUS,
+                Value::Str(c.status.as_str().into()),
+                None,
+            ));
         }
         kids.push(seg);
     }
-    for c in f.checks.iter().filter(|c| matches!(c.kind, CheckKind::GcmTag(_))) {
-        let mut op = FieldNode::new(&GCM, Value::None, rel(f, c.offset).map(|o| Span { source: Source::Wire, range: o..o + 16 }));
+    for c in f
+        .checks
+        .iter()
+        .filter(|c| matches!(c.kind, CheckKind::GcmTag(_)))
+    {
+        let mut op = FieldNode::new(
+            &GCM,
+            Value::None,
+            rel(f, c.offset).map(|o| Span {
+                source: Source::Wire,
+                range: o..o + 16,
+            }),
+        );
         if let CheckKind::GcmTag(i) = c.kind {
             op.summary = Some(format!("operation {i}: tag {}", c.status.as_str()));
         }
-        op.children.push(FieldNode::new(&GCM_TAG_STATUS, Value::Str(c.status.as_str().into()), None));
+        op.children.push(FieldNode::new(
+            &GCM_TAG_STATUS,
+            Value::Str(c.status.as_str().into()),
+            None,
+        ));
         kids.push(op);
     }
     if let Some(l) = f.late {
-        let span = if f.mode == Mode::Crc { rel(f, l.offset).map(|o| Span { source: Source::Wire, range: o..o + 1 }) } else { None };
+        let span = if f.mode == Mode::Crc {
+            rel(f, l.offset).map(|o| Span {
+                source: Source::Wire,
+                range: o..o + 1,
+            })
+        } else {
+            None
+        };
         kids.push(FieldNode::new(&LATE, Value::Uint(u64::from(l.value)), span));
         kids.push(FieldNode::new(&ABORTED, Value::Bool(l.aborted), None));
     }
-    kids.extend(payload_tree(f, src));
+    kids.extend(payload_tree(f, src, sender));
     root
 }
 
@@ -113,38 +194,76 @@ fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
                 t.uint(&SEG_ALIGN, 2)?;
                 Ok(())
             })?
-            .summary = p.segments.get(i).map(|s| format!("segment {i}: {} bytes, align {}", s.len, s.align));
+            .summary = p
+                .segments
+                .get(i)
+                .map(|s| format!("segment {i}: {} bytes, align {}", s.len, s.align));
         }
         t.uint(&FLAGS, 1)?;
         t.generated(&COMPRESSED, Value::Bool(p.compressed()));
         t.uint(&RESERVED, 1)?;
         t.uint(&PREAMBLE_CRC, 4)?;
-        let status = f.checks.iter().find(|c| c.kind == CheckKind::Preamble).map_or(CheckStatus::Unverified, |c| c.status);
+        let status = f
+            .checks
+            .iter()
+            .find(|c| c.kind == CheckKind::Preamble)
+            .map_or(CheckStatus::Unverified, |c| c.status);
         t.generated(&PREAMBLE_CRC_STATUS, Value::Str(status.as_str().into()));
         Ok(())
     })();
-    let mut node = FieldNode::new(&PREAMBLE, Value::None, Some(Span { source: src, range: 0..preamble::LEN }));
+    let mut node = FieldNode::new(
+        &PREAMBLE,
+        Value::None,
+        Some(Span {
+            source: src,
+            range: 0..preamble::LEN,
+        }),
+    );
     node.children = t.finish_with(res);
     node
 }
 
 /// The payload: a control frame's fields or a message's header and body.
-fn payload_tree(f: &Frame, src: Source) -> Vec<FieldNode> {
+fn payload_tree(f: &Frame, src: Source, sender: Option<String>) -> Vec<FieldNode> {
     let seg0 = f.segments[0].clone();
-    let Some(s0) = f.segment(0) else { return Vec::new() };
+    let Some(s0) = f.segment(0) else {
+        return Vec::new();
+    };
     if f.tag() == Tag::Message {
         let mut t = Tree::new(s0, seg0.start, src);
         let res = header2::tree(&mut t);
         let mut out = t.finish_with(res);
         if let Some(h) = header2::Header2::parse(s0) {
-            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), f.segments.get(i).map_or(0, |r| r.start)));
-            out.extend(messages::tree(MsgType(h.msg_type), h.version, parts, src));
+            let parts = [1, 2, 3].map(|i| {
+                (
+                    f.segment(i).unwrap_or(&[]),
+                    f.segments.get(i).map_or(0, |r| r.start),
+                )
+            });
+            let ctx = messages::MsgContext {
+                tid: Some(h.tid),
+                source: sender,
+            };
+            out.extend(messages::tree_with(
+                &ctx,
+                MsgType(h.msg_type),
+                h.version,
+                parts,
+                src,
+            ));
         }
         return out;
     }
     let mut t = Tree::new(s0, seg0.start, src);
     let res = control::tree(f.tag(), &mut t);
-    let mut node = FieldNode::new(&PAYLOAD, Value::None, Some(Span { source: src, range: seg0 }));
+    let mut node = FieldNode::new(
+        &PAYLOAD,
+        Value::None,
+        Some(Span {
+            source: src,
+            range: seg0,
+        }),
+    );
     node.children = t.finish_with(res);
     vec![node]
 }

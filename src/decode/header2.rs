@@ -124,7 +124,9 @@ crate::fields! {
 }
 
 fn type_name(v: u64) -> Option<&'static str> {
-    u16::try_from(v).ok().and_then(|t| super::MsgType(t).log_name())
+    u16::try_from(v)
+        .ok()
+        .and_then(|t| super::MsgType(t).log_name())
 }
 
 /// Add the header's fields to `t` (positioned at the header) as one group.

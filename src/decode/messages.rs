@@ -1,20 +1,53 @@
-//! Message bodies (front, middle, data) by message type.
+//! Message bodies (front, middle, data) by message type: the dispatcher
+//! over the message families in [`super::msg`].
+//!
+//! A decoded type yields one group over its front (e.g. `ceph.osd_op`,
+//! summarised the way Ceph's log prints the message), then the middle and
+//! data segments as bytes; the data segment names its length and, where
+//! the front says how it splits, its pieces (an osd_op's per-op input).
+//! Any other type, or an encoding version not decoded here, yields the
+//! raw segments: never an error.
 
+use super::msg::{self, Parts};
 use super::MsgType;
 use crate::fields;
 use crate::model::tree::Tree;
 use crate::model::{FieldNode, Source};
 
+pub use super::msg::MsgContext;
+
 fields! {
     FRONT = "ceph.msg.front", "Front", Bytes, "The message's front segment.";
     MIDDLE = "ceph.msg.middle", "Middle", Bytes, "The message's middle segment.";
-    DATA = "ceph.msg.data", "Data", Bytes, "The message's data segment.";
+    DATA = "ceph.msg.data", "Data", Bytes, "The message's data segment (bulk data: object bytes, command output).";
+    DATA_LEN = "ceph.msg.data.len", "Data length", Uint, "Bytes in the data segment.";
 }
 
 /// Decode the body of a message of type `ty` and encoding `version` from
 /// its front, middle and data segments (bytes and frame offsets).
 pub fn tree(ty: MsgType, version: u16, parts: [(&[u8], usize); 3], src: Source) -> Vec<FieldNode> {
-    let _ = (ty, version);
+    tree_with(&MsgContext::default(), ty, version, parts, src)
+}
+
+/// [`tree`] with what the caller knows beyond the segments (the header's
+/// tid, the sender's name), used in the front group's summary.
+pub fn tree_with(
+    ctx: &MsgContext,
+    ty: MsgType,
+    version: u16,
+    parts: [(&[u8], usize); 3],
+    src: Source,
+) -> Vec<FieldNode> {
+    let [(front, fb), (middle, mb), (data, db)] = parts;
+    let p = Parts {
+        version,
+        front,
+        middle,
+        data,
+    };
+    if let Some(d) = msg::decode(ty.0, &p, [fb, mb, db], src, ctx, true) {
+        return d.nodes;
+    }
     let mut out = Vec::new();
     for ((bytes, base), def) in parts.into_iter().zip([&FRONT, &MIDDLE, &DATA]) {
         if bytes.is_empty() {
@@ -25,4 +58,38 @@ pub fn tree(ty: MsgType, version: u16, parts: [(&[u8], usize); 3], src: Source) 
         out.extend(t.finish_with(res));
     }
     out
+}
+
+/// The message as Ceph's log prints it (the text between a `debug_ms` log
+/// line's `====` fences, without the trailing ` v<version>`), or `None`
+/// when its type is not decoded here or its front does not decode. Without
+/// a header, an osd_op_reply's tid prints as `?`; see [`summary_with`].
+pub fn summary(
+    ty: MsgType,
+    version: u16,
+    front: &[u8],
+    middle: &[u8],
+    data: &[u8],
+) -> Option<String> {
+    summary_with(&MsgContext::default(), ty, version, front, middle, data)
+}
+
+/// [`summary`] with what the caller knows beyond the segments: the
+/// header's tid (printed by osd_op_reply, and by osd_op when the request
+/// id is left for the receiver) and the sender's entity name.
+pub fn summary_with(
+    ctx: &MsgContext,
+    ty: MsgType,
+    version: u16,
+    front: &[u8],
+    middle: &[u8],
+    data: &[u8],
+) -> Option<String> {
+    let p = Parts {
+        version,
+        front,
+        middle,
+        data,
+    };
+    msg::decode(ty.0, &p, [0; 3], Source::Wire, ctx, false).and_then(|d| d.text)
 }

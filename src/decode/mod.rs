@@ -1,11 +1,19 @@
 //! Decoding what frames carry: the field tree of a frame, control
 //! payloads, the message header and message bodies.
 
+pub mod addr;
+pub mod addr_tree;
+pub mod auth;
+pub mod auth_enc;
 pub mod control;
+pub mod control_enc;
+pub mod features;
 pub mod frame_tree;
 pub mod header2;
 pub mod messages;
+pub mod msg;
 pub mod msg_type;
+pub mod region;
 pub mod registry;
 
 pub use frame_tree::frame_tree;

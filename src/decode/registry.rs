@@ -10,7 +10,26 @@ const LISTS: &[&[&FieldDef]] = &[
     super::frame_tree::ALL,
     super::header2::ALL,
     super::control::ALL,
+    super::addr::ALL,
+    super::auth::ALL,
+    super::features::ALL,
     super::messages::ALL,
+    super::msg::denc::ALL,
+    super::msg::osd_op::ALL,
+    super::msg::osd_op_reply::ALL,
+    super::msg::ping::ALL,
+    super::msg::mon_map::ALL,
+    super::msg::mon_subscribe::ALL,
+    super::msg::mon_version::ALL,
+    super::msg::osd_map::ALL,
+    super::msg::config::ALL,
+    super::msg::mon_command::ALL,
+    super::msg::auth::ALL,
+    super::msg::log::ALL,
+    super::msg::osd_beacon::ALL,
+    super::msg::osd_boot::ALL,
+    super::msg::pg_create::ALL,
+    super::msg::mgr::ALL,
     crate::analysis::record_fields::ALL,
 ];
 
@@ -33,7 +52,9 @@ mod tests {
             assert!(seen.insert(d.abbrev), "{} declared twice", d.abbrev);
             assert_eq!(d.abbrev, d.abbrev.to_lowercase());
             assert!(
-                ["msgr2", "ceph", "frame", "tcp"].iter().any(|p| d.abbrev == *p || d.abbrev.starts_with(&format!("{p}."))),
+                ["msgr2", "ceph", "frame", "tcp"]
+                    .iter()
+                    .any(|p| d.abbrev == *p || d.abbrev.starts_with(&format!("{p}."))),
                 "{}",
                 d.abbrev
             );

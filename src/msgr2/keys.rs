@@ -117,7 +117,7 @@ impl KeyScope {
     /// `src` to `dst`. `src_is_client` says whether the sender opened the
     /// TCP connection, when known.
     pub fn may_apply(&self, src: SocketAddr, dst: SocketAddr, src_is_client: Option<bool>) -> bool {
-        let fits = |want: Option<SocketAddr>, have: SocketAddr| want.map_or(true, |w| w == have);
+        let fits = |want: Option<SocketAddr>, have: SocketAddr| want.is_none_or(|w| w == have);
         match *self {
             KeyScope::Unnamed => true,
             KeyScope::Direction { src: s, dst: d } => s == src && d == dst,

@@ -1,0 +1,269 @@
+//! osd_op (CEPH_MSG_OSD_OP, 42): a client's request to an OSD, MOSDOp
+//! encoding version 8 as Ceph since Luminous sends it
+//! (messages/MOSDOp.h encode_payload, header.version 8):
+//!
+//! ```text
+//! spg_t pgid | le32 hash | le32 osdmap_epoch | le32 flags | osd_reqid_t reqid
+//! | blkin_trace_info | le32 client_inc | utime_t mtime | object_locator_t
+//! | string oid | le16 num_ops | num_ops x ceph_osd_op | le64 snapid
+//! | le64 snap_seq | vector<le64> snaps | le32 retry_attempt | le64 features
+//! ```
+//!
+//! Each op's input (a write's bytes, an xattr's name and value) is its
+//! `payload_len` bytes of the data segment, in op order
+//! (OSDOp::merge_osd_op_vector_in_data).
+
+use super::denc::{self, oloc, reqid, snap_text, spg, u32_of, utime, Oloc, Reqid, Spg};
+use super::osd_ops::{self, flag_names, flags_text, op_tree, Op, OpDefs};
+use super::{Body, MsgContext, Parts};
+use crate::fields;
+use crate::model::tree::{Res, Tree};
+use crate::model::{FieldDef, Value};
+
+fields! {
+    NODE = "ceph.osd_op", "OSD op", None, "MOSDOp: a client's operations on one object.";
+    PGID = "ceph.osd_op.pgid", "PG", Str, "The placement group the client mapped the object to (spg_t).";
+    HASH = "ceph.osd_op.hash", "Object hash", Hex, "rjenkins hash of the object name (or locator key).";
+    RAW_PG = "ceph.osd_op.raw_pg", "Raw PG", Str, "pool.hash, as Ceph prints an op it has not decoded further.";
+    EPOCH = "ceph.osd_op.epoch", "OSD map epoch", Uint, "The client's OSD map epoch.";
+    FLAGS = "ceph.osd_op.flags", "Flags", Hex, "CEPH_OSD_FLAG_* bits.";
+    FLAG = "ceph.osd_op.flag", "Flag", Str, "Name of one flag that is set (ondisk, write, read, known_if_redirected, ...).";
+    REQID = "ceph.osd_op.reqid", "Request id", Str, "osd_reqid_t as sent (empty: the OSD uses the sender and the header's tid).";
+    CLIENT_INC = "ceph.osd_op.client_inc", "Client incarnation", Uint, "Client incarnation.";
+    MTIME = "ceph.osd_op.mtime", "Modification time", Time, "Modification time for writes.";
+    OLOC = "ceph.osd_op.oloc", "Object locator", Str, "object_locator_t: pool, key, namespace, hash.";
+    OID = "ceph.osd_op.oid", "Object", Str, "Object name.";
+    OBJECT = "ceph.osd_op.object", "Object id", Str, "The object as Ceph prints an hobject_t (pool:hash:nspace:key:name:snap).";
+    NUM_OPS = "ceph.osd_op.num_ops", "Number of ops", Uint, "Operations that follow.";
+    OP = "ceph.osd_op.op", "Op", Str, "One ceph_osd_op.";
+    OP_CODE = "ceph.osd_op.op.code", "Op code", Enum, "CEPH_OSD_OP_* named as Ceph's ceph_osd_op_name.";
+    OP_FLAGS = "ceph.osd_op.op.flags", "Op flags", Hex, "CEPH_OSD_OP_FLAG_* bits (fadvise, excl, failok).";
+    OP_OFFSET = "ceph.osd_op.op.offset", "Offset", Uint, "Extent offset.";
+    OP_LENGTH = "ceph.osd_op.op.length", "Length", Uint, "Extent length.";
+    OP_TRUNC_SIZE = "ceph.osd_op.op.truncate_size", "Truncate size", Uint, "Extent truncate size.";
+    OP_TRUNC_SEQ = "ceph.osd_op.op.truncate_seq", "Truncate seq", Uint, "Extent truncate sequence.";
+    OP_NAME_LEN = "ceph.osd_op.op.name_len", "Name length", Uint, "Xattr name length (the name leads the op's data).";
+    OP_VALUE_LEN = "ceph.osd_op.op.value_len", "Value length", Uint, "Xattr value length.";
+    OP_CLASS_LEN = "ceph.osd_op.op.class_len", "Class length", Uint, "Object class name length (leads the op's data).";
+    OP_METHOD_LEN = "ceph.osd_op.op.method_len", "Method length", Uint, "Object class method name length.";
+    OP_COUNT = "ceph.osd_op.op.count", "Count", Uint, "Entries wanted by a listing op.";
+    OP_START_EPOCH = "ceph.osd_op.op.start_epoch", "Start epoch", Uint, "Map epoch a PG listing started at.";
+    OP_COOKIE = "ceph.osd_op.op.cookie", "Cookie", Hex, "Watch or notify cookie.";
+    OP_SNAPID = "ceph.osd_op.op.snapid", "Snap id", Uint, "Snapshot to roll back to.";
+    OP_ARGS = "ceph.osd_op.op.args", "Arguments", Bytes, "Union bytes of the op not broken down.";
+    OP_PAYLOAD_LEN = "ceph.osd_op.op.payload_len", "Payload length", Uint, "Bytes of the data segment that are this op's input.";
+    OP_DATA = "ceph.osd_op.op.data", "Op input", Bytes, "This op's bytes of the data segment.";
+    SNAPID = "ceph.osd_op.snapid", "Snap id", Uint, "Snapshot read (CEPH_NOSNAP: head).";
+    SNAP_SEQ = "ceph.osd_op.snap_seq", "Snap context seq", Uint, "Writer's snap context sequence.";
+    SNAPS = "ceph.osd_op.snaps", "Snaps", None, "Writer's snap context snapshots.";
+    SNAPS_COUNT = "ceph.osd_op.snaps.count", "Count", Uint, "Number of snapshots.";
+    SNAP = "ceph.osd_op.snap", "Snap", Uint, "One snapshot of the snap context.";
+    RETRY = "ceph.osd_op.retry_attempt", "Retry attempt", Int, "0 for the first attempt, -1 unknown.";
+    FEATURES = "ceph.osd_op.features", "Features", Hex, "The client's feature bits.";
+}
+
+/// The op fields of a request.
+pub static OP_DEFS: OpDefs = OpDefs {
+    op: &OP,
+    code: &OP_CODE,
+    flags: &OP_FLAGS,
+    offset: &OP_OFFSET,
+    length: &OP_LENGTH,
+    truncate_size: &OP_TRUNC_SIZE,
+    truncate_seq: &OP_TRUNC_SEQ,
+    name_len: &OP_NAME_LEN,
+    value_len: &OP_VALUE_LEN,
+    class_len: &OP_CLASS_LEN,
+    method_len: &OP_METHOD_LEN,
+    count: &OP_COUNT,
+    start_epoch: &OP_START_EPOCH,
+    cookie: &OP_COOKIE,
+    snapid: &OP_SNAPID,
+    args: &OP_ARGS,
+    payload_len: &OP_PAYLOAD_LEN,
+    data: &OP_DATA,
+};
+
+/// CEPH_OSD_FLAG_RETRY (rados.h).
+const FLAG_RETRY: u32 = 0x8;
+
+/// A decoded MOSDOp.
+#[derive(Debug, Clone, Default)]
+pub struct OsdOp {
+    /// PG.
+    pub pgid: Spg,
+    /// Object hash.
+    pub hash: u32,
+    /// Map epoch.
+    pub epoch: u32,
+    /// CEPH_OSD_FLAG_*.
+    pub flags: u32,
+    /// Request id as sent.
+    pub reqid: Reqid,
+    /// Locator.
+    pub oloc: Oloc,
+    /// Object name.
+    pub oid: String,
+    /// Ops.
+    pub ops: Vec<Op>,
+    /// Snap read.
+    pub snapid: u64,
+    /// Snap context seq.
+    pub snap_seq: u64,
+    /// Snap context snaps.
+    pub snaps: Vec<u64>,
+    /// Retry attempt.
+    pub retry: i64,
+}
+
+/// A flags field with one `flag` child per set bit.
+pub fn flags_field(
+    t: &mut Tree<'_>,
+    def: &'static FieldDef,
+    flag: &'static FieldDef,
+    width: usize,
+) -> Res<u32> {
+    // MOSDOpReply encodes them as int64; only the low 32 bits are defined (rados.h).
+    let flags = u32_of(t.uint(def, width)? & u64::from(u32::MAX));
+    let names = flag_names(flags, osd_ops::flag_name);
+    for n in &names {
+        t.generated(flag, Value::Str((*n).to_string()));
+    }
+    Ok(flags)
+}
+
+/// hobject_t as Ceph prints it (common/hobject.cc operator<<):
+/// `pool:bitwise-hash:nspace:key:name:snap`, `%xx`-escaping `%`, `:`, `/`
+/// and non-printable bytes.
+pub fn hobject_text(
+    pool: i64,
+    hash: u32,
+    nspace: &str,
+    key: &str,
+    name: &str,
+    snap: u64,
+) -> String {
+    let esc = |s: &str| {
+        let mut o = String::new();
+        for b in s.bytes() {
+            if b == b'%' || b == b':' || b == b'/' || !(32..127).contains(&b) {
+                o.push_str(&format!("%{b:02x}"));
+            } else {
+                o.push(char::from(b));
+            }
+        }
+        o
+    };
+    format!(
+        "{pool}:{:08x}:{}:{}:{}:{}",
+        hash.reverse_bits(),
+        esc(nspace),
+        esc(key),
+        esc(name),
+        snap_text(snap)
+    )
+}
+
+impl OsdOp {
+    /// The request id Ceph prints (MOSDOp::get_reqid): the one sent, or,
+    /// when empty, the sender's name with the header's tid.
+    pub fn reqid_text(&self, ctx: &MsgContext) -> String {
+        if !self.reqid.is_empty() {
+            return self.reqid.to_string();
+        }
+        let name = ctx
+            .source
+            .clone()
+            .unwrap_or_else(|| self.reqid.name.to_string());
+        format!("{name}.{}:{}", self.reqid.inc, ctx.tid_text())
+    }
+
+    /// The object as an hobject_t prints.
+    pub fn object_text(&self) -> String {
+        // hobject_t::set_key keeps a locator key only when it differs from the name.
+        let key = if self.oloc.key == self.oid {
+            ""
+        } else {
+            self.oloc.key.as_str()
+        };
+        hobject_text(
+            self.pgid.pg.pool,
+            self.hash,
+            &self.oloc.nspace,
+            key,
+            &self.oid,
+            self.snapid,
+        )
+    }
+}
+
+impl Body for OsdOp {
+    const NODE: &'static FieldDef = &NODE;
+
+    fn supports(version: u16) -> bool {
+        version == 8
+    }
+
+    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
+        self.pgid = spg(t, &PGID)?;
+        self.hash = u32_of(t.uint(&HASH, 4)?);
+        t.generated(
+            &RAW_PG,
+            Value::Str(format!("{}.{:x}", self.pgid.pg.pool, self.hash)),
+        );
+        self.epoch = u32_of(t.uint(&EPOCH, 4)?);
+        self.flags = flags_field(t, &FLAGS, &FLAG, 4)?;
+        self.reqid = reqid(t, &REQID)?;
+        denc::trace(t)?;
+        t.uint(&CLIENT_INC, 4)?;
+        utime(t, &MTIME)?;
+        self.oloc = oloc(t, &OLOC)?;
+        self.oid = t.string(&OID)?;
+        let n = t.uint(&NUM_OPS, 2)?;
+        for _ in 0..n {
+            self.ops.push(op_tree(t, &OP_DEFS)?);
+        }
+        self.snapid = denc::snap(t, &SNAPID)?;
+        t.generated(&OBJECT, Value::Str(self.object_text()));
+        self.snap_seq = denc::snap(t, &SNAP_SEQ)?;
+        let mut snaps = Vec::new();
+        t.group(&SNAPS, |t| {
+            let n = denc::count(t, &SNAPS_COUNT)?;
+            for _ in 0..n {
+                snaps.push(denc::snap(t, &SNAP)?);
+            }
+            Ok(())
+        })?;
+        self.snaps = snaps;
+        self.retry = t.int(&RETRY, 4)?;
+        t.uint(&FEATURES, 8)?;
+        Ok(())
+    }
+
+    fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
+        self.ops
+            .iter()
+            .map(|o| (&OP_DATA as &'static FieldDef, u64::from(o.payload_len)))
+            .collect()
+    }
+
+    /// MOSDOp::print once fully decoded, as the sender logs it:
+    /// `osd_op(reqid pgid hobject [ops] snapc seq=[snaps] flags eN)`.
+    fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String {
+        let snaps: Vec<String> = self.snaps.iter().map(|s| snap_text(*s)).collect();
+        let mut s = format!(
+            "osd_op({} {} {} {} snapc {}={}",
+            self.reqid_text(ctx),
+            self.pgid,
+            self.object_text(),
+            osd_ops::ops_text(&self.ops, p.data, false),
+            snap_text(self.snap_seq),
+            denc::list_text(&snaps)
+        );
+        if self.flags & FLAG_RETRY != 0 {
+            s.push_str(&format!(" RETRY={}", self.retry));
+        }
+        s.push_str(&format!(" {} e{})", flags_text(self.flags), self.epoch));
+        s
+    }
+}

@@ -1,0 +1,540 @@
+//! Populated payloads of every tag, random ones, and the check that a
+//! decoded tree holds what was encoded.
+
+use super::{int, uint, val, vals};
+use cephshark::decode::addr::{AddrVec, EntityAddr, EntityName, SockAddr};
+use cephshark::decode::auth_enc::{self as authp, ServiceTicket, Ticket, TicketBlob};
+use cephshark::decode::control;
+use cephshark::decode::control_enc::*;
+use cephshark::model::{FieldNode, Value};
+use cephshark::msgr2::encoder::{encode_crc, FrameSpec};
+use cephshark::msgr2::{banner, ConnDecoder, DecoderConfig, Event, Frame, Rev, Tag};
+use cephshark::tcp::Direction;
+use proptest::prelude::*;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub fn v4(a: [u8; 4], port: u16, nonce: u32, ty: u32) -> EntityAddr {
+    EntityAddr {
+        addr_type: ty,
+        nonce,
+        sockaddr: SockAddr::V4 {
+            ip: Ipv4Addr::from(a),
+            port,
+        },
+    }
+}
+
+pub fn v6() -> EntityAddr {
+    let ip: Ipv6Addr = "fd00::1:2".parse().unwrap();
+    EntityAddr {
+        addr_type: 2,
+        nonce: 77,
+        sockaddr: SockAddr::V6 {
+            ip,
+            port: 6800,
+            flowinfo: 0x12345,
+            scope_id: 3,
+        },
+    }
+}
+
+pub fn ticket(id: u64) -> TicketBlob {
+    TicketBlob {
+        secret_id: id,
+        blob: vec![0xab; 32],
+    }
+}
+
+/// One populated payload of every tag, and several auth payload layouts.
+pub fn cases() -> Vec<Control> {
+    let admin = EntityName {
+        entity_type: 8,
+        id: "admin".into(),
+    };
+    let tickets = vec![ServiceTicket {
+        service_id: 32,
+        session: vec![1; 48],
+        ticket: Ticket::Plain(ticket(2)),
+    }];
+    let extra = vec![
+        ServiceTicket {
+            service_id: 1,
+            session: vec![2; 48],
+            ticket: Ticket::Plain(ticket(5)),
+        },
+        ServiceTicket {
+            service_id: 4,
+            session: vec![3; 48],
+            ticket: Ticket::Encrypted(vec![4; 64]),
+        },
+    ];
+    let addrs = AddrVec(vec![
+        v4([10, 0, 0, 7], 6800, 4242, 2),
+        v4([10, 0, 0, 7], 6789, 4242, 1),
+        v6(),
+    ]);
+    vec![
+        Control::Hello(Hello {
+            entity_type: 1,
+            peer_addr: v4([127, 0, 0, 1], 42644, 0, 2),
+        }),
+        Control::Hello(Hello {
+            entity_type: 4,
+            peer_addr: v6(),
+        }),
+        Control::AuthRequest(AuthRequest {
+            method: 2,
+            preferred_modes: vec![2, 1],
+            auth_payload: authp::name_and_gid(10, &admin, 0),
+        }),
+        Control::AuthRequest(AuthRequest {
+            method: 1,
+            preferred_modes: vec![1],
+            auth_payload: authp::name_and_gid(1, &admin, 4112),
+        }),
+        Control::AuthRequest(AuthRequest {
+            method: 2,
+            preferred_modes: vec![2],
+            auth_payload: authp::cephx_authorizer(4115, 4, &ticket(2), &[9; 32]),
+        }),
+        Control::AuthBadMethod(AuthBadMethod {
+            method: 4,
+            result: -95,
+            allowed_methods: vec![2, 1],
+            allowed_modes: vec![2],
+        }),
+        Control::AuthReplyMore(AuthReplyMore {
+            auth_payload: authp::server_challenge(0xe518_f01d_7c18_3e29),
+        }),
+        Control::AuthReplyMore(AuthReplyMore {
+            auth_payload: vec![0x52; 32],
+        }),
+        Control::AuthRequestMore(AuthRequestMore {
+            auth_payload: authp::authenticate(0xd457, 0x93e3, &TicketBlob::default(), 0x35),
+        }),
+        Control::AuthRequestMore(AuthRequestMore {
+            auth_payload: authp::cephx_authorizer(4112, 4, &ticket(2), &[8; 32]),
+        }),
+        Control::AuthDone(AuthDone {
+            global_id: 4113,
+            con_mode: 2,
+            auth_payload: authp::mon_done(0, &tickets, Some((&[7; 16], &extra))),
+        }),
+        Control::AuthDone(AuthDone {
+            global_id: 4112,
+            con_mode: 1,
+            auth_payload: authp::authorize_reply(&[6; 96]),
+        }),
+        Control::AuthDone(AuthDone {
+            global_id: 4123,
+            con_mode: 1,
+            auth_payload: Vec::new(),
+        }),
+        Control::AuthSignature(AuthSignature { sha256: [0x76; 32] }),
+        Control::ClientIdent(ClientIdent {
+            addrs: addrs.clone(),
+            target_addr: v4([10, 0, 0, 1], 6800, 9033, 2),
+            gid: 4123,
+            global_seq: 7,
+            supported_features: 0x3f01_cfbd_fffd_ffff,
+            required_features: 0x0800_0000_0000_1000,
+            flags: 1,
+            cookie: 0x4f8e_670f_dde8_52d4,
+        }),
+        Control::ServerIdent(ServerIdent {
+            addrs: addrs.clone(),
+            gid: 0,
+            global_seq: 17,
+            supported_features: u64::MAX,
+            required_features: 0,
+            flags: 0,
+            cookie: 0xfeed,
+        }),
+        Control::IdentMissingFeatures(IdentMissingFeatures {
+            features: 1 << 33 | 1 << 57 | 1 << 28,
+        }),
+        Control::SessionReconnect(SessionReconnect {
+            addrs,
+            client_cookie: 1,
+            server_cookie: 2,
+            global_seq: 3,
+            connect_seq: 4,
+            msg_seq: 5,
+        }),
+        Control::SessionReset(SessionReset { full: true }),
+        Control::SessionRetry(SessionRetry { connect_seq: 9 }),
+        Control::SessionRetryGlobal(SessionRetryGlobal { global_seq: 99 }),
+        Control::SessionReconnectOk(SessionReconnectOk { msg_seq: 12 }),
+        Control::Wait,
+        Control::Keepalive2(Stamp {
+            sec: 1_795_409_693,
+            nsec: 149_000_000,
+        }),
+        Control::Keepalive2Ack(Stamp {
+            sec: 1_795_409_693,
+            nsec: 150_000_000,
+        }),
+        Control::Ack(Ack { seq: 12 }),
+        Control::CompressionRequest(CompressionRequest {
+            is_compress: true,
+            preferred_methods: vec![1, 4],
+        }),
+        Control::CompressionDone(CompressionDone {
+            is_compress: true,
+            method: 1,
+        }),
+    ]
+}
+
+/// Decode one frame fed through the connection decoder after both banners.
+pub fn through_decoder(tag: Tag, payload: &[u8]) -> Frame {
+    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    let mut out = Vec::new();
+    let b = banner::encode(banner::FEATURE_REVISION_1, 0);
+    d.feed(Direction::ServerToClient, 0, &b, &mut out);
+    let mut stream = b.clone();
+    stream.extend(encode_crc(Rev::V1, &FrameSpec::control(tag.raw(), payload)));
+    d.feed(Direction::ClientToServer, 0, &stream, &mut out);
+    d.finish(&mut out);
+    let mut frames = out.into_iter().filter_map(|(_, e)| match e {
+        Event::Frame(f) => Some(*f),
+        _ => None,
+    });
+    let f = frames.next().unwrap();
+    assert!(frames.next().is_none());
+    f
+}
+
+pub fn addr_values(n: &FieldNode, a: &EntityAddr) {
+    assert_eq!(n.value, Value::Addr(a.to_string()));
+    assert_eq!(uint(n, "ceph.addr.type"), u64::from(a.addr_type));
+    assert_eq!(uint(n, "ceph.addr.nonce"), u64::from(a.nonce));
+    match &a.sockaddr {
+        SockAddr::V4 { ip, port } => {
+            assert_eq!(val(n, "ceph.addr.family"), Value::Enum(2, Some("inet")));
+            assert_eq!(val(n, "ceph.addr.ip"), Value::Addr(ip.to_string()));
+            assert_eq!(uint(n, "ceph.addr.port"), u64::from(*port));
+        }
+        SockAddr::V6 {
+            ip,
+            port,
+            flowinfo,
+            scope_id,
+        } => {
+            assert_eq!(val(n, "ceph.addr.family"), Value::Enum(10, Some("inet6")));
+            assert_eq!(val(n, "ceph.addr.ip"), Value::Addr(ip.to_string()));
+            assert_eq!(uint(n, "ceph.addr.port"), u64::from(*port));
+            assert_eq!(uint(n, "ceph.addr.flowinfo"), u64::from(*flowinfo));
+            assert_eq!(uint(n, "ceph.addr.scope_id"), u64::from(*scope_id));
+        }
+        SockAddr::Empty => assert!(n.find("ceph.addr.family").is_none()),
+        SockAddr::Other { family, data } => {
+            assert_eq!(uint(n, "ceph.addr.family"), u64::from(*family));
+            let want = if data.is_empty() {
+                vec![]
+            } else {
+                vec![Value::Bytes(data.clone())]
+            };
+            assert_eq!(vals(n, "ceph.addr.sockaddr_data"), want);
+        }
+    }
+}
+
+pub fn addrvec_values(n: &FieldNode, v: &AddrVec) {
+    assert_eq!(n.value, Value::Str(v.to_string()));
+    let av = n.find("ceph.addrvec").unwrap();
+    assert_eq!(uint(av, "ceph.addrvec.count"), v.0.len() as u64);
+    let addrs: Vec<&FieldNode> = av
+        .children
+        .iter()
+        .filter(|c| c.def.abbrev == "ceph.addr")
+        .collect();
+    assert_eq!(addrs.len(), v.0.len());
+    for (n, a) in addrs.iter().zip(&v.0) {
+        addr_values(n, a);
+    }
+}
+
+pub fn u32s(v: &[u32], names: fn(u64) -> Option<&'static str>) -> Vec<Value> {
+    v.iter()
+        .map(|x| Value::Enum(u64::from(*x), names(u64::from(*x))))
+        .collect()
+}
+
+/// Every field of `g` (a payload group) holds what `c` says.
+pub fn check(c: &Control, g: &FieldNode) {
+    use cephshark::decode::auth::{auth_method_name as am, con_mode_name as cm};
+    let feats = |abbrev: &str, v: u64| {
+        let n = g.find(abbrev).unwrap();
+        assert_eq!(n.value, Value::Uint(v));
+        assert_eq!(
+            n.children.len(),
+            cephshark::decode::features::FEATURES.len()
+        );
+        for f in cephshark::decode::features::FEATURES {
+            assert_eq!(val(n, f.def.abbrev), Value::Bool(f.present(v)));
+        }
+    };
+    let bl = |abbrev: &str, b: &[u8]| assert_eq!(uint(g, abbrev), b.len() as u64);
+    match c {
+        Control::Hello(h) => {
+            assert_eq!(uint(g, "msgr2.hello.entity_type"), u64::from(h.entity_type));
+            addr_values(g.find("msgr2.hello.peer_addr").unwrap(), &h.peer_addr);
+        }
+        Control::AuthRequest(a) => {
+            assert_eq!(
+                val(g, "msgr2.auth_request.method"),
+                u32s(&[a.method], am)[0]
+            );
+            assert_eq!(
+                vals(g, "msgr2.auth_request.preferred_modes.mode"),
+                u32s(&a.preferred_modes, cm)
+            );
+            bl("msgr2.auth_request.payload_len", &a.auth_payload);
+        }
+        Control::AuthBadMethod(b) => {
+            assert_eq!(
+                val(g, "msgr2.auth_bad_method.method"),
+                u32s(&[b.method], am)[0]
+            );
+            assert_eq!(int(g, "msgr2.auth_bad_method.result"), i64::from(b.result));
+            assert_eq!(
+                vals(g, "msgr2.auth_bad_method.allowed_methods.method"),
+                u32s(&b.allowed_methods, am)
+            );
+            assert_eq!(
+                vals(g, "msgr2.auth_bad_method.allowed_modes.mode"),
+                u32s(&b.allowed_modes, cm)
+            );
+        }
+        Control::AuthReplyMore(m) => bl("msgr2.auth_reply_more.payload_len", &m.auth_payload),
+        Control::AuthRequestMore(m) => bl("msgr2.auth_request_more.payload_len", &m.auth_payload),
+        Control::AuthDone(d) => {
+            assert_eq!(uint(g, "msgr2.auth_done.global_id"), d.global_id);
+            assert_eq!(
+                val(g, "msgr2.auth_done.con_mode"),
+                u32s(&[d.con_mode], cm)[0]
+            );
+            bl("msgr2.auth_done.payload_len", &d.auth_payload);
+        }
+        Control::AuthSignature(s) => assert_eq!(
+            val(g, "msgr2.auth_signature.sha256"),
+            Value::Bytes(s.sha256.to_vec())
+        ),
+        Control::ClientIdent(x) => {
+            addrvec_values(g.find("msgr2.client_ident.addrs").unwrap(), &x.addrs);
+            let t = g.find("msgr2.client_ident.target_addr").unwrap();
+            addr_values(t.find("ceph.addr").unwrap(), &x.target_addr);
+            assert_eq!(int(g, "msgr2.client_ident.gid"), x.gid);
+            assert_eq!(uint(g, "msgr2.client_ident.global_seq"), x.global_seq);
+            feats(
+                "msgr2.client_ident.supported_features",
+                x.supported_features,
+            );
+            feats("msgr2.client_ident.required_features", x.required_features);
+            assert_eq!(uint(g, "msgr2.client_ident.flags"), x.flags);
+            assert_eq!(
+                val(g, "msgr2.client_ident.flags.lossy"),
+                Value::Bool(x.flags & 1 != 0)
+            );
+            assert_eq!(uint(g, "msgr2.client_ident.cookie"), x.cookie);
+        }
+        Control::ServerIdent(x) => {
+            addrvec_values(g.find("msgr2.server_ident.addrs").unwrap(), &x.addrs);
+            assert_eq!(int(g, "msgr2.server_ident.gid"), x.gid);
+            assert_eq!(uint(g, "msgr2.server_ident.global_seq"), x.global_seq);
+            feats(
+                "msgr2.server_ident.supported_features",
+                x.supported_features,
+            );
+            feats("msgr2.server_ident.required_features", x.required_features);
+            assert_eq!(uint(g, "msgr2.server_ident.flags"), x.flags);
+            assert_eq!(uint(g, "msgr2.server_ident.cookie"), x.cookie);
+        }
+        Control::IdentMissingFeatures(m) => {
+            feats("msgr2.ident_missing_features.features", m.features)
+        }
+        Control::SessionReconnect(s) => {
+            addrvec_values(g.find("msgr2.session_reconnect.addrs").unwrap(), &s.addrs);
+            for (a, v) in [
+                ("client_cookie", s.client_cookie),
+                ("server_cookie", s.server_cookie),
+                ("global_seq", s.global_seq),
+                ("connect_seq", s.connect_seq),
+                ("msg_seq", s.msg_seq),
+            ] {
+                assert_eq!(uint(g, &format!("msgr2.session_reconnect.{a}")), v);
+            }
+        }
+        Control::SessionReset(r) => {
+            assert_eq!(val(g, "msgr2.session_reset.full"), Value::Bool(r.full))
+        }
+        Control::SessionRetry(r) => {
+            assert_eq!(uint(g, "msgr2.session_retry.connect_seq"), r.connect_seq)
+        }
+        Control::SessionRetryGlobal(r) => assert_eq!(
+            uint(g, "msgr2.session_retry_global.global_seq"),
+            r.global_seq
+        ),
+        Control::SessionReconnectOk(r) => {
+            assert_eq!(uint(g, "msgr2.session_reconnect_ok.msg_seq"), r.msg_seq)
+        }
+        Control::Wait => assert!(g.children.is_empty()),
+        Control::Keepalive2(s) => assert_eq!(
+            val(g, "msgr2.keepalive2.timestamp"),
+            Value::Time(i64::from(s.sec), s.nsec)
+        ),
+        Control::Keepalive2Ack(s) => assert_eq!(
+            val(g, "msgr2.keepalive2_ack.timestamp"),
+            Value::Time(i64::from(s.sec), s.nsec)
+        ),
+        Control::Ack(a) => assert_eq!(uint(g, "msgr2.ack.seq"), a.seq),
+        Control::CompressionRequest(r) => {
+            assert_eq!(
+                val(g, "msgr2.compression_request.is_compress"),
+                Value::Bool(r.is_compress)
+            );
+            assert_eq!(
+                vals(g, "msgr2.compression_request.preferred_methods.method"),
+                u32s(&r.preferred_methods, control::compression_name)
+            );
+        }
+        Control::CompressionDone(r) => {
+            assert_eq!(
+                val(g, "msgr2.compression_done.is_compress"),
+                Value::Bool(r.is_compress)
+            );
+            assert_eq!(
+                val(g, "msgr2.compression_done.method"),
+                u32s(&[r.method], control::compression_name)[0]
+            );
+        }
+    }
+}
+
+pub fn addr_strategy() -> impl Strategy<Value = EntityAddr> {
+    let sock = prop_oneof![
+        Just(SockAddr::Empty),
+        (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| SockAddr::V4 {
+            ip: ip.into(),
+            port
+        }),
+        (any::<[u8; 16]>(), any::<u16>(), any::<u32>(), any::<u32>()).prop_map(
+            |(ip, port, flowinfo, scope_id)| SockAddr::V6 {
+                ip: ip.into(),
+                port,
+                flowinfo,
+                scope_id
+            }
+        ),
+        (any::<u16>(), prop::collection::vec(any::<u8>(), 0..30))
+            .prop_filter("not a known layout", |(f, d)| !matches!(
+                (f, d.len()),
+                (2, 14) | (10, 26)
+            ))
+            .prop_map(|(family, data)| SockAddr::Other { family, data }),
+    ];
+    (0u32..6, any::<u32>(), sock).prop_map(|(addr_type, nonce, sockaddr)| EntityAddr {
+        addr_type,
+        nonce,
+        sockaddr,
+    })
+}
+
+pub fn control_strategy() -> impl Strategy<Value = Control> {
+    let av = || prop::collection::vec(addr_strategy(), 0..3).prop_map(AddrVec);
+    let v32 = || prop::collection::vec(0u32..6, 0..4);
+    let bytes = || prop::collection::vec(any::<u8>(), 0..40);
+    prop_oneof![
+        (any::<u8>(), addr_strategy()).prop_map(|(entity_type, peer_addr)| Control::Hello(Hello {
+            entity_type,
+            peer_addr
+        })),
+        (0u32..5, v32(), bytes()).prop_map(|(method, preferred_modes, auth_payload)| {
+            Control::AuthRequest(AuthRequest {
+                method,
+                preferred_modes,
+                auth_payload,
+            })
+        }),
+        (any::<u32>(), any::<i32>(), v32(), v32()).prop_map(
+            |(method, result, allowed_methods, allowed_modes)| Control::AuthBadMethod(
+                AuthBadMethod {
+                    method,
+                    result,
+                    allowed_methods,
+                    allowed_modes
+                }
+            )
+        ),
+        bytes().prop_map(|auth_payload| Control::AuthReplyMore(AuthReplyMore { auth_payload })),
+        bytes().prop_map(|auth_payload| Control::AuthRequestMore(AuthRequestMore { auth_payload })),
+        (any::<u64>(), 0u32..4, bytes()).prop_map(|(global_id, con_mode, auth_payload)| {
+            Control::AuthDone(AuthDone {
+                global_id,
+                con_mode,
+                auth_payload,
+            })
+        }),
+        any::<[u8; 32]>().prop_map(|sha256| Control::AuthSignature(AuthSignature { sha256 })),
+        (av(), addr_strategy(), any::<i64>(), any::<[u64; 5]>()).prop_map(
+            |(addrs, target_addr, gid, v)| Control::ClientIdent(ClientIdent {
+                addrs,
+                target_addr,
+                gid,
+                global_seq: v[0],
+                supported_features: v[1],
+                required_features: v[2],
+                flags: v[3],
+                cookie: v[4]
+            })
+        ),
+        (av(), any::<i64>(), any::<[u64; 5]>()).prop_map(|(addrs, gid, v)| Control::ServerIdent(
+            ServerIdent {
+                addrs,
+                gid,
+                global_seq: v[0],
+                supported_features: v[1],
+                required_features: v[2],
+                flags: v[3],
+                cookie: v[4]
+            }
+        )),
+        any::<u64>()
+            .prop_map(|features| Control::IdentMissingFeatures(IdentMissingFeatures { features })),
+        (av(), any::<[u64; 5]>()).prop_map(|(addrs, v)| Control::SessionReconnect(
+            SessionReconnect {
+                addrs,
+                client_cookie: v[0],
+                server_cookie: v[1],
+                global_seq: v[2],
+                connect_seq: v[3],
+                msg_seq: v[4]
+            }
+        )),
+        any::<bool>().prop_map(|full| Control::SessionReset(SessionReset { full })),
+        any::<u64>().prop_map(|connect_seq| Control::SessionRetry(SessionRetry { connect_seq })),
+        any::<u64>()
+            .prop_map(|global_seq| Control::SessionRetryGlobal(SessionRetryGlobal { global_seq })),
+        any::<u64>()
+            .prop_map(|msg_seq| Control::SessionReconnectOk(SessionReconnectOk { msg_seq })),
+        Just(Control::Wait),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(sec, nsec)| Control::Keepalive2(Stamp { sec, nsec })),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(sec, nsec)| Control::Keepalive2Ack(Stamp { sec, nsec })),
+        any::<u64>().prop_map(|seq| Control::Ack(Ack { seq })),
+        (any::<bool>(), v32()).prop_map(|(is_compress, preferred_methods)| {
+            Control::CompressionRequest(CompressionRequest {
+                is_compress,
+                preferred_methods,
+            })
+        }),
+        (any::<bool>(), any::<u32>()).prop_map(|(is_compress, method)| Control::CompressionDone(
+            CompressionDone {
+                is_compress,
+                method
+            }
+        )),
+    ]
+}
