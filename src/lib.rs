@@ -12,13 +12,16 @@
 //!     |
 //!  decode/    message header, message type names         -> typed values
 //!     |
-//!  analysis/  the dissector driving it all, per-frame records, verify findings
+//!  analysis/  the dissector driving it all, per-frame records, verify findings, stats
+//!     |
+//!  filter/    display filters over each row's field tree
 //!     |
 //!  cli/       text / jsonl printers and verify report (to any `io::Write`)
 //! ```
 //!
-//! Nothing in the library opens files or talks to a terminal: readers take
-//! `impl Read`, printers take `impl Write`.
+//! Outside `cli/`, nothing in the library opens files or talks to a terminal: readers take
+//! `impl Read`, printers take `impl Write`; `cli/` adds the exports (`-w`,
+//! `--export-streams`) and the progress bar the binary uses.
 #![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -32,6 +35,7 @@ pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod filter;
 pub mod fuzzing;
 pub mod model;
 pub mod msgr2;

@@ -1,14 +1,20 @@
-//! `cephshark`: list, verify and inspect msgr2 traffic in pcap/pcapng captures.
+//! `cephshark`: list, filter, count, export and verify msgr2 traffic in
+//! pcap/pcapng captures, with tshark's flags where tshark has one.
 
 use anyhow::Context;
+use cephshark::analysis::stats::StatKind;
 use cephshark::analysis::Config;
-use cephshark::cli::{self, Format, ListError, Output};
+use cephshark::cli::export::{self, StreamExporter};
+use cephshark::cli::fields::FieldsSpec;
+use cephshark::cli::progress::{self, CountingReader, Progress};
+use cephshark::cli::{self, Format, ListError, ListOptions, Output};
+use cephshark::filter::Filter;
 use cephshark::msgr2::keys::KeyLog;
-use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,9 +40,43 @@ struct Args {
     /// Print a hex dump of each frame's bytes (decrypted bytes in secure mode).
     #[arg(short = 'x')]
     hex: bool,
-    /// Print a glossary and exit: `fields` lists every field name.
+    /// Print a glossary and exit: `fields` lists every field name,
+    /// `filter-fields` the filter's convenience fields (msgr2.error, ...).
     #[arg(short = 'G', value_name = "REPORT")]
     glossary: Option<String>,
+    /// Display filter: only rows that match are printed, counted and exported.
+    #[arg(
+        short = 'Y',
+        long = "display-filter",
+        value_name = "FILTER",
+        global = true
+    )]
+    filter: Option<String>,
+    /// Statistics printed after the frames (repeatable): conv, tags, msgs,
+    /// oplat, errors; `-z help` lists them.
+    #[arg(short = 'z', value_name = "STAT")]
+    stats: Vec<String>,
+    /// Do not print the frame list (statistics are still printed).
+    #[arg(short = 'q')]
+    quiet: bool,
+    /// A field to print with `-T fields` (repeatable).
+    #[arg(short = 'e', value_name = "FIELD")]
+    fields: Vec<String>,
+    /// A `-T fields` option (repeatable): separator=/t|/s|<c>, header=y|n,
+    /// quote=d|s|n, occurrence=f|l|a|<n>, aggregator=<c>.
+    #[arg(short = 'E', value_name = "NAME=VALUE")]
+    field_opts: Vec<String>,
+    /// Write the packets of the matching rows to a pcap file (`-` for
+    /// standard output); the input must be a file (it is read twice).
+    #[arg(short = 'w', value_name = "OUTFILE")]
+    write: Option<PathBuf>,
+    /// With -w, print the frame list too.
+    #[arg(short = 'P')]
+    print: bool,
+    /// Write each connection direction's plaintext frames (preamble and
+    /// segments) to a file of its own in DIR.
+    #[arg(long = "export-streams", value_name = "DIR")]
+    export_streams: Option<PathBuf>,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -54,7 +94,8 @@ struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check every frame of every connection; exit 0 only if all are intact,
-    /// 1 if any problem was found, 2 if an input could not be read.
+    /// 1 if any problem was found, 2 if an input could not be read. With -Y,
+    /// only the problems of matching rows are reported.
     Verify {
         /// Capture files (`-` for standard input).
         #[arg(required = true, value_name = "FILE")]
@@ -70,14 +111,34 @@ enum OutFormat {
     Jsonl,
     /// One JSON array of frames, each with its field tree.
     Json,
+    /// The fields named with -e, one line per frame.
+    Fields,
 }
 
-fn open(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(io::stdin().lock()));
+/// An input: the reader, its size when it is a file, and its byte count.
+struct Input {
+    reader: CountingReader<Box<dyn Read>>,
+    size: Option<u64>,
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn open(path: &Path) -> anyhow::Result<Input> {
+    if is_stdin(path) {
+        return Ok(Input {
+            reader: CountingReader::new(Box::new(io::stdin().lock())),
+            size: None,
+        });
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(io::BufReader::with_capacity(1 << 20, f)))
+    let size = f.metadata().ok().map(|m| m.len());
+    let r: Box<dyn Read> = Box::new(io::BufReader::with_capacity(1 << 20, f));
+    Ok(Input {
+        reader: CountingReader::new(r),
+        size,
+    })
 }
 
 /// Build the dissection settings from the flags: read and check the key file.
@@ -89,12 +150,15 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         };
         match name {
             "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
-            other => anyhow::bail!("-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file)"),
+            other => anyhow::bail!(
+                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file)"
+            ),
         }
     }
     let mut cfg = Config::default();
     if let Some(path) = key_file {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read key file {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read key file {}", path.display()))?;
         let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         cfg.keys = Some(Arc::new(log));
     }
@@ -107,44 +171,224 @@ fn glossary(report: &str) -> ExitCode {
             let stdout = io::stdout();
             let mut w = stdout.lock();
             for d in cephshark::decode::registry::all() {
-                let _ = writeln!(w, "F\t{}\t{}\t{}\t{}", d.name, d.abbrev, d.kind.as_str(), d.blurb);
+                let _ = writeln!(
+                    w,
+                    "F\t{}\t{}\t{}\t{}",
+                    d.name,
+                    d.abbrev,
+                    d.kind.as_str(),
+                    d.blurb
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        "filter-fields" => {
+            let stdout = io::stdout();
+            let mut w = stdout.lock();
+            for (abbrev, blurb) in cephshark::filter::PSEUDO_FIELDS {
+                let _ = writeln!(w, "F\t{abbrev}\t{abbrev}\tbool\t{blurb}");
             }
             ExitCode::SUCCESS
         }
         other => {
-            eprintln!("cephshark: -G {other}: unknown report (known: fields)");
+            eprintln!("cephshark: -G {other}: unknown report (known: fields, filter-fields)");
             ExitCode::from(2)
         }
     }
 }
 
-fn run_list(path: &Path, out: Output, cfg: Config) -> anyhow::Result<ExitCode> {
-    let src = open(path)?;
-    let stdout = io::stdout();
-    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    match cli::list(src, cfg, out, &mut w) {
-        Ok(summary) => {
-            // A closed pipe (e.g. `| head`) is not an error.
-            let _ = w.flush();
-            if let Some(e) = summary.read_error {
-                eprintln!("cephshark: {}: capture ends early: {e}", path.display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(ListError::Capture(e)) => Err(anyhow::anyhow!("{}: {e}", path.display())),
-        Err(e) => Err(e.into()),
+/// Parse `-Y`; an empty expression means no filter.
+fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
+    match text {
+        None => Ok(None),
+        Some(t) if t.trim().is_empty() => Ok(None),
+        Some(t) => Filter::parse(t).map(Some).map_err(|e| e.render(t)),
     }
 }
 
-fn run_verify(files: &[PathBuf], cfg: &Config) -> ExitCode {
+/// Everything the list command was asked to do, checked.
+struct Plan {
+    out: Output,
+    stats: Vec<StatKind>,
+    fields: Option<FieldsSpec>,
+    quiet: bool,
+}
+
+fn plan(args: &Args) -> Result<Plan, String> {
+    let format = match args.format {
+        OutFormat::Text => Format::Text,
+        OutFormat::Jsonl => Format::Jsonl,
+        OutFormat::Json => Format::Json,
+        OutFormat::Fields => Format::Fields,
+    };
+    let stats = args
+        .stats
+        .iter()
+        .map(|s| s.parse::<StatKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let fields = if format == Format::Fields {
+        let mut spec = FieldsSpec::new(&args.fields)?;
+        for o in &args.field_opts {
+            spec.set_option(o)?;
+        }
+        Some(spec)
+    } else if !args.fields.is_empty() || !args.field_opts.is_empty() {
+        return Err("-e and -E require -T fields".into());
+    } else {
+        None
+    };
+    let to_stdout = args.write.as_deref().is_some_and(is_stdin);
+    if to_stdout && args.print {
+        return Err("-P cannot be used with -w - (the capture goes to standard output)".into());
+    }
+    let quiet = args.quiet || (args.write.is_some() && !args.print);
+    Ok(Plan {
+        out: Output {
+            format,
+            verbose: args.verbose,
+            hex: args.hex,
+        },
+        stats,
+        fields,
+        quiet,
+    })
+}
+
+fn run_list(
+    path: &Path,
+    args: &Args,
+    plan: &Plan,
+    filter: Option<&Filter>,
+    cfg: Config,
+) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.write {
+        if is_stdin(path) {
+            anyhow::bail!(
+                "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
+                 so the input is read twice, and standard input can be read only once (save it to a file first)"
+            );
+        }
+        if !is_stdin(out) && std::fs::canonicalize(out).ok() == std::fs::canonicalize(path).ok() {
+            anyhow::bail!(
+                "-w {}: refusing to overwrite the capture being read",
+                out.display()
+            );
+        }
+    }
+    let mut streams = match &args.export_streams {
+        Some(dir) => Some(
+            StreamExporter::new(dir)
+                .with_context(|| format!("--export-streams {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let input = open(path)?;
+    let stdout = io::stdout();
+    let stdout_busy = !plan.quiet && stdout.is_terminal();
+    let mut bar = input
+        .size
+        .and_then(|s| Progress::start(s, input.reader.counter(), "reading", stdout_busy));
+    let mut tick = || progress::tick(&mut bar);
+    let opts = ListOptions {
+        filter,
+        fields: plan.fields.as_ref(),
+        quiet: plan.quiet,
+        stats: plan.stats.clone(),
+        collect_packets: args.write.is_some() && filter.is_some(),
+        streams: streams.as_mut(),
+        on_packet: Some(&mut tick),
+    };
+    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
+        Ok(r) => r,
+        // A closed pipe (e.g. `| head`) is not an error.
+        Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(ExitCode::SUCCESS)
+        }
+        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(b) = bar.take() {
+        b.finish();
+    }
+    if let Some(e) = &result.summary.read_error {
+        eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+    }
+    if !plan.stats.is_empty() {
+        let text = filter.map(Filter::text);
+        let res = if args.write.as_deref().is_some_and(is_stdin) {
+            cli::stats::write_stats(
+                &mut io::stderr().lock(),
+                &result.stats,
+                &result.summary,
+                text,
+            )
+        } else {
+            cli::stats::write_stats(&mut w, &result.stats, &result.summary, text)
+        };
+        if let Err(e) = res {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(e.into());
+        }
+    }
+    let _ = w.flush();
+    drop(w);
+    if let Some(s) = streams {
+        s.finish().context("--export-streams")?;
+    }
+    if let Some(out) = &args.write {
+        write_capture(path, out, &result)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Pass two of `-w`: copy the marked packets.
+fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
+    let input = open(path)?;
+    let mut bar = input
+        .size
+        .and_then(|s| Progress::start(s, input.reader.counter(), "writing", false));
+    let mut tick = || progress::tick(&mut bar);
+    let set = result.packets.as_ref();
+    let res = if is_stdin(out) {
+        export::write_packets(
+            input.reader,
+            set,
+            &result.info,
+            BufWriter::new(io::stdout().lock()),
+            &mut tick,
+        )
+    } else {
+        let f = std::fs::File::create(out).with_context(|| format!("-w {}", out.display()))?;
+        export::write_packets(
+            input.reader,
+            set,
+            &result.info,
+            BufWriter::with_capacity(1 << 20, f),
+            &mut tick,
+        )
+    };
+    if let Some(b) = bar.take() {
+        b.finish();
+    }
+    res.map(|_| ())
+        .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
+}
+
+fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
         let outcome = open(path).and_then(|src| {
-            cli::verify_capture(src, cfg.clone()).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            let res = match filter {
+                Some(f) => cli::verify_filtered(src.reader, cfg.clone(), f),
+                None => cli::verify_capture(src.reader, cfg.clone()),
+            };
+            res.map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });
         match outcome {
             Ok(o) => {
@@ -163,11 +407,29 @@ fn run_verify(files: &[PathBuf], cfg: &Config) -> ExitCode {
     ExitCode::from(worst)
 }
 
+fn stats_help() -> ExitCode {
+    println!("Statistics for -z (printed after the frames; -q prints only them):");
+    for (_, name, what) in StatKind::ALL {
+        println!("  {name:<8} {what}");
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(report) = &args.glossary {
         return glossary(report);
     }
+    if args.stats.iter().any(|s| s == "help") {
+        return stats_help();
+    }
+    let filter = match parse_filter(args.filter.as_deref()) {
+        Ok(f) => f,
+        Err(msg) => {
+            eprintln!("cephshark: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -176,19 +438,22 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Verify { files }) = &args.command {
-        return run_verify(files, &cfg);
+        return run_verify(files, &cfg, filter.as_ref());
     }
+    let plan = match plan(&args) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("cephshark: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
-    let format = match args.format {
-        OutFormat::Text => Format::Text,
-        OutFormat::Jsonl => Format::Jsonl,
-        OutFormat::Json => Format::Json,
-    };
-    let out = Output { format, verbose: args.verbose, hex: args.hex };
-    match run_list(path, out, cfg) {
+        };
+    }
+    match run_list(path, &args, &plan, filter.as_ref(), cfg) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cephshark: {e:#}");

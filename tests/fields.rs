@@ -11,14 +11,26 @@ use std::sync::Arc;
 fn config(keys: Option<&str>) -> Config {
     let mut cfg = Config::default();
     if let Some(k) = keys {
-        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(k)).unwrap_or_else(|e| panic!("{e}"));
-        cfg.keys = Some(Arc::new(cephshark::msgr2::keys::KeyLog::parse(&text).unwrap_or_else(|e| panic!("{e}"))));
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("captures")
+                .join(k),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        cfg.keys = Some(Arc::new(
+            cephshark::msgr2::keys::KeyLog::parse(&text).unwrap_or_else(|e| panic!("{e}")),
+        ));
     }
     cfg
 }
 
 fn emitted(name: &str, keys: Option<&str>, out: &mut BTreeSet<&'static str>) {
-    let f = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(name)).unwrap_or_else(|e| panic!("{e}"));
+    let f = std::fs::File::open(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     dissect(std::io::BufReader::new(f), config(keys), &mut |r| {
         for n in record_tree(&r).walk() {
             out.insert(n.def.abbrev);
@@ -39,12 +51,21 @@ fn every_emitted_field_is_registered() {
     emitted("keylog-rados.pcap", Some("keylog-rados.keys"), &mut seen);
     let registered: BTreeSet<&str> = registry::all().map(|d| d.abbrev).collect();
     let missing: Vec<_> = seen.iter().filter(|a| !registered.contains(*a)).collect();
-    assert!(missing.is_empty(), "emitted but not registered: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "emitted but not registered: {missing:?}"
+    );
     assert!(seen.len() > 60, "{}", seen.len());
     // The glossary prints exactly the registry.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark")).args(["-G", "fields"]).output().unwrap_or_else(|e| panic!("{e}"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(["-G", "fields"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(o.status.success());
-    let listed: BTreeSet<String> = String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.split('\t').nth(2).map(str::to_string)).collect();
+    let listed: BTreeSet<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split('\t').nth(2).map(str::to_string))
+        .collect();
     assert_eq!(listed, registered.iter().map(|s| s.to_string()).collect());
 }
 
@@ -52,14 +73,24 @@ fn every_emitted_field_is_registered() {
 /// framing fields cover the preamble exactly.
 #[test]
 fn spans_are_inside_the_frame_and_tile_the_preamble() {
-    let f = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let f =
+        std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap"))
+            .unwrap_or_else(|e| panic!("{e}"));
     let mut frames = 0;
     dissect(std::io::BufReader::new(f), Config::default(), &mut |r| {
         let Some(fr) = r.frame() else { return };
         frames += 1;
         let tree = record_tree(&r);
-        let pre = tree.find("msgr2.preamble").unwrap_or_else(|| panic!("no preamble"));
-        let mut leaves: Vec<_> = pre.walk().into_iter().filter(|n| n.children.is_empty()).filter_map(|n: &FieldNode| n.span.clone()).map(|s| s.range).collect();
+        let pre = tree
+            .find("msgr2.preamble")
+            .unwrap_or_else(|| panic!("no preamble"));
+        let mut leaves: Vec<_> = pre
+            .walk()
+            .into_iter()
+            .filter(|n| n.children.is_empty())
+            .filter_map(|n: &FieldNode| n.span.clone())
+            .map(|s| s.range)
+            .collect();
         leaves.sort_by_key(|r| r.start);
         let mut at = 0;
         for l in &leaves {
@@ -69,7 +100,13 @@ fn spans_are_inside_the_frame_and_tile_the_preamble() {
         assert_eq!(at, 32);
         for n in tree.walk() {
             if let Some(s) = &n.span {
-                assert!(s.range.end <= fr.data.len(), "{} {:?} beyond {}", n.def.abbrev, s.range, fr.data.len());
+                assert!(
+                    s.range.end <= fr.data.len(),
+                    "{} {:?} beyond {}",
+                    n.def.abbrev,
+                    s.range,
+                    fr.data.len()
+                );
             }
         }
     })
@@ -81,7 +118,10 @@ fn spans_are_inside_the_frame_and_tile_the_preamble() {
 fn verbose_json_and_hex_outputs() {
     let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap");
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark")).args(args).output().unwrap_or_else(|e| panic!("{e}"));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(o.status.success());
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
@@ -91,18 +131,32 @@ fn verbose_json_and_hex_outputs() {
     assert!(v.contains("            Type: osd_map (41)"));
     let x = run(&["-r", p, "-x"]);
     // The first HELLO of connection 1 (a mon HELLO, tag 1, one 36-byte segment).
-    assert!(x.contains("0000  01 01 24 00 00 00 08 00  00 00 00 00 00 00 00 00"), "{}", &x[..2000.min(x.len())]);
+    assert!(
+        x.contains("0000  01 01 24 00 00 00 08 00  00 00 00 00 00 00 00 00"),
+        "{}",
+        &x[..2000.min(x.len())]
+    );
     let j = run(&["-r", p, "-T", "json"]);
     let parsed: serde_json::Value = serde_json::from_str(&j).unwrap_or_else(|e| panic!("{e}"));
     let rows = parsed.as_array().cloned().unwrap_or_default();
     let text_rows = run(&["-r", p]).lines().count();
     assert_eq!(rows.len(), text_rows);
-    assert_eq!(rows.iter().filter(|r| r["kind"].is_null() && r["rev"].is_string()).count(), 449, "449 frames, as verify counts");
-    let msg = rows.iter().find(|r| r["tag"] == "MESSAGE").unwrap_or_else(|| panic!("no MESSAGE"));
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["kind"].is_null() && r["rev"].is_string())
+            .count(),
+        449,
+        "449 frames, as verify counts"
+    );
+    let msg = rows
+        .iter()
+        .find(|r| r["tag"] == "MESSAGE")
+        .unwrap_or_else(|| panic!("no MESSAGE"));
     assert_eq!(msg["msg_name"], "mon_map");
     let fields = msg["fields"].as_array().cloned().unwrap_or_default();
     assert!(fields.iter().any(|f| f["field"] == "msgr2"));
     let jl = run(&["-r", p, "-T", "jsonl"]);
-    let first: serde_json::Value = serde_json::from_str(jl.lines().next().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let first: serde_json::Value = serde_json::from_str(jl.lines().next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(first["fields"].is_array());
 }

@@ -15,7 +15,11 @@ type Msg = (u64, u16, u32, u32, u32);
 type TimedMsg = (u64, u16, u32, u32, u32, f64);
 
 /// Messages per direction, every row, and whether each connection's handshake was captured.
-type Captured = (BTreeMap<(ConnId, Direction), Vec<TimedMsg>>, Vec<Record>, BTreeMap<ConnId, bool>);
+type Captured = (
+    BTreeMap<(ConnId, Direction), Vec<TimedMsg>>,
+    Vec<Record>,
+    BTreeMap<ConnId, bool>,
+);
 
 fn untimed(v: &[TimedMsg]) -> Vec<Msg> {
     v.iter().map(|m| (m.0, m.1, m.2, m.3, m.4)).collect()
@@ -26,7 +30,9 @@ fn untimed(v: &[TimedMsg]) -> Vec<Msg> {
 const CLOCK_SLACK: f64 = 0.05;
 
 fn config(name: &str) -> Config {
-    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(format!("{name}.keys"));
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(format!("{name}.keys"));
     let mut cfg = Config::default();
     if let Ok(text) = std::fs::read_to_string(&keys) {
         let log = cephshark::msgr2::keys::KeyLog::parse(&text).unwrap_or_else(|e| panic!("{e}"));
@@ -35,16 +41,11 @@ fn config(name: &str) -> Config {
     cfg
 }
 
-fn captured(
-    path: &Path,
-    cfg: Config,
-) -> Captured {
+fn captured(path: &Path, cfg: Config) -> Captured {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut recs = Vec::new();
-    let summary = dissect(std::io::BufReader::new(f), cfg, &mut |r| {
-        recs.push(r)
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let summary = dissect(std::io::BufReader::new(f), cfg, &mut |r| recs.push(r))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(summary.read_error.is_none(), "{:?}", summary.read_error);
     let mut by_dir: BTreeMap<(ConnId, Direction), Vec<TimedMsg>> = BTreeMap::new();
     for r in &recs {
@@ -102,7 +103,11 @@ fn check(name: &str, file: &str) -> (usize, usize) {
         .collect();
     let (by_dir, recs, handshake) = captured(&dir.join(file), config(name));
     // Every row is intact: no problem of warning level or worse.
-    let faulty: Vec<_> = recs.iter().filter(|r| r.is_faulty()).map(|r| (r.number, r.status())).collect();
+    let faulty: Vec<_> = recs
+        .iter()
+        .filter(|r| r.is_faulty())
+        .map(|r| (r.number, r.status()))
+        .collect();
     assert!(faulty.is_empty(), "{name}: {faulty:?}");
     let capture_start = recs.iter().map(|r| r.ts.as_f64()).fold(f64::MAX, f64::min);
     let capture_end = recs.iter().map(|r| r.ts.as_f64()).fold(f64::MIN, f64::max);

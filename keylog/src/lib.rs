@@ -152,7 +152,9 @@ static PENDING: Mutex<BTreeMap<usize, [u8; KEY_LEN]>> = Mutex::new(BTreeMap::new
 
 fn pending() -> MutexGuard<'static, BTreeMap<usize, [u8; KEY_LEN]>> {
     // A poisoned lock only means a panic elsewhere; the map is still usable.
-    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn forget(ctx: Ctx) {
@@ -476,9 +478,17 @@ mod tests {
 
     #[test]
     fn line_format() {
-        let key = [0x5e, 0x32, 0xef, 0xc9, 0x5d, 0x7d, 0xd7, 0xfb, 0x44, 0xfc, 0x4f, 0xb6, 0xb3, 0x43, 0x53, 0x33];
-        let nonce = [0xc9, 0xa9, 0x55, 0x73, 0x19, 0x28, 0x03, 0xb6, 0xd6, 0xd2, 0xaa, 0xf0];
+        let key = [
+            0x5e, 0x32, 0xef, 0xc9, 0x5d, 0x7d, 0xd7, 0xfb, 0x44, 0xfc, 0x4f, 0xb6, 0xb3, 0x43,
+            0x53, 0x33,
+        ];
+        let nonce = [
+            0xc9, 0xa9, 0x55, 0x73, 0x19, 0x28, 0x03, 0xb6, 0xd6, 0xd2, 0xaa, 0xf0,
+        ];
         let line = format_line(&key, &nonce);
-        assert_eq!(&line[..], b"5e32efc95d7dd7fb44fc4fb6b3435333 c9a95573192803b6d6d2aaf0\n");
+        assert_eq!(
+            &line[..],
+            b"5e32efc95d7dd7fb44fc4fb6b3435333 c9a95573192803b6d6d2aaf0\n"
+        );
     }
 }

@@ -19,17 +19,28 @@ fn library() -> PathBuf {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target_dir);
-    if profile_dir.file_name().is_some_and(|name| name == "release") {
+    if profile_dir
+        .file_name()
+        .is_some_and(|name| name == "release")
+    {
         cargo.arg("--release");
     }
-    assert!(cargo.status().unwrap().success(), "building the library failed");
+    assert!(
+        cargo.status().unwrap().success(),
+        "building the library failed"
+    );
     profile_dir.join("libcephshark_keylog.so")
 }
 
 fn compile_harness(dir: &Path) -> Option<PathBuf> {
     let exe = dir.join("harness");
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/harness.c");
-    let status = Command::new("cc").arg("-o").arg(&exe).arg(&source).args(["-lcrypto", "-ldl"]).status();
+    let status = Command::new("cc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&source)
+        .args(["-lcrypto", "-ldl"])
+        .status();
     match status {
         Ok(s) if s.success() => Some(exe),
         _ => None,
@@ -49,14 +60,29 @@ fn logs_first_iv_of_each_aes128_gcm_context_only() {
     let keys = dir.join("keys.log");
 
     // Without CEPH_KEYLOG_FILE: forwards only, writes nothing.
-    let plain = Command::new(&harness).env("LD_PRELOAD", &lib).env_remove("CEPH_KEYLOG_FILE").output().unwrap();
-    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stdout));
+    let plain = Command::new(&harness)
+        .env("LD_PRELOAD", &lib)
+        .env_remove("CEPH_KEYLOG_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
     assert!(String::from_utf8_lossy(&plain.stdout).contains("pending 0"));
 
-    let run = Command::new(&harness).env("LD_PRELOAD", &lib).env("CEPH_KEYLOG_FILE", &keys).output().unwrap();
+    let run = Command::new(&harness)
+        .env("LD_PRELOAD", &lib)
+        .env("CEPH_KEYLOG_FILE", &keys)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}");
-    assert!(stdout.contains("pending 0\n") && stdout.contains("failures 0\n"), "{stdout}");
+    assert!(
+        stdout.contains("pending 0\n") && stdout.contains("failures 0\n"),
+        "{stdout}"
+    );
     let log = std::fs::read_to_string(&keys).unwrap();
     assert_eq!(
         log,

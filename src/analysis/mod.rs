@@ -1,10 +1,11 @@
 //! Analysis: the dissector that drives the pipeline, the rows it produces,
-//! per-connection counters and the verify findings.
+//! per-connection counters, the verify findings and the `-z` statistics.
 
 mod dissector;
 mod record;
 pub mod record_fields;
 pub mod session;
+pub mod stats;
 mod summary;
 pub mod verify;
 

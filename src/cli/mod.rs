@@ -1,6 +1,20 @@
-//! Printers over the model: the one-line frame list (tshark style), JSON
-//! lines, and the verify report. They write to any `io::Write`.
+//! The command line's work, as functions over any `io::Read`/`io::Write`:
+//! the frame list (text, JSON lines, JSON, fields), display filtering,
+//! `-z` statistics, exports and the verify report. Only this module and
+//! `main.rs` open files or draw on the terminal.
+//!
+//! ```text
+//!  Read -> CaptureReader -> Dissector -> row -> [-Y filter over record_tree]
+//!                                                 |-> printer (-T text|jsonl|json|fields)
+//!                                                 |-> Stats (-z)
+//!                                                 |-> PacketSet (-w, pass two copies packets)
+//!                                                 '-> StreamExporter (--export-streams)
+//! ```
 
+pub mod export;
+pub mod fields;
+pub mod progress;
+pub mod stats;
 mod text;
 pub mod tree;
 mod verify;
@@ -8,8 +22,13 @@ mod verify;
 pub use text::{info, record_json, write_jsonl, write_line};
 pub use verify::{verify_capture, VerifyOutcome};
 
-use crate::analysis::{Config, Dissector, Record, Summary};
+use crate::analysis::stats::{StatKind, Stats};
+use crate::analysis::{record_tree, Config, Dissector, Record, Summary};
 use crate::capture::{CaptureError, CaptureReader, Timestamp};
+use crate::filter::Filter;
+use crate::model::FieldNode;
+use export::{CaptureInfo, PacketSet, StreamExporter};
+use fields::FieldsSpec;
 use std::io::{Read, Write};
 
 /// Output format of the frame list.
@@ -21,6 +40,8 @@ pub enum Format {
     Jsonl,
     /// One JSON array of row objects, each with its full field tree.
     Json,
+    /// Chosen fields per row (`-T fields -e ...`).
+    Fields,
 }
 
 /// What to print for each row.
@@ -37,8 +58,49 @@ pub struct Output {
 impl Output {
     /// Plain output in `format`.
     pub fn new(format: Format) -> Self {
-        Output { format, verbose: false, hex: false }
+        Output {
+            format,
+            verbose: false,
+            hex: false,
+        }
     }
+}
+
+/// Everything a listing pass does besides decoding.
+#[derive(Default)]
+pub struct ListOptions<'a> {
+    /// Display filter (`-Y`): rows that do not match are not printed,
+    /// counted or exported.
+    pub filter: Option<&'a Filter>,
+    /// Columns for [`Format::Fields`].
+    pub fields: Option<&'a FieldsSpec>,
+    /// Print no rows (`-q`, or `-w` without `-P`).
+    pub quiet: bool,
+    /// Statistics to collect (`-z`).
+    pub stats: Vec<StatKind>,
+    /// Mark the packets of matching rows (for `-w`).
+    pub collect_packets: bool,
+    /// Write matching frames' plaintext per connection direction.
+    pub streams: Option<&'a mut StreamExporter>,
+    /// Called once per packet read (progress).
+    pub on_packet: Option<&'a mut dyn FnMut()>,
+}
+
+/// What a listing pass produced.
+#[derive(Debug)]
+pub struct ListResult {
+    /// Capture counters (`read_error` set if the capture ended early).
+    pub summary: Summary,
+    /// The statistics asked for.
+    pub stats: Stats,
+    /// Packets of matching rows, when asked for.
+    pub packets: Option<PacketSet>,
+    /// Link types and timestamp precision of the packets read.
+    pub info: CaptureInfo,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows that matched the filter.
+    pub matched: u64,
 }
 
 /// Read a capture and print every row as it completes. Returns the summary
@@ -49,52 +111,159 @@ pub fn list<R: Read, W: Write>(
     out: Output,
     w: &mut W,
 ) -> Result<Summary, ListError> {
-    let mut reader = CaptureReader::new(src)?;
-    let mut d = Dissector::new(cfg);
-    let mut origin: Option<Timestamp> = None;
-    let mut io_err: Option<std::io::Error> = None;
-    let mut first = true;
-    if out.format == Format::Json {
-        if let Err(e) = w.write_all(b"[\n") {
-            return Err(ListError::Write(e));
-        }
-    }
-    let mut emit = |r: Record, origin: Timestamp| {
-        if io_err.is_some() {
+    list_with(src, cfg, out, ListOptions::default(), w).map(|r| r.summary)
+}
+
+/// State of one pass, fed row by row.
+struct Pass<'a, 'w, W: Write> {
+    w: &'w mut W,
+    out: Output,
+    opts: ListOptions<'a>,
+    stats: Stats,
+    packets: Option<PacketSet>,
+    first: bool,
+    rows: u64,
+    matched: u64,
+    err: Option<ListError>,
+}
+
+impl<W: Write> Pass<'_, '_, W> {
+    fn row(&mut self, r: &Record, origin: Timestamp) {
+        if self.err.is_some() {
             return;
         }
-        let res = emit_row(w, &r, origin, out, first);
-        first = false;
-        if let Err(e) = res {
-            io_err = Some(e);
+        self.rows += 1;
+        let mut tree: Option<FieldNode> = None;
+        if let Some(f) = self.opts.filter {
+            let t = record_tree(r);
+            if !f.matches_tree(&t) {
+                return;
+            }
+            tree = Some(t);
         }
+        self.matched += 1;
+        if !self.opts.quiet {
+            let res = match (self.out.format, self.opts.fields) {
+                (Format::Fields, Some(spec)) => {
+                    let t = tree.get_or_insert_with(|| record_tree(r));
+                    spec.write_row(self.w, t)
+                }
+                _ => emit_row(self.w, r, tree.as_ref(), origin, self.out, self.first),
+            };
+            self.first = false;
+            if let Err(e) = res {
+                self.err = Some(ListError::Write(e));
+                return;
+            }
+        }
+        if !self.stats.kinds.is_empty() {
+            self.stats.add(r, tree.as_ref());
+        }
+        if let Some(set) = &mut self.packets {
+            for p in &r.packets {
+                set.insert(*p);
+            }
+        }
+        if let Some(s) = self.opts.streams.as_deref_mut() {
+            if let Err(e) = s.add(r) {
+                self.err = Some(ListError::Export(e));
+            }
+        }
+    }
+}
+
+/// Read a capture, filter its rows, print them, and collect statistics and
+/// export data as `opts` asks.
+pub fn list_with<R: Read, W: Write>(
+    src: R,
+    cfg: Config,
+    out: Output,
+    opts: ListOptions<'_>,
+    w: &mut W,
+) -> Result<ListResult, ListError> {
+    let mut reader = CaptureReader::new(src)?;
+    let mut d = Dissector::new(cfg);
+    let mut info = CaptureInfo::default();
+    let mut origin: Option<Timestamp> = None;
+    let printing = !opts.quiet;
+    if printing && out.format == Format::Json {
+        w.write_all(b"[\n").map_err(ListError::Write)?;
+    }
+    if let (true, Format::Fields, Some(spec)) = (printing, out.format, opts.fields) {
+        if spec.header {
+            spec.write_header(w).map_err(ListError::Write)?;
+        }
+    }
+    let stats = Stats::new(&opts.stats);
+    let packets = opts.collect_packets.then(PacketSet::default);
+    let mut pass = Pass {
+        w,
+        out,
+        opts,
+        stats,
+        packets,
+        first: true,
+        rows: 0,
+        matched: 0,
+        err: None,
     };
     let read_error = loop {
         match reader.next_packet() {
             Ok(Some(pkt)) => {
+                info.note(pkt.link, pkt.ts.nanos, pkt.caplen);
+                if let Some(tick) = pass.opts.on_packet.as_deref_mut() {
+                    tick();
+                }
                 let o = *origin.get_or_insert(pkt.ts);
-                d.packet(&pkt, &mut |r| emit(r, o));
+                d.packet(&pkt, &mut |r| pass.row(&r, o));
+                if pass.err.is_some() {
+                    break None;
+                }
             }
             Ok(None) => break None,
             Err(e) => break Some(e.to_string()),
         }
     };
     let o = origin.unwrap_or_default();
-    d.finish(&mut |r| emit(r, o));
-    if let Some(e) = io_err {
-        return Err(ListError::Write(e));
+    if pass.err.is_none() {
+        d.finish(&mut |r| pass.row(&r, o));
     }
-    if out.format == Format::Json {
-        w.write_all(b"\n]\n").map_err(ListError::Write)?;
+    if let Some(e) = pass.err {
+        return Err(e);
     }
-    let mut s = d.into_summary();
-    s.read_error = read_error;
-    Ok(s)
+    if printing && out.format == Format::Json {
+        pass.w.write_all(b"\n]\n").map_err(ListError::Write)?;
+    }
+    let mut summary = d.into_summary();
+    summary.read_error = read_error;
+    Ok(ListResult {
+        summary,
+        stats: pass.stats,
+        packets: pass.packets,
+        info,
+        rows: pass.rows,
+        matched: pass.matched,
+    })
 }
 
-fn emit_row<W: Write>(w: &mut W, r: &Record, origin: Timestamp, out: Output, first: bool) -> std::io::Result<()> {
+/// The tree as JSON, from the tree already built for the filter if any.
+fn fields_json(r: &Record, built: Option<&FieldNode>) -> serde_json::Value {
+    match built {
+        Some(t) => serde_json::Value::Array(t.children.iter().map(tree::node_json).collect()),
+        None => tree::tree_json(r),
+    }
+}
+
+fn emit_row<W: Write>(
+    w: &mut W,
+    r: &Record,
+    built: Option<&FieldNode>,
+    origin: Timestamp,
+    out: Output,
+    first: bool,
+) -> std::io::Result<()> {
     match out.format {
-        Format::Text => {
+        Format::Text | Format::Fields => {
             write_line(w, r, origin)?;
             if out.verbose {
                 tree::write_tree(w, r)?;
@@ -107,7 +276,7 @@ fn emit_row<W: Write>(w: &mut W, r: &Record, origin: Timestamp, out: Output, fir
         Format::Jsonl => {
             let mut v = record_json(r, origin);
             if let Some(o) = v.as_object_mut() {
-                o.insert("fields".into(), tree::tree_json(r));
+                o.insert("fields".into(), fields_json(r, built));
             }
             serde_json::to_writer(&mut *w, &v)?;
             w.write_all(b"\n")
@@ -115,7 +284,7 @@ fn emit_row<W: Write>(w: &mut W, r: &Record, origin: Timestamp, out: Output, fir
         Format::Json => {
             let mut v = record_json(r, origin);
             if let Some(o) = v.as_object_mut() {
-                o.insert("fields".into(), tree::tree_json(r));
+                o.insert("fields".into(), fields_json(r, built));
             }
             if !first {
                 w.write_all(b",\n")?;
@@ -124,6 +293,44 @@ fn emit_row<W: Write>(w: &mut W, r: &Record, origin: Timestamp, out: Output, fir
             Ok(())
         }
     }
+}
+
+/// Verify one capture, reporting only the problems of rows that match
+/// `filter` (every row is still decoded: the filter selects what is told).
+pub fn verify_filtered<R: Read>(
+    src: R,
+    cfg: Config,
+    filter: &Filter,
+) -> Result<VerifyOutcome, CaptureError> {
+    let mut reader = CaptureReader::new(src)?;
+    let mut d = Dissector::new(cfg);
+    let mut found = Vec::new();
+    let (mut rows, mut frames) = (0u64, 0u64);
+    let mut take = |r: Record| {
+        rows += 1;
+        if r.frame().is_some() {
+            frames += 1;
+        }
+        if filter.matches(&r) {
+            found.extend(crate::analysis::verify::findings(&r));
+        }
+    };
+    let read_error = loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => d.packet(&pkt, &mut take),
+            Ok(None) => break None,
+            Err(e) => break Some(e.to_string()),
+        }
+    };
+    d.finish(&mut take);
+    let mut summary = d.into_summary();
+    summary.read_error = read_error;
+    Ok(VerifyOutcome {
+        findings: found,
+        summary,
+        rows,
+        frames,
+    })
 }
 
 /// Why listing failed.
@@ -135,4 +342,7 @@ pub enum ListError {
     /// Writing the output failed (e.g. a closed pipe).
     #[error("write error: {0}")]
     Write(std::io::Error),
+    /// Writing an exported stream failed.
+    #[error("--export-streams: {0}")]
+    Export(std::io::Error),
 }

@@ -17,7 +17,11 @@ pub fn write_tree<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
 
 fn write_node<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()> {
     let pad = "    ".repeat(depth);
-    let gen = if n.span.is_none() && !matches!(n.value, Value::None) { " [generated]" } else { "" };
+    let gen = if n.span.is_none() && !matches!(n.value, Value::None) {
+        " [generated]"
+    } else {
+        ""
+    };
     writeln!(w, "{pad}{n}{gen}")?;
     for c in &n.children {
         write_node(w, c, depth + 1)?;
@@ -58,7 +62,10 @@ pub fn node_json(n: &FieldNode) -> Json {
         );
     }
     if !n.children.is_empty() {
-        o.insert("children".into(), Json::Array(n.children.iter().map(node_json).collect()));
+        o.insert(
+            "children".into(),
+            Json::Array(n.children.iter().map(node_json).collect()),
+        );
     }
     Json::Object(o)
 }
@@ -71,9 +78,16 @@ pub fn tree_json(r: &Record) -> Json {
 /// Write a hex dump of the row's frame bytes (`-x`): the wire bytes in crc
 /// mode, the decrypted bytes in secure mode (labelled).
 pub fn write_hex<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
-    let RecordKind::Frame(f) = &r.kind else { return Ok(()) };
+    let RecordKind::Frame(f) = &r.kind else {
+        return Ok(());
+    };
     if f.decrypted {
-        writeln!(w, "Decrypted frame ({} bytes; {} on the wire):", f.data.len(), f.wire_len)?;
+        writeln!(
+            w,
+            "Decrypted frame ({} bytes; {} on the wire):",
+            f.data.len(),
+            f.wire_len
+        )?;
     }
     hexdump(w, &f.data)?;
     writeln!(w)
@@ -89,7 +103,16 @@ pub fn hexdump<W: Write>(w: &mut W, data: &[u8]) -> io::Result<()> {
             }
             hex.push_str(&format!("{b:02x} "));
         }
-        let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
         writeln!(w, "{:04x}  {hex:<49} {ascii}", i * 16)?;
     }
     Ok(())

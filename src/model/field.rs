@@ -138,7 +138,13 @@ pub struct FieldNode {
 impl FieldNode {
     /// A node with a value and span.
     pub fn new(def: &'static FieldDef, value: Value, span: Option<Span>) -> Self {
-        FieldNode { def, value, span, children: Vec::new(), summary: None }
+        FieldNode {
+            def,
+            value,
+            span,
+            children: Vec::new(),
+            summary: None,
+        }
     }
 
     /// Every node of the tree, depth first, this one included.

@@ -43,7 +43,13 @@ pub struct Tree<'a> {
 impl<'a> Tree<'a> {
     /// A builder over `buf`, which starts at `base` in the frame's bytes.
     pub fn new(buf: &'a [u8], base: usize, source: Source) -> Self {
-        Tree { buf, pos: 0, base, source, nodes: Vec::new() }
+        Tree {
+            buf,
+            pos: 0,
+            base,
+            source,
+            nodes: Vec::new(),
+        }
     }
 
     /// Bytes not yet read.
@@ -58,7 +64,10 @@ impl<'a> Tree<'a> {
 
     /// Span of `len` bytes starting `back` bytes before the next one.
     pub fn span(&self, start: usize, len: usize) -> Span {
-        Span { source: self.source, range: start..start + len }
+        Span {
+            source: self.source,
+            range: start..start + len,
+        }
     }
 
     /// Take `n` raw bytes.
@@ -78,7 +87,10 @@ impl<'a> Tree<'a> {
 
     fn le<const N: usize>(&mut self, what: &str) -> Res<([u8; N], Span)> {
         let (b, sp) = self.take(N, what)?;
-        let arr: [u8; N] = b.try_into().map_err(|_| Malformed { offset: sp.range.start, what: what.into() })?;
+        let arr: [u8; N] = b.try_into().map_err(|_| Malformed {
+            offset: sp.range.start,
+            what: what.into(),
+        })?;
         Ok((arr, sp))
     }
 
@@ -116,7 +128,8 @@ impl<'a> Tree<'a> {
     /// An unsigned field of `width` bytes.
     pub fn uint(&mut self, def: &'static FieldDef, width: usize) -> Res<u64> {
         let (v, sp) = self.read_uint(width, def.abbrev)?;
-        self.nodes.push(FieldNode::new(def, Value::Uint(v), Some(sp)));
+        self.nodes
+            .push(FieldNode::new(def, Value::Uint(v), Some(sp)));
         Ok(v)
     }
 
@@ -129,28 +142,37 @@ impl<'a> Tree<'a> {
             4 => i64::from(v as u32 as i32),
             _ => v as i64,
         };
-        self.nodes.push(FieldNode::new(def, Value::Int(signed), Some(sp)));
+        self.nodes
+            .push(FieldNode::new(def, Value::Int(signed), Some(sp)));
         Ok(signed)
     }
 
     /// A boolean byte.
     pub fn bool(&mut self, def: &'static FieldDef) -> Res<bool> {
         let (v, sp) = self.read_uint(1, def.abbrev)?;
-        self.nodes.push(FieldNode::new(def, Value::Bool(v != 0), Some(sp)));
+        self.nodes
+            .push(FieldNode::new(def, Value::Bool(v != 0), Some(sp)));
         Ok(v != 0)
     }
 
     /// An integer with a name from `names`.
-    pub fn enumerated(&mut self, def: &'static FieldDef, width: usize, names: fn(u64) -> Option<&'static str>) -> Res<u64> {
+    pub fn enumerated(
+        &mut self,
+        def: &'static FieldDef,
+        width: usize,
+        names: fn(u64) -> Option<&'static str>,
+    ) -> Res<u64> {
         let (v, sp) = self.read_uint(width, def.abbrev)?;
-        self.nodes.push(FieldNode::new(def, Value::Enum(v, names(v)), Some(sp)));
+        self.nodes
+            .push(FieldNode::new(def, Value::Enum(v, names(v)), Some(sp)));
         Ok(v)
     }
 
     /// `n` raw bytes as a field.
     pub fn bytes(&mut self, def: &'static FieldDef, n: usize) -> Res<&'a [u8]> {
         let (b, sp) = self.take(n, def.abbrev)?;
-        self.nodes.push(FieldNode::new(def, Value::Bytes(b.to_vec()), Some(sp)));
+        self.nodes
+            .push(FieldNode::new(def, Value::Bytes(b.to_vec()), Some(sp)));
         Ok(b)
     }
 
@@ -161,7 +183,10 @@ impl<'a> Tree<'a> {
         if n > self.remaining() || n > MAX_BLOB {
             return Err(Malformed {
                 offset: sp.range.start,
-                what: format!("{what}: length {n} but only {} bytes left", self.remaining()),
+                what: format!(
+                    "{what}: length {n} but only {} bytes left",
+                    self.remaining()
+                ),
             });
         }
         Ok((n, sp))
@@ -172,7 +197,11 @@ impl<'a> Tree<'a> {
         let start = self.offset();
         let (n, _) = self.length(def.abbrev)?;
         let (b, _) = self.take(n, def.abbrev)?;
-        self.nodes.push(FieldNode::new(def, Value::Bytes(b.to_vec()), Some(self.span(start, 4 + n))));
+        self.nodes.push(FieldNode::new(
+            def,
+            Value::Bytes(b.to_vec()),
+            Some(self.span(start, 4 + n)),
+        ));
         Ok(b)
     }
 
@@ -182,19 +211,31 @@ impl<'a> Tree<'a> {
         let (n, _) = self.length(def.abbrev)?;
         let (b, _) = self.take(n, def.abbrev)?;
         let s = String::from_utf8_lossy(b).into_owned();
-        self.nodes.push(FieldNode::new(def, Value::Str(s.clone()), Some(self.span(start, 4 + n))));
+        self.nodes.push(FieldNode::new(
+            def,
+            Value::Str(s.clone()),
+            Some(self.span(start, 4 + n)),
+        ));
         Ok(s)
     }
 
     /// A subtree: `build` reads its children from this same cursor; the
     /// group's span covers what they consumed. A failure inside keeps the
     /// children read so far and is passed on.
-    pub fn group(&mut self, def: &'static FieldDef, build: impl FnOnce(&mut Tree<'a>) -> Res<()>) -> Res<&mut FieldNode> {
+    pub fn group(
+        &mut self,
+        def: &'static FieldDef,
+        build: impl FnOnce(&mut Tree<'a>) -> Res<()>,
+    ) -> Res<&mut FieldNode> {
         let start = self.offset();
         let outer = std::mem::take(&mut self.nodes);
         let res = build(self);
         let children = std::mem::replace(&mut self.nodes, outer);
-        let mut node = FieldNode::new(def, Value::None, Some(self.span(start, self.offset() - start)));
+        let mut node = FieldNode::new(
+            def,
+            Value::None,
+            Some(self.span(start, self.offset() - start)),
+        );
         node.children = children;
         let node = self.push(node);
         match res {
@@ -204,7 +245,12 @@ impl<'a> Tree<'a> {
     }
 
     /// A subtree over the next `len` bytes, which must be consumed exactly.
-    pub fn bounded(&mut self, def: &'static FieldDef, len: usize, build: impl FnOnce(&mut Tree<'a>) -> Res<()>) -> Res<()> {
+    pub fn bounded(
+        &mut self,
+        def: &'static FieldDef,
+        len: usize,
+        build: impl FnOnce(&mut Tree<'a>) -> Res<()>,
+    ) -> Res<()> {
         let start = self.offset();
         let (b, _) = self.take(len, def.abbrev)?;
         let mut child = Tree::new(b, start, self.source);
@@ -227,13 +273,18 @@ impl<'a> Tree<'a> {
             Err(e) => {
                 let len = (self.base + self.buf.len()).saturating_sub(e.offset);
                 let sp = self.span(e.offset, len);
-                self.nodes.push(FieldNode::new(&MALFORMED, Value::Str(e.what), Some(sp)));
+                self.nodes
+                    .push(FieldNode::new(&MALFORMED, Value::Str(e.what), Some(sp)));
             }
             Ok(()) if self.remaining() > 0 => {
                 let start = self.offset();
                 let rest = self.buf.get(self.pos..).unwrap_or(&[]);
                 let sp = self.span(start, rest.len());
-                self.nodes.push(FieldNode::new(&TRAILING, Value::Bytes(rest.to_vec()), Some(sp)));
+                self.nodes.push(FieldNode::new(
+                    &TRAILING,
+                    Value::Bytes(rest.to_vec()),
+                    Some(sp),
+                ));
             }
             Ok(()) => {}
         }
@@ -249,11 +300,20 @@ impl<'a> Tree<'a> {
 /// `Vec::last_mut` after a push is never `None`; this keeps the type
 /// checker satisfied without a panic path.
 fn unreachable_node() -> &'static mut FieldNode {
-    Box::leak(Box::new(FieldNode::new(&MALFORMED, Value::Str("internal: empty tree".into()), None)))
+    Box::leak(Box::new(FieldNode::new(
+        &MALFORMED,
+        Value::Str("internal: empty tree".into()),
+        None,
+    )))
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic, dead_code)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    dead_code
+)]
 mod tests {
     use super::*;
 

@@ -320,7 +320,11 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
         status: CheckStatus::Good,
     }];
     let seg_data = |i: usize| {
-        layout.segments.get(i).and_then(|r| wire.get(urange(r))).unwrap_or(&[])
+        layout
+            .segments
+            .get(i)
+            .and_then(|r| wire.get(urange(r)))
+            .unwrap_or(&[])
     };
 
     // Late byte first: an aborted frame's trailing CRCs are not meaningful.

@@ -19,11 +19,26 @@ pub struct Send {
 /// carrying `sends` in order, one packet each (split at `mss`), each data
 /// packet followed by the peer's ACK; the i-th packet is at time base + i ms.
 pub fn connection(cport: u16, sport: u16, sends: &[Send], mss: usize) -> Vec<u8> {
-    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).expect("pcap header");
+    let mut w =
+        PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).expect("pcap header");
     let mut n = 0u32;
-    let mut packet = |w: &mut PcapWriter<Vec<u8>>, from_client: bool, seq: u32, ack: u32, syn: bool, fin: bool, data: &[u8]| {
-        let (sp, dp) = if from_client { (cport, sport) } else { (sport, cport) };
-        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64);
+    let mut packet = |w: &mut PcapWriter<Vec<u8>>,
+                      from_client: bool,
+                      seq: u32,
+                      ack: u32,
+                      syn: bool,
+                      fin: bool,
+                      data: &[u8]| {
+        let (sp, dp) = if from_client {
+            (cport, sport)
+        } else {
+            (sport, cport)
+        };
+        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]).ipv4(
+            [127, 0, 0, 1],
+            [127, 0, 0, 1],
+            64,
+        );
         let mut b = b.tcp(sp, dp, seq, 65535);
         if syn {
             b = b.syn();
@@ -37,8 +52,12 @@ pub fn connection(cport: u16, sport: u16, sends: &[Send], mss: usize) -> Vec<u8>
         let mut out = Vec::with_capacity(b.size(data.len()));
         b.write(&mut out, data).expect("build packet");
         n += 1;
-        let ts = Timestamp { secs: 1_700_000_000, nanos: n * 1_000_000 };
-        w.write_packet(ts, out.len() as u32, &out).expect("write packet");
+        let ts = Timestamp {
+            secs: 1_700_000_000,
+            nanos: n * 1_000_000,
+        };
+        w.write_packet(ts, out.len() as u32, &out)
+            .expect("write packet");
     };
     let (mut cseq, mut sseq) = (1000u32, 5000u32);
     packet(&mut w, true, cseq, 0, true, false, &[]);

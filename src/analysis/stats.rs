@@ -1,0 +1,558 @@
+//! Statistics over the rows of a capture (`-z NAME`): conversations, tags,
+//! message types, osd_op latency and problems. Computation only; the
+//! printers live in `cli::stats`.
+//!
+//! Memory stays bounded on any capture: counters are per connection, tag,
+//! message type or op name; `oplat` keeps only unanswered requests (at
+//! most [`MAX_PENDING_OPS`], the rest counted as overflow) and a
+//! fixed-size histogram per op name once [`EXACT_SAMPLES`] latencies are
+//! seen; `errors` keeps the first [`ERROR_LOCATIONS`] locations per kind.
+
+use super::record::{Record, RecordKind};
+use crate::capture::{PacketIndex, Timestamp};
+use crate::decode::MsgType;
+use crate::model::{FieldNode, Value};
+use crate::msgr2::{Mode, ProblemKind, Rev, Tag};
+use crate::tcp::{ConnId, Direction};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+/// Requests `oplat` keeps waiting for their replies.
+pub const MAX_PENDING_OPS: usize = 1 << 20;
+/// Latencies per op name kept exactly before switching to a histogram.
+pub const EXACT_SAMPLES: usize = 1 << 16;
+/// Locations `errors` lists per problem kind.
+pub const ERROR_LOCATIONS: usize = 5;
+/// The field naming an osd_op's first operation, when decoded.
+pub const OSD_OP_CODE: &str = "ceph.osd_op.op.code";
+
+const OSD_OP: u16 = 42;
+const OSD_OP_REPLY: u16 = 43;
+
+/// One statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatKind {
+    /// Per connection.
+    Conv,
+    /// Per frame tag.
+    Tags,
+    /// Per message type and direction.
+    Msgs,
+    /// osd_op to osd_op_reply latency.
+    OpLat,
+    /// Problems by kind.
+    Errors,
+}
+
+impl StatKind {
+    /// Every statistic with its name and description.
+    pub const ALL: &'static [(StatKind, &'static str, &'static str)] = &[
+        (
+            StatKind::Conv,
+            "conv",
+            "per connection: endpoints, entities, mode, frames and bytes each way, errors",
+        ),
+        (StatKind::Tags, "tags", "frames and bytes per tag"),
+        (
+            StatKind::Msgs,
+            "msgs",
+            "messages and payload bytes per message type and direction",
+        ),
+        (
+            StatKind::OpLat,
+            "oplat",
+            "osd_op -> osd_op_reply latency per op",
+        ),
+        (
+            StatKind::Errors,
+            "errors",
+            "every problem, grouped by kind, with its first locations",
+        ),
+    ];
+
+    /// The `-z` name.
+    pub fn name(self) -> &'static str {
+        StatKind::ALL
+            .iter()
+            .find(|e| e.0 == self)
+            .map_or("", |e| e.1)
+    }
+}
+
+impl FromStr for StatKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        StatKind::ALL
+            .iter()
+            .find(|e| e.1 == s)
+            .map(|e| e.0)
+            .ok_or_else(|| {
+                let known: Vec<&str> = StatKind::ALL.iter().map(|e| e.1).collect();
+                format!("unknown statistic `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+/// One connection's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvRow {
+    /// Opening side.
+    pub client: SocketAddr,
+    /// Accepting side.
+    pub server: SocketAddr,
+    /// Entity names (`client.4123`, `osd.0`) of client and server, when the
+    /// HELLO/IDENT frames' fields give them.
+    pub names: [Option<String>; 2],
+    /// Mode of the last frame.
+    pub mode: Option<Mode>,
+    /// Framing revision.
+    pub rev: Option<Rev>,
+    /// Frames client->server and server->client.
+    pub frames: [u64; 2],
+    /// Wire bytes of banners and frames each way.
+    pub bytes: [u64; 2],
+    /// Rows with a problem of warning level or worse.
+    pub errors: u64,
+    /// Partial entity name per side: type and number.
+    entity: [(Option<String>, Option<String>); 2],
+}
+
+/// Count and bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counter {
+    /// Rows.
+    pub count: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+impl Counter {
+    fn add(&mut self, bytes: u64) {
+        self.count += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+    }
+}
+
+/// A distribution of latencies (nanoseconds): exact up to
+/// [`EXACT_SAMPLES`], then a log-linear histogram (64 buckets per power of
+/// two, under 1.6% error).
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    /// Samples.
+    pub count: u64,
+    /// Smallest.
+    pub min: u64,
+    /// Largest.
+    pub max: u64,
+    samples: Vec<u64>,
+    hist: Vec<u64>,
+}
+
+const SUB_BITS: u32 = 6;
+const SUB: u64 = 1 << SUB_BITS;
+
+fn bucket(v: u64) -> usize {
+    if v < SUB {
+        return usize::try_from(v).unwrap_or(0);
+    }
+    let e = 63 - v.leading_zeros();
+    let m = (v >> (e - SUB_BITS)) & (SUB - 1);
+    usize::try_from(u64::from(e - SUB_BITS + 1) * SUB + m).unwrap_or(0)
+}
+
+fn bucket_low(b: usize) -> u64 {
+    let b = u64::try_from(b).unwrap_or(u64::MAX);
+    if b < SUB {
+        return b;
+    }
+    let e = b / SUB + u64::from(SUB_BITS) - 1;
+    let m = b % SUB;
+    (SUB | m) << (e - u64::from(SUB_BITS))
+}
+
+impl Latency {
+    /// Add one sample.
+    pub fn add(&mut self, ns: u64) {
+        if self.count == 0 || ns < self.min {
+            self.min = ns;
+        }
+        self.max = self.max.max(ns);
+        self.count += 1;
+        if self.hist.is_empty() {
+            self.samples.push(ns);
+            if self.samples.len() > EXACT_SAMPLES {
+                self.hist = vec![0; bucket(u64::MAX) + 1];
+                for s in std::mem::take(&mut self.samples) {
+                    self.bump(s);
+                }
+            }
+        } else {
+            self.bump(ns);
+        }
+    }
+
+    fn bump(&mut self, ns: u64) {
+        if let Some(c) = self.hist.get_mut(bucket(ns)) {
+            *c += 1;
+        }
+    }
+
+    /// The `p`-quantile (0..=1), nearest rank.
+    pub fn quantile(&self, p: f64) -> u64 {
+        if self.count == 0 {
+            return 0;
+        }
+        let rank = ((p * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if self.hist.is_empty() {
+            let mut s = self.samples.clone();
+            s.sort_unstable();
+            let i = usize::try_from(rank - 1).unwrap_or(0);
+            return s.get(i).copied().unwrap_or(self.max);
+        }
+        let mut seen = 0u64;
+        for (b, n) in self.hist.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return bucket_low(b).clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+}
+
+/// osd_op latency state.
+#[derive(Debug, Clone, Default)]
+pub struct OpLat {
+    /// Latency per op name.
+    pub ops: BTreeMap<String, Latency>,
+    /// Requests not tracked because [`MAX_PENDING_OPS`] were waiting.
+    pub overflow: u64,
+    /// Replies whose request was not seen (or not tracked).
+    pub orphan_replies: u64,
+    /// A request whose tid was already waiting on the same connection.
+    pub duplicate_requests: u64,
+    pending: HashMap<(ConnId, Direction, u64), (Timestamp, String)>,
+}
+
+impl OpLat {
+    /// Requests still unanswered.
+    pub fn unanswered(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Replies paired with their request.
+    pub fn paired(&self) -> u64 {
+        self.ops.values().map(|l| l.count).sum()
+    }
+}
+
+/// One problem's location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorLoc {
+    /// Row.
+    pub row: u64,
+    /// Connection.
+    pub conn: ConnId,
+    /// Direction.
+    pub dir: Direction,
+    /// Packet carrying its first byte.
+    pub packet: PacketIndex,
+    /// Stream offset.
+    pub offset: u64,
+    /// Field.
+    pub field: &'static str,
+    /// Expected and found.
+    pub expected: String,
+    /// Found.
+    pub found: String,
+}
+
+/// Problems of one kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorGroup {
+    /// Kind.
+    pub kind: ProblemKind,
+    /// How many.
+    pub count: u64,
+    /// The first few.
+    pub first: Vec<ErrorLoc>,
+}
+
+/// The statistics asked for, fed one row at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Which, in the order asked.
+    pub kinds: Vec<StatKind>,
+    /// `conv`: per connection.
+    pub conv: BTreeMap<ConnId, ConvRow>,
+    /// `tags`: per tag name (pseudo tags included).
+    pub tags: BTreeMap<String, Counter>,
+    /// `msgs`: per message type and direction; bytes are front+middle+data.
+    pub msgs: BTreeMap<(MsgType, Direction), Counter>,
+    /// `oplat`.
+    pub oplat: OpLat,
+    /// `errors`: per problem name.
+    pub errors: BTreeMap<&'static str, ErrorGroup>,
+    op_code_known: bool,
+}
+
+impl Stats {
+    /// Collect `kinds` (repeats ignored).
+    pub fn new(kinds: &[StatKind]) -> Self {
+        let mut k = Vec::new();
+        for x in kinds {
+            if !k.contains(x) {
+                k.push(*x);
+            }
+        }
+        Stats {
+            kinds: k,
+            op_code_known: crate::decode::registry::by_abbrev(OSD_OP_CODE).is_some(),
+            ..Default::default()
+        }
+    }
+
+    fn wants(&self, k: StatKind) -> bool {
+        self.kinds.contains(&k)
+    }
+
+    /// Whether [`Stats::add`] reads `r`'s field tree (so a caller that has
+    /// built it should pass it).
+    pub fn needs_tree(&self, r: &Record) -> bool {
+        let tag = r.frame().map(|f| f.tag());
+        (self.wants(StatKind::Conv)
+            && matches!(tag, Some(Tag::Hello | Tag::ClientIdent | Tag::ServerIdent)))
+            || (self.wants(StatKind::OpLat)
+                && self.op_code_known
+                && r.msg.is_some_and(|h| h.msg_type == OSD_OP))
+    }
+
+    /// Count one row; `tree` is its field tree if already built (built
+    /// here when needed and not given).
+    pub fn add(&mut self, r: &Record, tree: Option<&FieldNode>) {
+        let built;
+        let tree = match tree {
+            Some(t) => Some(t),
+            None if self.needs_tree(r) => {
+                built = super::record_tree(r);
+                Some(&built)
+            }
+            None => None,
+        };
+        if self.wants(StatKind::Conv) {
+            self.add_conv(r, tree);
+        }
+        if self.wants(StatKind::Tags) {
+            let (_, len) = r.range();
+            self.tags.entry(r.tag_name()).or_default().add(len);
+        }
+        if self.wants(StatKind::Msgs) {
+            if let Some(t) = r.msg_type() {
+                let l = r.segment_lens();
+                let bytes = u64::from(l[1]) + u64::from(l[2]) + u64::from(l[3]);
+                self.msgs.entry((t, r.dir)).or_default().add(bytes);
+            }
+        }
+        if self.wants(StatKind::OpLat) {
+            self.add_oplat(r, tree);
+        }
+        if self.wants(StatKind::Errors) {
+            self.add_errors(r);
+        }
+    }
+
+    fn add_conv(&mut self, r: &Record, tree: Option<&FieldNode>) {
+        let (client, server) = match r.dir {
+            Direction::ClientToServer => (r.src, r.dst),
+            Direction::ServerToClient => (r.dst, r.src),
+        };
+        let row = self.conv.entry(r.conn).or_insert_with(|| ConvRow {
+            client,
+            server,
+            names: [None, None],
+            mode: None,
+            rev: None,
+            frames: [0; 2],
+            bytes: [0; 2],
+            errors: 0,
+            entity: Default::default(),
+        });
+        let i = r.dir.index();
+        match &r.kind {
+            RecordKind::Frame(f) => {
+                if let Some(n) = row.frames.get_mut(i) {
+                    *n += 1;
+                }
+                if let Some(b) = row.bytes.get_mut(i) {
+                    *b = b.saturating_add(f.wire_len);
+                }
+                row.mode = Some(f.mode);
+                row.rev = Some(f.rev);
+            }
+            RecordKind::Banner(b) => {
+                if let Some(x) = row.bytes.get_mut(i) {
+                    *x = x.saturating_add(b.wire_len());
+                }
+            }
+            _ => {}
+        }
+        if r.is_faulty() {
+            row.errors += 1;
+        }
+        let tag = r.frame().map(|f| f.tag());
+        if let (Some(tree), Some(ent)) = (tree, row.entity.get_mut(i)) {
+            if tag == Some(Tag::Hello) {
+                if let Some(t) = find_suffix(tree, "entity_type").and_then(entity_type) {
+                    ent.0 = Some(t);
+                }
+            }
+            if matches!(tag, Some(Tag::ClientIdent | Tag::ServerIdent)) {
+                // A negative gid is entity_name_t::NEW, printed `?` by Ceph.
+                if let Some(g) = find_suffix(tree, ".gid").and_then(|n| match n.value {
+                    Value::Int(i) if i < 0 => Some("?".to_string()),
+                    ref v => v.as_u64().map(|g| g.to_string()),
+                }) {
+                    ent.1 = Some(g);
+                }
+            }
+            if let (Some(name), Some(e)) = (row.names.get_mut(i), row.entity.get(i)) {
+                *name = match e {
+                    (Some(t), Some(g)) => Some(format!("{t}.{g}")),
+                    (Some(t), None) => Some(t.clone()),
+                    (None, _) => None,
+                };
+            }
+        }
+    }
+
+    fn add_oplat(&mut self, r: &Record, tree: Option<&FieldNode>) {
+        let Some(h) = r.msg else { return };
+        let o = &mut self.oplat;
+        match h.msg_type {
+            OSD_OP => {
+                let name = tree
+                    .and_then(|t| t.find(OSD_OP_CODE))
+                    .map(|n| match &n.value {
+                        Value::Enum(_, Some(name)) => (*name).to_string(),
+                        v => v
+                            .as_u64()
+                            .map_or_else(|| n.value_text(), |x| format!("op_{x:#x}")),
+                    })
+                    .unwrap_or_else(|| "osd_op".into());
+                let key = (r.conn, r.dir, h.tid);
+                if o.pending.contains_key(&key) {
+                    o.duplicate_requests += 1;
+                } else if o.pending.len() >= MAX_PENDING_OPS {
+                    o.overflow += 1;
+                    return;
+                }
+                o.pending.insert(key, (r.ts, name));
+            }
+            OSD_OP_REPLY => match o.pending.remove(&(r.conn, r.dir.reverse(), h.tid)) {
+                Some((ts, name)) => {
+                    o.ops.entry(name).or_default().add(elapsed_ns(ts, r.ts));
+                }
+                None => o.orphan_replies += 1,
+            },
+            _ => {}
+        }
+    }
+
+    fn add_errors(&mut self, r: &Record) {
+        let first = r.packets.first().copied().unwrap_or_default();
+        for (i, p) in r.problems().into_iter().enumerate() {
+            let g = self
+                .errors
+                .entry(p.kind.name())
+                .or_insert_with(|| ErrorGroup {
+                    kind: p.kind,
+                    count: 0,
+                    first: Vec::new(),
+                });
+            g.count += 1;
+            if g.first.len() < ERROR_LOCATIONS {
+                g.first.push(ErrorLoc {
+                    row: r.number,
+                    conn: r.conn,
+                    dir: r.dir,
+                    packet: r.problem_packets.get(i).copied().unwrap_or(first),
+                    offset: p.offset,
+                    field: p.field,
+                    expected: p.expected,
+                    found: p.found,
+                });
+            }
+        }
+    }
+}
+
+/// Nanoseconds from `a` to `b` (0 if `b` is earlier: capture timestamps
+/// are not strictly increasing).
+fn elapsed_ns(a: Timestamp, b: Timestamp) -> u64 {
+    let ns = |t: Timestamp| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos);
+    u64::try_from(ns(b) - ns(a)).unwrap_or(0)
+}
+
+fn find_suffix<'a>(n: &'a FieldNode, suffix: &str) -> Option<&'a FieldNode> {
+    n.walk()
+        .into_iter()
+        .find(|c| c.def.abbrev.ends_with(suffix))
+}
+
+/// An entity type's name (`CEPH_ENTITY_TYPE_*` in msgr.h).
+fn entity_type(n: &FieldNode) -> Option<String> {
+    match &n.value {
+        Value::Enum(_, Some(name)) => Some(name.to_ascii_lowercase()),
+        Value::Str(s) => Some(s.clone()),
+        v => Some(
+            match v.as_u64()? {
+                0x01 => "mon",
+                0x02 => "mds",
+                0x04 => "osd",
+                0x08 => "client",
+                0x10 => "mgr",
+                0x20 => "auth",
+                _ => return None,
+            }
+            .to_string(),
+        ),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_tight() {
+        let mut last = 0;
+        for v in [0u64, 1, 63, 64, 65, 127, 128, 1000, 123_456_789, u64::MAX] {
+            let b = bucket(v);
+            assert!(b >= last);
+            last = b;
+            let low = bucket_low(b);
+            assert!(low <= v && v - low <= v / 64, "{v} {low}");
+        }
+    }
+
+    #[test]
+    fn quantiles_exact_then_histogram() {
+        let mut l = Latency::default();
+        for v in 1..=100 {
+            l.add(v * 1000);
+        }
+        assert_eq!(
+            (l.min, l.max, l.quantile(0.5), l.quantile(0.99)),
+            (1000, 100_000, 50_000, 99_000)
+        );
+        let mut h = Latency::default();
+        for v in 1..=(EXACT_SAMPLES as u64 * 2) {
+            h.add(v);
+        }
+        let med = h.quantile(0.5) as f64;
+        assert!((med - EXACT_SAMPLES as f64).abs() / med < 0.02, "{med}");
+        assert_eq!(h.count, EXACT_SAMPLES as u64 * 2);
+    }
+}

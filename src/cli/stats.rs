@@ -1,0 +1,236 @@
+//! Printers of the `-z` statistics, in tshark's layout: each table framed
+//! by `=` rules, named, with the display filter it was computed under.
+
+use crate::analysis::stats::{Counter, Latency, StatKind, Stats};
+use crate::analysis::Summary;
+use crate::tcp::Direction;
+use std::io::{self, Write};
+
+const RULE: &str =
+    "================================================================================";
+
+fn header<W: Write>(w: &mut W, title: &str, filter: Option<&str>) -> io::Result<()> {
+    writeln!(w, "{RULE}")?;
+    writeln!(w, "{title}")?;
+    writeln!(w, "Filter: {}", filter.unwrap_or("<No Filter>"))
+}
+
+/// Write every statistic in `stats`, in the order asked.
+pub fn write_stats<W: Write>(
+    w: &mut W,
+    stats: &Stats,
+    summary: &Summary,
+    filter: Option<&str>,
+) -> io::Result<()> {
+    for k in &stats.kinds {
+        match k {
+            StatKind::Conv => conv(w, stats, summary, filter)?,
+            StatKind::Tags => tags(w, stats, filter)?,
+            StatKind::Msgs => msgs(w, stats, filter)?,
+            StatKind::OpLat => oplat(w, stats, filter)?,
+            StatKind::Errors => errors(w, stats, summary, filter)?,
+        }
+        writeln!(w, "{RULE}")?;
+    }
+    Ok(())
+}
+
+fn side(addr: std::net::SocketAddr, name: &Option<String>) -> String {
+    match name {
+        Some(n) => format!("{addr} ({n})"),
+        None => addr.to_string(),
+    }
+}
+
+fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>) -> io::Result<()> {
+    header(w, "msgr2 Conversations", filter)?;
+    writeln!(
+        w,
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}",
+        "conn",
+        "client",
+        "server",
+        "mode",
+        "rev",
+        "c2s fr",
+        "c2s bytes",
+        "s2c fr",
+        "s2c bytes",
+        "errors"
+    )?;
+    for (id, c) in &s.conv {
+        // The summary knows the final mode once the connection closed.
+        let mode = summary
+            .conns
+            .get(id)
+            .filter(|cs| cs.rev.is_some())
+            .map(|cs| cs.mode)
+            .or(c.mode)
+            .map_or("-", |m| m.as_str());
+        writeln!(
+            w,
+            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}",
+            id.0,
+            side(c.client, &c.names[0]),
+            side(c.server, &c.names[1]),
+            mode,
+            c.rev.map_or("-", |r| r.as_str()),
+            c.frames[0],
+            c.bytes[0],
+            c.frames[1],
+            c.bytes[1],
+            c.errors
+        )?;
+    }
+    Ok(())
+}
+
+fn tags<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> {
+    header(w, "msgr2 Frame Tags", filter)?;
+    writeln!(w, "{:<24} {:>10} {:>14}", "tag", "frames", "bytes")?;
+    let mut rows: Vec<(&String, &Counter)> = s.tags.iter().collect();
+    rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    for (tag, c) in rows {
+        writeln!(w, "{:<24} {:>10} {:>14}", tag, c.count, c.bytes)?;
+    }
+    let total = s.tags.values().fold(Counter::default(), |a, c| Counter {
+        count: a.count + c.count,
+        bytes: a.bytes.saturating_add(c.bytes),
+    });
+    writeln!(w, "{:<24} {:>10} {:>14}", "total", total.count, total.bytes)
+}
+
+fn msgs<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> {
+    header(w, "Ceph Messages (bytes: front+middle+data)", filter)?;
+    writeln!(
+        w,
+        "{:<28} {:>6} {:>10} {:>14} {:>10} {:>14}",
+        "type", "number", "c2s", "c2s bytes", "s2c", "s2c bytes"
+    )?;
+    let mut types: Vec<_> = s.msgs.keys().map(|(t, _)| *t).collect();
+    types.dedup();
+    for t in types {
+        let get = |d: Direction| s.msgs.get(&(t, d)).copied().unwrap_or_default();
+        let (a, b) = (
+            get(Direction::ClientToServer),
+            get(Direction::ServerToClient),
+        );
+        writeln!(
+            w,
+            "{:<28} {:>6} {:>10} {:>14} {:>10} {:>14}",
+            t.display_name(),
+            t.0,
+            a.count,
+            a.bytes,
+            b.count,
+            b.bytes
+        )?;
+    }
+    let total: u64 = s.msgs.values().map(|c| c.count).sum();
+    writeln!(w, "{:<28} {:>6} {:>10}", "total", "", total)
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3}", ns as f64 / 1e6)
+}
+
+fn oplat<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> {
+    header(
+        w,
+        "osd_op Latency (ms, request to reply on the same connection and tid)",
+        filter,
+    )?;
+    writeln!(
+        w,
+        "{:<24} {:>8} {:>10} {:>10} {:>10} {:>10}",
+        "op", "count", "min", "median", "p99", "max"
+    )?;
+    let row = |w: &mut W, name: &str, l: &Latency| {
+        writeln!(
+            w,
+            "{:<24} {:>8} {:>10} {:>10} {:>10} {:>10}",
+            name,
+            l.count,
+            ms(l.min),
+            ms(l.quantile(0.5)),
+            ms(l.quantile(0.99)),
+            ms(l.max)
+        )
+    };
+    for (name, l) in &s.oplat.ops {
+        row(w, name, l)?;
+    }
+    let o = &s.oplat;
+    writeln!(
+        w,
+        "paired: {}  unanswered: {}  replies without request: {}",
+        o.paired(),
+        o.unanswered(),
+        o.orphan_replies
+    )?;
+    if o.duplicate_requests > 0 {
+        writeln!(
+            w,
+            "requests repeating a waiting tid: {}",
+            o.duplicate_requests
+        )?;
+    }
+    if o.overflow > 0 {
+        writeln!(
+            w,
+            "overflow: {} requests not tracked ({} were already waiting)",
+            o.overflow,
+            crate::analysis::stats::MAX_PENDING_OPS
+        )?;
+    }
+    Ok(())
+}
+
+fn errors<W: Write>(
+    w: &mut W,
+    s: &Stats,
+    summary: &Summary,
+    filter: Option<&str>,
+) -> io::Result<()> {
+    header(w, "msgr2 Problems", filter)?;
+    if s.errors.is_empty() && summary.malformed_packets == 0 {
+        return writeln!(w, "no problems");
+    }
+    let mut groups: Vec<_> = s.errors.values().collect();
+    groups.sort_by(|a, b| {
+        b.kind
+            .severity()
+            .cmp(&a.kind.severity())
+            .then(b.count.cmp(&a.count))
+    });
+    for g in groups {
+        let sev = format!("{:?}", g.kind.severity()).to_lowercase();
+        writeln!(w, "{} ({sev}): {}", g.kind.name(), g.count)?;
+        for l in &g.first {
+            write!(
+                w,
+                "    frame {} conn {} {} packet {} stream offset {} at {}",
+                l.row,
+                l.conn,
+                l.dir.short(),
+                l.packet,
+                l.offset,
+                l.field
+            )?;
+            if !l.expected.is_empty() || !l.found.is_empty() {
+                write!(w, ": expected {}, found {}", l.expected, l.found)?;
+            }
+            writeln!(w)?;
+        }
+        if g.count > g.first.len() as u64 {
+            writeln!(w, "    ... and {} more", g.count - g.first.len() as u64)?;
+        }
+    }
+    if summary.malformed_packets > 0 {
+        writeln!(w, "malformed packets: {}", summary.malformed_packets)?;
+        for (p, e) in &summary.malformed {
+            writeln!(w, "    packet {p}: {e}")?;
+        }
+    }
+    Ok(())
+}

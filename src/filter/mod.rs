@@ -1,0 +1,170 @@
+//! Display filters: Wireshark's filter language over the field tree of a row.
+//!
+//! ```text
+//!  "ceph.msg.type == osd_op && !msgr2.error"
+//!      |  lexer     tokens with 1-based columns
+//!      v
+//!  parser  (every field name checked against decode::registry,
+//!      |    every literal converted for its field's kind)
+//!      v
+//!  Expr  --eval over record_tree(&record)-->  bool
+//! ```
+//!
+//! The language:
+//!
+//! - a field name alone tests presence: `ceph.msg`, `msgr2.problem`;
+//! - comparisons `==` `!=` `<` `<=` `>` `>=` (or `eq ne lt le gt ge`),
+//!   `contains`, `matches` (or `~`, a regular expression, case-insensitive
+//!   unless the pattern says `(?-i)`);
+//! - `and` `or` `not` (or `&&` `||` `!`) and parentheses; `not` binds
+//!   tightest, then `and`, then `or`;
+//! - literals: integers (decimal, `0x` hex, `0o`, `0b`, signed for signed
+//!   fields), `true`/`false`, quoted strings (`\" \\ \n \t \xNN`) or bare
+//!   words for text fields, addresses (`127.0.0.1:3300`, `[::1]:3300`; a
+//!   bare IP matches any port), byte strings (`01:02:ff`, `01-02-ff`,
+//!   `0102ff`; a quoted string stands for its UTF-8 bytes), seconds since
+//!   the epoch for times, and value names for enum fields
+//!   (`ceph.msg.type == osd_op`, `msgr2.tag == message`; case-insensitive);
+//! - convenience fields (see [`PSEUDO_FIELDS`]): `msgr2.error`,
+//!   `msgr2.crc.bad`, `msgr2.secure`, `msgr2.aborted`.
+//!
+//! A field may occur several times in one row (`frame.packet`, the
+//! segment CRCs). As in Wireshark, a comparison is true if **any**
+//! occurrence satisfies it, except `!=`, which is true if the field occurs
+//! and **no** occurrence equals the value (`a != x` is `a and not a == x`).
+//! The right-hand side is always a literal, never another field.
+//!
+//! Unknown field names, bad literals and syntax errors are [`FilterError`]s
+//! carrying the 1-based column they concern.
+
+mod eval;
+mod lexer;
+mod parser;
+
+pub use eval::occurrences;
+pub use lexer::RelOp;
+
+use crate::analysis::{record_tree, Record};
+use crate::model::FieldNode;
+use std::fmt;
+
+/// Fields the filter understands beyond the registry: name and meaning.
+/// Each occurs once (value `true`) in a row where its condition holds, and
+/// not at all otherwise.
+pub const PSEUDO_FIELDS: &[(&str, &str)] = &[
+    (
+        "msgr2.error",
+        "The row has a problem of warning level or worse.",
+    ),
+    (
+        "msgr2.crc.bad",
+        "A preamble or segment CRC of the row does not match.",
+    ),
+    ("msgr2.secure", "The frame was sent in secure mode."),
+    (
+        "msgr2.aborted",
+        "The sender aborted the frame (late status/flags).",
+    ),
+];
+
+/// Whether `name` is a field a filter (or `-e`) may use.
+pub fn is_field(name: &str) -> bool {
+    field_kind(name).is_some()
+}
+
+/// The kind of a registry field or convenience field (`None` if unknown).
+pub fn field_kind(name: &str) -> Option<crate::model::FieldKind> {
+    if let Some(d) = crate::decode::registry::by_abbrev(name) {
+        return Some(d.kind);
+    }
+    PSEUDO_FIELDS
+        .iter()
+        .any(|(n, _)| *n == name)
+        .then_some(crate::model::FieldKind::Bool)
+}
+
+/// A parse error: where and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {message}")]
+pub struct FilterError {
+    /// 1-based column (in characters) of the offending token; one past
+    /// the end when something is missing at the end.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FilterError {
+    /// An error at `column`.
+    pub fn new(column: usize, message: impl Into<String>) -> Self {
+        FilterError {
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// tshark's layout: the message, the expression, and a caret under
+    /// the column.
+    ///
+    /// ```text
+    /// "ceph.nope" is neither a field nor a protocol name.
+    ///     ceph.nope == 1
+    ///     ^
+    /// ```
+    pub fn render(&self, expr: &str) -> String {
+        let shown: String = expr
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let pad = " ".repeat(self.column.saturating_sub(1));
+        format!("{}\n    {shown}\n    {pad}^", self.message)
+    }
+}
+
+/// A parsed display filter.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    text: String,
+    expr: parser::Expr,
+    fields: Vec<&'static str>,
+}
+
+impl Filter {
+    /// Parse a filter expression.
+    pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        let tokens = lexer::tokenize(text)?;
+        let end = text.chars().count() + 1;
+        let (expr, fields) = parser::parse(&tokens, end)?;
+        Ok(Filter {
+            text: text.to_string(),
+            expr,
+            fields,
+        })
+    }
+
+    /// Whether the row matches (builds its field tree).
+    pub fn matches(&self, r: &Record) -> bool {
+        self.matches_tree(&record_tree(r))
+    }
+
+    /// Whether a row whose tree is already built matches.
+    pub fn matches_tree(&self, tree: &FieldNode) -> bool {
+        eval::eval(&self.expr, tree)
+    }
+
+    /// The field names the filter uses, in order of first use.
+    pub fn fields(&self) -> &[&'static str] {
+        &self.fields
+    }
+
+    /// The expression as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
