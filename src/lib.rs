@@ -40,3 +40,5 @@ pub mod fuzzing;
 pub mod model;
 pub mod msgr2;
 pub mod tcp;
+#[cfg(feature = "tui")]
+pub mod tui;

@@ -415,6 +415,25 @@ fn stats_help() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `cephshark FILE` on a terminal opens the terminal UI, as termshark does;
+/// `-r`, a pipe, or any output option prints instead.
+#[cfg(feature = "tui")]
+fn wants_tui(args: &Args) -> bool {
+    use std::io::IsTerminal;
+    args.read.is_none()
+        && args.file.as_deref().is_some_and(|p| !is_stdin(p))
+        && matches!(args.format, OutFormat::Text)
+        && !args.verbose
+        && !args.hex
+        && args.stats.is_empty()
+        && !args.quiet
+        && args.fields.is_empty()
+        && args.write.is_none()
+        && args.export_streams.is_none()
+        && io::stdout().is_terminal()
+        && io::stdin().is_terminal()
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(report) = &args.glossary {
@@ -451,6 +470,19 @@ fn main() -> ExitCode {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
+    #[cfg(feature = "tui")]
+    if wants_tui(&args) {
+        let opts = cephshark::tui::TuiOptions {
+            path: path.clone(),
+            config: cfg,
+            filter: args.filter.clone(),
+        };
+        return match cephshark::tui::run(opts) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cephshark: {e}");
+                ExitCode::from(2)
+            }
         };
     }
     match run_list(path, &args, &plan, filter.as_ref(), cfg) {
