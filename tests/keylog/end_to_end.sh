@@ -22,7 +22,7 @@ keys=$(grep -vc '^#' "$OUT/keylog.keys" || true)
 "$BIN" verify --keys "$OUT/keylog.keys" "$OUT/keylog.pcap"
 rc=$?
 # Every secure connection of a rados client opened (a key was found for it).
-opened=$("$BIN" -r "$OUT/keylog.pcap" --keys "$OUT/keylog.keys" | grep -c ' secure .*osd_op ' || true)
+opened=$("$BIN" -r "$OUT/keylog.pcap" --keys "$OUT/keylog.keys" | grep -c ' secure .* type=42 ' || true)
 echo "end_to_end: $keys key lines, $opened decrypted osd_op frames"
 [ "$opened" -ge 4 ] || { echo "end_to_end: expected decrypted osd_op frames" >&2; exit 1; }
 exit $rc
