@@ -150,3 +150,72 @@ fn entity_names_come_from_hello_and_ident() {
         "{line}"
     );
 }
+
+/// Two connections of one session: the second resumes the first by its
+/// cookies (SESSION_RECONNECT names CLIENT_IDENT's and SERVER_IDENT's).
+#[test]
+fn a_reconnect_names_the_connection_it_resumes() {
+    use cephshark::decode::control_enc::{ClientIdent, ServerIdent, SessionReconnect};
+    let ident = ClientIdent {
+        gid: 4112,
+        cookie: 0x1111,
+        ..ClientIdent::default()
+    }
+    .encode();
+    let sident = ServerIdent {
+        gid: 0,
+        cookie: 0x2222,
+        ..ServerIdent::default()
+    }
+    .encode();
+    let other = SessionReconnect {
+        client_cookie: 0x1111,
+        server_cookie: 0x9999,
+        ..SessionReconnect::default()
+    }
+    .encode();
+    let resume = SessionReconnect {
+        client_cookie: 0x1111,
+        server_cookie: 0x2222,
+        connect_seq: 1,
+        ..SessionReconnect::default()
+    }
+    .encode();
+    let banners = || vec![c(banner::encode(1, 0)), s(banner::encode(1, 0))];
+    let mut first = banners();
+    first.extend([
+        c(control(Tag::ClientIdent, &ident)),
+        s(control(Tag::ServerIdent, &sident)),
+    ]);
+    let mut second = banners();
+    second.push(c(control(Tag::SessionReconnect, &other)));
+    let mut third = banners();
+    third.push(c(control(Tag::SessionReconnect, &resume)));
+    // One pcap holding the three connections in turn (the record headers of
+    // the later ones appended after the first file's).
+    let mut pcap = connection(40000, 6800, &first, 1400);
+    pcap.extend_from_slice(&connection(40001, 6800, &second, 1400)[24..]);
+    pcap.extend_from_slice(&connection(40002, 6800, &third, 1400)[24..]);
+    let mut recs = Vec::new();
+    dissect(&pcap[..], Config::default(), &mut |r| recs.push(r)).unwrap_or_else(|e| panic!("{e}"));
+    let reconnects: Vec<&Record> = recs
+        .iter()
+        .filter(|r| r.tag_name() == "SESSION_RECONNECT")
+        .collect();
+    assert_eq!(reconnects.len(), 2);
+    // Wrong server cookie: no session in the capture matches.
+    assert_eq!(reconnects[0].session.as_ref().and_then(|n| n.resumes), None);
+    let first_conn = recs
+        .iter()
+        .find(|r| r.tag_name() == "CLIENT_IDENT")
+        .map(|r| r.conn);
+    assert_eq!(
+        reconnects[1].session.as_ref().and_then(|n| n.resumes),
+        first_conn
+    );
+    let tree = cephshark::analysis::record_tree(reconnects[1]);
+    assert_eq!(
+        tree.find("msgr2.session.resumes").map(|n| n.value_text()),
+        first_conn.map(|c| c.0.to_string())
+    );
+}

@@ -7,7 +7,7 @@
 //! bytes; closed connections are dropped.
 
 use super::record::{Record, RecordKind};
-use super::session::Session;
+use super::session::{Reconnects, Session};
 use super::summary::{ConnSummary, KeyStatus, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
@@ -71,6 +71,7 @@ struct Inner {
     /// Events waiting to become records (reused buffer).
     events: Vec<(Direction, Event)>,
     pending: Vec<Record>,
+    reconnects: Reconnects,
 }
 
 impl Dissector {
@@ -85,6 +86,7 @@ impl Dissector {
                 summary: Summary::default(),
                 events: Vec::new(),
                 pending: Vec::new(),
+                reconnects: Reconnects::default(),
             },
         }
     }
@@ -319,6 +321,7 @@ impl Inner {
                 session: None,
             };
             c.session.observe(&mut rec);
+            self.reconnects.observe(&mut rec);
             let first = rec.packets.first().copied().unwrap_or(packet);
             rec.problem_packets = rec
                 .problems()

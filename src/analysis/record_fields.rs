@@ -28,6 +28,7 @@ fields! {
     BANNER_REQUIRED = "msgr2.banner.required", "Required features", Hex, "msgr2 features the sender requires.";
     BANNER_LEN = "msgr2.banner.payload_len", "Payload length", Uint, "Banner payload length (16).";
     KEEPALIVE_RTT = "msgr2.session.keepalive_rtt", "Keepalive round trip (ns)", Uint, "Time from the KEEPALIVE2 to this KEEPALIVE2_ACK echoing its stamp, in nanoseconds.";
+    RESUMES = "msgr2.session.resumes", "Resumes connection", Uint, "For SESSION_RECONNECT: the earlier connection (tcp.stream) whose session this resumes, matched by client and server cookies.";
     KEEPALIVE_FRAME = "msgr2.session.keepalive_frame", "Keepalive frame", Uint, "Row number of the KEEPALIVE2 this ack answers.";
 }
 
@@ -88,6 +89,13 @@ pub fn record_tree(r: &Record) -> FieldNode {
     if let Some(note) = &r.session {
         if let Some(row) = note.keepalive_row {
             k.push(FieldNode::new(&KEEPALIVE_FRAME, Value::Uint(row), None));
+        }
+        if let Some(conn) = note.resumes {
+            k.push(FieldNode::new(
+                &RESUMES,
+                Value::Uint(u64::from(conn.0)),
+                None,
+            ));
         }
         if let Some(rtt) = note.keepalive_rtt_ns {
             k.push(FieldNode::new(&KEEPALIVE_RTT, Value::Uint(rtt), None));

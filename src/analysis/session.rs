@@ -23,6 +23,72 @@ pub struct SessionNote {
     pub sender_type: Option<u8>,
     /// The sender's entity name (`client.4112`, `osd.0`), once its ident is seen.
     pub sender_name: Option<String>,
+    /// For SESSION_RECONNECT: the earlier connection whose session it
+    /// resumes (same client and server cookies), when the capture holds it.
+    pub resumes: Option<crate::tcp::ConnId>,
+}
+
+/// Sessions remembered for matching reconnects.
+pub const MAX_SESSIONS: usize = 65_536;
+
+/// Cookies of the sessions seen so far, across connections: a
+/// SESSION_RECONNECT names the client and server cookies of the session it
+/// resumes (ProtocolV2.cc handle_reconnect), which CLIENT_IDENT and
+/// SERVER_IDENT of an earlier connection carried.
+#[derive(Debug, Default)]
+pub struct Reconnects {
+    /// Per connection: (client cookie, server cookie) as far as seen.
+    partial: std::collections::HashMap<crate::tcp::ConnId, (Option<u64>, Option<u64>)>,
+    /// Complete sessions, oldest first, and their lookup.
+    order: VecDeque<(u64, u64)>,
+    sessions: std::collections::HashMap<(u64, u64), crate::tcp::ConnId>,
+}
+
+impl Reconnects {
+    /// Look at a row; learn cookies, or link a reconnect to its session.
+    pub fn observe(&mut self, r: &mut Record) {
+        use crate::decode::control_enc::Control;
+        let RecordKind::Frame(f) = &r.kind else {
+            return;
+        };
+        if f.aborted() || f.has_problems() {
+            return;
+        }
+        let seg0 = f.segment(0).unwrap_or(&[]);
+        let (client, server) = match Control::decode(f.tag(), seg0) {
+            Some(Control::ClientIdent(c)) => (Some(c.cookie), None),
+            Some(Control::ServerIdent(s)) => (None, Some(s.cookie)),
+            Some(Control::SessionReconnect(s)) => {
+                if let Some(conn) = self.sessions.get(&(s.client_cookie, s.server_cookie)) {
+                    r.session.get_or_insert_with(SessionNote::default).resumes = Some(*conn);
+                }
+                // A successful reconnect continues that session here.
+                self.partial
+                    .insert(r.conn, (Some(s.client_cookie), Some(s.server_cookie)));
+                return;
+            }
+            _ => return,
+        };
+        let e = self.partial.entry(r.conn).or_default();
+        if client.is_some() {
+            e.0 = client;
+        }
+        if server.is_some() {
+            e.1 = server;
+        }
+        if let (Some(c), Some(s)) = *e {
+            if s != 0 {
+                if self.order.len() >= MAX_SESSIONS {
+                    if let Some(old) = self.order.pop_front() {
+                        self.sessions.remove(&old);
+                    }
+                }
+                self.order.push_back((c, s));
+                self.sessions.insert((c, s), r.conn);
+            }
+            self.partial.remove(&r.conn);
+        }
+    }
 }
 
 /// Keepalives remembered per direction while waiting for their ack.
