@@ -302,35 +302,7 @@ pub fn verify_filtered<R: Read>(
     cfg: Config,
     filter: &Filter,
 ) -> Result<VerifyOutcome, CaptureError> {
-    let mut reader = CaptureReader::new(src)?;
-    let mut d = Dissector::new(cfg);
-    let mut found = Vec::new();
-    let (mut rows, mut frames) = (0u64, 0u64);
-    let mut take = |r: Record| {
-        rows += 1;
-        if r.frame().is_some() {
-            frames += 1;
-        }
-        if filter.matches(&r) {
-            found.extend(crate::analysis::verify::findings(&r));
-        }
-    };
-    let read_error = loop {
-        match reader.next_packet() {
-            Ok(Some(pkt)) => d.packet(&pkt, &mut take),
-            Ok(None) => break None,
-            Err(e) => break Some(e.to_string()),
-        }
-    };
-    d.finish(&mut take);
-    let mut summary = d.into_summary();
-    summary.read_error = read_error;
-    Ok(VerifyOutcome {
-        findings: found,
-        summary,
-        rows,
-        frames,
-    })
+    verify::verify_where(src, cfg, |r| filter.matches(r))
 }
 
 /// Why listing failed.

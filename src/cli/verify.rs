@@ -9,8 +9,10 @@ use std::io::{self, Read, Write};
 /// The result of verifying one capture.
 #[derive(Debug, Clone)]
 pub struct VerifyOutcome {
-    /// Every finding, in row order.
+    /// The findings, in row order (at most [`MAX_FINDINGS`]).
     pub findings: Vec<Finding>,
+    /// Findings past [`MAX_FINDINGS`], counted but not kept.
+    pub more: u64,
     /// Counters.
     pub summary: Summary,
     /// Rows seen.
@@ -45,6 +47,9 @@ impl VerifyOutcome {
                 if f.found.is_empty() { "-" } else { &f.found },
             )?;
         }
+        if self.more > 0 {
+            writeln!(w, "{name}: ... and {} more problems not listed", self.more)?;
+        }
         for (pkt, e) in &self.summary.malformed {
             writeln!(w, "{name}: packet {pkt}: {e}")?;
         }
@@ -59,23 +64,42 @@ impl VerifyOutcome {
             self.summary.packets,
             conns,
             self.frames,
-            self.findings.len()
+            self.findings.len() as u64 + self.more
         )
     }
 }
 
 /// Verify one capture.
 pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, CaptureError> {
+    verify_where(src, cfg, |_| true)
+}
+
+/// Verify one capture, reporting the problems of the rows `wanted` selects
+/// (every row is decoded either way).
+pub(crate) fn verify_where<R: Read>(
+    src: R,
+    cfg: Config,
+    mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
+) -> Result<VerifyOutcome, CaptureError> {
     let mut reader = CaptureReader::new(src)?;
     let mut d = Dissector::new(cfg);
     let mut out = Vec::new();
+    let mut more = 0u64;
     let (mut rows, mut frames) = (0u64, 0u64);
     let mut take = |r: crate::analysis::Record| {
         rows += 1;
         if r.frame().is_some() {
             frames += 1;
         }
-        out.extend(findings(&r));
+        if wanted(&r) {
+            for f in findings(&r) {
+                if out.len() < MAX_FINDINGS {
+                    out.push(f);
+                } else {
+                    more += 1;
+                }
+            }
+        }
     };
     let read_error = loop {
         match reader.next_packet() {
@@ -89,8 +113,12 @@ pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, Cap
     summary.read_error = read_error;
     Ok(VerifyOutcome {
         findings: out,
+        more,
         summary,
         rows,
         frames,
     })
 }
+
+/// Findings kept in memory and listed; past it they are only counted.
+pub const MAX_FINDINGS: usize = 100_000;
