@@ -21,6 +21,18 @@ type Captured = (
     BTreeMap<ConnId, bool>,
 );
 
+/// cephshark's name for each message type equals the name Ceph's log printed.
+fn check_names(logged: &[String], got: &[Msg]) {
+    for (name, m) in logged.iter().zip(got) {
+        assert_eq!(
+            cephshark::decode::MsgType(m.1).log_name(),
+            Some(name.as_str()),
+            "type {} is {name} in Ceph's log",
+            m.1
+        );
+    }
+}
+
 fn untimed(v: &[TimedMsg]) -> Vec<Msg> {
     v.iter().map(|m| (m.0, m.1, m.2, m.3, m.4)).collect()
 }
@@ -79,6 +91,11 @@ fn check(name: &str, file: &str) -> (usize, usize) {
         .values()
         .map(|g| g.first().map_or(0.0, |m| m.time))
         .collect();
+    // Ceph's own name of every logged message, in the same order.
+    let names: Vec<Vec<String>> = groups
+        .values()
+        .map(|g| g.iter().map(|m| m.name.clone()).collect())
+        .collect();
     let expected: Vec<((String, String, usize), Vec<Msg>)> = groups
         .into_iter()
         .map(|(k, msgs)| {
@@ -135,9 +152,11 @@ fn check(name: &str, file: &str) -> (usize, usize) {
             })
             .min_by(|a, b| dist(a.0).total_cmp(&dist(b.0)));
         match hit {
-            Some((i, _)) => {
+            Some((i, (_, want))) => {
                 used[i] = true;
                 msgs += got.len();
+                // The captured messages are the log's tail (or all of it).
+                check_names(&names[i][want.len() - got.len()..], got);
             }
             None => unmatched_dirs.push(((*conn, *d), timed)),
         }
@@ -166,6 +185,8 @@ fn check(name: &str, file: &str) -> (usize, usize) {
         used[i] = true;
         msgs += got.len();
         prefix_matches += 1;
+        let n = names[i].len();
+        check_names(&names[i], &got[..n]);
     }
     assert!(
         prefix_matches <= 2,
