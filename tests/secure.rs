@@ -348,3 +348,58 @@ fn a_bad_tag_outside_the_preamble_keeps_the_stream_in_step() {
     assert!(fs[2].problems.is_empty());
     assert_eq!(fs[2].segment(1), Some(&b"after"[..]));
 }
+
+/// Bytes lost in a secure direction: the nonce position is unknown after
+/// them, so the direction reports the loss and stops with a reason; the
+/// other direction is untouched.
+#[test]
+fn a_gap_in_a_secure_direction_stops_it_with_a_reason() {
+    let conv = conversation(Rev::V1, &shapes());
+    let start = conv.secure_starts[0][2];
+    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    for dir in [C2S, S2C] {
+        if let Some(s) = d.secure_mut(dir) {
+            s.set_candidates(candidates());
+        }
+    }
+    let mut out = Vec::new();
+    d.feed(S2C, 0, &conv.s2c, &mut out);
+    d.feed(C2S, 0, &conv.c2s[..start + 10], &mut out);
+    d.gap(C2S, start as u64 + 10, 20, &mut out);
+    d.feed(C2S, start as u64 + 30, &conv.c2s[start + 30..], &mut out);
+    d.finish(&mut out);
+    let c2s: Vec<&Event> = out
+        .iter()
+        .filter(|(d, _)| *d == C2S)
+        .map(|(_, e)| e)
+        .collect();
+    // The frames before the gap decrypted; then the loss, then one stop row.
+    let before = c2s
+        .iter()
+        .filter(|e| matches!(e, Event::Frame(f) if f.mode == Mode::Secure && f.problems.is_empty()))
+        .count();
+    assert_eq!(
+        before, 3,
+        "AUTH_SIGNATURE and the two frames before the gap"
+    );
+    assert!(c2s
+        .iter()
+        .any(|e| matches!(e, Event::Lost { offset, len: 20 } if *offset == start as u64 + 10)));
+    let stops: Vec<_> = c2s
+        .iter()
+        .filter_map(|e| match e {
+            Event::Undecoded(p) if p.kind == ProblemKind::SecureSyncLost => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].found, "bytes lost by the capture");
+    assert_eq!(stops[0].offset + stops[0].len, conv.c2s.len() as u64);
+    assert_eq!(
+        secure_frames(&out, S2C)
+            .iter()
+            .filter(|f| f.problems.is_empty())
+            .count(),
+        shapes().len() + 1
+    );
+}

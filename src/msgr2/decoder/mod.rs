@@ -245,6 +245,8 @@ impl ConnDecoder {
         len: u64,
         out: &mut Vec<(Direction, Event)>,
     ) {
+        // Decode whatever is complete before the loss.
+        self.pump(dir, out);
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -517,7 +519,9 @@ impl ConnDecoder {
                     }
                     out.push((dir, ev));
                 }
-                len > 0
+                // Consuming nothing is a state change (a key found, or
+                // none): the next step makes different progress.
+                true
             }
         }
     }
