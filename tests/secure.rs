@@ -291,14 +291,27 @@ fn a_flipped_bit_anywhere_in_a_secure_frame_is_detected() {
                         f.offset == start as u64
                             && f.problems.iter().any(|p| p.kind == ProblemKind::GcmTagBad)
                     }
+                    // A damaged preamble: named, and the stretch runs to the next frame.
                     Event::Undecoded(p) => {
-                        p.kind == ProblemKind::SecureSyncLost && p.offset <= start as u64 + 96
+                        p.kind == ProblemKind::PreambleCrcBad
+                            && p.offset == start as u64 + 28
+                            && p.offset + p.len == end as u64
                     }
                     _ => false,
                 });
                 assert!(
                     flagged,
                     "{rev:?} byte {} bit {bit:#x} not detected",
+                    i - start
+                );
+                // The frame after the damaged one still decrypts: decoding
+                // stayed (or got back) in step with the sender's nonce.
+                let after = secure_frames(&evs, C2S)
+                    .into_iter()
+                    .find(|f| f.offset == end as u64);
+                assert!(
+                    after.is_some_and(|f| f.problems.is_empty() && f.tag() == Tag::Ack),
+                    "{rev:?} byte {} bit {bit:#x}: the next frame was lost",
                     i - start
                 );
                 // The other direction is untouched.
@@ -349,57 +362,86 @@ fn a_bad_tag_outside_the_preamble_keeps_the_stream_in_step() {
     assert_eq!(fs[2].segment(1), Some(&b"after"[..]));
 }
 
-/// Bytes lost in a secure direction: the nonce position is unknown after
-/// them, so the direction reports the loss and stops with a reason; the
+/// Bytes lost in a secure direction: the frame they cut is reported, the
+/// decoder finds the next frame (its start is 16-aligned with the secure
+/// stream, its nonce a few operations further on) and decrypts again; the
 /// other direction is untouched.
 #[test]
-fn a_gap_in_a_secure_direction_stops_it_with_a_reason() {
-    let conv = conversation(Rev::V1, &shapes());
-    let start = conv.secure_starts[0][2];
-    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
-    for dir in [C2S, S2C] {
-        if let Some(s) = d.secure_mut(dir) {
-            s.set_candidates(candidates());
+fn a_gap_in_a_secure_direction_is_resynchronised() {
+    for rev in [Rev::V1, Rev::V0] {
+        let specs = shapes();
+        let conv = conversation(rev, &specs);
+        let starts = &conv.secure_starts[0];
+        // Lose 20 bytes inside frame 2 (20+70+0+350: several operations).
+        let lost_at = starts[3] + 10;
+        let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+        for dir in [C2S, S2C] {
+            if let Some(s) = d.secure_mut(dir) {
+                s.set_candidates(candidates());
+            }
         }
-    }
-    let mut out = Vec::new();
-    d.feed(S2C, 0, &conv.s2c, &mut out);
-    d.feed(C2S, 0, &conv.c2s[..start + 10], &mut out);
-    d.gap(C2S, start as u64 + 10, 20, &mut out);
-    d.feed(C2S, start as u64 + 30, &conv.c2s[start + 30..], &mut out);
-    d.finish(&mut out);
-    let c2s: Vec<&Event> = out
-        .iter()
-        .filter(|(d, _)| *d == C2S)
-        .map(|(_, e)| e)
-        .collect();
-    // The frames before the gap decrypted; then the loss, then one stop row.
-    let before = c2s
-        .iter()
-        .filter(|e| matches!(e, Event::Frame(f) if f.mode == Mode::Secure && f.problems.is_empty()))
-        .count();
-    assert_eq!(
-        before, 3,
-        "AUTH_SIGNATURE and the two frames before the gap"
-    );
-    assert!(c2s
-        .iter()
-        .any(|e| matches!(e, Event::Lost { offset, len: 20 } if *offset == start as u64 + 10)));
-    let stops: Vec<_> = c2s
-        .iter()
-        .filter_map(|e| match e {
-            Event::Undecoded(p) if p.kind == ProblemKind::SecureSyncLost => Some(p),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(stops.len(), 1);
-    assert_eq!(stops[0].found, "bytes lost by the capture");
-    assert_eq!(stops[0].offset + stops[0].len, conv.c2s.len() as u64);
-    assert_eq!(
-        secure_frames(&out, S2C)
+        let mut out = Vec::new();
+        d.feed(S2C, 0, &conv.s2c, &mut out);
+        d.feed(C2S, 0, &conv.c2s[..lost_at], &mut out);
+        d.gap(C2S, lost_at as u64, 20, &mut out);
+        d.feed(
+            C2S,
+            lost_at as u64 + 20,
+            &conv.c2s[lost_at + 20..],
+            &mut out,
+        );
+        d.finish(&mut out);
+        let fs = secure_frames(&out, C2S);
+        let ok: Vec<u64> = fs
             .iter()
             .filter(|f| f.problems.is_empty())
-            .count(),
-        shapes().len() + 1
-    );
+            .map(|f| f.offset)
+            .collect();
+        // AUTH_SIGNATURE, frames 0..=2 before the gap, frames 4.. after it.
+        let mut want = Vec::new();
+        want.extend(
+            starts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 3)
+                .map(|(_, s)| *s as u64),
+        );
+        let got_after: Vec<u64> = ok
+            .iter()
+            .copied()
+            .filter(|o| *o >= starts[0] as u64)
+            .collect();
+        assert_eq!(got_after, want, "{rev:?}");
+        let c2s: Vec<&Event> = out
+            .iter()
+            .filter(|(d, _)| *d == C2S)
+            .map(|(_, e)| e)
+            .collect();
+        assert!(c2s
+            .iter()
+            .any(|e| matches!(e, Event::Lost { offset, len: 20 } if *offset == lost_at as u64)));
+        // The rest of the cut frame is one undecoded stretch ending where frame 4 starts.
+        let skipped: Vec<_> = c2s
+            .iter()
+            .filter_map(|e| match e {
+                Event::Undecoded(p) if p.kind == ProblemKind::Undecoded => Some(p),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(skipped.len(), 1, "{rev:?}");
+        assert_eq!(
+            (skipped[0].offset, skipped[0].offset + skipped[0].len),
+            (lost_at as u64 + 20, starts[4] as u64)
+        );
+        assert!(!c2s
+            .iter()
+            .any(|e| matches!(e, Event::Undecoded(p) if p.kind == ProblemKind::SecureSyncLost)));
+        assert_eq!(
+            secure_frames(&out, S2C)
+                .iter()
+                .filter(|f| f.problems.is_empty())
+                .count(),
+            specs.len() + 1
+        );
+    }
 }

@@ -214,6 +214,12 @@ impl GcmStream {
         self.nonce
     }
 
+    /// Make the next operation use `nonce` (to follow a stream again after
+    /// lost bytes).
+    pub fn set_nonce(&mut self, nonce: Nonce) {
+        self.nonce = nonce;
+    }
+
     /// How this stream's nonce steps.
     pub fn format(&self) -> NonceFormat {
         self.format

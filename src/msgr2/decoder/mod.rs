@@ -263,7 +263,7 @@ impl ConnDecoder {
         st.base = offset + len;
         st.phase = match st.phase {
             Phase::Secure => {
-                st.secure.lost_sync(offset);
+                st.secure.lost_sync(offset + len);
                 Phase::Secure
             }
             _ => Phase::Hunt {

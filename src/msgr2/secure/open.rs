@@ -1,0 +1,327 @@
+//! Opening one secure frame: every GCM operation of msgr2.1 (preamble +
+//! inline, rest of segment 0, segments 1..3 + epilogue) or the single one of
+//! msgr2.0, with the plaintext checks (preamble CRC, padding, epilogue).
+
+use super::SecureStep;
+use super::{pad16, secure_len, EPILOGUE_LEN, FIRST_OP_LEN, INLINE_SIZE};
+use crate::msgr2::crypto::{GcmStream, TAG_LEN};
+use crate::msgr2::decoder::Event;
+use crate::msgr2::frame::{self, Check, CheckKind, CheckStatus, Frame, Late, Mode, Rev};
+use crate::msgr2::preamble::{self, Preamble, MAX_SEGMENTS};
+use crate::msgr2::problem::{Problem, ProblemKind};
+use bytes::Bytes;
+
+/// Decode one secure frame at the start of `buf`. Returns the step and,
+/// when the frame's preamble cannot be trusted, the problem (the caller
+/// then searches for the next frame).
+pub(super) fn decode_frame(
+    s: &mut GcmStream,
+    base: u64,
+    buf: &[u8],
+    rev: Rev,
+    max_seg: u32,
+) -> (SecureStep, Option<Problem>) {
+    let head_len = match rev {
+        Rev::V1 => FIRST_OP_LEN,
+        Rev::V0 => preamble::LEN,
+    };
+    let Some(head) = buf.get(..head_len.min(preamble::LEN)) else {
+        return (SecureStep::Needed, None);
+    };
+    if buf.len() < head_len {
+        return (SecureStep::Needed, None);
+    }
+    // The preamble decrypts before its tag is checked: lengths first.
+    let plain_pre = s.peek_keystream_decrypt(head);
+    let Some(p) = Preamble::parse(&plain_pre) else {
+        return (SecureStep::Needed, None);
+    };
+    if !p.crc_ok() {
+        // The lengths cannot be trusted: the caller looks for the next frame.
+        let pr = Problem::new(
+            ProblemKind::PreambleCrcBad,
+            base + 28,
+            4,
+            "msgr2.preamble.crc",
+        )
+        .values(
+            format!("{:#010x}", p.computed_crc),
+            format!("{:#010x} (decrypted)", p.crc),
+        );
+        return (SecureStep::Needed, Some(pr));
+    }
+    if let Err(e) = p.validate(max_seg) {
+        let pr = Problem::new(
+            ProblemKind::PreambleMalformed,
+            base,
+            preamble::LEN as u64,
+            "msgr2.preamble",
+        )
+        .values("a plausible decrypted preamble", format!("{e:?}"));
+        return (SecureStep::Needed, Some(pr));
+    }
+    let total = secure_len(&p, rev);
+    let Some(wire) = buf.get(..total) else {
+        return (SecureStep::Needed, None);
+    };
+    let f = match rev {
+        Rev::V1 => open_rev1(s, p, base, wire),
+        Rev::V0 => open_rev0(s, p, base, wire),
+    };
+    (
+        SecureStep::Consumed {
+            len: total,
+            event: Some(Event::Frame(Box::new(f))),
+        },
+        None,
+    )
+}
+
+/// Open one operation; on a bad tag fall back to the unverified keystream
+/// decryption so the frame can still be shown, and record the check.
+fn open_op(
+    s: &mut GcmStream,
+    op: &[u8],
+    idx: u8,
+    at: u64,
+    checks: &mut Vec<Check>,
+    problems: &mut Vec<Problem>,
+) -> Vec<u8> {
+    let body = op.len().saturating_sub(TAG_LEN);
+    let tag_at = at + body as u64;
+    let (plain, status) = match s.open(op) {
+        Ok(p) => (p, CheckStatus::Good),
+        Err(e) => {
+            let p = s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[]));
+            s.skip_op();
+            problems.push(
+                Problem::new(
+                    ProblemKind::GcmTagBad,
+                    tag_at,
+                    TAG_LEN as u64,
+                    "msgr2.secure.tag",
+                )
+                .values(
+                    "a tag that verifies",
+                    format!("tag mismatch (nonce {})", e.nonce),
+                ),
+            );
+            (p, CheckStatus::Bad)
+        }
+    };
+    checks.push(Check {
+        kind: CheckKind::GcmTag(idx),
+        offset: tag_at,
+        stored: 0,
+        computed: 0,
+        status,
+    });
+    plain
+}
+
+fn check_zero(bytes: &[u8], at: u64, field: &'static str, problems: &mut Vec<Problem>) {
+    if let Some(i) = bytes.iter().position(|b| *b != 0) {
+        problems.push(
+            Problem::new(
+                ProblemKind::PaddingNotZero,
+                at + i as u64,
+                (bytes.len() - i) as u64,
+                field,
+            )
+            .values(
+                "zero bytes",
+                format!("{:#04x}", bytes.get(i).copied().unwrap_or(0)),
+            ),
+        );
+    }
+}
+
+struct Builder {
+    data: Vec<u8>,
+    segments: [std::ops::Range<usize>; MAX_SEGMENTS],
+    offsets: [u64; MAX_SEGMENTS],
+    problems: Vec<Problem>,
+}
+
+impl Builder {
+    /// Append segment `i` from padded plaintext `padded` (wire offset `at`).
+    fn segment(&mut self, i: usize, len: usize, padded: &[u8], at: u64) {
+        let start = self.data.len();
+        self.data
+            .extend_from_slice(padded.get(..len).unwrap_or(padded));
+        if let Some(r) = self.segments.get_mut(i) {
+            *r = start..self.data.len();
+        }
+        if let Some(o) = self.offsets.get_mut(i) {
+            *o = at;
+        }
+        check_zero(
+            padded.get(len..).unwrap_or(&[]),
+            at + len as u64,
+            "msgr2.secure.padding",
+            &mut self.problems,
+        );
+    }
+}
+
+fn epilogue(rev: Rev, plain: &[u8], at: u64, problems: &mut Vec<Problem>) -> Option<Late> {
+    let value = *plain.first()?;
+    let (aborted, bad) = frame::judge_late(rev, value);
+    if let Some(kind) = bad {
+        problems.push(
+            Problem::new(kind, at, 1, "msgr2.epilogue.late_status")
+                .values("0x0e or 0x01", format!("{value:#04x}")),
+        );
+    }
+    if aborted {
+        problems.push(Problem::new(
+            ProblemKind::Aborted,
+            at,
+            1,
+            "msgr2.epilogue.aborted",
+        ));
+    }
+    check_zero(
+        plain.get(1..EPILOGUE_LEN).unwrap_or(&[]),
+        at + 1,
+        "msgr2.epilogue.padding",
+        problems,
+    );
+    Some(Late {
+        value,
+        offset: at,
+        aborted,
+    })
+}
+
+fn finish(
+    p: Preamble,
+    rev: Rev,
+    base: u64,
+    total: usize,
+    checks: Vec<Check>,
+    b: Builder,
+    late: Option<Late>,
+) -> Frame {
+    let mut problems = Vec::new();
+    frame::preamble_notes(&p, base, &mut problems);
+    problems.extend(b.problems);
+    problems.sort_by_key(|pr| pr.offset);
+    Frame {
+        offset: base,
+        wire_len: total as u64,
+        rev,
+        mode: Mode::Secure,
+        preamble: p,
+        checks,
+        late,
+        problems,
+        data: Bytes::from(b.data),
+        segments: b.segments,
+        segment_offsets: b.offsets,
+        decrypted: true,
+    }
+}
+
+fn preamble_check(p: &Preamble, base: u64) -> Check {
+    Check {
+        kind: CheckKind::Preamble,
+        offset: base + 28,
+        stored: p.crc,
+        computed: p.computed_crc,
+        status: CheckStatus::Good,
+    }
+}
+
+fn new_builder(p: &Preamble) -> Builder {
+    let mut data = Vec::with_capacity(
+        preamble::LEN
+            + (0..4)
+                .map(|i| p.seg_len(i) as usize)
+                .sum::<usize>()
+                .min(1 << 20),
+    );
+    data.extend_from_slice(&p.raw);
+    Builder {
+        data,
+        segments: [0..0, 0..0, 0..0, 0..0],
+        offsets: [0; MAX_SEGMENTS],
+        problems: Vec::new(),
+    }
+}
+
+fn seg_len(p: &Preamble, i: usize) -> usize {
+    usize::try_from(p.seg_len(i)).unwrap_or(usize::MAX)
+}
+
+fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
+    let mut checks = vec![preamble_check(&p, base)];
+    let mut b = new_builder(&p);
+    let op1 = wire.get(..FIRST_OP_LEN).unwrap_or(&[]);
+    let plain1 = open_op(s, op1, 0, base, &mut checks, &mut b.problems);
+    // Segment 0: inline part, then the rest in its own operation.
+    let s0 = seg_len(&p, 0);
+    let s0p = pad16(s0);
+    let mut seg0 = plain1.get(preamble::LEN..).unwrap_or(&[]).to_vec();
+    let mut at = FIRST_OP_LEN;
+    if s0p > INLINE_SIZE {
+        let n = s0p - INLINE_SIZE + TAG_LEN;
+        let op2 = wire.get(at..at + n).unwrap_or(&[]);
+        seg0.extend(open_op(
+            s,
+            op2,
+            1,
+            base + at as u64,
+            &mut checks,
+            &mut b.problems,
+        ));
+        at += n;
+    }
+    b.segment(
+        0,
+        s0,
+        seg0.get(..s0p.max(INLINE_SIZE)).unwrap_or(&seg0),
+        base + preamble::LEN as u64,
+    );
+    let mut late = None;
+    if p.nseg() > 1 {
+        let op3 = wire.get(at..).unwrap_or(&[]);
+        let plain3 = open_op(s, op3, 2, base + at as u64, &mut checks, &mut b.problems);
+        let mut off = 0usize;
+        for i in 1..MAX_SEGMENTS {
+            let len = seg_len(&p, i);
+            let padded = plain3.get(off..off + pad16(len)).unwrap_or(&[]);
+            b.segment(i, len, padded, base + (at + off) as u64);
+            off += pad16(len);
+        }
+        let epi_at = base + (at + off) as u64;
+        late = epilogue(
+            Rev::V1,
+            plain3.get(off..).unwrap_or(&[]),
+            epi_at,
+            &mut b.problems,
+        );
+    }
+    finish(p, Rev::V1, base, wire.len(), checks, b, late)
+}
+
+fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
+    let mut checks = vec![preamble_check(&p, base)];
+    let mut b = new_builder(&p);
+    let plain = open_op(s, wire, 0, base, &mut checks, &mut b.problems);
+    s.end_frame();
+    let mut off = preamble::LEN;
+    for i in 0..MAX_SEGMENTS {
+        let len = seg_len(&p, i);
+        let padded = plain.get(off..off + pad16(len)).unwrap_or(&[]);
+        b.segment(i, len, padded, base + off as u64);
+        off += pad16(len);
+    }
+    let late = epilogue(
+        Rev::V0,
+        plain.get(off..).unwrap_or(&[]),
+        base + off as u64,
+        &mut b.problems,
+    );
+    finish(p, Rev::V0, base, wire.len(), checks, b, late)
+}
