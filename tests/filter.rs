@@ -231,7 +231,9 @@ fn table(mid_ts: String) -> Vec<(usize, String, Pred, usize)> {
         NONE,
         "tcp.dir == c2s",
         Box::new(|r| r.dir == Direction::ClientToServer),
-        246,
+        // Connection 0 was captured mid-stream; its mon_map/config frames
+        // come from the monitor, so they are s2c.
+        243,
     );
     add(
         SECURE,

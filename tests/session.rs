@@ -219,3 +219,36 @@ fn a_reconnect_names_the_connection_it_resumes() {
         first_conn.map(|c| c.0.to_string())
     );
 }
+
+/// A connection captured mid-stream: the TCP layer cannot tell who opened
+/// it (both ports are ephemeral-looking), but the first message does: a
+/// mon_map comes from the monitor. none-crc.pcap begins inside the
+/// connection 127.0.0.1:42640 -> 127.0.0.1:43500 (the monitor).
+#[test]
+fn mid_stream_roles_come_from_the_first_message() {
+    let pcap = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut recs = Vec::new();
+    let s = dissect(&pcap[..], Config::default(), &mut |r| recs.push(r))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c0 = s
+        .conns
+        .values()
+        .next()
+        .unwrap_or_else(|| panic!("no connection"));
+    assert!(!c0.handshake_seen);
+    assert_eq!(
+        (c0.client.to_string(), c0.server.to_string()),
+        ("127.0.0.1:42640".into(), "127.0.0.1:43500".into())
+    );
+    let rows: Vec<&Record> = recs.iter().filter(|r| r.conn == c0.conn).collect();
+    assert_eq!(rows.len(), 3);
+    for r in rows {
+        assert_eq!(r.dir, cephshark::tcp::Direction::ServerToClient);
+        assert_eq!(r.src.to_string(), "127.0.0.1:43500");
+    }
+    // Numbers stay in order although the rows waited for the decision.
+    assert!(recs.windows(2).all(|w| w[0].number + 1 == w[1].number));
+}

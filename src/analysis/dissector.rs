@@ -53,6 +53,30 @@ struct ConnState {
     decoder: ConnDecoder,
     maps: [StreamMap; 2],
     session: Session,
+    /// Captured mid-connection and its roles not yet confirmed by a
+    /// message: rows wait in `held` (at most [`MAX_HELD_ROWS`]).
+    undecided: bool,
+    /// The TCP layer's guess of the roles was wrong: report them swapped.
+    flipped: bool,
+    held: Vec<Record>,
+}
+
+/// Rows of a connection picked up mid-stream held back while its roles
+/// are unknown; past this the TCP layer's guess stands.
+pub const MAX_HELD_ROWS: usize = 64;
+
+/// Who sends a message of this type: `Some(true)` the server side (maps,
+/// replies, acks), `Some(false)` the client side (requests, subscriptions,
+/// daemons' reports to the monitor); from the message classes in
+/// src/messages/*.h.
+fn sent_by_server(msg_type: u16) -> Option<bool> {
+    match msg_type {
+        4 | 14 | 16 | 18 | 20 | 26 | 41 | 43 | 48 | 51 | 53 | 62 | 0x704 | 0x70a => Some(true),
+        5 | 13 | 15 | 17 | 19 | 24 | 42 | 49 | 50 | 52 | 71 | 73 | 79 | 0x700 | 0x702 | 0x709 => {
+            Some(false)
+        }
+        _ => None,
+    }
 }
 
 /// Streams records out of packets.
@@ -179,6 +203,9 @@ impl Inner {
                         decoder,
                         maps: Default::default(),
                         session: Session::default(),
+                        undecided: !handshake_seen,
+                        flipped: false,
+                        held: Vec::new(),
                     },
                 );
                 self.summary
@@ -246,14 +273,16 @@ impl Inner {
         };
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
+        self.release(conn, None);
         if let Some(mut c) = self.conns.remove(&conn) {
             if let Some(s) = self.summary.conns.get_mut(&conn) {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
-                        (c.decoder.secure_mut(dir), s.keys.get_mut(dir.index()))
+                        (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
                     {
                         *k = match (sd.matched(), sd.no_key()) {
                             (Some(m), _) => KeyStatus::Opened(m.origin.clone()),
@@ -269,10 +298,10 @@ impl Inner {
     /// Turn pending decoder events of `conn` into records.
     fn drain(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
         let events = std::mem::take(&mut self.events);
-        let Some(c) = self.conns.get_mut(&conn) else {
-            return;
-        };
         for (dir, ev) in events {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
             let (offset, len) = ev.range();
             let (src, dst) = match dir {
                 Direction::ClientToServer => (c.client, c.server),
@@ -308,7 +337,7 @@ impl Inner {
                 _ => None,
             };
             let mut rec = Record {
-                number: self.next_number,
+                number: 0,
                 conn,
                 dir,
                 src,
@@ -320,21 +349,73 @@ impl Inner {
                 problem_packets: Vec::new(),
                 session: None,
             };
-            c.session.observe(&mut rec);
-            self.reconnects.observe(&mut rec);
             let first = rec.packets.first().copied().unwrap_or(packet);
             rec.problem_packets = rec
                 .problems()
                 .iter()
                 .map(|p| map.packet_at(p.offset).unwrap_or(first))
                 .collect();
-            self.next_number += 1;
-            if let Some(s) = self.summary.conns.get_mut(&conn) {
-                s.count(&rec);
-            }
             map.prune_before(offset.saturating_add(len));
-            self.pending.push(rec);
+            if !c.undecided {
+                self.finish_row(conn, rec);
+            } else {
+                // The first message that shows who is the server decides.
+                let hint = rec
+                    .msg
+                    .and_then(|h| sent_by_server(h.msg_type))
+                    .map(|by_server| by_server == (rec.dir == Direction::ClientToServer));
+                c.held.push(rec);
+                if hint.is_some() || c.held.len() >= MAX_HELD_ROWS {
+                    self.release(conn, hint);
+                }
+            }
         }
+    }
+
+    /// Decide a mid-stream connection's roles (`flip`: the TCP layer's guess
+    /// was the wrong way round) and pass its held rows on.
+    fn release(&mut self, conn: ConnId, flip: Option<bool>) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !c.undecided {
+            return;
+        }
+        c.undecided = false;
+        c.flipped = flip.unwrap_or(false);
+        let held = std::mem::take(&mut c.held);
+        if c.flipped {
+            // Rows keep their physical endpoints; only the roles swap.
+            if let Some(s) = self.summary.conns.get_mut(&conn) {
+                std::mem::swap(&mut s.client, &mut s.server);
+            }
+        }
+        for r in held {
+            self.finish_row(conn, r);
+        }
+    }
+
+    /// Give a row its number, session notes and counts, and pass it on.
+    fn finish_row(&mut self, conn: ConnId, mut rec: Record) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.flipped {
+            rec.dir = rec.dir.reverse();
+        }
+        rec.number = self.next_number;
+        self.next_number += 1;
+        let before = rec.problems().len();
+        c.session.observe(&mut rec);
+        self.reconnects.observe(&mut rec);
+        let first = rec.packets.first().copied().unwrap_or_default();
+        let added = rec.problems().len().saturating_sub(before);
+        rec.problem_packets
+            .extend(std::iter::repeat_n(first, added));
+        if let Some(s) = self.summary.conns.get_mut(&conn) {
+            s.count(&rec);
+        }
+        self.pending.push(rec);
     }
 }
 
