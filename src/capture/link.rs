@@ -30,7 +30,7 @@
 
 use super::LinkType;
 use etherparse::{
-    EtherType, Ethernet2HeaderSlice, IpNumber, Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice,
+    EtherType, Ethernet2HeaderSlice, IpNumber, Ipv6HeaderSlice, LaxIpv4Slice,
     SingleVlanHeaderSlice, TcpHeaderSlice,
 };
 use std::fmt::Display;
@@ -296,23 +296,20 @@ fn ipv6<'a>(
     ip_start: usize,
     ip: &'a [u8],
 ) -> Result<Option<TcpPacket<'a>>, LinkError> {
-    let (slice, ext_err) = LaxIpv6Slice::from_slice(ip).map_err(|e| malformed("ipv6", e))?;
-    let header = slice.header();
-    let exts = slice.extensions();
-    let later_fragment = exts.clone().into_iter().any(|ext| {
-        matches!(ext, Ipv6ExtensionSlice::Fragment(frag) if frag.fragment_offset().value() != 0)
-    });
-    if later_fragment {
-        return Ok(None);
-    }
-    if let Some((e, _layer)) = ext_err {
-        return Err(malformed("ipv6 extension", e));
-    }
-    let payload = slice.payload();
-    if payload.ip_number != IpNumber::TCP {
-        return Ok(None);
-    }
+    // Only the fixed 40-byte header is sliced by etherparse. Its extension
+    // header iterator trusts that a whole chain was validated and reads
+    // past its slice when the chain ends in an error (a second hop-by-hop
+    // header, say), so the chain is walked here with checked reads.
+    let header = Ipv6HeaderSlice::from_slice(ip).map_err(|e| malformed("ipv6", e))?;
     let declared = usize::from(header.payload_length());
+    let after_header = &ip[IPV6_HEADER_LEN..];
+    // What the capture kept of the payload IP declares (zero: jumbogram or
+    // segmentation offload, up to the captured end).
+    let payload = if declared == 0 {
+        after_header
+    } else {
+        &after_header[..declared.min(after_header.len())]
+    };
     let declared_end = if declared == 0 {
         data.len()
     } else {
@@ -320,19 +317,88 @@ fn ipv6<'a>(
             .saturating_add(IPV6_HEADER_LEN)
             .saturating_add(declared)
     };
+    let (next, ext_len) = match ipv6_extensions(header.next_header(), payload)? {
+        Ipv6Chain::LaterFragment => return Ok(None),
+        Ipv6Chain::Upper { next, ext_len } => (next, ext_len),
+    };
+    if next != IpNumber::TCP {
+        return Ok(None);
+    }
     let segment_start = ip_start
         .saturating_add(IPV6_HEADER_LEN)
-        .saturating_add(exts.slice().len());
+        .saturating_add(ext_len);
     tcp(
         data,
         segment_start,
-        payload.payload.len(),
+        payload.len() - ext_len,
         declared_end,
         (
             IpAddr::V6(header.source_addr()),
             IpAddr::V6(header.destination_addr()),
         ),
     )
+}
+
+/// Where an IPv6 extension header chain leads.
+enum Ipv6Chain {
+    /// A fragment with a non-zero offset: no upper-layer header in it.
+    LaterFragment,
+    /// The upper-layer protocol and the length of the chain before it.
+    Upper { next: IpNumber, ext_len: usize },
+}
+
+/// More extension headers than this is not a packet anyone sent.
+const IPV6_MAX_EXTENSIONS: usize = 16;
+
+/// Walk the extension headers at the start of `payload`, first of type
+/// `next`. Lengths (RFC 8200 §4.3-4.6, RFC 4302 §2.2): hop-by-hop (0),
+/// routing (43) and destination options (60) are `(hdr ext len + 1) * 8`
+/// bytes, fragment (44) is 8 bytes with the offset in bits 0..13 of bytes
+/// 2..4, authentication (51) is `(payload len + 2) * 4` bytes.
+fn ipv6_extensions(mut next: IpNumber, payload: &[u8]) -> Result<Ipv6Chain, LinkError> {
+    let mut at = 0usize;
+    for index in 0..=IPV6_MAX_EXTENSIONS {
+        let len = match next {
+            IpNumber::IPV6_HEADER_HOP_BY_HOP
+            | IpNumber::IPV6_ROUTE_HEADER
+            | IpNumber::IPV6_DESTINATION_OPTIONS => payload
+                .get(at + 1)
+                .map(|&l| (usize::from(l) + 1) * 8),
+            IpNumber::IPV6_FRAGMENTATION_HEADER => Some(8),
+            IpNumber::AUTHENTICATION_HEADER => payload.get(at + 1).map(|&l| (usize::from(l) + 2) * 4),
+            _ => return Ok(Ipv6Chain::Upper { next, ext_len: at }),
+        };
+        if index == IPV6_MAX_EXTENSIONS {
+            return Err(malformed(
+                "ipv6 extension",
+                format!("more than {IPV6_MAX_EXTENSIONS} extension headers"),
+            ));
+        }
+        // RFC 8200 §4.3: hop-by-hop options only directly after the header.
+        if next == IpNumber::IPV6_HEADER_HOP_BY_HOP && index != 0 {
+            return Err(malformed(
+                "ipv6 extension",
+                format!("hop-by-hop header at position {}", index + 1),
+            ));
+        }
+        let header = len
+            .and_then(|len| payload.get(at..at.checked_add(len)?))
+            .ok_or_else(|| {
+                malformed(
+                    "ipv6 extension",
+                    format!("header {} cut at {} bytes", index + 1, payload.len() - at),
+                )
+            })?;
+        if next == IpNumber::IPV6_FRAGMENTATION_HEADER
+            && u16::from_be_bytes([header[2], header[3]]) >> 3 != 0
+        {
+            return Ok(Ipv6Chain::LaterFragment);
+        }
+        next = IpNumber(header[0]);
+        at += header.len();
+    }
+    // The loop returns at the latest at index IPV6_MAX_EXTENSIONS.
+    Err(malformed("ipv6 extension", "chain too long"))
 }
 
 /// Slice the TCP header found at `start` (`len` captured segment bytes) and

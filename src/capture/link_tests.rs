@@ -240,3 +240,57 @@ fn syn_flags() {
     assert!(t.payload.is_empty());
     assert_eq!(t.payload_offset, 60);
 }
+
+/// A 102-byte pcap that crashed the reader (SIGSEGV inside etherparse's
+/// unchecked extension iterator): Ethernet, IPv6 whose payload starts with
+/// a hop-by-hop header followed by a second hop-by-hop header.
+#[test]
+fn second_hop_by_hop_header_is_malformed_not_a_crash() {
+    let packet = cat(&[
+        "ffffffffffff 000000000000 86dd",
+        "60000000 0008 0040",
+        "00000000000000000000000000000001 00000000000000000000000000000001",
+        "0000 010400000000",
+    ]);
+    assert_eq!(packet.len(), 62); // + 24 + 16 pcap headers = 102 bytes
+    match parse_tcp(LinkType::ETHERNET, &packet) {
+        Err(LinkError::Malformed { layer, .. }) => assert_eq!(layer, "ipv6 extension"),
+        other => panic!("{other:?}"),
+    }
+    // The same with the second header present and TCP after it.
+    let two = cat(&[
+        "60000000 004a 0040",
+        "00000000000000000000000000000001 00000000000000000000000000000001",
+        "0000 010400000000 0600 010400000000",
+        TCP,
+    ]);
+    assert!(matches!(
+        parse_tcp(LinkType::RAW, &two),
+        Err(LinkError::Malformed { layer: "ipv6 extension", .. })
+    ));
+}
+
+#[test]
+fn ipv6_extension_chains_are_bounded_and_checked() {
+    let base = "00000000000000000000000000000001 00000000000000000000000000000001";
+    // 17 destination-options headers: more than any real packet carries.
+    let mut parts = vec!["60000000 0088 3c40".to_string(), base.to_string()];
+    for _ in 0..17 {
+        parts.push("3c00 010400000000".into());
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    assert!(parse_tcp(LinkType::RAW, &cat(&refs)).is_err());
+    // A routing header whose length runs past the payload.
+    let cut = cat(&["60000000 0008 2b40", base, "06ff 000000000000"]);
+    assert!(parse_tcp(LinkType::RAW, &cut).is_err());
+    // An authentication header (length in 4-byte words + 2) before TCP.
+    let ah = cat(&[
+        "60000000 004a 3340",
+        base,
+        "0602 0000 00000001 00000001 00000000",
+        TCP,
+    ]);
+    let t = parse_tcp(LinkType::RAW, &ah).unwrap().unwrap();
+    assert_eq!(t.payload, BANNER);
+    assert_eq!(t.payload_offset, 40 + 16 + 32);
+}
