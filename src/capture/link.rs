@@ -302,13 +302,13 @@ fn ipv6<'a>(
     // header, say), so the chain is walked here with checked reads.
     let header = Ipv6HeaderSlice::from_slice(ip).map_err(|e| malformed("ipv6", e))?;
     let declared = usize::from(header.payload_length());
-    let after_header = &ip[IPV6_HEADER_LEN..];
+    let after_header = ip.get(IPV6_HEADER_LEN..).unwrap_or_default();
     // What the capture kept of the payload IP declares (zero: jumbogram or
     // segmentation offload, up to the captured end).
     let payload = if declared == 0 {
         after_header
     } else {
-        &after_header[..declared.min(after_header.len())]
+        after_header.get(..declared).unwrap_or(after_header)
     };
     let declared_end = if declared == 0 {
         data.len()
@@ -361,11 +361,13 @@ fn ipv6_extensions(mut next: IpNumber, payload: &[u8]) -> Result<Ipv6Chain, Link
         let len = match next {
             IpNumber::IPV6_HEADER_HOP_BY_HOP
             | IpNumber::IPV6_ROUTE_HEADER
-            | IpNumber::IPV6_DESTINATION_OPTIONS => payload
-                .get(at + 1)
-                .map(|&l| (usize::from(l) + 1) * 8),
+            | IpNumber::IPV6_DESTINATION_OPTIONS => {
+                payload.get(at + 1).map(|&l| (usize::from(l) + 1) * 8)
+            }
             IpNumber::IPV6_FRAGMENTATION_HEADER => Some(8),
-            IpNumber::AUTHENTICATION_HEADER => payload.get(at + 1).map(|&l| (usize::from(l) + 2) * 4),
+            IpNumber::AUTHENTICATION_HEADER => {
+                payload.get(at + 1).map(|&l| (usize::from(l) + 2) * 4)
+            }
             _ => return Ok(Ipv6Chain::Upper { next, ext_len: at }),
         };
         if index == IPV6_MAX_EXTENSIONS {
@@ -389,12 +391,12 @@ fn ipv6_extensions(mut next: IpNumber, payload: &[u8]) -> Result<Ipv6Chain, Link
                     format!("header {} cut at {} bytes", index + 1, payload.len() - at),
                 )
             })?;
-        if next == IpNumber::IPV6_FRAGMENTATION_HEADER
-            && u16::from_be_bytes([header[2], header[3]]) >> 3 != 0
-        {
-            return Ok(Ipv6Chain::LaterFragment);
+        if let (IpNumber::IPV6_FRAGMENTATION_HEADER, [_, _, hi, lo, ..]) = (next, header) {
+            if u16::from_be_bytes([*hi, *lo]) >> 3 != 0 {
+                return Ok(Ipv6Chain::LaterFragment);
+            }
         }
-        next = IpNumber(header[0]);
+        next = IpNumber(header.first().copied().unwrap_or_default());
         at += header.len();
     }
     // The loop returns at the latest at index IPV6_MAX_EXTENSIONS.
