@@ -9,6 +9,7 @@ pub mod control;
 pub mod control_enc;
 pub mod features;
 pub mod frame_tree;
+pub mod grammar;
 pub mod header2;
 pub mod messages;
 pub mod msg;

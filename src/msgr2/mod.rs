@@ -21,7 +21,7 @@ mod tag;
 
 pub use decoder::{ConnDecoder, DecoderConfig, Event};
 pub use frame::{Check, CheckKind, CheckStatus, Frame, Mode, Rev};
-pub use problem::{Problem, ProblemKind, Severity};
+pub use problem::{Group, Problem, ProblemKind, Severity};
 #[allow(unused_imports)]
 pub(crate) use tag::open_enum;
 pub use tag::Tag;

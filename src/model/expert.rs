@@ -1,0 +1,244 @@
+//! The expert model: every kind of problem cephshark reports, framing and
+//! encoding alike, registered once with a stable name (used in the `status`
+//! column, JSON, filters and `-G experts`), a group, a severity and a
+//! description. A [`Problem`] is one occurrence, located at the stream
+//! offset of the field it concerns, with what was expected versus found.
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing, not wrong (unknown tag, compressed frame).
+    Note,
+    /// Suspicious but legal, or not verifiable (lost bytes, CRCs absent).
+    Warning,
+    /// The bytes are wrong.
+    Error,
+}
+
+/// What a kind of problem is about (Wireshark's expert groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// A CRC or GCM tag.
+    Checksum,
+    /// Framing: preamble, segments, late byte, banner.
+    Framing,
+    /// The encoding of a payload (what Ceph's decoder would reject).
+    Encoding,
+    /// Bytes the capture does not hold, or TCP-level trouble.
+    Capture,
+    /// Secure mode: keys and decryption.
+    Decryption,
+    /// Message sequence and session tracking.
+    Sequence,
+    /// Things worth knowing that are not errors.
+    Protocol,
+}
+
+impl Group {
+    /// Lowercase name, as `-G experts` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Checksum => "checksum",
+            Group::Framing => "framing",
+            Group::Encoding => "encoding",
+            Group::Capture => "capture",
+            Group::Decryption => "decryption",
+            Group::Sequence => "sequence",
+            Group::Protocol => "protocol",
+        }
+    }
+}
+
+impl Severity {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+macro_rules! problem_kinds {
+    ($( $(#[doc = $doc:expr])* $v:ident => $name:expr, $sev:ident; )*) => {
+        /// Every kind of problem the decoder reports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemKind { $( $(#[doc = $doc])* $v, )* }
+
+        impl ProblemKind {
+            /// Stable name, e.g. `preamble_crc_bad`.
+            pub fn name(self) -> &'static str {
+                match self { $( ProblemKind::$v => $name, )* }
+            }
+            /// Severity.
+            pub fn severity(self) -> Severity {
+                match self { $( ProblemKind::$v => Severity::$sev, )* }
+            }
+            /// What the kind means (its documentation, one line).
+            pub fn description(self) -> String {
+                match self { $( ProblemKind::$v => {
+                    let lines: &[&str] = &[$($doc),*];
+                    lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+                } )* }
+            }
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ProblemKind] = &[ $( ProblemKind::$v, )* ];
+        }
+    };
+}
+
+problem_kinds! {
+    /// The stored preamble CRC does not match bytes 0..28.
+    PreambleCrcBad => "preamble_crc_bad", Error;
+    /// The preamble's CRC matches but its fields are impossible.
+    PreambleMalformed => "preamble_malformed", Error;
+    /// A segment is longer than the decoder accepts.
+    SegmentTooLong => "segment_too_long", Error;
+    /// A segment CRC does not match the segment.
+    SegmentCrcBad => "segment_crc_bad", Error;
+    /// A segment CRC is 0 where the data's CRC is not: the sender likely
+    /// runs with data CRCs disabled.
+    SegmentCrcAbsent => "segment_crc_absent", Warning;
+    /// msgr2.1 late_status whose low nibble is neither 0xE nor 0x1.
+    LateStatusBad => "late_status_bad", Error;
+    /// late_status/late_flags has reserved bits set.
+    LateReservedBits => "late_reserved_bits", Warning;
+    /// The preamble's reserved byte is not zero.
+    ReservedNotZero => "reserved_not_zero", Warning;
+    /// A tag with no known meaning.
+    TagUnknown => "tag_unknown", Note;
+    /// The frame's segments are compressed (Ceph 17+).
+    Compressed => "compressed", Note;
+    /// The sender aborted the frame (late status/flags): dropped by the peer.
+    Aborted => "aborted", Note;
+    /// Bytes of the frame were never captured.
+    Incomplete => "incomplete", Warning;
+    /// The capture ended inside the frame.
+    Truncated => "truncated", Warning;
+    /// Stream bytes lost by the capture.
+    BytesLost => "bytes_lost", Warning;
+    /// Bytes skipped while looking for the next frame.
+    Undecoded => "undecoded", Error;
+    /// A retransmission carried bytes that differ from the first copy.
+    OverlapDiffers => "tcp_overlap_differs", Error;
+    /// The banner's payload length is implausible.
+    BannerBad => "banner_bad", Error;
+    /// The peer requires msgr2 features the other side does not support.
+    FeaturesUnsupported => "features_unsupported", Warning;
+    /// The stream does not start with a msgr2 banner.
+    NotMsgr2 => "not_msgr2", Note;
+    /// The capture started mid-connection; decoding began at a found frame.
+    MidStream => "mid_stream", Note;
+    /// A secure-mode GCM tag does not verify.
+    GcmTagBad => "gcm_tag_bad", Error;
+    /// A secure-mode direction with no key that opens it.
+    NoKey => "encrypted_no_key", Warning;
+    /// Secure-mode padding or epilogue bytes that must be zero are not.
+    PaddingNotZero => "padding_not_zero", Error;
+    /// The secure stream can no longer be followed (a frame failed beyond
+    /// repair, or bytes were lost): the rest of the direction is not decoded.
+    SecureSyncLost => "secure_sync_lost", Error;
+    /// A message's seq is not the previous one plus one (ProtocolV2.cc
+    /// handle_message: messages are numbered 1, 2, 3, ... per session).
+    SeqJump => "seq_jump", Warning;
+    /// An ack_seq (or ACK frame) acknowledges a message the peer has not
+    /// sent yet in capture order. A note: a capture that reorders packets
+    /// across directions, or lost the peer's frames, shows it too.
+    AckAhead => "ack_ahead", Note;
+    /// A length, count or struct_len runs past the buffer that holds it,
+    /// or the payload ends inside a field: Ceph's decoder throws
+    /// `buffer::end_of_buffer` (include/buffer.h).
+    EncodingEndOfBuffer => "encoding_end_of_buffer", Error;
+    /// A value Ceph's decoder refuses (an address marker, a family or
+    /// length it does not know, an impossible count): it throws
+    /// `buffer::malformed_input` (include/buffer.h).
+    EncodingMalformed => "encoding_malformed", Error;
+    /// A versioned structure whose struct_compat is newer than the decoder
+    /// knows: DECODE_START throws `malformed_input` ("no longer understand
+    /// old encoding version", include/encoding.h).
+    EncodingCompatTooNew => "encoding_compat_too_new", Error;
+    /// Bytes inside a versioned structure past the fields this version
+    /// knows: a newer encoder's fields, skipped by DECODE_FINISH.
+    EncodingExtra => "encoding_extra", Note;
+    /// Bytes after a payload's last field: Ceph's decoders do not read
+    /// them (frames_v2.h decodes control payloads field by field).
+    EncodingTrailing => "encoding_trailing", Note;
+}
+
+impl ProblemKind {
+    /// The group the kind belongs to.
+    pub fn group(self) -> Group {
+        use ProblemKind::*;
+        match self {
+            PreambleCrcBad | SegmentCrcBad | SegmentCrcAbsent | GcmTagBad => Group::Checksum,
+            PreambleMalformed | SegmentTooLong | LateStatusBad | LateReservedBits
+            | ReservedNotZero | BannerBad | FeaturesUnsupported | PaddingNotZero => Group::Framing,
+            EncodingEndOfBuffer | EncodingMalformed | EncodingCompatTooNew | EncodingExtra
+            | EncodingTrailing => Group::Encoding,
+            Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
+            | NotMsgr2 => Group::Capture,
+            NoKey | SecureSyncLost => Group::Decryption,
+            SeqJump | AckAhead => Group::Sequence,
+            TagUnknown | Compressed | Aborted => Group::Protocol,
+        }
+    }
+
+    /// Whether the kind is about a payload's encoding (`ceph.encoding`).
+    pub fn is_encoding(self) -> bool {
+        self.group() == Group::Encoding
+    }
+}
+
+/// One problem, located in a direction's byte stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Stream offset of the first byte concerned.
+    pub offset: u64,
+    /// Number of bytes concerned.
+    pub len: u64,
+    /// Field abbreviation, e.g. `msgr2.preamble.crc`.
+    pub field: &'static str,
+    /// What a correct stream has there (empty when not applicable).
+    pub expected: String,
+    /// What was found.
+    pub found: String,
+}
+
+impl Problem {
+    /// A problem with no expected/found values.
+    pub fn new(kind: ProblemKind, offset: u64, len: u64, field: &'static str) -> Problem {
+        Problem {
+            kind,
+            offset,
+            len,
+            field,
+            expected: String::new(),
+            found: String::new(),
+        }
+    }
+
+    /// Set expected and found.
+    pub fn values(mut self, expected: impl Into<String>, found: impl Into<String>) -> Problem {
+        self.expected = expected.into();
+        self.found = found.into();
+        self
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = ProblemKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+}
