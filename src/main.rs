@@ -41,7 +41,8 @@ struct Args {
     #[arg(short = 'x')]
     hex: bool,
     /// Print a glossary and exit: `fields` lists every field name,
-    /// `filter-fields` the filter's convenience fields (msgr2.error, ...).
+    /// `filter-fields` the filter's convenience fields (msgr2.error, ...),
+    /// `experts` every kind of problem (name, group, severity, meaning).
     #[arg(short = 'G', value_name = "REPORT")]
     glossary: Option<String>,
     /// Display filter: only rows that match are printed, counted and exported.
@@ -170,7 +171,7 @@ fn glossary(report: &str) -> ExitCode {
         "fields" => {
             let stdout = io::stdout();
             let mut w = stdout.lock();
-            for d in cephshark::decode::registry::all() {
+            for d in cephshark::analysis::registry::all() {
                 let _ = writeln!(
                     w,
                     "F\t{}\t{}\t{}\t{}",
@@ -190,8 +191,25 @@ fn glossary(report: &str) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        "experts" => {
+            let stdout = io::stdout();
+            let mut w = stdout.lock();
+            for k in cephshark::model::ProblemKind::ALL {
+                let _ = writeln!(
+                    w,
+                    "E\t{}\t{}\t{}\t{}",
+                    k.name(),
+                    k.group().as_str(),
+                    k.severity().as_str(),
+                    k.description()
+                );
+            }
+            ExitCode::SUCCESS
+        }
         other => {
-            eprintln!("cephshark: -G {other}: unknown report (known: fields, filter-fields)");
+            eprintln!(
+                "cephshark: -G {other}: unknown report (known: fields, filter-fields, experts)"
+            );
             ExitCode::from(2)
         }
     }

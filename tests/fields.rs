@@ -1,8 +1,8 @@
 //! The field registry against what the decoders emit, and the verbose
 //! outputs built from the one field tree.
 
+use cephshark::analysis::registry;
 use cephshark::analysis::{dissect, record_tree, Config};
-use cephshark::decode::registry;
 use cephshark::model::FieldNode;
 use std::collections::BTreeSet;
 use std::path::Path;

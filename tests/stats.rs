@@ -280,7 +280,7 @@ fn check_oplat(name: &str, replies: usize) {
         "{name}: every osd_op paired with its reply"
     );
     // Named by their first op once osd_op bodies are decoded.
-    if cephshark::decode::registry::by_abbrev(cephshark::analysis::stats::OSD_OP_CODE).is_some() {
+    if cephshark::analysis::registry::by_abbrev(cephshark::analysis::stats::OSD_OP_CODE).is_some() {
         let mut per_op: BTreeMap<String, u64> = BTreeMap::new();
         for op in &logged {
             *per_op.entry(op.clone()).or_default() += 1;
@@ -438,7 +438,7 @@ fn conv_names_entities_from_hello_and_ident_fields() {
 /// peer name Ceph logged for the messages that side sent.
 #[test]
 fn conv_names_equal_the_peers_ceph_logged() {
-    if cephshark::decode::registry::by_abbrev("msgr2.hello.entity_type").is_none() {
+    if cephshark::analysis::registry::by_abbrev("msgr2.hello.entity_type").is_none() {
         eprintln!("SKIPPED: HELLO fields are not decoded yet; entity names cannot be checked");
         return;
     }

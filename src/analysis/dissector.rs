@@ -348,6 +348,8 @@ impl Inner {
                 msg,
                 problem_packets: Vec::new(),
                 session: None,
+                payload: None,
+                info: String::new(),
             };
             let first = rec.packets.first().copied().unwrap_or(packet);
             rec.problem_packets = rec
@@ -355,7 +357,6 @@ impl Inner {
                 .iter()
                 .map(|p| map.packet_at(p.offset).unwrap_or(first))
                 .collect();
-            map.prune_before(offset.saturating_add(len));
             if !c.undecided {
                 self.finish_row(conn, rec);
             } else {
@@ -412,6 +413,25 @@ impl Inner {
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));
+        // Encoding problems: located at their field's packet.
+        let before = rec.problems().len();
+        rec.decode_payload();
+        let phys = if c.flipped {
+            rec.dir.reverse()
+        } else {
+            rec.dir
+        };
+        let problems = rec.problems();
+        if let Some(map) = c.maps.get(phys.index()) {
+            for p in problems.iter().skip(before) {
+                rec.problem_packets
+                    .push(map.packet_at(p.offset).unwrap_or(first));
+            }
+        }
+        if let Some(map) = c.maps.get_mut(phys.index()) {
+            let (offset, len) = rec.range();
+            map.prune_before(offset.saturating_add(len));
+        }
         if let Some(s) = self.summary.conns.get_mut(&conn) {
             s.count(&rec);
         }

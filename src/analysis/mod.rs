@@ -2,8 +2,10 @@
 //! per-connection counters, the verify findings and the `-z` statistics.
 
 mod dissector;
+pub mod info;
 mod record;
 pub mod record_fields;
+pub mod registry;
 pub mod session;
 pub mod stats;
 mod summary;

@@ -2,6 +2,7 @@
 //! undecodable stretch, located in its connection and capture.
 
 use crate::capture::{PacketIndex, Timestamp};
+use crate::decode::payload::{self, PayloadDecode, Sender};
 use crate::decode::{Header2, MsgType};
 use crate::msgr2::banner::Banner;
 use crate::msgr2::{Frame, Problem, ProblemKind, Severity, Tag};
@@ -51,6 +52,10 @@ pub struct Record {
     pub problem_packets: Vec<PacketIndex>,
     /// What session tracking found (keepalive round trips).
     pub session: Option<super::session::SessionNote>,
+    /// The frame's payload, decoded once when the row was made.
+    pub payload: Option<std::sync::Arc<PayloadDecode>>,
+    /// The content column: what the row says, computed once.
+    pub info: String,
 }
 
 impl Record {
@@ -127,6 +132,27 @@ impl Record {
     /// Message type, for MESSAGE frames.
     pub fn msg_type(&self) -> Option<MsgType> {
         self.msg.map(|h| MsgType(h.msg_type))
+    }
+
+    /// Decode the frame's payload (once), add its encoding problems to the
+    /// frame and compute the content column.
+    pub fn decode_payload(&mut self) {
+        if let RecordKind::Frame(f) = &mut self.kind {
+            let sender = Sender {
+                entity_type: self.session.as_ref().and_then(|n| n.sender_type),
+                name: self.session.as_ref().and_then(|n| n.sender_name.clone()),
+            };
+            // A frame whose bytes are known to be wrong (bad CRC or tag,
+            // bytes missing) is decoded for display, but its encoding is
+            // not judged: the framing problem already says it all.
+            let judged = !f.has_problems() && !f.aborted();
+            let p = payload::decode(f, &sender);
+            if judged {
+                f.problems.extend(p.problems(f));
+            }
+            self.payload = Some(std::sync::Arc::new(p));
+        }
+        self.info = super::info::info(self);
     }
 
     /// Whether this is a MESSAGE frame.

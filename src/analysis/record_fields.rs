@@ -2,7 +2,7 @@
 //! connection, packets), its problems, and the frame's own tree.
 
 use super::record::{Record, RecordKind};
-use crate::decode::frame_tree::frame_tree_with;
+use crate::decode::frame_tree::{frame_tree_from, frame_tree_with};
 use crate::fields;
 use crate::model::{FieldNode, Value};
 
@@ -21,6 +21,7 @@ fields! {
     PROBLEM_FIELD = "msgr2.problem.field", "Field", Str, "The field the problem concerns.";
     PROBLEM_OFFSET = "msgr2.problem.offset", "Stream offset", Uint, "Stream offset of the first byte concerned.";
     PROBLEM_SEVERITY = "msgr2.problem.severity", "Severity", Str, "note, warning or error.";
+    PROBLEM_GROUP = "msgr2.problem.group", "Group", Str, "checksum, framing, encoding, capture, decryption, sequence or protocol (-G experts).";
     PROBLEM_EXPECTED = "msgr2.problem.expected", "Expected", Str, "What a correct stream has there.";
     PROBLEM_FOUND = "msgr2.problem.found", "Found", Str, "What was found.";
     BANNER = "msgr2.banner", "Banner", None, "A side's msgr2 banner.";
@@ -71,9 +72,14 @@ pub fn record_tree(r: &Record) -> FieldNode {
         ));
         n.children
             .push(FieldNode::new(&PROBLEM_OFFSET, Value::Uint(p.offset), None));
-        let sev = format!("{:?}", p.kind.severity()).to_lowercase();
+        let sev = p.kind.severity().as_str().to_string();
         n.children
             .push(FieldNode::new(&PROBLEM_SEVERITY, Value::Str(sev), None));
+        n.children.push(FieldNode::new(
+            &PROBLEM_GROUP,
+            Value::Str(p.kind.group().as_str().into()),
+            None,
+        ));
         n.children.push(FieldNode::new(
             &PROBLEM_EXPECTED,
             Value::Str(p.expected.clone()),
@@ -121,10 +127,10 @@ pub fn record_tree(r: &Record) -> FieldNode {
             ));
             k.push(n);
         }
-        RecordKind::Frame(f) => k.push(frame_tree_with(
-            f,
-            r.session.as_ref().and_then(|n| n.sender_name.clone()),
-        )),
+        RecordKind::Frame(f) => k.push(match &r.payload {
+            Some(p) => frame_tree_from(f, p),
+            None => frame_tree_with(f, r.session.as_ref().and_then(|n| n.sender_name.clone())),
+        }),
         _ => {}
     }
     root

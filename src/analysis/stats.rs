@@ -308,7 +308,7 @@ impl Stats {
         }
         Stats {
             kinds: k,
-            op_code_known: crate::decode::registry::by_abbrev(OSD_OP_CODE).is_some(),
+            op_code_known: crate::analysis::registry::by_abbrev(OSD_OP_CODE).is_some(),
             ..Default::default()
         }
     }

@@ -266,7 +266,10 @@ fn second_hop_by_hop_header_is_malformed_not_a_crash() {
     ]);
     assert!(matches!(
         parse_tcp(LinkType::RAW, &two),
-        Err(LinkError::Malformed { layer: "ipv6 extension", .. })
+        Err(LinkError::Malformed {
+            layer: "ipv6 extension",
+            ..
+        })
     ));
 }
 

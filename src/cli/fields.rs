@@ -59,7 +59,7 @@ pub struct FieldsSpec {
 }
 
 fn static_name(name: &str) -> Option<&'static str> {
-    if let Some(d) = crate::decode::registry::by_abbrev(name) {
+    if let Some(d) = crate::analysis::registry::by_abbrev(name) {
         return Some(d.abbrev);
     }
     crate::filter::PSEUDO_FIELDS

@@ -9,80 +9,9 @@ fn rel(ts: Timestamp, origin: Timestamp) -> f64 {
     ts.as_f64() - origin.as_f64()
 }
 
-/// Short description of the row's content.
+/// Short description of the row's content (computed once, with the row).
 pub fn info(r: &Record) -> String {
-    match &r.kind {
-        RecordKind::Banner(b) => format!(
-            "ceph v2 supported={:#x} required={:#x}",
-            b.supported, b.required
-        ),
-        RecordKind::Frame(f) => frame_info(r, f),
-        RecordKind::Lost { offset, len } => {
-            format!("{len} bytes not captured at stream offset {offset}")
-        }
-        RecordKind::Undecoded(p) => {
-            let mut s = format!(
-                "{} bytes at stream offset {}: {}",
-                p.len,
-                p.offset,
-                p.kind.name()
-            );
-            if !p.expected.is_empty() || !p.found.is_empty() {
-                s.push_str(&format!(
-                    " ({} expected {}, found {})",
-                    p.field, p.expected, p.found
-                ));
-            }
-            s
-        }
-    }
-}
-
-/// The content column of a frame: mode, segment lengths, then what the
-/// frame says (a message as Ceph's log prints it, a control frame's gist).
-fn frame_info(r: &Record, f: &crate::msgr2::Frame) -> String {
-    let l = f.segment_lens();
-    let mut s = format!(
-        "{} {} segs={}+{}+{}+{}",
-        f.rev.as_str(),
-        f.mode.as_str(),
-        l[0],
-        l[1],
-        l[2],
-        l[3]
-    );
-    let note = r.session.as_ref();
-    if let Some(h) = &r.msg {
-        let t = crate::decode::MsgType(h.msg_type);
-        s.push_str(&format!(
-            " seq={} type={} tid={} ",
-            h.seq, h.msg_type, h.tid
-        ));
-        let ctx = crate::decode::messages::MsgContext {
-            tid: Some(h.tid),
-            source: note.and_then(|n| n.sender_name.clone()),
-        };
-        let seg = |i: usize| f.segment(i).unwrap_or(&[]);
-        match crate::decode::messages::summary_with(&ctx, t, h.version, seg(1), seg(2), seg(3)) {
-            Some(text) => s.push_str(&text),
-            None => s.push_str(&t.display_name()),
-        }
-    } else if let Some(text) = crate::decode::control::summary_for(
-        f.tag(),
-        f.segment(0).unwrap_or(&[]),
-        note.and_then(|n| n.sender_type),
-    ) {
-        // The summary starts with the tag, already in its own column.
-        let gist = text
-            .strip_prefix(&f.tag().to_string())
-            .unwrap_or(&text)
-            .trim_start();
-        if !gist.is_empty() {
-            s.push(' ');
-            s.push_str(gist);
-        }
-    }
-    s
+    r.info.clone()
 }
 
 /// Write the one-line form of a row.
@@ -96,7 +25,7 @@ pub fn write_line<W: Write>(w: &mut W, r: &Record, origin: Timestamp) -> io::Res
         r.dst.to_string(),
         r.conn.0,
         r.tag_name(),
-        info(r),
+        r.info,
         r.status()
     )
 }

@@ -381,6 +381,33 @@ fn auth_payload<'a>(
     })
 }
 
+/// Decode a control payload once (segment 0 at frame offset `base`): the
+/// `msgr2.payload` node over it and the text after the tag.
+pub fn decode(
+    tag: Tag,
+    payload: &[u8],
+    base: usize,
+    src: crate::model::Source,
+    sender_type: Option<u8>,
+) -> super::grammar::Decoded {
+    let mut t = Tree::new(payload, base, src);
+    let res = tree(tag, &mut t);
+    let mut node = FieldNode::new(
+        &super::frame_tree::PAYLOAD,
+        Value::None,
+        Some(crate::model::Span {
+            source: src,
+            range: base..base.saturating_add(payload.len()),
+        }),
+    );
+    node.children = t.finish_with(res);
+    super::grammar::Decoded {
+        nodes: vec![node],
+        text: detail(tag, payload, sender_type),
+        ..Default::default()
+    }
+}
+
 /// A one-line description of a control frame for the frame list, e.g.
 /// `HELLO mon peer_addr=v2:127.0.0.1:42644/0`. `None` for MESSAGE and
 /// unknown tags, and for payloads that end early.

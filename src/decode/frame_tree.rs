@@ -1,7 +1,6 @@
 //! The field tree of a frame: framing (preamble, segments, checks,
 //! epilogue) and, below it, the payload (control frame or Ceph message).
 
-use super::{control, header2, messages, MsgType};
 use crate::fields;
 use crate::model::tree::Tree;
 use crate::model::{FieldNode, Source, Span, Value};
@@ -62,6 +61,18 @@ pub fn frame_tree(f: &Frame) -> FieldNode {
 
 /// [`frame_tree`], naming the sender's entity (from its session) in message summaries.
 pub fn frame_tree_with(f: &Frame, sender: Option<String>) -> FieldNode {
+    let p = super::payload::decode(
+        f,
+        &super::payload::Sender {
+            entity_type: None,
+            name: sender,
+        },
+    );
+    frame_tree_from(f, &p)
+}
+
+/// The tree of a frame whose payload was decoded already.
+pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> FieldNode {
     let src = source(f);
     let mut root = FieldNode::new(
         &FRAME,
@@ -178,7 +189,7 @@ pub fn frame_tree_with(f: &Frame, sender: Option<String>) -> FieldNode {
         kids.push(FieldNode::new(&LATE, Value::Uint(u64::from(l.value)), span));
         kids.push(FieldNode::new(&ABORTED, Value::Bool(l.aborted), None));
     }
-    kids.extend(payload_tree(f, src, sender));
+    kids.extend(payload.nodes.iter().cloned());
     root
 }
 
@@ -221,49 +232,4 @@ fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
     );
     node.children = t.finish_with(res);
     node
-}
-
-/// The payload: a control frame's fields or a message's header and body.
-fn payload_tree(f: &Frame, src: Source, sender: Option<String>) -> Vec<FieldNode> {
-    let seg0 = f.segments[0].clone();
-    let Some(s0) = f.segment(0) else {
-        return Vec::new();
-    };
-    if f.tag() == Tag::Message {
-        let mut t = Tree::new(s0, seg0.start, src);
-        let res = header2::tree(&mut t);
-        let mut out = t.finish_with(res);
-        if let Some(h) = header2::Header2::parse(s0) {
-            let parts = [1, 2, 3].map(|i| {
-                (
-                    f.segment(i).unwrap_or(&[]),
-                    f.segments.get(i).map_or(0, |r| r.start),
-                )
-            });
-            let ctx = messages::MsgContext {
-                tid: Some(h.tid),
-                source: sender,
-            };
-            out.extend(messages::tree_with(
-                &ctx,
-                MsgType(h.msg_type),
-                h.version,
-                parts,
-                src,
-            ));
-        }
-        return out;
-    }
-    let mut t = Tree::new(s0, seg0.start, src);
-    let res = control::tree(f.tag(), &mut t);
-    let mut node = FieldNode::new(
-        &PAYLOAD,
-        Value::None,
-        Some(Span {
-            source: src,
-            range: seg0,
-        }),
-    );
-    node.children = t.finish_with(res);
-    vec![node]
 }

@@ -60,6 +60,31 @@ pub fn tree_with(
     out
 }
 
+/// Decode a message's body once: its nodes (as [`tree_with`]) and its text
+/// (as [`summary_with`]).
+pub fn decode_with(
+    ctx: &MsgContext,
+    ty: MsgType,
+    version: u16,
+    parts: [(&[u8], usize); 3],
+    src: Source,
+) -> msg::Decoded {
+    let [(front, fb), (middle, mb), (data, db)] = parts;
+    let p = Parts {
+        version,
+        front,
+        middle,
+        data,
+    };
+    if let Some(d) = msg::decode(ty.0, &p, [fb, mb, db], src, ctx, true) {
+        return d;
+    }
+    msg::Decoded {
+        nodes: tree_with(ctx, ty, version, parts, src),
+        ..msg::Decoded::default()
+    }
+}
+
 /// The message as Ceph's log prints it (the text between a `debug_ms` log
 /// line's `====` fences, without the trailing ` v<version>`), or `None`
 /// when its type is not decoded here or its front does not decode. Without

@@ -14,8 +14,8 @@ pub mod header2;
 pub mod messages;
 pub mod msg;
 pub mod msg_type;
+pub mod payload;
 pub mod region;
-pub mod registry;
 
 pub use frame_tree::frame_tree;
 pub use header2::Header2;

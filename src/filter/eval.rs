@@ -45,7 +45,7 @@ fn any_node(n: &FieldNode, field: &str, pred: &mut dyn FnMut(&Value) -> bool) ->
 /// is a registry field of the same name, which wins).
 fn pseudo(tree: &FieldNode, field: &str) -> Option<bool> {
     if !super::PSEUDO_FIELDS.iter().any(|(n, _)| *n == field)
-        || crate::decode::registry::by_abbrev(field).is_some()
+        || crate::analysis::registry::by_abbrev(field).is_some()
     {
         return None;
     }
@@ -62,6 +62,17 @@ fn pseudo(tree: &FieldNode, field: &str) -> Option<bool> {
             is_str("msgr2.preamble.crc.status", &["bad"])
                 || is_str("msgr2.segment.crc.status", &["bad"]),
         ),
+        "ceph.encoding" => Some(tree.children.iter().any(|p| {
+            p.def.abbrev == "msgr2.problem"
+                && p.children.iter().any(|c| {
+                    c.def.abbrev == "msgr2.problem.group"
+                        && matches!(&c.value, Value::Str(g) if g == "encoding")
+                })
+                && p.children.iter().any(|c| {
+                    c.def.abbrev == "msgr2.problem.severity"
+                        && matches!(&c.value, Value::Str(g) if g == "error")
+                })
+        })),
         "msgr2.secure" => Some(is_str("msgr2.mode", &["secure"])),
         "msgr2.aborted" => Some(any_node(tree, "msgr2.epilogue.aborted", &mut |v| {
             *v == Value::Bool(true)

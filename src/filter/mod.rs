@@ -4,7 +4,7 @@
 //!  "ceph.msg.type == osd_op && !msgr2.error"
 //!      |  lexer     tokens with 1-based columns
 //!      v
-//!  parser  (every field name checked against decode::registry,
+//!  parser  (every field name checked against analysis::registry,
 //!      |    every literal converted for its field's kind)
 //!      v
 //!  Expr  --eval over record_tree(&record)-->  bool
@@ -26,7 +26,7 @@
 //!   the epoch for times, and value names for enum fields
 //!   (`ceph.msg.type == osd_op`, `msgr2.tag == message`; case-insensitive);
 //! - convenience fields (see [`PSEUDO_FIELDS`]): `msgr2.error`,
-//!   `msgr2.crc.bad`, `msgr2.secure`, `msgr2.aborted`.
+//!   `msgr2.crc.bad`, `ceph.encoding`, `msgr2.secure`, `msgr2.aborted`.
 //!
 //! A field may occur several times in one row (`frame.packet`, the
 //! segment CRCs). As in Wireshark, a comparison is true if **any**
@@ -60,6 +60,10 @@ pub const PSEUDO_FIELDS: &[(&str, &str)] = &[
         "msgr2.crc.bad",
         "A preamble or segment CRC of the row does not match.",
     ),
+    (
+        "ceph.encoding",
+        "The row's payload has an encoding error: Ceph's decoder would reject it.",
+    ),
     ("msgr2.secure", "The frame was sent in secure mode."),
     (
         "msgr2.aborted",
@@ -74,7 +78,7 @@ pub fn is_field(name: &str) -> bool {
 
 /// The kind of a registry field or convenience field (`None` if unknown).
 pub fn field_kind(name: &str) -> Option<crate::model::FieldKind> {
-    if let Some(d) = crate::decode::registry::by_abbrev(name) {
+    if let Some(d) = crate::analysis::registry::by_abbrev(name) {
         return Some(d.kind);
     }
     PSEUDO_FIELDS

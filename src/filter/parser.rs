@@ -205,7 +205,7 @@ impl<'a> Parser<'a> {
 
 /// The registry's (or the pseudo table's) static copy of a known name.
 fn static_name(name: &str) -> &'static str {
-    if let Some(d) = crate::decode::registry::by_abbrev(name) {
+    if let Some(d) = crate::analysis::registry::by_abbrev(name) {
         return d.abbrev;
     }
     super::PSEUDO_FIELDS

@@ -1,6 +1,6 @@
 //! The terminal UI (ratatui + crossterm), termshark style, over the same
 //! model as the CLI: the frame list (content column from
-//! [`crate::cli::info`]), the field tree of the selected row
+//! [`crate::analysis::info`]), the field tree of the selected row
 //! ([`crate::analysis::record_tree`]), the hex dump of its bytes with the
 //! selected field highlighted, a live-validated display filter bar, a
 //! connections view and a follow view.

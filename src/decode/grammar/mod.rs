@@ -170,6 +170,20 @@ impl<'a> ParseError<In<'a>> for DencError {
     }
 }
 
+/// What decoding a payload (or part of one) gives: its field nodes, its
+/// text, the first encoding fault and the notes.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    /// Field nodes.
+    pub nodes: Vec<crate::model::FieldNode>,
+    /// The one-line text, when the payload decoded.
+    pub text: Option<String>,
+    /// The first fault, where Ceph's decoder would throw.
+    pub error: Option<DencError>,
+    /// Bytes Ceph would skip.
+    pub notes: Vec<Note>,
+}
+
 /// A value with the frame bytes it came from.
 #[derive(Debug, Clone, Default)]
 pub struct Sp<T> {

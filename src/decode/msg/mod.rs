@@ -79,14 +79,9 @@ pub trait Body: Default {
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String;
 }
 
-/// A decoded message: its field nodes and its text.
-#[derive(Debug, Clone)]
-pub struct Decoded {
-    /// The front's group, then the middle and data segments.
-    pub nodes: Vec<FieldNode>,
-    /// The text, when the front decoded.
-    pub text: Option<String>,
-}
+/// A decoded message: the front's group, then the middle and data
+/// segments; its text when the front decoded; its encoding fault.
+pub use crate::decode::grammar::Decoded;
 
 /// Decode a message of type `ty`, or `None` when its type (or encoding
 /// version) is not one decoded here. `bases` are the frame offsets of the
@@ -181,7 +176,11 @@ impl Run<'_, '_> {
                 nodes.push(self.data_node(&b.data_pieces()));
             }
         }
-        Some(Decoded { nodes, text })
+        Some(Decoded {
+            nodes,
+            text,
+            ..Decoded::default()
+        })
     }
 
     /// The data segment as bytes, with its length and its pieces.

@@ -1,6 +1,6 @@
 //! The frame list: one line per shown row, like the CLI's list (number,
 //! time, sender → receiver, connection, tag, content from
-//! [`crate::cli::info`]), coloured by the worst problem, secure frames
+//! [`crate::analysis::info`]), coloured by the worst problem, secure frames
 //! marked. It is virtual: only the rows on screen are formatted, and column
 //! widths are measured on those rows only.
 
@@ -23,7 +23,7 @@ const TAG_MAX: usize = 22;
 
 /// The content column: the CLI's info text, plus the problems when any.
 pub fn content(row: &Row) -> String {
-    let mut s = crate::cli::info(&row.record);
+    let mut s = row.record.info.clone();
     if row.level != Level::Ok {
         s.push_str(&format!("  [{}]", row.record.status()));
     }

@@ -1,0 +1,207 @@
+//! A frame's payload decoded once per row: its field nodes, its one-line
+//! text, and what Ceph's decoder would say about its encoding (the first
+//! fault, and notes about bytes it would skip).
+//!
+//! The row keeps the result; the field tree, the info column, the display
+//! filter, JSON and the terminal UI all read it, and the verify findings
+//! come from it. Encoding faults are reported at the stream offset of the
+//! field concerned, like a CRC problem.
+
+use super::grammar::{DencError, Fault, Note, NoteKind};
+use super::{control, header2, messages, MsgType};
+use crate::model::tree::{MALFORMED, TRAILING};
+use crate::model::{FieldNode, Problem, ProblemKind, Source, Span, Value};
+use crate::msgr2::{Frame, Tag};
+
+/// What the session knows about the sender, used in the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sender {
+    /// CEPH_ENTITY_TYPE_* from its HELLO.
+    pub entity_type: Option<u8>,
+    /// Its entity name (`client.4112`), once its ident was seen.
+    pub name: Option<String>,
+}
+
+/// A decoded payload.
+#[derive(Debug, Clone, Default)]
+pub struct PayloadDecode {
+    /// The payload's nodes: a control frame's group, or a message's header
+    /// and body.
+    pub nodes: Vec<FieldNode>,
+    /// The text after the tag in the frame list (a control frame's gist,
+    /// a message as Ceph's log prints it); `None` when it does not decode.
+    pub text: Option<String>,
+    /// The first encoding fault, where Ceph's decoder would throw.
+    pub error: Option<DencError>,
+    /// Bytes Ceph would skip: newer fields, trailing bytes.
+    pub notes: Vec<Note>,
+}
+
+fn source(f: &Frame) -> Source {
+    if f.decrypted {
+        Source::Decrypted
+    } else {
+        Source::Wire
+    }
+}
+
+/// Decode the payload of `f` (nothing for frames missing segment 0).
+pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
+    let src = source(f);
+    let Some(s0) = f.segment(0) else {
+        return PayloadDecode::default();
+    };
+    let base0 = f.segments.first().map_or(0, |r| r.start);
+    let mut out = PayloadDecode::default();
+    if f.tag() == Tag::Message {
+        let mut t = crate::model::tree::Tree::new(s0, base0, src);
+        let res = header2::tree(&mut t);
+        out.nodes = t.finish_with(res);
+        if let Some(h) = header2::Header2::parse(s0) {
+            let parts = [1, 2, 3].map(|i| {
+                (
+                    f.segment(i).unwrap_or(&[]),
+                    f.segments.get(i).map_or(0, |r| r.start),
+                )
+            });
+            let ctx = messages::MsgContext {
+                tid: Some(h.tid),
+                source: sender.name.clone(),
+            };
+            let d = messages::decode_with(&ctx, MsgType(h.msg_type), h.version, parts, src);
+            out.nodes.extend(d.nodes);
+            out.text = d.text;
+            out.error = d.error;
+            out.notes = d.notes;
+        }
+    } else {
+        let d = control::decode(f.tag(), s0, base0, src, sender.entity_type);
+        out.nodes = d.nodes;
+        out.text = d.text;
+        out.error = d.error;
+        out.notes = d.notes;
+    }
+    if out.error.is_none() {
+        out.error = first_malformed(&out.nodes);
+    }
+    if out.notes.is_empty() {
+        trailing_notes(&out.nodes, &mut out.notes);
+    }
+    out
+}
+
+/// The first `ceph.malformed` node of a tree built by the cursor decoders,
+/// as a fault: a short read is `end_of_buffer`, anything else
+/// `malformed_input`.
+fn first_malformed(nodes: &[FieldNode]) -> Option<DencError> {
+    let mut stack: Vec<&FieldNode> = nodes.iter().rev().collect();
+    let mut prev: Option<&'static str> = None;
+    while let Some(n) = stack.pop() {
+        if n.def.abbrev == MALFORMED.abbrev {
+            let what = match &n.value {
+                Value::Str(s) => s.clone(),
+                _ => String::new(),
+            };
+            let short = what.contains("needs") || what.contains("left") || what.contains("past");
+            let at = n.span.as_ref().map_or(0, |s| s.range.start);
+            let mut e = DencError::new(
+                if short {
+                    Fault::EndOfBuffer
+                } else {
+                    Fault::Malformed
+                },
+                at,
+                "a decodable value",
+                what,
+            );
+            e.field = prev;
+            return Some(e);
+        }
+        if n.span.is_some() {
+            prev = Some(n.def.abbrev);
+        }
+        stack.extend(n.children.iter().rev());
+    }
+    None
+}
+
+/// Notes for `ceph.trailing` nodes of a tree built by the cursor decoders.
+fn trailing_notes(nodes: &[FieldNode], out: &mut Vec<Note>) {
+    let mut stack: Vec<&FieldNode> = nodes.iter().rev().collect();
+    while let Some(n) = stack.pop() {
+        if n.def.abbrev == TRAILING.abbrev {
+            let r = n.span.as_ref().map_or(0..0, |s: &Span| s.range.clone());
+            out.push(Note {
+                kind: NoteKind::Trailing,
+                offset: r.start,
+                len: r.len(),
+                field: "ceph.trailing",
+                expected: "end of structure".into(),
+                found: format!("{} more bytes", r.len()),
+            });
+        }
+        stack.extend(n.children.iter().rev());
+    }
+}
+
+/// Stream offset of a frame-relative offset into `f.data`: segment bytes
+/// map to their place on the wire (secure mode: in the ciphertext).
+pub fn stream_offset(f: &Frame, at: usize) -> u64 {
+    for (r, off) in f.segments.iter().zip(f.segment_offsets) {
+        // An empty segment still has a place: a fault at its start.
+        if r.contains(&at) || (r.is_empty() && r.start == at) {
+            let into = u64::try_from(at.saturating_sub(r.start)).unwrap_or(0);
+            return off.saturating_add(into);
+        }
+    }
+    // Past the last segment byte (a fault at the very end): the end of the
+    // segment it follows.
+    f.segments
+        .iter()
+        .zip(f.segment_offsets)
+        .filter(|(r, _)| r.end <= at && !r.is_empty())
+        .map(|(r, off)| off.saturating_add(u64::try_from(r.len()).unwrap_or(0)))
+        .max()
+        .unwrap_or(f.offset)
+}
+
+impl PayloadDecode {
+    /// The problems of this payload, located in the stream: the fault as
+    /// an error, the notes as notes.
+    pub fn problems(&self, f: &Frame) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.error {
+            let kind = match e.fault {
+                Fault::EndOfBuffer => ProblemKind::EncodingEndOfBuffer,
+                Fault::Malformed => ProblemKind::EncodingMalformed,
+                Fault::CompatTooNew => ProblemKind::EncodingCompatTooNew,
+            };
+            let len = u64::try_from(e.len).unwrap_or(1);
+            out.push(
+                Problem::new(
+                    kind,
+                    stream_offset(f, e.offset),
+                    len,
+                    e.field.unwrap_or("ceph.malformed"),
+                )
+                .values(e.expected.clone(), e.found.clone()),
+            );
+        }
+        for n in &self.notes {
+            let kind = match n.kind {
+                NoteKind::Extra => ProblemKind::EncodingExtra,
+                NoteKind::Trailing => ProblemKind::EncodingTrailing,
+            };
+            out.push(
+                Problem::new(
+                    kind,
+                    stream_offset(f, n.offset),
+                    u64::try_from(n.len).unwrap_or(0),
+                    n.field,
+                )
+                .values(n.expected.clone(), n.found.clone()),
+            );
+        }
+        out
+    }
+}
