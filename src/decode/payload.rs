@@ -45,8 +45,13 @@ fn source(f: &Frame) -> Source {
     }
 }
 
+/// Payload decodes so far, process-wide: what tests read to prove that a
+/// row's payload is decoded once, whatever views are built of it.
+pub static DECODES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Decode the payload of `f` (nothing for frames missing segment 0).
 pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
+    DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let src = source(f);
     let Some(s0) = f.segment(0) else {
         return PayloadDecode::default();
