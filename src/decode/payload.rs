@@ -56,19 +56,14 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
     let Some(s0) = f.segment(0) else {
         return PayloadDecode::default();
     };
-    let base0 = f.segments.first().map_or(0, |r| r.start);
+    let base0 = segment_base(f, 0);
     let mut out = PayloadDecode::default();
     if f.tag() == Tag::Message {
         let mut t = crate::model::tree::Tree::new(s0, base0, src);
         let res = header2::tree(&mut t);
         out.nodes = t.finish_with(res);
         if let Some(h) = header2::Header2::parse(s0) {
-            let parts = [1, 2, 3].map(|i| {
-                (
-                    f.segment(i).unwrap_or(&[]),
-                    f.segments.get(i).map_or(0, |r| r.start),
-                )
-            });
+            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
             let ctx = messages::MsgContext {
                 tid: Some(h.tid),
                 source: sender.name.clone(),
@@ -152,22 +147,33 @@ fn trailing_notes(nodes: &[FieldNode], out: &mut Vec<Note>) {
 /// Stream offset of a frame-relative offset into `f.data`: segment bytes
 /// map to their place on the wire (secure mode: in the ciphertext).
 pub fn stream_offset(f: &Frame, at: usize) -> u64 {
-    for (r, off) in f.segments.iter().zip(f.segment_offsets) {
-        // An empty segment still has a place: a fault at its start.
-        if r.contains(&at) || (r.is_empty() && r.start == at) {
-            let into = u64::try_from(at.saturating_sub(r.start)).unwrap_or(0);
-            return off.saturating_add(into);
-        }
+    let placed = || f.segments.iter().zip(f.segment_offsets);
+    if let Some((r, off)) = placed().find(|(r, _)| r.contains(&at)) {
+        let into = u64::try_from(at.saturating_sub(r.start)).unwrap_or(0);
+        return off.saturating_add(into);
     }
-    // Past the last segment byte (a fault at the very end): the end of the
-    // segment it follows.
-    f.segments
-        .iter()
-        .zip(f.segment_offsets)
+    // An empty segment still has a place on the wire: a fault at its start.
+    if let Some((_, off)) =
+        placed().find(|(r, off)| r.is_empty() && r.start == at && *off > f.offset)
+    {
+        return off;
+    }
+    // Past the last byte of a segment (a fault at its very end).
+    placed()
         .filter(|(r, _)| r.end <= at && !r.is_empty())
         .map(|(r, off)| off.saturating_add(u64::try_from(r.len()).unwrap_or(0)))
         .max()
         .unwrap_or(f.offset)
+}
+
+/// Frame offset where segment `i` starts; an empty segment the framing did
+/// not place (secure frames whose last segments are empty) sits where the
+/// segments before it end.
+fn segment_base(f: &Frame, i: usize) -> usize {
+    match f.segments.get(i) {
+        Some(r) if !r.is_empty() || r.start != 0 || i == 0 => r.start,
+        _ => f.segments.iter().take(i).map(|r| r.end).max().unwrap_or(0),
+    }
 }
 
 impl PayloadDecode {
