@@ -80,6 +80,10 @@ struct Args {
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Anything after the capture: taken only to be refused with a clear
+    /// message (see `extra_argument`).
+    #[arg(value_name = "EXTRA", hide = true)]
+    extra: Vec<PathBuf>,
     /// Secure-mode key file (format in the README).
     #[arg(long = "keys", value_name = "FILE", global = true)]
     keys: Option<PathBuf>,
@@ -206,6 +210,37 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
     }
 }
 
+/// The complaint about positional arguments past the one capture a
+/// listing reads (`-r FILE` or `FILE`), if there are any: a word is never
+/// silently ignored, least of all `verify` written after the file.
+fn extra_argument(args: &Args) -> Option<String> {
+    let read = args.read.as_deref();
+    let mut positional = args.file.iter().chain(&args.extra);
+    let capture = match read {
+        Some(r) => r,
+        None => positional.next()?.as_path(),
+    };
+    let extras: Vec<&PathBuf> = positional.collect();
+    let capture = capture.display();
+    if extras.iter().any(|p| p.as_os_str() == "verify") {
+        return Some(format!(
+            "unexpected argument 'verify' after the capture {capture}: \
+             to verify it, run `cephshark verify {capture}`"
+        ));
+    }
+    let extra = extras.first()?.display();
+    Some(match read {
+        Some(_) => format!(
+            "unexpected argument '{extra}': -r already names the capture ({capture}); \
+             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+        ),
+        None => format!(
+            "two captures given ('{capture}' and '{extra}'): cephshark lists one capture \
+             at a time (`cephshark verify FILE...` checks several)"
+        ),
+    })
+}
+
 /// Everything the list command was asked to do, checked.
 struct Plan {
     out: Output,
@@ -311,9 +346,22 @@ fn run_list(
     if let Some(b) = bar.take() {
         b.finish();
     }
-    if let Some(e) = &result.summary.read_error {
-        eprintln!("cephshark: {}: capture ends early: {e}", path.display());
-    }
+    // As tshark: the rows decoded are printed, and the cut makes the exit
+    // status 2, so scripts do not take a truncated file for a whole one.
+    let code = match &result.summary.read_error {
+        Some(e) if result.cut_short => {
+            eprintln!(
+                "cephshark: The file \"{}\" appears to have been cut short: {e}",
+                path.display()
+            );
+            ExitCode::from(2)
+        }
+        Some(e) => {
+            eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+            ExitCode::from(2)
+        }
+        None => ExitCode::SUCCESS,
+    };
     if !plan.stats.is_empty() {
         let text = filter.map(Filter::text);
         let res = if args.write.as_deref().is_some_and(is_stdin) {
@@ -341,7 +389,7 @@ fn run_list(
     if let Some(out) = &args.write {
         write_capture(path, out, &result)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// Pass two of `-w`: copy the marked packets.
@@ -466,6 +514,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(msg) = extra_argument(&args) {
+        eprintln!("cephshark: {msg}");
+        return ExitCode::from(2);
+    }
     let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);

@@ -101,6 +101,10 @@ pub struct ListResult {
     pub rows: u64,
     /// Rows that matched the filter.
     pub matched: u64,
+    /// The input ends inside a header or block (a truncated file, as
+    /// tshark's "appears to have been cut short"); `summary.read_error`
+    /// says where.
+    pub cut_short: bool,
 }
 
 /// Read a capture and print every row as it completes. Returns the summary
@@ -221,9 +225,10 @@ pub fn list_with<R: Read, W: Write>(
                 }
             }
             Ok(None) => break None,
-            Err(e) => break Some(e.to_string()),
+            Err(e) => break Some(e),
         }
     };
+    let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
     let o = origin.unwrap_or_default();
     if pass.err.is_none() {
         d.finish(&mut |r| pass.row(&r, o));
@@ -235,7 +240,7 @@ pub fn list_with<R: Read, W: Write>(
         pass.w.write_all(b"\n]\n").map_err(ListError::Write)?;
     }
     let mut summary = d.into_summary();
-    summary.read_error = read_error;
+    summary.read_error = read_error.map(|e| e.to_string());
     Ok(ListResult {
         summary,
         stats: pass.stats,
@@ -243,6 +248,7 @@ pub fn list_with<R: Read, W: Write>(
         info,
         rows: pass.rows,
         matched: pass.matched,
+        cut_short,
     })
 }
 
