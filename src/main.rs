@@ -7,6 +7,7 @@ use cephshark::analysis::Config;
 use cephshark::cli::export::{self, StreamExporter};
 use cephshark::cli::fields::FieldsSpec;
 use cephshark::cli::progress::{self, CountingReader, Progress};
+use cephshark::cli::signals::{self, Signals};
 use cephshark::cli::{self, Format, ListError, ListOptions, Output};
 use cephshark::filter::Filter;
 use cephshark::msgr2::keys::KeyLog;
@@ -295,6 +296,7 @@ fn run_list(
     plan: &Plan,
     filter: Option<&Filter>,
     cfg: Config,
+    signals: &Signals,
 ) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.write {
         if is_stdin(path) {
@@ -332,6 +334,7 @@ fn run_list(
         collect_packets: args.write.is_some() && filter.is_some(),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
+        stop: Some(signals.flag()),
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
@@ -348,7 +351,7 @@ fn run_list(
     }
     // As tshark: the rows decoded are printed, and the cut makes the exit
     // status 2, so scripts do not take a truncated file for a whole one.
-    let code = match &result.summary.read_error {
+    let mut code = match &result.summary.read_error {
         Some(e) if result.cut_short => {
             eprintln!(
                 "cephshark: The file \"{}\" appears to have been cut short: {e}",
@@ -362,6 +365,18 @@ fn run_list(
         }
         None => ExitCode::SUCCESS,
     };
+    // A signal stops the reading; what was decoded is still printed.
+    let caught = signals.caught();
+    if let Some(sig) = caught {
+        if result.interrupted {
+            let (name, n) = (signals::name(sig), result.summary.packets);
+            eprintln!(
+                "cephshark: {}: stopped by {name} after {n} packets",
+                path.display()
+            );
+        }
+        code = ExitCode::from(signals::exit_status(sig));
+    }
     if !plan.stats.is_empty() {
         let text = filter.map(Filter::text);
         let res = if args.write.as_deref().is_some_and(is_stdin) {
@@ -386,8 +401,10 @@ fn run_list(
     if let Some(s) = streams {
         s.finish().context("--export-streams")?;
     }
-    if let Some(out) = &args.write {
-        write_capture(path, out, &result)?;
+    match &args.write {
+        Some(out) if caught.is_some() => eprintln!("cephshark: -w {}: not written", out.display()),
+        Some(out) => write_capture(path, out, &result)?,
+        None => {}
     }
     Ok(code)
 }
@@ -425,18 +442,15 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }
 
-fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>) -> ExitCode {
+fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Signals) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
         let outcome = open(path).and_then(|src| {
-            let res = match filter {
-                Some(f) => cli::verify_filtered(src.reader, cfg.clone(), f),
-                None => cli::verify_capture(src.reader, cfg.clone()),
-            };
-            res.map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            cli::verify_until(src.reader, cfg.clone(), filter, sig.flag())
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });
         match outcome {
             Ok(o) => {
@@ -450,9 +464,20 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>) -> ExitC
                 worst = 2;
             }
         }
+        // Stopped by a signal: the files not yet read are not verified.
+        if let Some(s) = sig.caught() {
+            let _ = w.flush();
+            eprintln!("cephshark: verify stopped by {}", signals::name(s));
+            return ExitCode::from(signals::exit_status(s));
+        }
     }
     let _ = w.flush();
     ExitCode::from(worst)
+}
+
+fn signals_failed(e: &io::Error) -> ExitCode {
+    eprintln!("cephshark: cannot handle signals: {e}");
+    ExitCode::from(2)
 }
 
 fn stats_help() -> ExitCode {
@@ -505,7 +530,10 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Verify { files }) = &args.command {
-        return run_verify(files, &cfg, filter.as_ref());
+        return match Signals::install() {
+            Ok(sig) => run_verify(files, &cfg, filter.as_ref(), &sig),
+            Err(e) => signals_failed(&e),
+        };
     }
     let plan = match plan(&args) {
         Ok(p) => p,
@@ -530,14 +558,19 @@ fn main() -> ExitCode {
             filter: args.filter.clone(),
         };
         return match cephshark::tui::run(opts) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(cephshark::tui::Ended::Quit) => ExitCode::SUCCESS,
+            Ok(cephshark::tui::Ended::Signal(s)) => ExitCode::from(signals::exit_status(s)),
             Err(e) => {
                 eprintln!("cephshark: {e}");
                 ExitCode::from(2)
             }
         };
     }
-    match run_list(path, &args, &plan, filter.as_ref(), cfg) {
+    let sig = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => return signals_failed(&e),
+    };
+    match run_list(path, &args, &plan, filter.as_ref(), cfg, &sig) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cephshark: {e:#}");

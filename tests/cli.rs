@@ -213,10 +213,7 @@ fn unreadable_input_exits_2() {
 /// ends, and how many records come before it.
 fn last_whole_record(bytes: &[u8], cut: usize) -> (usize, u64) {
     let (mut off, mut n) = (24usize, 0u64);
-    loop {
-        let Some(h) = bytes.get(off..off + 16) else {
-            break;
-        };
+    while let Some(h) = bytes.get(off..off + 16) {
         let incl = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
         if off + 16 + incl > cut {
             break;

@@ -14,6 +14,7 @@
 pub mod export;
 pub mod fields;
 pub mod progress;
+pub mod signals;
 pub mod stats;
 mod text;
 pub mod tree;
@@ -30,6 +31,7 @@ use crate::model::FieldNode;
 use export::{CaptureInfo, PacketSet, StreamExporter};
 use fields::FieldsSpec;
 use std::io::{Read, Write};
+use std::sync::atomic::AtomicUsize;
 
 /// Output format of the frame list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,10 @@ pub struct ListOptions<'a> {
     pub streams: Option<&'a mut StreamExporter>,
     /// Called once per packet read (progress).
     pub on_packet: Option<&'a mut dyn FnMut()>,
+    /// Stop reading once this is nonzero (a signal, see [`signals`]):
+    /// the rows completed so far are printed and counted, frames still
+    /// waiting for bytes are not reported.
+    pub stop: Option<&'a AtomicUsize>,
 }
 
 /// What a listing pass produced.
@@ -105,6 +111,8 @@ pub struct ListResult {
     /// tshark's "appears to have been cut short"); `summary.read_error`
     /// says where.
     pub cut_short: bool,
+    /// Reading stopped early on request (`ListOptions::stop`).
+    pub interrupted: bool,
 }
 
 /// Read a capture and print every row as it completes. Returns the summary
@@ -211,7 +219,13 @@ pub fn list_with<R: Read, W: Write>(
         matched: 0,
         err: None,
     };
+    let stop = pass.opts.stop;
+    let mut interrupted = false;
     let read_error = loop {
+        if signals::stopped(stop) {
+            interrupted = true;
+            break None;
+        }
         match reader.next_packet() {
             Ok(Some(pkt)) => {
                 info.note(pkt.link, pkt.ts.nanos, pkt.caplen);
@@ -230,7 +244,7 @@ pub fn list_with<R: Read, W: Write>(
     };
     let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
     let o = origin.unwrap_or_default();
-    if pass.err.is_none() {
+    if pass.err.is_none() && !interrupted {
         d.finish(&mut |r| pass.row(&r, o));
     }
     if let Some(e) = pass.err {
@@ -249,6 +263,7 @@ pub fn list_with<R: Read, W: Write>(
         rows: pass.rows,
         matched: pass.matched,
         cut_short,
+        interrupted,
     })
 }
 
@@ -308,7 +323,21 @@ pub fn verify_filtered<R: Read>(
     cfg: Config,
     filter: &Filter,
 ) -> Result<VerifyOutcome, CaptureError> {
-    verify::verify_where(src, cfg, |r| filter.matches(r))
+    verify::verify_where(src, cfg, None, |r| filter.matches(r))
+}
+
+/// Verify one capture, reporting the problems of the rows `filter`
+/// selects (all without one), and stop early once `stop` is nonzero
+/// (the outcome then says it was interrupted and is not OK).
+pub fn verify_until<R: Read>(
+    src: R,
+    cfg: Config,
+    filter: Option<&Filter>,
+    stop: &AtomicUsize,
+) -> Result<VerifyOutcome, CaptureError> {
+    verify::verify_where(src, cfg, Some(stop), |r| {
+        filter.is_none_or(|f| f.matches(r))
+    })
 }
 
 /// Why listing failed.
