@@ -7,6 +7,7 @@ use cephshark::analysis::Config;
 use cephshark::cli::export::{self, StreamExporter};
 use cephshark::cli::fields::FieldsSpec;
 use cephshark::cli::progress::{self, CountingReader, Progress};
+use cephshark::cli::signals::{self, Signals};
 use cephshark::cli::{self, Format, ListError, ListOptions, Output};
 use cephshark::filter::Filter;
 use cephshark::msgr2::keys::KeyLog;
@@ -81,6 +82,10 @@ struct Args {
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Anything after the capture: taken only to be refused with a clear
+    /// message (see `extra_argument`).
+    #[arg(value_name = "EXTRA", hide = true)]
+    extra: Vec<PathBuf>,
     /// Secure-mode key file (format in the README).
     #[arg(long = "keys", value_name = "FILE", global = true)]
     keys: Option<PathBuf>,
@@ -224,6 +229,37 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
     }
 }
 
+/// The complaint about positional arguments past the one capture a
+/// listing reads (`-r FILE` or `FILE`), if there are any: a word is never
+/// silently ignored, least of all `verify` written after the file.
+fn extra_argument(args: &Args) -> Option<String> {
+    let read = args.read.as_deref();
+    let mut positional = args.file.iter().chain(&args.extra);
+    let capture = match read {
+        Some(r) => r,
+        None => positional.next()?.as_path(),
+    };
+    let extras: Vec<&PathBuf> = positional.collect();
+    let capture = capture.display();
+    if extras.iter().any(|p| p.as_os_str() == "verify") {
+        return Some(format!(
+            "unexpected argument 'verify' after the capture {capture}: \
+             to verify it, run `cephshark verify {capture}`"
+        ));
+    }
+    let extra = extras.first()?.display();
+    Some(match read {
+        Some(_) => format!(
+            "unexpected argument '{extra}': -r already names the capture ({capture}); \
+             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+        ),
+        None => format!(
+            "two captures given ('{capture}' and '{extra}'): cephshark lists one capture \
+             at a time (`cephshark verify FILE...` checks several)"
+        ),
+    })
+}
+
 /// Everything the list command was asked to do, checked.
 struct Plan {
     out: Output,
@@ -278,6 +314,7 @@ fn run_list(
     plan: &Plan,
     filter: Option<&Filter>,
     cfg: Config,
+    signals: &Signals,
 ) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.write {
         if is_stdin(path) {
@@ -315,6 +352,7 @@ fn run_list(
         collect_packets: args.write.is_some() && filter.is_some(),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
+        stop: Some(signals.flag()),
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
@@ -329,8 +367,33 @@ fn run_list(
     if let Some(b) = bar.take() {
         b.finish();
     }
-    if let Some(e) = &result.summary.read_error {
-        eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+    // As tshark: the rows decoded are printed, and the cut makes the exit
+    // status 2, so scripts do not take a truncated file for a whole one.
+    let mut code = match &result.summary.read_error {
+        Some(e) if result.cut_short => {
+            eprintln!(
+                "cephshark: The file \"{}\" appears to have been cut short: {e}",
+                path.display()
+            );
+            ExitCode::from(2)
+        }
+        Some(e) => {
+            eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+            ExitCode::from(2)
+        }
+        None => ExitCode::SUCCESS,
+    };
+    // A signal stops the reading; what was decoded is still printed.
+    let caught = signals.caught();
+    if let Some(sig) = caught {
+        if result.interrupted {
+            let (name, n) = (signals::name(sig), result.summary.packets);
+            eprintln!(
+                "cephshark: {}: stopped by {name} after {n} packets",
+                path.display()
+            );
+        }
+        code = ExitCode::from(signals::exit_status(sig));
     }
     if !plan.stats.is_empty() {
         let text = filter.map(Filter::text);
@@ -356,10 +419,12 @@ fn run_list(
     if let Some(s) = streams {
         s.finish().context("--export-streams")?;
     }
-    if let Some(out) = &args.write {
-        write_capture(path, out, &result)?;
+    match &args.write {
+        Some(out) if caught.is_some() => eprintln!("cephshark: -w {}: not written", out.display()),
+        Some(out) => write_capture(path, out, &result)?,
+        None => {}
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// Pass two of `-w`: copy the marked packets.
@@ -395,18 +460,15 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }
 
-fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>) -> ExitCode {
+fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Signals) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
         let outcome = open(path).and_then(|src| {
-            let res = match filter {
-                Some(f) => cli::verify_filtered(src.reader, cfg.clone(), f),
-                None => cli::verify_capture(src.reader, cfg.clone()),
-            };
-            res.map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            cli::verify_until(src.reader, cfg.clone(), filter, sig.flag())
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });
         match outcome {
             Ok(o) => {
@@ -420,9 +482,20 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>) -> ExitC
                 worst = 2;
             }
         }
+        // Stopped by a signal: the files not yet read are not verified.
+        if let Some(s) = sig.caught() {
+            let _ = w.flush();
+            eprintln!("cephshark: verify stopped by {}", signals::name(s));
+            return ExitCode::from(signals::exit_status(s));
+        }
     }
     let _ = w.flush();
     ExitCode::from(worst)
+}
+
+fn signals_failed(e: &io::Error) -> ExitCode {
+    eprintln!("cephshark: cannot handle signals: {e}");
+    ExitCode::from(2)
 }
 
 fn stats_help() -> ExitCode {
@@ -475,7 +548,10 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Verify { files }) = &args.command {
-        return run_verify(files, &cfg, filter.as_ref());
+        return match Signals::install() {
+            Ok(sig) => run_verify(files, &cfg, filter.as_ref(), &sig),
+            Err(e) => signals_failed(&e),
+        };
     }
     let plan = match plan(&args) {
         Ok(p) => p,
@@ -484,6 +560,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(msg) = extra_argument(&args) {
+        eprintln!("cephshark: {msg}");
+        return ExitCode::from(2);
+    }
     let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
         eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
@@ -496,14 +576,19 @@ fn main() -> ExitCode {
             filter: args.filter.clone(),
         };
         return match cephshark::tui::run(opts) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(cephshark::tui::Ended::Quit) => ExitCode::SUCCESS,
+            Ok(cephshark::tui::Ended::Signal(s)) => ExitCode::from(signals::exit_status(s)),
             Err(e) => {
                 eprintln!("cephshark: {e}");
                 ExitCode::from(2)
             }
         };
     }
-    match run_list(path, &args, &plan, filter.as_ref(), cfg) {
+    let sig = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => return signals_failed(&e),
+    };
+    match run_list(path, &args, &plan, filter.as_ref(), cfg, &sig) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cephshark: {e:#}");

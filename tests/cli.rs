@@ -209,21 +209,125 @@ fn unreadable_input_exits_2() {
     }
 }
 
+/// Where the last whole record of a little-endian pcap file cut at `cut`
+/// ends, and how many records come before it.
+fn last_whole_record(bytes: &[u8], cut: usize) -> (usize, u64) {
+    let (mut off, mut n) = (24usize, 0u64);
+    while let Some(h) = bytes.get(off..off + 16) {
+        let incl = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+        if off + 16 + incl > cut {
+            break;
+        }
+        off += 16 + incl;
+        n += 1;
+    }
+    (off, n)
+}
+
+/// tshark's rule: the rows decoded are printed, and a file cut short
+/// exits 2 with a message naming where it was cut.
 #[test]
-fn truncated_capture_lists_what_it_can_and_fails_verify() {
+fn truncated_capture_lists_what_it_can_and_exits_2() {
     let src = std::fs::read(capture("none-crc.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(&src[..4], [0xd4, 0xc3, 0xb2, 0xa1]);
     let dir = tmpdir("truncated");
-    for cut in [src.len() / 3, src.len() / 2 + 7, src.len() - 5] {
+    let cuts = [
+        (src.len() / 3, 413, (2_047_948, 746)),
+        (src.len() / 2 + 7, 413, (3_099_886, 787)),
+        (src.len() - 5, 513, (6_261_356, 1052)),
+    ];
+    for (cut, rows, (at, packets)) in cuts {
+        assert_eq!(last_whole_record(&src, cut), (at, packets));
         let p = dir.join(format!("cut{cut}.pcap"));
         std::fs::write(&p, &src[..cut]).unwrap_or_else(|e| panic!("{e}"));
-        let o = run(&["-r", p.to_str().unwrap_or_default()]);
-        assert_eq!(o.status.code(), Some(0));
-        assert!(stdout(&o).lines().count() > 10);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("capture ends early"));
-        let o = run(&["verify", p.to_str().unwrap_or_default()]);
+        let name = p.to_str().unwrap_or_default();
+        let o = run(&["-r", name]);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(stdout(&o).lines().count(), rows);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            format!(
+                "cephshark: The file \"{name}\" appears to have been cut short: \
+                 capture truncated at byte {at} (inside a block), after {packets} packets\n"
+            )
+        );
+        // The same from standard input, and with -q -z (statistics still printed).
+        let file = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let o = bin()
+            .args(["-r", "-", "-q", "-z", "tags"])
+            .stdin(file)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stdout(&o).contains("MESSAGE"), "{}", stdout(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("\"-\" appears to have been cut short"));
+        let o = run(&["verify", name]);
         assert_eq!(o.status.code(), Some(1));
-        assert!(stdout(&o).contains("capture ends early"));
+        assert!(stdout(&o).contains(&format!(
+            "{name}: capture ends early: capture truncated at byte {at}"
+        )));
     }
+}
+
+fn refused(args: &[&str], message: &str) {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("cephshark: {message}\n")
+    );
+    assert!(o.stdout.is_empty(), "{args:?}");
+}
+
+/// `verify` after the capture is not a listing that exits 0: it is refused,
+/// with the command that was meant.
+#[test]
+fn verify_after_the_capture_is_an_error() {
+    let good = capture("none-crc.pcap");
+    let good = good.to_str().unwrap_or_default();
+    let dir = tmpdir("verify-word");
+    let bad = dir.join("bad.pcap");
+    let mut bytes = std::fs::read(good).unwrap_or_else(|e| panic!("{e}"));
+    bytes[300_000] ^= 0x01;
+    std::fs::write(&bad, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let bad = bad.to_str().unwrap_or_default();
+    let msg = format!(
+        "unexpected argument 'verify' after the capture {bad}: to verify it, run `cephshark verify {bad}`"
+    );
+    refused(&["-r", bad, "verify"], &msg);
+    refused(&[bad, "verify"], &msg);
+    refused(&["-r", bad, good, "verify"], &msg);
+    // What it points to does what was meant.
+    assert_eq!(run(&["verify", bad]).status.code(), Some(1));
+}
+
+#[test]
+fn a_second_capture_is_an_error() {
+    let a = capture("none-crc.pcap");
+    let a = a.to_str().unwrap_or_default();
+    let b = capture("cephx-crc.pcap");
+    let b = b.to_str().unwrap_or_default();
+    refused(
+        &["-r", a, b],
+        &format!(
+            "unexpected argument '{b}': -r already names the capture ({a}); \
+             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+        ),
+    );
+    refused(
+        &[a, b],
+        &format!(
+            "two captures given ('{a}' and '{b}'): cephshark lists one capture at a time \
+             (`cephshark verify FILE...` checks several)"
+        ),
+    );
+    refused(
+        &[a, a, "-q"],
+        &format!(
+            "two captures given ('{a}' and '{a}'): cephshark lists one capture at a time \
+             (`cephshark verify FILE...` checks several)"
+        ),
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@
 pub mod export;
 pub mod fields;
 pub mod progress;
+pub mod signals;
 pub mod stats;
 mod text;
 pub mod tree;
@@ -30,6 +31,7 @@ use crate::model::FieldNode;
 use export::{CaptureInfo, PacketSet, StreamExporter};
 use fields::FieldsSpec;
 use std::io::{Read, Write};
+use std::sync::atomic::AtomicUsize;
 
 /// Output format of the frame list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,10 @@ pub struct ListOptions<'a> {
     pub streams: Option<&'a mut StreamExporter>,
     /// Called once per packet read (progress).
     pub on_packet: Option<&'a mut dyn FnMut()>,
+    /// Stop reading once this is nonzero (a signal, see [`signals`]):
+    /// the rows completed so far are printed and counted, frames still
+    /// waiting for bytes are not reported.
+    pub stop: Option<&'a AtomicUsize>,
 }
 
 /// What a listing pass produced.
@@ -101,6 +107,12 @@ pub struct ListResult {
     pub rows: u64,
     /// Rows that matched the filter.
     pub matched: u64,
+    /// The input ends inside a header or block (a truncated file, as
+    /// tshark's "appears to have been cut short"); `summary.read_error`
+    /// says where.
+    pub cut_short: bool,
+    /// Reading stopped early on request (`ListOptions::stop`).
+    pub interrupted: bool,
 }
 
 /// Read a capture and print every row as it completes. Returns the summary
@@ -207,7 +219,13 @@ pub fn list_with<R: Read, W: Write>(
         matched: 0,
         err: None,
     };
+    let stop = pass.opts.stop;
+    let mut interrupted = false;
     let read_error = loop {
+        if signals::stopped(stop) {
+            interrupted = true;
+            break None;
+        }
         match reader.next_packet() {
             Ok(Some(pkt)) => {
                 info.note(pkt.link, pkt.ts.nanos, pkt.caplen);
@@ -221,11 +239,12 @@ pub fn list_with<R: Read, W: Write>(
                 }
             }
             Ok(None) => break None,
-            Err(e) => break Some(e.to_string()),
+            Err(e) => break Some(e),
         }
     };
+    let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
     let o = origin.unwrap_or_default();
-    if pass.err.is_none() {
+    if pass.err.is_none() && !interrupted {
         d.finish(&mut |r| pass.row(&r, o));
     }
     if let Some(e) = pass.err {
@@ -235,7 +254,7 @@ pub fn list_with<R: Read, W: Write>(
         pass.w.write_all(b"\n]\n").map_err(ListError::Write)?;
     }
     let mut summary = d.into_summary();
-    summary.read_error = read_error;
+    summary.read_error = read_error.map(|e| e.to_string());
     Ok(ListResult {
         summary,
         stats: pass.stats,
@@ -243,6 +262,8 @@ pub fn list_with<R: Read, W: Write>(
         info,
         rows: pass.rows,
         matched: pass.matched,
+        cut_short,
+        interrupted,
     })
 }
 
@@ -302,7 +323,21 @@ pub fn verify_filtered<R: Read>(
     cfg: Config,
     filter: &Filter,
 ) -> Result<VerifyOutcome, CaptureError> {
-    verify::verify_where(src, cfg, |r| filter.matches(r))
+    verify::verify_where(src, cfg, None, |r| filter.matches(r))
+}
+
+/// Verify one capture, reporting the problems of the rows `filter`
+/// selects (all without one), and stop early once `stop` is nonzero
+/// (the outcome then says it was interrupted and is not OK).
+pub fn verify_until<R: Read>(
+    src: R,
+    cfg: Config,
+    filter: Option<&Filter>,
+    stop: &AtomicUsize,
+) -> Result<VerifyOutcome, CaptureError> {
+    verify::verify_where(src, cfg, Some(stop), |r| {
+        filter.is_none_or(|f| f.matches(r))
+    })
 }
 
 /// Why listing failed.

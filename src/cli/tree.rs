@@ -1,5 +1,9 @@
 //! The verbose outputs: the field tree as text (`-V`) and JSON, and the
 //! hex dump of a frame's bytes (`-x`).
+//!
+//! The tree printers recurse once per level of the tree; decoders build
+//! trees of bounded depth (`model::tree::MAX_NESTING` levels of subtrees
+//! per builder; about ten levels in practice), so the recursion is bounded.
 
 use crate::analysis::{record_tree, Record, RecordKind};
 use crate::model::{FieldNode, Source, Value};

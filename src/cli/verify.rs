@@ -5,6 +5,7 @@ use crate::analysis::verify::{findings, Finding};
 use crate::analysis::{Config, Dissector, Summary};
 use crate::capture::{CaptureError, CaptureReader};
 use std::io::{self, Read, Write};
+use std::sync::atomic::AtomicUsize;
 
 /// The result of verifying one capture.
 #[derive(Debug, Clone)]
@@ -19,12 +20,15 @@ pub struct VerifyOutcome {
     pub rows: u64,
     /// Frames seen.
     pub frames: u64,
+    /// Reading stopped on request (a signal) before the end.
+    pub interrupted: bool,
 }
 
 impl VerifyOutcome {
     /// Whether everything is intact.
     pub fn ok(&self) -> bool {
         self.findings.is_empty()
+            && !self.interrupted
             && self.summary.read_error.is_none()
             && self.summary.malformed_packets == 0
     }
@@ -57,10 +61,14 @@ impl VerifyOutcome {
             writeln!(w, "{name}: capture ends early: {e}")?;
         }
         let conns = self.summary.conns.values().filter(|c| !c.not_msgr2).count();
+        let verdict = match (self.ok(), self.interrupted) {
+            (true, _) => "OK",
+            (false, true) => "INTERRUPTED",
+            (false, false) => "FAILED",
+        };
         writeln!(
             w,
-            "{name}: {} — {} packets, {} msgr2 connections, {} frames, {} problems",
-            if self.ok() { "OK" } else { "FAILED" },
+            "{name}: {verdict} — {} packets, {} msgr2 connections, {} frames, {} problems",
             self.summary.packets,
             conns,
             self.frames,
@@ -71,7 +79,7 @@ impl VerifyOutcome {
 
 /// Verify one capture.
 pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, CaptureError> {
-    verify_where(src, cfg, |_| true)
+    verify_where(src, cfg, None, |_| true)
 }
 
 /// Verify one capture, reporting the problems of the rows `wanted` selects
@@ -79,6 +87,7 @@ pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, Cap
 pub(crate) fn verify_where<R: Read>(
     src: R,
     cfg: Config,
+    stop: Option<&AtomicUsize>,
     mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
 ) -> Result<VerifyOutcome, CaptureError> {
     let mut reader = CaptureReader::new(src)?;
@@ -101,14 +110,21 @@ pub(crate) fn verify_where<R: Read>(
             }
         }
     };
+    let mut interrupted = false;
     let read_error = loop {
+        if super::signals::stopped(stop) {
+            interrupted = true;
+            break None;
+        }
         match reader.next_packet() {
             Ok(Some(pkt)) => d.packet(&pkt, &mut take),
             Ok(None) => break None,
             Err(e) => break Some(e.to_string()),
         }
     };
-    d.finish(&mut take);
+    if !interrupted {
+        d.finish(&mut take);
+    }
     let mut summary = d.into_summary();
     summary.read_error = read_error;
     Ok(VerifyOutcome {
@@ -117,6 +133,7 @@ pub(crate) fn verify_where<R: Read>(
         summary,
         rows,
         frames,
+        interrupted,
     })
 }
 

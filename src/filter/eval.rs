@@ -11,11 +11,13 @@ use crate::model::{FieldNode, Value};
 use std::cmp::Ordering;
 use std::net::{IpAddr, SocketAddr};
 
-/// Evaluate `e` over `tree`.
+/// Evaluate `e` over `tree`. The recursion follows the expression's
+/// nesting, which the parser bounds (`parser::MAX_NESTING`); chains are
+/// flat lists, walked in a loop.
 pub fn eval(e: &Expr, tree: &FieldNode) -> bool {
     match e {
-        Expr::And(a, b) => eval(a, tree) && eval(b, tree),
-        Expr::Or(a, b) => eval(a, tree) || eval(b, tree),
+        Expr::And(all) => all.iter().all(|a| eval(a, tree)),
+        Expr::Or(any) => any.iter().any(|a| eval(a, tree)),
         Expr::Not(a) => !eval(a, tree),
         Expr::Exists(f) => any(tree, f, &mut |_| true),
         Expr::Cmp {

@@ -9,6 +9,13 @@
 //!
 //! Field names are checked against the registry and literals converted for
 //! the field's kind here, so evaluation never fails.
+//!
+//! Depth is bounded: chains of `and`/`or` are read in a loop into one
+//! flat node (a chain of 100,000 terms is one `Vec`, not a 100,000-deep
+//! tree), and each `(` or `not` opens a nesting level, of which at most
+//! [`MAX_NESTING`] may be open at once. The recursion of this parser, of
+//! the evaluator, and of `Drop`/`Clone` on [`Expr`] is thus bounded by a
+//! few frames per level, whatever the expression's length.
 
 use super::lexer::{RelOp, Tok, Token};
 use super::{field_kind, FilterError};
@@ -17,13 +24,16 @@ use crate::model::FieldKind;
 use crate::msgr2::Tag;
 use std::net::{IpAddr, SocketAddr};
 
+/// Levels of `(` and `not` that may be open at once.
+pub const MAX_NESTING: usize = 256;
+
 /// A filter expression.
 #[derive(Debug, Clone)]
 pub enum Expr {
-    /// Both.
-    And(Box<Expr>, Box<Expr>),
-    /// Either.
-    Or(Box<Expr>, Box<Expr>),
+    /// All of them (two or more).
+    And(Vec<Expr>),
+    /// Any of them (two or more).
+    Or(Vec<Expr>),
     /// Negation.
     Not(Box<Expr>),
     /// The field occurs.
@@ -64,6 +74,8 @@ struct Parser<'a> {
     pos: usize,
     end: usize,
     fields: Vec<&'static str>,
+    /// Levels of `(` and `not` open.
+    depth: usize,
 }
 
 /// Parse tokens; `end` is the column one past the expression's end.
@@ -73,6 +85,7 @@ pub fn parse(toks: &[Token], end: usize) -> Result<(Expr, Vec<&'static str>), Fi
         pos: 0,
         end,
         fields: Vec::new(),
+        depth: 0,
     };
     if toks.is_empty() {
         return Err(FilterError::new(1, "The filter expression is empty."));
@@ -109,41 +122,64 @@ impl<'a> Parser<'a> {
         )
     }
 
+    /// Enter one more level of `(` or `not` at token `t`.
+    fn enter(&mut self, t: &Token) -> Result<(), FilterError> {
+        if self.depth >= MAX_NESTING {
+            return Err(FilterError::new(
+                t.column,
+                format!(
+                    "The expression nests too deeply: at most {MAX_NESTING} levels of \"(\" and \"not\" may be open."
+                ),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut e = self.and()?;
+        let first = self.and()?;
+        let mut terms = Vec::new();
         while let Some(t) = self.peek().filter(|t| t.tok == Tok::Or) {
             self.pos += 1;
             if self.peek().is_none() {
                 return Err(self.missing(t, "operand"));
             }
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(e)
+        Ok(chain(first, terms, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut e = self.unary()?;
+        let first = self.unary()?;
+        let mut terms = Vec::new();
         while let Some(t) = self.peek().filter(|t| t.tok == Tok::And) {
             self.pos += 1;
             if self.peek().is_none() {
                 return Err(self.missing(t, "operand"));
             }
-            e = Expr::And(Box::new(e), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(e)
+        Ok(chain(first, terms, Expr::And))
     }
 
+    /// `not`s are counted in a loop, each one a nesting level, then
+    /// wrapped around the primary they apply to.
     fn unary(&mut self) -> Result<Expr, FilterError> {
-        match self.peek() {
-            Some(t) if t.tok == Tok::Not => {
-                self.pos += 1;
-                if self.peek().is_none() {
-                    return Err(self.missing(t, "operand"));
-                }
-                Ok(Expr::Not(Box::new(self.unary()?)))
+        let mut nots = 0usize;
+        while let Some(t) = self.peek().filter(|t| t.tok == Tok::Not) {
+            self.enter(t)?;
+            nots += 1;
+            self.pos += 1;
+            if self.peek().is_none() {
+                return Err(self.missing(t, "operand"));
             }
-            _ => self.primary(),
         }
+        let mut e = self.primary()?;
+        for _ in 0..nots {
+            e = Expr::Not(Box::new(e));
+        }
+        self.depth = self.depth.saturating_sub(nots);
+        Ok(e)
     }
 
     fn primary(&mut self) -> Result<Expr, FilterError> {
@@ -155,10 +191,12 @@ impl<'a> Parser<'a> {
         };
         match &t.tok {
             Tok::Open => {
+                self.enter(t)?;
                 if self.peek().is_none() {
                     return Err(self.missing(t, "expression"));
                 }
                 let e = self.or()?;
+                self.depth = self.depth.saturating_sub(1);
                 match self.next() {
                     Some(c) if c.tok == Tok::Close => Ok(e),
                     Some(other) => Err(FilterError::new(
@@ -201,6 +239,15 @@ impl<'a> Parser<'a> {
             )),
         }
     }
+}
+
+/// `first` alone, or `first` and `rest` joined by `join`.
+fn chain(first: Expr, mut rest: Vec<Expr>, join: fn(Vec<Expr>) -> Expr) -> Expr {
+    if rest.is_empty() {
+        return first;
+    }
+    rest.insert(0, first);
+    join(rest)
 }
 
 /// The registry's (or the pseudo table's) static copy of a known name.

@@ -149,19 +149,37 @@ impl FieldNode {
 
     /// Every node of the tree, depth first, this one included.
     pub fn walk(&self) -> Vec<&FieldNode> {
-        let mut out = vec![self];
-        for c in &self.children {
-            out.extend(c.walk());
+        let mut out = Vec::new();
+        let mut todo = vec![self];
+        while let Some(n) = todo.pop() {
+            out.push(n);
+            todo.extend(n.children.iter().rev());
         }
         out
     }
 
-    /// The first node with this abbrev in the tree.
+    /// The first node with this abbrev in the tree (depth first).
     pub fn find(&self, abbrev: &str) -> Option<&FieldNode> {
-        if self.def.abbrev == abbrev {
-            return Some(self);
+        let mut todo = vec![self];
+        while let Some(n) = todo.pop() {
+            if n.def.abbrev == abbrev {
+                return Some(n);
+            }
+            todo.extend(n.children.iter().rev());
         }
-        self.children.iter().find_map(|c| c.find(abbrev))
+        None
+    }
+
+    /// Levels of nodes in the tree: 1 for a leaf. Decoders build trees of
+    /// bounded depth (`tree::MAX_NESTING` levels per builder).
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut todo = vec![(self, 1usize)];
+        while let Some((n, d)) = todo.pop() {
+            deepest = deepest.max(d);
+            todo.extend(n.children.iter().map(|c| (c, d + 1)));
+        }
+        deepest
     }
 
     /// The value as display text.

@@ -5,6 +5,12 @@
 //! consumed exactly; leftovers become a `trailing` node, a short read a
 //! `malformed` node at the offset where the bytes ran out. Nothing here
 //! panics or allocates from an unchecked length.
+//!
+//! Depth is bounded: a builder opens at most [`MAX_NESTING`] levels of
+//! [`Tree::group`] and [`Tree::bounded`] (a deeper one is `malformed`), so a
+//! decoder that follows nested input can never build a tree deeper than
+//! that, and every recursive walk over a tree (`-V`, JSON, the filter, the
+//! TUI's tree pane) is bounded with it.
 
 use super::field::{FieldDef, FieldNode, Source, Span, Value};
 use crate::fields;
@@ -13,6 +19,9 @@ fields! {
     MALFORMED = "ceph.malformed", "Malformed", Str, "The bytes end before the structure does, or hold an impossible value.";
     TRAILING = "ceph.trailing", "Trailing bytes", Bytes, "Bytes left over after a structure that should have used them all.";
 }
+
+/// Levels of subtrees one builder may open inside each other.
+pub const MAX_NESTING: usize = 32;
 
 /// Largest length-prefixed item accepted inside a payload.
 pub const MAX_BLOB: usize = 64 << 20;
@@ -38,6 +47,8 @@ pub struct Tree<'a> {
     base: usize,
     source: Source,
     nodes: Vec<FieldNode>,
+    /// Subtrees open around the nodes being read.
+    depth: usize,
 }
 
 impl<'a> Tree<'a> {
@@ -49,7 +60,19 @@ impl<'a> Tree<'a> {
             base,
             source,
             nodes: Vec::new(),
+            depth: 0,
         }
+    }
+
+    /// Open one more level of subtree for `def`, or fail past [`MAX_NESTING`].
+    fn nest(&self, def: &FieldDef) -> Res<usize> {
+        if self.depth >= MAX_NESTING {
+            return Err(Malformed {
+                offset: self.offset(),
+                what: format!("{}: nested more than {MAX_NESTING} levels", def.abbrev),
+            });
+        }
+        Ok(self.depth + 1)
     }
 
     /// Bytes not yet read.
@@ -227,9 +250,12 @@ impl<'a> Tree<'a> {
         def: &'static FieldDef,
         build: impl FnOnce(&mut Tree<'a>) -> Res<()>,
     ) -> Res<&mut FieldNode> {
+        let inner = self.nest(def)?;
         let start = self.offset();
         let outer = std::mem::take(&mut self.nodes);
+        let depth = std::mem::replace(&mut self.depth, inner);
         let res = build(self);
+        self.depth = depth;
         let children = std::mem::replace(&mut self.nodes, outer);
         let mut node = FieldNode::new(
             def,
@@ -251,9 +277,11 @@ impl<'a> Tree<'a> {
         len: usize,
         build: impl FnOnce(&mut Tree<'a>) -> Res<()>,
     ) -> Res<()> {
+        let inner = self.nest(def)?;
         let start = self.offset();
         let (b, _) = self.take(len, def.abbrev)?;
         let mut child = Tree::new(b, start, self.source);
+        child.depth = inner;
         let res = build(&mut child);
         let mut node = FieldNode::new(def, Value::None, Some(self.span(start, len)));
         node.children = child.finish_with(res.clone());
@@ -321,6 +349,49 @@ mod tests {
         A = "t.a", "A", Uint, "a";
         S = "t.s", "S", Str, "s";
 
+    }
+
+    /// A decoder following its input into ever deeper subtrees.
+    fn nested(t: &mut Tree<'_>, left: usize) -> Res<()> {
+        t.uint(&A, 1)?;
+        if left == 0 {
+            return Ok(());
+        }
+        if left % 2 == 0 {
+            t.group(&A, |t| nested(t, left - 1)).map(|_| ())
+        } else {
+            let n = t.remaining();
+            t.bounded(&A, n, |t| nested(t, left - 1))
+        }
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let bytes = [7u8; 100];
+        let mut t = Tree::new(&bytes, 0, Source::Wire);
+        let res = nested(&mut t, 90);
+        assert_eq!(
+            res.clone().unwrap_err().what,
+            format!("t.a: nested more than {MAX_NESTING} levels")
+        );
+        let mut root = FieldNode::new(&A, Value::None, None);
+        root.children = t.finish_with(res);
+        // The root, MAX_NESTING subtrees, and their leaves.
+        assert_eq!(root.depth(), MAX_NESTING + 2);
+        // Every level that reports the failure names the same offset:
+        // one byte per level, and the 33rd level is the one refused.
+        let bad: Vec<usize> = root
+            .walk()
+            .into_iter()
+            .filter(|n| n.def.abbrev == "ceph.malformed")
+            .filter_map(|n| n.span.as_ref().map(|s| s.range.start))
+            .collect();
+        assert!(!bad.is_empty());
+        assert!(bad.iter().all(|&o| o == MAX_NESTING + 1), "{bad:?}");
+
+        let mut t = Tree::new(&bytes, 0, Source::Wire);
+        let res = nested(&mut t, MAX_NESTING);
+        assert!(res.is_ok());
     }
 
     #[test]

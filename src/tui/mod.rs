@@ -23,8 +23,11 @@
 //! `sum(min(frame length, 64 KiB)) + ~0.5 KiB` per row, whatever the
 //! capture's size. Trees, search and filters see the kept bytes only.
 //!
-//! The terminal is restored on exit, on error, on panic (a panic hook) and
-//! on Ctrl-C (read as a key in raw mode). `NO_COLOR` turns colours off.
+//! The terminal is restored on exit, on error, on panic (a panic hook), on
+//! Ctrl-C (read as a key in raw mode), and on SIGTERM, SIGINT and SIGHUP
+//! (caught by [`crate::cli::signals`], seen by the loop within one tick;
+//! the binary then exits 128 + the signal's number). `NO_COLOR` turns
+//! colours off.
 
 pub mod app;
 pub mod conns;
@@ -48,6 +51,7 @@ pub use {crossterm, ratatui};
 
 use crate::analysis::Config;
 use crate::capture::{CaptureError, CaptureReader};
+use crate::cli::signals::Signals;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::backend::CrosstermBackend;
@@ -85,6 +89,15 @@ pub enum TuiError {
     /// The terminal failed.
     #[error("terminal: {0}")]
     Terminal(#[from] io::Error),
+}
+
+/// How the UI ended (the terminal is restored either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit (`q`, Ctrl-C).
+    Quit,
+    /// A termination signal arrived (its number).
+    Signal(i32),
 }
 
 /// How long the loop waits for input before drawing again.
@@ -154,7 +167,7 @@ impl Drop for Guard {
 
 /// Run the UI on the terminal until the user quits: `cephshark FILE` with
 /// standard output on a terminal.
-pub fn run(opts: TuiOptions) -> Result<(), TuiError> {
+pub fn run(opts: TuiOptions) -> Result<Ended, TuiError> {
     let read = Arc::new(AtomicU64::new(0));
     // Errors about the file are reported before the screen changes.
     let reader = open_capture(&opts.path, Arc::clone(&read))?;
@@ -171,6 +184,7 @@ pub fn run(opts: TuiOptions) -> Result<(), TuiError> {
         app.set_filter_text(f).map_err(TuiError::Filter)?;
     }
     let mut worker = Worker::start(reader, read, opts.config)?;
+    let signals = Signals::install()?;
 
     // A panic restores the terminal before the message is printed.
     let previous = Arc::new(std::panic::take_hook());
@@ -186,7 +200,7 @@ pub fn run(opts: TuiOptions) -> Result<(), TuiError> {
     term.clear()?;
     let size = term.size()?;
     app.resize(size.width, size.height);
-    let result = event_loop(&mut term, &mut app, &mut worker, total);
+    let result = event_loop(&mut term, &mut app, &mut worker, total, &signals);
     worker.stop();
     // Put back the panic hook that was there before.
     drop(std::panic::take_hook());
@@ -201,8 +215,12 @@ fn event_loop<W: Write>(
     app: &mut App,
     worker: &mut Worker,
     total: Option<u64>,
-) -> Result<(), TuiError> {
+    signals: &Signals,
+) -> Result<Ended, TuiError> {
     loop {
+        if let Some(sig) = signals.caught() {
+            return Ok(Ended::Signal(sig));
+        }
         while let Ok(msg) = worker.rx.try_recv() {
             app.ingest(msg);
         }
@@ -231,7 +249,7 @@ fn event_loop<W: Write>(
             }
         }
         if app.should_quit() {
-            return Ok(());
+            return Ok(Ended::Quit);
         }
     }
 }
