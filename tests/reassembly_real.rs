@@ -326,6 +326,7 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
     let data_idx: Vec<usize> = (0..pkts.len())
         .filter(|&i| payload_len(&pkts[i]) > 100)
         .collect();
+    let mut named = 0;
     for pick in [
         data_idx.len() / 5,
         data_idx.len() / 2,
@@ -340,6 +341,16 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
         let mut fewer = pkts.clone();
         fewer.remove(victim);
         let (got, recs) = streams(&write(&fewer));
+        // Every undecodable stretch names what was looked for and found.
+        for r in &recs {
+            if let RecordKind::Undecoded(p) = &r.kind {
+                named += 1;
+                assert!(
+                    !p.expected.is_empty() && !p.found.is_empty(),
+                    "victim {victim}: {p:?}"
+                );
+            }
+        }
         // Exactly one lost stretch, in the victim's direction.
         let lost: Vec<&Record> = recs
             .iter()
@@ -400,4 +411,5 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
             );
         }
     }
+    assert!(named > 0, "no undecodable stretch was checked");
 }

@@ -129,9 +129,14 @@ fn a_damaged_first_secure_frame_costs_only_that_frame() {
         (5u64, 3u8, ProblemKind::PreambleCrcBad),
         (40, 0, ProblemKind::GcmTagBad),
         (90, 7, ProblemKind::GcmTagBad),
+        // The last byte of the first operation's plaintext: padding after
+        // a short segment 0. Unverified plaintext gets no padding verdict:
+        // the tag alone is reported.
+        (79, 2, ProblemKind::GcmTagBad),
     ];
     for target in picked {
         let (off, len) = target.range();
+        assert!(target.segment_lens()[0] < 47, "{:?}", target.segment_lens());
         let (src, dst) = (target.src.to_string(), target.dst.to_string());
         for (pos, bit, kind) in spots {
             let what = format!("{src}->{dst} frame at {off}: byte {pos}");
@@ -169,4 +174,47 @@ fn a_damaged_first_secure_frame_costs_only_that_frame() {
             );
         }
     }
+}
+
+#[test]
+fn a_damaged_last_frame_is_named_not_called_a_loss() {
+    let pkts = read_all(&capture("cephx-secure.pcap"));
+    let (recs, _) = rows(&write(&pkts));
+    // The last secure frame of the first direction that has one.
+    let first = recs
+        .iter()
+        .find(|r| r.frame().is_some_and(|f| f.mode == Mode::Secure))
+        .unwrap_or_else(|| panic!("no secure frame"));
+    let last = recs
+        .iter()
+        .rfind(|r| r.conn == first.conn && r.dir == first.dir)
+        .unwrap_or_else(|| panic!("no row"));
+    let (off, len) = last.range();
+    let (src, dst) = (last.src.to_string(), last.dst.to_string());
+    let mut damaged = pkts.clone();
+    assert_eq!(flip(&mut damaged, &src, &dst, off + 9, 4), 1);
+    let (got, _) = rows(&write(&damaged));
+    let mine: Vec<&Record> = got
+        .iter()
+        .filter(|r| r.conn == first.conn && r.dir == first.dir)
+        .collect();
+    let tail = mine.last().unwrap_or_else(|| panic!("no row"));
+    assert_eq!(tail.range(), (off + 28, len - 28));
+    let RecordKind::Undecoded(p) = &tail.kind else {
+        panic!("{:?}", tail.kind)
+    };
+    assert_eq!(p.kind, ProblemKind::PreambleCrcBad);
+    assert_eq!(p.field, "msgr2.preamble.crc");
+    assert!(p.found.ends_with(" (decrypted)"), "{}", p.found);
+    assert!(
+        p.expected.starts_with("0x") && p.expected.len() == 10,
+        "{}",
+        p.expected
+    );
+    assert_eq!(
+        got.iter().filter(|r| r.status() != "ok").count(),
+        1,
+        "no secure_sync_lost, nothing else flagged"
+    );
+    assert_eq!(got.len(), recs.len());
 }

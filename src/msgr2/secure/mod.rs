@@ -326,12 +326,22 @@ impl SecureDir {
                     )
                 })
             }
-            State::Resync { stream, since, .. } => {
+            State::Resync {
+                stream,
+                since,
+                problem,
+            } => {
                 self.state = State::Resync {
                     stream,
                     since: end,
                     problem: None,
                 };
+                if let Some(mut p) = problem {
+                    // A damaged frame and no frame after it: no byte was
+                    // lost, the damage runs to the end.
+                    p.len = p.len.max(end.saturating_sub(p.offset));
+                    return Some(Event::Undecoded(p));
+                }
                 (end > since).then(|| {
                     Event::Undecoded(
                         Problem::new(
@@ -350,7 +360,12 @@ impl SecureDir {
             other => {
                 self.state = other;
                 (!buf.is_empty()).then(|| {
-                    Event::Undecoded(Problem::new(kind, base, buf.len() as u64, "msgr2.frame"))
+                    Event::Undecoded(crate::msgr2::resync::unfinished(
+                        kind,
+                        base,
+                        buf.len() as u64,
+                        "msgr2.frame",
+                    ))
                 })
             }
         }
