@@ -15,9 +15,17 @@ type Row = (String, [u32; 4], String, u64, u64, Option<(u64, u16)>);
 /// (client, server, dir) -> rows.
 type Streams = BTreeMap<(String, String, &'static str), Vec<Row>>;
 
+fn capture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn original() -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap"))
-        .unwrap_or_else(|e| panic!("{e}"))
+    capture("none-crc.pcap")
 }
 
 fn write(packets: &[OwnedPacket]) -> Vec<u8> {
@@ -141,6 +149,83 @@ fn shuffled_packets_give_the_same_frames() {
     }
 }
 
+/// Connections as (client, server, handshake seen), in order of index.
+fn connections(pcap: &[u8]) -> Vec<(String, String, bool)> {
+    let summary = dissect(pcap, Config::default(), &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    summary
+        .conns
+        .values()
+        .map(|c| (c.client.to_string(), c.server.to_string(), c.handshake_seen))
+        .collect()
+}
+
+#[test]
+fn data_shuffled_across_the_handshake_joins_its_connection() {
+    for name in ["cephx-crc.pcap", "none-crc.pcap"] {
+        let pkts = read_all(&capture(name));
+        let plain = write(&pkts);
+        let (want, _) = streams(&plain);
+        let mut want_conns = connections(&plain);
+        want_conns.sort();
+        let is_data = |p: &OwnedPacket| {
+            parse_tcp(p.link, &p.data).ok().flatten().is_some_and(|t| {
+                !t.payload.is_empty() && !t.flags.syn && !t.flags.fin && !t.flags.rst
+            })
+        };
+        let mut crossed = 0;
+        for seed in [1u64, 2, 3, 4, 5] {
+            let mut rng = Lcg(seed);
+            let mut shuffled = pkts.clone();
+            // Within each window of 8 packets, the data packets trade places
+            // among themselves: one may land before its connection's SYN or
+            // SYN+ACK when another connection's data sat there. Handshake,
+            // ACK-only, FIN and RST packets keep their places.
+            for start in (0..shuffled.len()).step_by(8) {
+                let end = (start + 8).min(shuffled.len());
+                let slots: Vec<usize> = (start..end).filter(|&i| is_data(&pkts[i])).collect();
+                for k in (1..slots.len()).rev() {
+                    let j = rng.next(k + 1);
+                    shuffled.swap(slots[k], slots[j]);
+                }
+            }
+            crossed += handshakes_crossed(&shuffled);
+            let pcap = write(&shuffled);
+            let (got, recs) = streams(&pcap);
+            let what = format!("{name} seed {seed}");
+            let mut got_conns = connections(&pcap);
+            got_conns.sort();
+            assert_eq!(got_conns, want_conns, "{what}");
+            assert!(
+                recs.iter()
+                    .all(|r| !matches!(r.kind, RecordKind::Lost { .. })
+                        && !r.status().contains(ProblemKind::BytesLost.name())),
+                "{what}"
+            );
+            same(&got, &want, &what);
+        }
+        // The shuffles did put data ahead of a handshake.
+        assert!(crossed >= 3, "{name}: {crossed} data packets crossed");
+    }
+}
+
+/// Data packets captured before their connection's SYN or SYN+ACK.
+fn handshakes_crossed(pkts: &[OwnedPacket]) -> usize {
+    let segs: Vec<_> = pkts
+        .iter()
+        .filter_map(|p| parse_tcp(p.link, &p.data).ok().flatten())
+        .collect();
+    segs.iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            !t.payload.is_empty()
+                && segs[i + 1..].iter().any(|s| {
+                    s.flags.syn
+                        && ((s.src, s.dst) == (t.src, t.dst) || (s.src, s.dst) == (t.dst, t.src))
+                })
+        })
+        .count()
+}
+
 #[test]
 fn duplicated_packets_give_the_same_frames() {
     let pkts = read_all(&original());
@@ -241,6 +326,7 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
     let data_idx: Vec<usize> = (0..pkts.len())
         .filter(|&i| payload_len(&pkts[i]) > 100)
         .collect();
+    let mut named = 0;
     for pick in [
         data_idx.len() / 5,
         data_idx.len() / 2,
@@ -255,6 +341,16 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
         let mut fewer = pkts.clone();
         fewer.remove(victim);
         let (got, recs) = streams(&write(&fewer));
+        // Every undecodable stretch names what was looked for and found.
+        for r in &recs {
+            if let RecordKind::Undecoded(p) = &r.kind {
+                named += 1;
+                assert!(
+                    !p.expected.is_empty() && !p.found.is_empty(),
+                    "victim {victim}: {p:?}"
+                );
+            }
+        }
         // Exactly one lost stretch, in the victim's direction.
         let lost: Vec<&Record> = recs
             .iter()
@@ -315,4 +411,5 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
             );
         }
     }
+    assert!(named > 0, "no undecodable stretch was checked");
 }

@@ -28,14 +28,32 @@ pub(crate) fn hunt_problem(since: u64, end: u64, problem: Option<Problem>) -> Op
             p.len = p.len.max(end.saturating_sub(p.offset));
             Some(p)
         }
-        None if len > 0 => Some(Problem::new(
-            ProblemKind::Undecoded,
-            since,
-            len,
-            "msgr2.frame",
-        )),
+        None if len > 0 => Some(
+            Problem::new(ProblemKind::Undecoded, since, len, "msgr2.frame").values(
+                "a frame preamble whose CRC checks",
+                "none in these bytes (the rest of a frame cut by lost bytes?)",
+            ),
+        ),
         None => None,
     }
+}
+
+/// Buffered bytes a direction leaves unfinished: `kind` says why
+/// (incomplete before lost bytes, truncated at the end of the capture).
+pub(crate) fn unfinished(kind: ProblemKind, offset: u64, len: u64, field: &'static str) -> Problem {
+    let why = match kind {
+        ProblemKind::Incomplete => "then bytes lost by the capture",
+        ProblemKind::Truncated => "then the capture ends",
+        _ => "then nothing more",
+    };
+    Problem::new(kind, offset, len, field).values(
+        if field == "msgr2.banner" {
+            "a whole banner"
+        } else {
+            "a whole frame"
+        },
+        format!("{len} bytes, {why}"),
+    )
 }
 
 pub(crate) fn preamble_problem(e: PreambleProblem, base: u64, max_seg: u32) -> Problem {

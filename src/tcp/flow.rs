@@ -20,6 +20,16 @@
 //!
 //! [`StreamEvent::Opened`] says whether the roles came from the handshake.
 //!
+//! # Segments ahead of the handshake
+//! A flow whose first segment is not a SYN or SYN+ACK is not opened at
+//! once: its segments wait (see `early`) for a SYN or SYN+ACK, at most
+//! [`FlowConfig::handshake_wait`] packets of the capture, so that data
+//! captured just before its SYN joins its connection. Likewise, a
+//! connection opened by a SYN keeps the server's segments until the
+//! SYN+ACK. A flow whose handshake does not come opens mid-stream once
+//! the wait is over, with its connection index from its first segment,
+//! exactly as if nothing had waited. A RST ends the wait at once.
+//!
 //! # Per segment
 //! The payload goes to the sender's reassembler, the acknowledgement to the
 //! receiver's (an ACK past the bytes seen is a gap there, see
@@ -46,7 +56,10 @@
 //! [`FlowConfig::closed_linger_secs`] of capture time, at most
 //! [`FlowConfig::max_closed`] of them. A new SYN on the pair replaces it.
 
-use super::reassembly::{ReassemblyConfig, ReassemblyEvent};
+use super::conn::{dir_of, isn_of, Closed, Conn};
+use super::early::{EarlySeg, Pending, Seg, DEFAULT_HANDSHAKE_WAIT, MAX_KEPT};
+pub use super::event::{CloseReason, StreamEvent};
+use super::reassembly::ReassemblyConfig;
 use super::{ConnId, Direction, Reassembler};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
 use std::collections::{HashMap, VecDeque};
@@ -57,93 +70,6 @@ pub const DEFAULT_CLOSED_LINGER_SECS: i64 = 120;
 /// Default cap on the number of closed-connection records kept.
 pub const DEFAULT_MAX_CLOSED: usize = 65_536;
 
-/// Why a connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
-    /// Both sides (or one side) sent FIN.
-    Fin,
-    /// A side sent RST.
-    Rst,
-    /// A new SYN on the same address pair started a new connection.
-    Reused,
-    /// The capture ended with the connection still open.
-    EndOfCapture,
-}
-
-/// What a connection's byte streams gained.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEvent<'a> {
-    /// A connection was seen for the first time.
-    Opened {
-        /// Its index.
-        conn: ConnId,
-        /// The side that opened it (or is taken to have).
-        client: SocketAddr,
-        /// The accepting side.
-        server: SocketAddr,
-        /// First packet of the connection.
-        packet: PacketIndex,
-        /// Its time.
-        ts: Timestamp,
-        /// Whether the roles come from the handshake (a SYN or SYN+ACK was
-        /// captured); false when the capture started mid-connection and the
-        /// port heuristic chose them.
-        handshake_seen: bool,
-    },
-    /// In-order bytes of one direction.
-    Data {
-        /// Connection.
-        conn: ConnId,
-        /// Direction.
-        dir: Direction,
-        /// Stream offset of `data[0]` (0 = first byte after the SYN).
-        offset: u64,
-        /// The bytes.
-        data: &'a [u8],
-        /// Packet the bytes came from.
-        packet: PacketIndex,
-        /// Its time.
-        ts: Timestamp,
-    },
-    /// Bytes `[offset, offset+len)` of a direction were never captured.
-    Gap {
-        /// Connection.
-        conn: ConnId,
-        /// Direction.
-        dir: Direction,
-        /// First missing byte.
-        offset: u64,
-        /// Number of missing bytes.
-        len: u64,
-        /// Packet at which the loss became certain.
-        packet: PacketIndex,
-    },
-    /// A retransmission or overlap carried bytes that differ from the first copy.
-    OverlapDiffers {
-        /// Connection.
-        conn: ConnId,
-        /// Direction.
-        dir: Direction,
-        /// Offset of the first differing byte.
-        offset: u64,
-        /// Bytes from the first to the last differing one, inclusive.
-        len: u64,
-        /// The packet carrying the differing copy.
-        packet: PacketIndex,
-        /// The packet whose copy was kept.
-        first_packet: PacketIndex,
-    },
-    /// The connection ended.
-    Closed {
-        /// Connection.
-        conn: ConnId,
-        /// Why.
-        reason: CloseReason,
-        /// Packet that ended it (none at end of capture).
-        packet: Option<PacketIndex>,
-    },
-}
-
 /// Bounds of the flow table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowConfig {
@@ -153,6 +79,10 @@ pub struct FlowConfig {
     pub closed_linger_secs: i64,
     /// Most closed-connection records kept; the oldest go first.
     pub max_closed: usize,
+    /// Packets of the capture a segment seen before its connection's
+    /// handshake (SYN, or SYN+ACK for the server's segments) waits for it;
+    /// 0 opens such flows at their first segment.
+    pub handshake_wait: u64,
 }
 
 impl Default for FlowConfig {
@@ -161,6 +91,7 @@ impl Default for FlowConfig {
             reassembly: ReassemblyConfig::default(),
             closed_linger_secs: DEFAULT_CLOSED_LINGER_SECS,
             max_closed: DEFAULT_MAX_CLOSED,
+            handshake_wait: DEFAULT_HANDSHAKE_WAIT,
         }
     }
 }
@@ -176,169 +107,21 @@ fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
     }
 }
 
-/// Tag one direction's reassembly events with their connection.
-fn tagged<'s>(
-    sink: &'s mut dyn FnMut(StreamEvent<'_>),
-    conn: ConnId,
-    dir: Direction,
-) -> impl FnMut(ReassemblyEvent<'_>) + 's {
-    move |ev: ReassemblyEvent<'_>| {
-        sink(match ev {
-            ReassemblyEvent::Data {
-                offset,
-                data,
-                packet,
-                ts,
-            } => StreamEvent::Data {
-                conn,
-                dir,
-                offset,
-                data,
-                packet,
-                ts,
-            },
-            ReassemblyEvent::Gap {
-                offset,
-                len,
-                packet,
-            } => StreamEvent::Gap {
-                conn,
-                dir,
-                offset,
-                len,
-                packet,
-            },
-            ReassemblyEvent::OverlapDiffers {
-                offset,
-                len,
-                packet,
-                first_packet,
-            } => StreamEvent::OverlapDiffers {
-                conn,
-                dir,
-                offset,
-                len,
-                packet,
-                first_packet,
-            },
-        })
-    }
-}
-
-/// An open connection.
-#[derive(Debug)]
-struct Conn {
-    id: ConnId,
-    client: SocketAddr,
-    /// Initial sequence number of each direction, when its SYN was seen.
-    isn: [Option<u32>; 2],
-    dirs: [Reassembler; 2],
-    /// Packet of each direction's first FIN.
-    fin: [Option<PacketIndex>; 2],
-}
-
-/// What stays of a closed connection.
-#[derive(Debug)]
-struct Closed {
-    id: ConnId,
-    client: SocketAddr,
-    isn: [Option<u32>; 2],
-}
-
 #[derive(Debug)]
 enum Slot {
     Open(Box<Conn>),
+    /// Seen only through segments that are not a SYN, so far.
+    Pending(Box<Pending>),
     Closed(Closed),
 }
 
-fn dir_of(client: SocketAddr, src: SocketAddr) -> Direction {
-    if src == client {
-        Direction::ClientToServer
-    } else {
-        Direction::ServerToClient
-    }
-}
-
-fn isn_of(isn: &[Option<u32>; 2], dir: Direction) -> Option<u32> {
-    isn.get(dir.index()).copied().flatten()
-}
-
-impl Conn {
-    /// Apply one segment; the reason if it closed the connection.
-    fn handle(
-        &mut self,
-        packet: PacketIndex,
-        ts: Timestamp,
-        seg: &TcpPacket<'_>,
-        sink: &mut dyn FnMut(StreamEvent<'_>),
-    ) -> Option<CloseReason> {
-        let dir = dir_of(self.client, seg.src);
-        let [c2s, s2c] = &mut self.dirs;
-        let (mine, theirs) = match dir {
-            Direction::ClientToServer => (c2s, s2c),
-            Direction::ServerToClient => (s2c, c2s),
-        };
-        let mut seq = seg.seq;
-        if seg.flags.syn {
-            if mine.origin().is_none() {
-                mine.syn(seg.seq);
-                if let Some(isn) = self.isn.get_mut(dir.index()) {
-                    *isn = Some(seg.seq);
-                }
-            }
-            if seg.flags.ack && theirs.origin().is_none() {
-                let peer_isn = seg.ack.wrapping_sub(1);
-                theirs.syn(peer_isn);
-                if let Some(isn) = self.isn.get_mut(dir.reverse().index()) {
-                    *isn = Some(peer_isn);
-                }
-            }
-            seq = seq.wrapping_add(1);
-        }
-        let (id, rev) = (self.id, dir.reverse());
-        let payload = seg.payload;
-        mine.segment(
-            packet,
-            ts,
-            seq,
-            payload,
-            seg.missing,
-            &mut tagged(sink, id, dir),
-        );
-        if seg.flags.ack {
-            theirs.ack_seen(seg.ack, packet, &mut tagged(sink, id, rev));
-        }
-        if seg.flags.fin {
-            let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-            mine.fin(seq.wrapping_add(len).wrapping_add(seg.missing));
-            if let Some(fin) = self.fin.get_mut(dir.index()) {
-                fin.get_or_insert(packet);
-            }
-        }
-        let fins = self.fin.iter().filter(|f| f.is_some()).count();
-        if seg.flags.rst {
-            return Some(if fins > 0 {
-                CloseReason::Fin
-            } else {
-                CloseReason::Rst
-            });
-        }
-        let complete = self.dirs.iter().all(Reassembler::is_complete);
-        (fins == 2 && complete).then_some(CloseReason::Fin)
-    }
-
-    /// Deliver what is held in both directions, holes becoming gaps.
-    fn flush(&mut self, packet: Option<PacketIndex>, sink: &mut dyn FnMut(StreamEvent<'_>)) {
-        let id = self.id;
-        for (r, dir) in self
-            .dirs
-            .iter_mut()
-            .zip([Direction::ClientToServer, Direction::ServerToClient])
-        {
-            let at = packet.unwrap_or_else(|| r.last_packet());
-            r.flush_at(at, &mut tagged(sink, id, dir));
-        }
-    }
+/// What a wait for a handshake is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// A [`Slot::Pending`] flow's SYN or SYN+ACK.
+    Flow,
+    /// An open connection's SYN+ACK.
+    SynAck,
 }
 
 /// All TCP connections of a capture.
@@ -351,6 +134,11 @@ pub struct FlowTable {
     closed: VecDeque<(Timestamp, Key, ConnId)>,
     /// Endpoints seen accepting connections (bounded by [`MAX_LISTENERS`]).
     listeners: std::collections::HashSet<std::net::SocketAddr>,
+    /// Waits for a handshake, by the packet number at which they end
+    /// (nondecreasing: one is added per packet at most).
+    waiting: VecDeque<(u64, Key, ConnId, Wait)>,
+    /// The packet being processed: waits are counted from it.
+    now: PacketIndex,
 }
 
 /// Most listening endpoints remembered for orienting mid-stream connections.
@@ -377,11 +165,12 @@ impl FlowTable {
         }
     }
 
-    /// Number of open connections.
+    /// Number of open connections, counting flows that wait for their
+    /// handshake.
     pub fn open_connections(&self) -> usize {
         self.slots
             .values()
-            .filter(|s| matches!(s, Slot::Open(_)))
+            .filter(|s| !matches!(s, Slot::Closed(_)))
             .count()
     }
 
@@ -394,24 +183,121 @@ impl FlowTable {
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         self.expire(ts);
+        self.now = packet;
+        while let Some(&(end, key, id, wait)) = self.waiting.front() {
+            if end > packet.0 {
+                break;
+            }
+            self.waiting.pop_front();
+            let kept = self.end_wait(key, id, wait, sink);
+            self.run(kept, sink);
+        }
+        let kept = self.apply(&Seg::Live(packet, ts, seg), sink);
+        self.run(kept, sink);
+    }
+
+    /// Feed segments that waited, in order; a segment may hand back others.
+    fn run(&mut self, kept: Vec<EarlySeg>, sink: &mut dyn FnMut(StreamEvent<'_>)) {
+        let mut queue: VecDeque<EarlySeg> = kept.into();
+        while let Some(e) = queue.pop_front() {
+            let more = self.apply(&Seg::Kept(e), sink);
+            for m in more.into_iter().rev() {
+                queue.push_front(m);
+            }
+        }
+    }
+
+    /// Start waiting for a handshake; the wait ends `handshake_wait`
+    /// packets after the one being processed.
+    fn wait(&mut self, key: Key, id: ConnId, wait: Wait) {
+        let end = self.now.0.saturating_add(self.cfg.handshake_wait);
+        self.waiting.push_back((end, key, id, wait));
+    }
+
+    /// A wait is over: open the pending flow mid-stream, or stop holding
+    /// the server's segments; the segments that waited, to be fed again.
+    fn end_wait(
+        &mut self,
+        key: Key,
+        id: ConnId,
+        wait: Wait,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) -> Vec<EarlySeg> {
+        match (self.slots.get_mut(&key), wait) {
+            (Some(Slot::Pending(p)), Wait::Flow) if p.id == id => {
+                let segs = std::mem::take(&mut p.segs);
+                self.slots.remove(&key);
+                if let Some(first) = segs.first() {
+                    let (p, t) = (first.packet, first.ts);
+                    self.open(key, (p, t), &first.view(), Some(id), sink);
+                    self.anchor(key, &segs);
+                }
+                segs
+            }
+            (Some(Slot::Open(c)), Wait::SynAck) if c.id == id => {
+                c.awaiting_syn_ack = false;
+                let segs = std::mem::take(&mut c.early);
+                c.anchor(&segs);
+                segs
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// One segment, live or kept; segments that waited and may go on now.
+    fn apply(&mut self, s: &Seg<'_>, sink: &mut dyn FnMut(StreamEvent<'_>)) -> Vec<EarlySeg> {
+        let (packet, ts, seg) = s.parts();
         let key = key_of(seg.src, seg.dst);
-        let (syn, ack) = (seg.flags.syn, seg.flags.ack);
-        match self.slots.get(&key) {
-            None => self.open(key, packet, ts, seg, sink),
+        let (syn, ack, rst) = (seg.flags.syn, seg.flags.ack, seg.flags.rst);
+        let mut kept = Vec::new();
+        match self.slots.get_mut(&key) {
+            None if !syn && self.cfg.handshake_wait > 0 => {
+                let id = self.take_id();
+                let segs = vec![s.keep()];
+                self.slots
+                    .insert(key, Slot::Pending(Box::new(Pending { id, segs })));
+                self.wait(key, id, Wait::Flow);
+                return kept;
+            }
+            None => self.open(key, (packet, ts), &seg, None, sink),
+            Some(Slot::Pending(p)) if !syn && !rst && p.segs.len() < MAX_KEPT => {
+                p.segs.push(s.keep());
+                return kept;
+            }
+            Some(Slot::Pending(p)) => {
+                let (id, segs) = (p.id, std::mem::take(&mut p.segs));
+                self.slots.remove(&key);
+                let Some(first) = segs.first() else {
+                    return kept;
+                };
+                if !syn {
+                    // A RST, or too much waited: the flow opens mid-stream.
+                    let (p, t) = (first.packet, first.ts);
+                    self.open(key, (p, t), &first.view(), Some(id), sink);
+                    self.anchor(key, &segs);
+                    let mut all = segs;
+                    all.push(s.keep());
+                    return all;
+                }
+                // The handshake sets roles and origins; then the rest.
+                self.open(key, (first.packet, first.ts), &seg, Some(id), sink);
+                kept = segs;
+            }
             Some(Slot::Closed(old)) => {
                 // Any SYN with a new sequence number: the SYN+ACK too, in
                 // case the new connection's SYN was not captured.
                 let recorded = isn_of(&old.isn, dir_of(old.client, seg.src));
                 if !syn || recorded == Some(seg.seq) {
-                    return;
+                    return kept;
                 }
-                self.open(key, packet, ts, seg, sink);
+                self.open(key, (packet, ts), &seg, None, sink);
             }
             Some(Slot::Open(conn)) => {
                 let recorded = isn_of(&conn.isn, dir_of(conn.client, seg.src));
                 let differs = recorded != Some(seg.seq);
                 if syn && differs && (!ack || recorded.is_some()) {
                     if let Some(Slot::Open(mut old)) = self.slots.remove(&key) {
+                        old.drain_early(sink);
                         old.flush(Some(packet), sink);
                         sink(StreamEvent::Closed {
                             conn: old.id,
@@ -419,14 +305,38 @@ impl FlowTable {
                             packet: Some(packet),
                         });
                     }
-                    self.open(key, packet, ts, seg, sink);
+                    self.open(key, (packet, ts), &seg, None, sink);
                 }
             }
         }
         let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
-            return;
+            return kept;
         };
-        if let Some(reason) = conn.handle(packet, ts, seg, sink) {
+        let from_server = dir_of(conn.client, seg.src) == Direction::ServerToClient;
+        if conn.awaiting_syn_ack {
+            if from_server && syn && ack {
+                conn.awaiting_syn_ack = false;
+                kept.append(&mut conn.early);
+            } else if rst || conn.early.len() >= MAX_KEPT {
+                // A refusal or an abort, or too much waited: what waited
+                // goes first.
+                conn.awaiting_syn_ack = false;
+                let mut all = std::mem::take(&mut conn.early);
+                conn.anchor(&all);
+                all.push(s.keep());
+                return all;
+            } else if from_server && !syn {
+                if conn.early.is_empty() {
+                    let id = conn.id;
+                    self.wait(key, id, Wait::SynAck);
+                }
+                if let Some(Slot::Open(conn)) = self.slots.get_mut(&key) {
+                    conn.early.push(s.keep());
+                }
+                return kept;
+            }
+        }
+        if let Some(reason) = conn.handle(packet, ts, &seg, sink) {
             if reason != CloseReason::Fin || !conn.dirs.iter().all(Reassembler::is_complete) {
                 conn.flush(Some(packet), sink);
             }
@@ -443,15 +353,33 @@ impl FlowTable {
             self.closed.push_back((ts, key, record.id));
             self.slots.insert(key, Slot::Closed(record));
         }
+        kept
     }
 
-    /// Start a connection for the first segment seen on `key`.
+    /// Set the origins of a connection just opened from segments that waited.
+    fn anchor(&mut self, key: Key, segs: &[EarlySeg]) {
+        if let Some(Slot::Open(c)) = self.slots.get_mut(&key) {
+            c.anchor(segs);
+        }
+    }
+
+    /// The next connection index.
+    fn take_id(&mut self) -> ConnId {
+        let id = ConnId(self.next_id);
+        self.next_id = self.next_id.saturating_add(1);
+        id
+    }
+
+    /// Start a connection on `key`: `seg` (its first segment, or the
+    /// handshake segment that ended a wait) sets the roles, `first` is the
+    /// packet and time of its first segment, `id` its index if one was
+    /// reserved.
     fn open(
         &mut self,
         key: Key,
-        packet: PacketIndex,
-        ts: Timestamp,
+        first: (PacketIndex, Timestamp),
         seg: &TcpPacket<'_>,
+        id: Option<ConnId>,
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         let (src, dst) = (seg.src, seg.dst);
@@ -468,8 +396,8 @@ impl FlowTable {
         if handshake_seen && self.listeners.len() < MAX_LISTENERS {
             self.listeners.insert(server);
         }
-        let id = ConnId(self.next_id);
-        self.next_id = self.next_id.saturating_add(1);
+        let id = id.unwrap_or_else(|| self.take_id());
+        let (packet, ts) = first;
         sink(StreamEvent::Opened {
             conn: id,
             client,
@@ -485,6 +413,8 @@ impl FlowTable {
             isn: [None, None],
             dirs: [Reassembler::with_config(cfg), Reassembler::with_config(cfg)],
             fin: [None, None],
+            awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
+            early: Vec::new(),
         };
         self.slots.insert(key, Slot::Open(Box::new(conn)));
     }
@@ -505,12 +435,17 @@ impl FlowTable {
 
     /// End of capture: flush buffered data, report remaining holes, close all.
     pub fn finish(&mut self, sink: &mut dyn FnMut(StreamEvent<'_>)) {
+        // Every wait is over: what waited is fed first, in order.
+        while let Some((_, key, id, wait)) = self.waiting.pop_front() {
+            let kept = self.end_wait(key, id, wait, sink);
+            self.run(kept, sink);
+        }
         let mut open: Vec<Box<Conn>> = self
             .slots
             .drain()
             .filter_map(|(_, slot)| match slot {
                 Slot::Open(conn) => Some(conn),
-                Slot::Closed(_) => None,
+                Slot::Pending(_) | Slot::Closed(_) => None,
             })
             .collect();
         open.sort_by_key(|c| c.id);

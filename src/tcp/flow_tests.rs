@@ -119,6 +119,13 @@ impl T {
         std::mem::take(&mut self.ev)
     }
 
+    /// End of capture.
+    fn finish(&mut self) -> &mut T {
+        let ev = &mut self.ev;
+        self.table.finish(&mut |e| ev.push(show(e)));
+        self
+    }
+
     /// Handshake on client port `port` to server 6800, ISNs 100 and 500.
     fn connect(&mut self, port: u16) -> &mut T {
         self.tx(port, 6800, "S", 100, 0, b"")
@@ -154,15 +161,24 @@ fn capture_starting_at_syn_ack() {
 fn without_handshake_the_lower_port_serves() {
     let mut t = T::default();
     t.tx(6800, 40000, "A", 9000, 7000, b"ab")
-        .tx(40000, 6800, "A", 7000, 9002, b"cd");
-    assert_eq!(
-        t.take(),
-        ["open 0 40000>6800 mid", "0 s2c 0:ab@1", "0 c2s 0:cd@2"]
-    );
+        .tx(40000, 6800, "A", 7000, 9002, b"cd")
+        .finish();
+    let want = [
+        "open 0 40000>6800 mid",
+        "0 s2c 0:ab@1",
+        "0 c2s 0:cd@2",
+        "close 0 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
     // Equal ports: the first sender is the client.
     let mut t = T::default();
-    t.tx(6800, 6800, "A", 1, 1, b"x");
-    assert_eq!(t.take(), ["open 0 6800>6800 mid", "0 c2s 0:x@1"]);
+    t.tx(6800, 6800, "A", 1, 1, b"x").finish();
+    let want = [
+        "open 0 6800>6800 mid",
+        "0 c2s 0:x@1",
+        "close 0 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
 }
 
 #[test]
@@ -172,12 +188,23 @@ fn without_handshake_known_listeners_and_ceph_ports_serve() {
     t.tx(40000, 44400, "S", 1, 0, b"")
         .tx(44400, 40000, "SA", 5, 2, b"");
     t.take();
-    t.tx(44400, 38000, "A", 9000, 7000, b"ab");
-    assert_eq!(t.take(), ["open 1 38000>44400 mid", "1 s2c 0:ab@3"]);
+    t.tx(44400, 38000, "A", 9000, 7000, b"ab").finish();
+    let want = [
+        "open 1 38000>44400 mid",
+        "1 s2c 0:ab@3",
+        "close 0 EndOfCapture",
+        "close 1 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
     // A Ceph port serves whatever the other port is.
     let mut t = T::default();
-    t.tx(6801, 2000, "A", 9000, 7000, b"ab");
-    assert_eq!(t.take(), ["open 0 2000>6801 mid", "0 s2c 0:ab@1"]);
+    t.tx(6801, 2000, "A", 9000, 7000, b"ab").finish();
+    let want = [
+        "open 0 2000>6801 mid",
+        "0 s2c 0:ab@1",
+        "close 0 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
 }
 
 #[test]
@@ -292,8 +319,13 @@ fn closed_records_expire() {
     };
     t.connect(40000).tx(40000, 6800, "R", 101, 0, b"").take();
     t.secs = 10;
-    t.tx(40000, 6800, "A", 101, 501, b"q");
-    assert_eq!(t.take(), ["open 1 40000>6800 mid", "1 c2s 0:q@5"]);
+    t.tx(40000, 6800, "A", 101, 501, b"q").finish();
+    let want = [
+        "open 1 40000>6800 mid",
+        "1 c2s 0:q@5",
+        "close 1 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
 }
 
 #[test]
@@ -316,4 +348,85 @@ fn finish_flushes_and_closes_in_id_order() {
     ];
     assert_eq!(t.take(), want);
     assert_eq!(t.table.open_connections(), 0);
+}
+
+#[test]
+fn data_before_its_syn_joins_the_connection() {
+    let mut t = T::default();
+    // The client's first bytes and the server's reply are captured before
+    // the handshake that opened their connection.
+    t.tx(40000, 6800, "A", 101, 501, b"hi")
+        .tx(6800, 40000, "A", 501, 103, b"ok");
+    assert!(t.take().is_empty());
+    t.tx(40000, 6800, "S", 100, 0, b"");
+    assert_eq!(t.take(), ["open 0 40000>6800 syn", "0 c2s 0:hi@1"]);
+    t.tx(6800, 40000, "SA", 500, 101, b"")
+        .tx(40000, 6800, "A", 103, 503, b"!");
+    assert_eq!(t.take(), ["0 s2c 0:ok@2", "0 c2s 2:!@5"]);
+    t.finish();
+    assert_eq!(t.take(), ["close 0 EndOfCapture"]);
+}
+
+#[test]
+fn server_data_before_the_syn_ack_waits_for_it() {
+    let mut t = T::default();
+    // The server's second segment, then its first, then the SYN+ACK.
+    t.tx(40000, 6800, "S", 100, 0, b"")
+        .tx(6800, 40000, "A", 503, 101, b"cd")
+        .tx(6800, 40000, "A", 501, 101, b"ab");
+    assert_eq!(t.take(), ["open 0 40000>6800 syn"]);
+    t.tx(6800, 40000, "SA", 500, 101, b"");
+    assert_eq!(t.take(), ["0 s2c 0:ab@3", "0 s2c 2:cd@2"]);
+}
+
+#[test]
+fn a_flow_without_handshake_opens_when_the_wait_is_over() {
+    let cfg = FlowConfig {
+        handshake_wait: 4,
+        ..FlowConfig::default()
+    };
+    let mut t = T {
+        table: FlowTable::with_config(cfg),
+        ..T::default()
+    };
+    t.tx(40000, 6800, "A", 7000, 9000, b"ab").connect(40001);
+    assert_eq!(t.take(), ["open 1 40001>6800 syn"]);
+    assert_eq!(t.table.open_connections(), 2);
+    // Packet 5 ends the wait of packet 1: it keeps index 0 and its place.
+    t.tx(40001, 6800, "A", 101, 501, b"x");
+    let want = ["open 0 40000>6800 mid", "0 c2s 0:ab@1", "1 c2s 0:x@5"];
+    assert_eq!(t.take(), want);
+    // A RST ends a wait at once.
+    t.tx(40002, 6800, "A", 300, 9000, b"cd")
+        .tx(6800, 40002, "R", 9000, 0, b"");
+    let want = ["open 2 40002>6800 mid", "2 c2s 0:cd@6", "close 2 Rst@7"];
+    assert_eq!(t.take(), want);
+    // So does the end of the capture.
+    t.tx(40003, 6800, "A", 300, 9000, b"ef").finish();
+    let want = [
+        "open 3 40003>6800 mid",
+        "3 c2s 0:ef@8",
+        "close 0 EndOfCapture",
+        "close 1 EndOfCapture",
+        "close 3 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
+}
+
+#[test]
+fn without_handshake_the_stream_starts_at_the_earliest_contiguous_bytes() {
+    let mut t = T::default();
+    // "ab" was captured after "cd": the stream still starts with it. The
+    // stale copy of bytes before them (6990..6992) does not move the start.
+    t.tx(40000, 6800, "A", 7002, 9000, b"cd")
+        .tx(40000, 6800, "A", 6990, 9000, b"zz")
+        .tx(40000, 6800, "A", 7000, 9000, b"ab")
+        .finish();
+    let want = [
+        "open 0 40000>6800 mid",
+        "0 c2s 0:ab@3",
+        "0 c2s 2:cd@1",
+        "close 0 EndOfCapture",
+    ];
+    assert_eq!(t.take(), want);
 }

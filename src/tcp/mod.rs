@@ -12,7 +12,8 @@
 //! the two byte streams of each connection gained as [`StreamEvent`]s:
 //! in-order data with its stream offset, gaps the capture lost, overlaps
 //! whose bytes differ, and connection open/close. `flow` documents roles,
-//! closing and port reuse; `reassembly` documents ordering, the
+//! closing and port reuse; `early` how segments captured ahead of their
+//! handshake wait for it; `reassembly` documents ordering, the
 //! first-copy-wins overlap rule and exactly when a hole becomes a gap.
 //!
 //! The contract every consumer can rely on: per connection and direction,
@@ -22,11 +23,15 @@
 //! cap was reached, the connection ended, or the snap length cut it).
 //! Memory is bounded per connection by the data in flight.
 
+mod conn;
+mod early;
+mod event;
 mod flow;
 mod held;
 mod reassembly;
 mod stream_map;
 
+pub use early::DEFAULT_HANDSHAKE_WAIT;
 pub use flow::{
     CloseReason, FlowConfig, FlowTable, StreamEvent, DEFAULT_CLOSED_LINGER_SECS, DEFAULT_MAX_CLOSED,
 };

@@ -5,7 +5,7 @@ use super::{ConnDecoder, Event, Phase};
 use crate::msgr2::frame::Rev;
 use crate::msgr2::preamble::{self, Preamble};
 use crate::msgr2::problem::{Problem, ProblemKind};
-use crate::msgr2::resync::{hunt_problem, partial_frame, plausible};
+use crate::msgr2::resync::{hunt_problem, partial_frame, plausible, unfinished};
 use crate::tcp::Direction;
 
 impl ConnDecoder {
@@ -149,7 +149,7 @@ impl ConnDecoder {
                     dir,
                     match partial {
                         Some(f) => Event::Frame(Box::new(f)),
-                        None => Event::Undecoded(Problem::new(kind, offset, len, field)),
+                        None => Event::Undecoded(unfinished(kind, offset, len, field)),
                     },
                 ));
             }

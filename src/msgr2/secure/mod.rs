@@ -13,8 +13,15 @@
 //! preamble CRC is checked on the plaintext too.
 //!
 //! Keys: a direction is given candidate (key, initial nonce) pairs; the
-//! first secure operation's tag verifies for exactly the right one. With
-//! none, the direction is reported once as "encrypted, no key".
+//! first secure operation's tag verifies for exactly the right one. When
+//! none does, the first frame may be damaged rather than the key missing
+//! (see `trial`): a key whose decryption of the preamble passes its CRC is
+//! taken, and the frame flagged; else each key is tried on the frames that
+//! follow (the nonce of frame k is the initial one stepped by the
+//! operations before it), and the first one found resumes decryption, the
+//! damaged frame alone being reported. Only when no key opens any frame
+//! within [`TRIAL_WINDOW`] bytes is the direction reported once as
+//! "encrypted, no key".
 //!
 //! Damage: a bad tag on an operation whose preamble decrypted cleanly flags
 //! the frame and keeps the nonce in step. After lost bytes or a preamble
@@ -68,8 +75,9 @@ enum State {
     /// Not in secure mode.
     #[default]
     Off,
-    /// Waiting for the first operation to find the key.
-    Trial,
+    /// Finding the key. `scan`: 0 while the first operation is tried;
+    /// once no key opened it, where the search for a later frame goes on.
+    Trial { scan: usize },
     /// Decrypting.
     Active(Box<GcmStream>),
     /// No key opens this direction: bytes since `since` are pending.
@@ -90,6 +98,13 @@ enum State {
 pub const RESYNC_MAX_OPS: u64 = 256;
 /// Bytes searched after a gap before the direction is given up.
 pub const RESYNC_WINDOW: u64 = 1 << 20;
+/// Bytes from the secure start searched for a frame some key opens when
+/// none opens the first one, before the direction is reported as having
+/// no key.
+pub const TRIAL_WINDOW: usize = 64 * 1024;
+/// Operations the frames before the one found may have used (msgr2.1: 1
+/// to 3 per frame; msgr2.0: 1).
+pub const TRIAL_MAX_OPS: u64 = 8;
 
 /// Secure-mode decoding state of one direction.
 #[derive(Debug, Default)]
@@ -133,6 +148,7 @@ pub fn secure_len(p: &Preamble, rev: Rev) -> usize {
 
 mod open;
 mod resync;
+mod trial;
 
 use open::decode_frame;
 
@@ -159,7 +175,7 @@ impl SecureDir {
         self.state = if self.candidates.is_empty() {
             State::NoKey { since: at }
         } else {
-            State::Trial
+            State::Trial { scan: 0 }
         };
     }
 
@@ -175,7 +191,7 @@ impl SecureDir {
                     problem: None,
                 };
             }
-            State::Trial => {
+            State::Trial { .. } => {
                 self.state = State::Lost {
                     since: offset,
                     why: "bytes lost by the capture".into(),
@@ -199,7 +215,11 @@ impl SecureDir {
                     }
                 }
             }
-            State::Trial => self.trial(base, buf, rev, max_seg),
+            State::Trial { scan: 0 } => self.trial(buf, rev, max_seg),
+            State::Trial { scan } => {
+                let scan = *scan;
+                self.search_later(base, buf, rev, max_seg, scan)
+            }
             State::Resync { .. } => self.resync(base, buf, rev, max_seg),
             State::Active(stream) => {
                 let (step, bad) = decode_frame(stream, base, buf, rev, max_seg);
@@ -222,7 +242,7 @@ impl SecureDir {
     }
 
     /// Find the candidate whose first operation verifies.
-    fn trial(&mut self, base: u64, buf: &[u8], rev: Rev, max_seg: u32) -> SecureStep {
+    fn trial(&mut self, buf: &[u8], rev: Rev, max_seg: u32) -> SecureStep {
         let format = NonceFormat::for_revision(rev == Rev::V1);
         let mut undecided = false;
         let mut found = None;
@@ -267,20 +287,19 @@ impl SecureDir {
                 }
             }
             None if undecided => SecureStep::Needed,
-            None => {
-                self.state = State::NoKey { since: base };
-                SecureStep::Consumed {
-                    len: 0,
-                    event: None,
-                }
-            }
+            None => self.first_frame_failed(buf, rev, max_seg),
         }
     }
 
     /// Report what is pending (end of stream or a gap).
     pub fn flush(&mut self, base: u64, buf: &[u8], kind: ProblemKind) -> Option<Event> {
         let end = base + buf.len() as u64;
-        match std::mem::take(&mut self.state) {
+        let state = match std::mem::take(&mut self.state) {
+            // No key opened the first frame, nor one after it.
+            State::Trial { scan: 1.. } => State::NoKey { since: base },
+            other => other,
+        };
+        match state {
             State::NoKey { since } => {
                 self.state = State::NoKey { since: end };
                 (end > since).then(|| {
@@ -307,12 +326,22 @@ impl SecureDir {
                     )
                 })
             }
-            State::Resync { stream, since, .. } => {
+            State::Resync {
+                stream,
+                since,
+                problem,
+            } => {
                 self.state = State::Resync {
                     stream,
                     since: end,
                     problem: None,
                 };
+                if let Some(mut p) = problem {
+                    // A damaged frame and no frame after it: no byte was
+                    // lost, the damage runs to the end.
+                    p.len = p.len.max(end.saturating_sub(p.offset));
+                    return Some(Event::Undecoded(p));
+                }
                 (end > since).then(|| {
                     Event::Undecoded(
                         Problem::new(
@@ -331,7 +360,12 @@ impl SecureDir {
             other => {
                 self.state = other;
                 (!buf.is_empty()).then(|| {
-                    Event::Undecoded(Problem::new(kind, base, buf.len() as u64, "msgr2.frame"))
+                    Event::Undecoded(crate::msgr2::resync::unfinished(
+                        kind,
+                        base,
+                        buf.len() as u64,
+                        "msgr2.frame",
+                    ))
                 })
             }
         }

@@ -79,6 +79,7 @@ pub(super) fn decode_frame(
 
 /// Open one operation; on a bad tag fall back to the unverified keystream
 /// decryption so the frame can still be shown, and record the check.
+/// Returns the plaintext and whether its tag verified.
 fn open_op(
     s: &mut GcmStream,
     op: &[u8],
@@ -86,7 +87,7 @@ fn open_op(
     at: u64,
     checks: &mut Vec<Check>,
     problems: &mut Vec<Problem>,
-) -> Vec<u8> {
+) -> (Vec<u8>, bool) {
     let body = op.len().saturating_sub(TAG_LEN);
     let tag_at = at + body as u64;
     let (plain, status) = match s.open(op) {
@@ -116,7 +117,7 @@ fn open_op(
         computed: 0,
         status,
     });
-    plain
+    (plain, status == CheckStatus::Good)
 }
 
 fn check_zero(bytes: &[u8], at: u64, field: &'static str, problems: &mut Vec<Problem>) {
@@ -144,8 +145,10 @@ struct Builder {
 }
 
 impl Builder {
-    /// Append segment `i` from padded plaintext `padded` (wire offset `at`).
-    fn segment(&mut self, i: usize, len: usize, padded: &[u8], at: u64) {
+    /// Append segment `i` from padded plaintext `padded` (wire offset `at`);
+    /// its padding is judged only if the plaintext is `verified` (a bad tag
+    /// already says the bytes are wrong).
+    fn segment(&mut self, i: usize, len: usize, padded: &[u8], at: u64, verified: bool) {
         let start = self.data.len();
         self.data
             .extend_from_slice(padded.get(..len).unwrap_or(padded));
@@ -155,16 +158,24 @@ impl Builder {
         if let Some(o) = self.offsets.get_mut(i) {
             *o = at;
         }
-        check_zero(
-            padded.get(len..).unwrap_or(&[]),
-            at + len as u64,
-            "msgr2.secure.padding",
-            &mut self.problems,
-        );
+        if verified {
+            check_zero(
+                padded.get(len..).unwrap_or(&[]),
+                at + len as u64,
+                "msgr2.secure.padding",
+                &mut self.problems,
+            );
+        }
     }
 }
 
-fn epilogue(rev: Rev, plain: &[u8], at: u64, problems: &mut Vec<Problem>) -> Option<Late> {
+fn epilogue(
+    rev: Rev,
+    plain: &[u8],
+    at: u64,
+    verified: bool,
+    problems: &mut Vec<Problem>,
+) -> Option<Late> {
     let value = *plain.first()?;
     let (aborted, bad) = frame::judge_late(rev, value);
     if let Some(kind) = bad {
@@ -181,12 +192,14 @@ fn epilogue(rev: Rev, plain: &[u8], at: u64, problems: &mut Vec<Problem>) -> Opt
             "msgr2.epilogue.aborted",
         ));
     }
-    check_zero(
-        plain.get(1..EPILOGUE_LEN).unwrap_or(&[]),
-        at + 1,
-        "msgr2.epilogue.padding",
-        problems,
-    );
+    if verified {
+        check_zero(
+            plain.get(1..EPILOGUE_LEN).unwrap_or(&[]),
+            at + 1,
+            "msgr2.epilogue.padding",
+            problems,
+        );
+    }
     Some(Late {
         value,
         offset: at,
@@ -258,23 +271,19 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     let mut checks = vec![preamble_check(&p, base)];
     let mut b = new_builder(&p);
     let op1 = wire.get(..FIRST_OP_LEN).unwrap_or(&[]);
-    let plain1 = open_op(s, op1, 0, base, &mut checks, &mut b.problems);
+    let (plain1, ok1) = open_op(s, op1, 0, base, &mut checks, &mut b.problems);
     // Segment 0: inline part, then the rest in its own operation.
     let s0 = seg_len(&p, 0);
     let s0p = pad16(s0);
     let mut seg0 = plain1.get(preamble::LEN..).unwrap_or(&[]).to_vec();
     let mut at = FIRST_OP_LEN;
+    let mut ok0 = ok1;
     if s0p > INLINE_SIZE {
         let n = s0p - INLINE_SIZE + TAG_LEN;
         let op2 = wire.get(at..at + n).unwrap_or(&[]);
-        seg0.extend(open_op(
-            s,
-            op2,
-            1,
-            base + at as u64,
-            &mut checks,
-            &mut b.problems,
-        ));
+        let (plain2, ok2) = open_op(s, op2, 1, base + at as u64, &mut checks, &mut b.problems);
+        seg0.extend(plain2);
+        ok0 &= ok2;
         at += n;
     }
     b.segment(
@@ -282,16 +291,17 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
         s0,
         seg0.get(..s0p.max(INLINE_SIZE)).unwrap_or(&seg0),
         base + preamble::LEN as u64,
+        ok0,
     );
     let mut late = None;
     if p.nseg() > 1 {
         let op3 = wire.get(at..).unwrap_or(&[]);
-        let plain3 = open_op(s, op3, 2, base + at as u64, &mut checks, &mut b.problems);
+        let (plain3, ok3) = open_op(s, op3, 2, base + at as u64, &mut checks, &mut b.problems);
         let mut off = 0usize;
         for i in 1..MAX_SEGMENTS {
             let len = seg_len(&p, i);
             let padded = plain3.get(off..off + pad16(len)).unwrap_or(&[]);
-            b.segment(i, len, padded, base + (at + off) as u64);
+            b.segment(i, len, padded, base + (at + off) as u64, ok3);
             off += pad16(len);
         }
         let epi_at = base + (at + off) as u64;
@@ -299,6 +309,7 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
             Rev::V1,
             plain3.get(off..).unwrap_or(&[]),
             epi_at,
+            ok3,
             &mut b.problems,
         );
     }
@@ -308,19 +319,20 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
 fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     let mut checks = vec![preamble_check(&p, base)];
     let mut b = new_builder(&p);
-    let plain = open_op(s, wire, 0, base, &mut checks, &mut b.problems);
+    let (plain, ok) = open_op(s, wire, 0, base, &mut checks, &mut b.problems);
     s.end_frame();
     let mut off = preamble::LEN;
     for i in 0..MAX_SEGMENTS {
         let len = seg_len(&p, i);
         let padded = plain.get(off..off + pad16(len)).unwrap_or(&[]);
-        b.segment(i, len, padded, base + off as u64);
+        b.segment(i, len, padded, base + off as u64, ok);
         off += pad16(len);
     }
     let late = epilogue(
         Rev::V0,
         plain.get(off..).unwrap_or(&[]),
         base + off as u64,
+        ok,
         &mut b.problems,
     );
     finish(p, Rev::V0, base, wire.len(), checks, b, late)

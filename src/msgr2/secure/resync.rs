@@ -4,6 +4,7 @@
 use super::{
     secure_len, SecureDir, SecureStep, State, FIRST_OP_LEN, RESYNC_MAX_OPS, RESYNC_WINDOW,
 };
+use crate::msgr2::crypto::{GcmStream, Nonce};
 use crate::msgr2::decoder::Event;
 use crate::msgr2::frame::Rev;
 use crate::msgr2::preamble::{self, Preamble};
@@ -24,7 +25,6 @@ impl SecureDir {
         };
         let since = *since;
         let problem = problem.clone();
-        let format = stream.format();
         let first = stream.nonce();
         let mut probe = (**stream).clone();
         let head = match rev {
@@ -34,32 +34,15 @@ impl SecureDir {
         let skew = usize::try_from((self.secure_start.wrapping_sub(base)) % 16).unwrap_or(0);
         let last = buf.len().saturating_sub(head);
         let mut found = None;
-        'search: for i in (skew..=last).step_by(16) {
-            let Some(pre) = buf.get(i..i + preamble::LEN) else {
-                break;
-            };
-            let mut nonce = first;
-            for _ in 0..RESYNC_MAX_OPS {
-                probe.set_nonce(nonce);
-                let p = Preamble::parse(&probe.peek_keystream_decrypt(pre));
-                if let Some(p) = p.filter(|p| p.crc_ok() && p.validate(max_seg).is_ok()) {
-                    let op_len = match rev {
-                        Rev::V1 => FIRST_OP_LEN,
-                        Rev::V0 => secure_len(&p, rev),
-                    };
-                    match buf.get(i..i + op_len) {
-                        Some(op) => {
-                            let mut check = probe.clone();
-                            if check.open(op).is_ok() {
-                                found = Some((i, nonce));
-                                break 'search;
-                            }
-                        }
-                        // The whole msgr2.0 frame is not in yet: wait for it.
-                        None => return SecureStep::Needed,
-                    }
+        for i in (skew..=last).step_by(16) {
+            match probe_at(&mut probe, first, 0..RESYNC_MAX_OPS, buf, i, rev, max_seg) {
+                Probe::Opens(nonce) => {
+                    found = Some((i, nonce));
+                    break;
                 }
-                nonce.step(format);
+                // The whole msgr2.0 frame is not in yet: wait for it.
+                Probe::Wait => return SecureStep::Needed,
+                Probe::No => {}
             }
         }
         match found {
@@ -108,4 +91,56 @@ impl SecureDir {
             }
         }
     }
+}
+
+/// Whether a frame starts at `buf[i..]`.
+pub(super) enum Probe {
+    /// Its first operation opens with this nonce.
+    Opens(Nonce),
+    /// A msgr2.0 frame's preamble decrypts, but the frame is not all in.
+    Wait,
+    /// No nonce tried opens it.
+    No,
+}
+
+/// Try the nonces `first` stepped by each count in `steps` on the bytes at
+/// `i`: the decrypted preamble must pass its CRC and checks, and the first
+/// operation (the whole frame for msgr2.0) must verify.
+pub(super) fn probe_at(
+    probe: &mut GcmStream,
+    first: Nonce,
+    steps: std::ops::Range<u64>,
+    buf: &[u8],
+    i: usize,
+    rev: Rev,
+    max_seg: u32,
+) -> Probe {
+    let Some(pre) = i.checked_add(preamble::LEN).and_then(|end| buf.get(i..end)) else {
+        return Probe::No;
+    };
+    let format = probe.format();
+    let mut nonce = first;
+    for _ in 0..steps.start {
+        nonce.step(format);
+    }
+    for _ in steps {
+        probe.set_nonce(nonce);
+        let p = Preamble::parse(&probe.peek_keystream_decrypt(pre));
+        if let Some(p) = p.filter(|p| p.crc_ok() && p.validate(max_seg).is_ok()) {
+            let op_len = match rev {
+                Rev::V1 => FIRST_OP_LEN,
+                Rev::V0 => secure_len(&p, rev),
+            };
+            match i.checked_add(op_len).and_then(|end| buf.get(i..end)) {
+                Some(op) => {
+                    if probe.clone().open(op).is_ok() {
+                        return Probe::Opens(nonce);
+                    }
+                }
+                None => return Probe::Wait,
+            }
+        }
+        nonce.step(format);
+    }
+    Probe::No
 }
