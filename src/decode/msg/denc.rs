@@ -27,8 +27,7 @@
 
 use super::out::{Out, Start, Vh};
 pub use super::print::{list_text, snap_text, strerror, time_text, uuid_text};
-use crate::decode::addr::{EntityNameT, NAME, NAME_NUM, NAME_TYPE};
-use crate::decode::auth::entity_type_name;
+use crate::decode::addr::{name_t_nodes, NameT};
 use crate::decode::grammar::prim::{i32_, i64_, i8_, le16, le32, le64, string, u8_};
 use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
@@ -215,43 +214,6 @@ impl Eversion {
     }
 }
 
-/// An `entity_name_t` (msg_types.h: u8 type, le64 num).
-#[derive(Debug, Clone, Default)]
-pub struct NameT {
-    /// CEPH_ENTITY_TYPE_*.
-    pub ty: Sp<u8>,
-    /// Number.
-    pub num: Sp<i64>,
-}
-
-impl NameT {
-    /// The value.
-    pub fn get(&self) -> EntityNameT {
-        EntityNameT {
-            entity_type: self.ty.v,
-            num: self.num.v,
-        }
-    }
-
-    /// Parse into `self`.
-    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
-        let (i, t) = u8_(&NAME_TYPE)(i)?;
-        self.ty = t;
-        let (i, n) = i64_(&NAME_NUM)(i)?;
-        self.num = n.clone();
-        Ok((i, ()))
-    }
-
-    /// A `ceph.name` group.
-    pub fn view(&self, o: &mut Out<'_>) {
-        let value = text_if(self.num.len > 0, || self.get().to_string());
-        o.group(&NAME, value, None, |o| {
-            o.named(&NAME_TYPE, &self.ty, entity_type_name);
-            o.int(&NAME_NUM, &self.num);
-        });
-    }
-}
-
 /// An `osd_reqid_t`: who sent a request and its transaction id.
 #[derive(Debug, Clone, Default)]
 pub struct Reqid {
@@ -271,7 +233,7 @@ impl Reqid {
     /// Whether the sender left it empty (MOSDOp::get_reqid then uses the
     /// connection's peer and the header's tid).
     pub fn is_empty(&self) -> bool {
-        self.name.ty.v == 0 && self.name.num.v == 0 && self.tid.v == 0
+        self.name.entity_type.v == 0 && self.name.num.v == 0 && self.tid.v == 0
     }
 
     /// Parse into `self` (osd_types.h osd_reqid_t: DENC_START(2, 2)).
@@ -292,7 +254,7 @@ impl Reqid {
         let value = text_if(self.done, || self.to_string());
         o.group(def, value, None, |o| {
             o.vh_head(&self.h);
-            self.name.view(o);
+            name_t_nodes(&mut o.n, &self.name);
             o.uint(&REQID_TID, &self.tid);
             o.int(&REQID_INC, &self.inc);
             o.vh_tail(&self.h);
@@ -303,7 +265,7 @@ impl Reqid {
 impl fmt::Display for Reqid {
     /// osd_types.h operator<<(osd_reqid_t): `name.inc:tid`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}:{}", self.name.get(), self.inc.v, self.tid.v)
+        write!(f, "{}.{}:{}", self.name.value(), self.inc.v, self.tid.v)
     }
 }
 

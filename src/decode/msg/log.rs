@@ -11,10 +11,12 @@
 //! Source: common/LogEntry.cc (LogEntry::encode). Entries of an older
 //! encoding (struct_v < 5) keep their body as bytes.
 
-use super::addrs::{addrvec, addrvec_view, Addrs, EntName};
-use super::denc::{text_if, time_text, NameT, Paxos};
+use super::denc::{text_if, time_text, Paxos};
 use super::out::{span_to, Out, Start, Vh};
 use super::{Body, MsgContext, Parts};
+use crate::decode::addr::{
+    addrvec_nodes, entity_name_nodes, name_t_nodes, AddrVec, EntityName, NameT,
+};
 use crate::decode::grammar::prim::{array, count, le16, le64, string, utime};
 use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
@@ -51,9 +53,9 @@ fn prio_name(v: u64) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct Entry {
     h: Vh,
-    name: EntName,
+    name: EntityName,
     rank: NameT,
-    addrs: Addrs,
+    addrs: AddrVec,
     stamp: Sp<(u32, u32)>,
     seq: Sp<u64>,
     prio: Sp<u16>,
@@ -74,8 +76,7 @@ impl Entry {
         }
         let (b, ()) = self.name.parse(b)?;
         let (b, ()) = self.rank.parse(b)?;
-        let (b, a) = addrvec(b)?;
-        self.addrs = a;
+        let (b, ()) = self.addrs.parse(b)?;
         let (b, t) = utime(&STAMP)(b)?;
         self.stamp = t;
         let (b, s) = le64(&SEQ)(b)?;
@@ -96,9 +97,9 @@ impl Entry {
         o.group(&ENTRY, value, None, |o| {
             o.vh_head(&self.h);
             o.raw(&LEGACY, &self.legacy, 0);
-            self.name.view(o);
-            self.rank.view(o);
-            addrvec_view(o, &self.addrs);
+            entity_name_nodes(&mut o.n, &self.name);
+            name_t_nodes(&mut o.n, &self.rank);
+            addrvec_nodes(&mut o.n, &self.addrs);
             o.time(&STAMP, &self.stamp);
             o.uint(&SEQ, &self.seq);
             o.named(&PRIO, &self.prio, prio_name);

@@ -10,10 +10,10 @@
 //!
 //! Source: mon/MgrMap.h (MgrMap::encode).
 
-use super::addrs::{addrvec, addrvec_view, Addrs};
 use super::denc::text_if;
 use super::out::{span_to, Out, Start, Vh};
 use super::{Body, MsgContext, Parts};
+use crate::decode::addr::{addrvec_nodes, AddrVec};
 use crate::decode::grammar::prim::{bool_, le32, le64, string};
 use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
@@ -36,7 +36,7 @@ pub struct MgrMap {
     h: Vh,
     /// Epoch.
     pub epoch: Sp<u32>,
-    addrs: Addrs,
+    addrs: AddrVec,
     gid: Sp<u64>,
     available: Sp<bool>,
     name: Sp<String>,
@@ -52,8 +52,7 @@ impl Body for MgrMap {
         let (rest, body) = self.h.start(Start::Decode(u8::MAX), i)?;
         let (b, e) = le32(&EPOCH)(body)?;
         self.epoch = e;
-        let (b, a) = addrvec(b)?;
-        self.addrs = a;
+        let (b, ()) = self.addrs.parse(b)?;
         let (b, g) = le64(&ACTIVE_GID)(b)?;
         self.gid = g;
         let (b, av) = bool_(&AVAILABLE)(b)?;
@@ -70,7 +69,7 @@ impl Body for MgrMap {
         o.group(&MAP, value, None, |o| {
             o.vh_head(&self.h);
             o.uint(&EPOCH, &self.epoch);
-            addrvec_view(o, &self.addrs);
+            addrvec_nodes(&mut o.n, &self.addrs);
             o.uint(&ACTIVE_GID, &self.gid);
             o.boolean(&AVAILABLE, &self.available);
             o.str(&ACTIVE_NAME, &self.name);

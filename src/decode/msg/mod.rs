@@ -8,7 +8,6 @@
 //! message type and encoding version, and reports where Ceph's decoder
 //! would throw and what it would skip.
 
-pub mod addrs;
 pub mod auth;
 pub mod config;
 pub mod denc;

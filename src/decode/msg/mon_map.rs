@@ -17,10 +17,10 @@
 //! Sources: mon/MonMap.h and mon/MonMap.cc (MonMap::encode, mon_info_t::encode).
 //! Versions before 6 (pre-Nautilus) keep their body as bytes.
 
-use super::addrs::{addrvec, addrvec_view, Addrs};
 use super::denc::text_if;
 use super::out::{span_to, ListDefs, MapDefs, Out, Start, StrMap, Strings, Vh};
 use super::{Body, MsgContext, Parts};
+use crate::decode::addr::{addrvec_nodes, AddrVec};
 use crate::decode::grammar::prim::{
     array, bool_, count, i32_, le16, le32, le64, length, string, u8_, utime,
 };
@@ -132,7 +132,7 @@ struct Mon {
     key: Sp<String>,
     h: Vh,
     name: Sp<String>,
-    addrs: Addrs,
+    addrs: AddrVec,
     priority: Sp<u16>,
     weight: Sp<u16>,
     crush_loc: StrMap,
@@ -147,8 +147,7 @@ impl Mon {
         let v = self.h.v.v;
         let (b, n) = string(&MON_NAME)(b)?;
         self.name = n.clone();
-        let (mut b, a) = addrvec(b)?;
-        self.addrs = a;
+        let (mut b, ()) = self.addrs.parse(b)?;
         if v >= 2 {
             let (x, p) = le16(&MON_PRIORITY)(b)?;
             self.priority = p;
@@ -169,13 +168,13 @@ impl Mon {
     }
 
     fn view(&self, o: &mut Out<'_>) {
-        let value = text_if(self.done, || format!("{} {}", self.name.v, self.addrs.v));
+        let value = text_if(self.done, || format!("{} {}", self.name.v, self.addrs));
         o.group(&MON, value, None, |o| {
             o.str(&MON_KEY, &self.key);
             o.group(&MON_INFO, Value::None, None, |o| {
                 o.vh_head(&self.h);
                 o.str(&MON_NAME, &self.name);
-                addrvec_view(o, &self.addrs);
+                addrvec_nodes(&mut o.n, &self.addrs);
                 o.uint(&MON_PRIORITY, &self.priority);
                 o.uint(&MON_WEIGHT, &self.weight);
                 if self.h.v.v >= 5 {

@@ -16,10 +16,10 @@
 //! print), osd/osd_types.cc (OSDSuperblock::encode). The superblock's
 //! fields past newest_map stay bytes.
 
-use super::addrs::{addrvec, addrvec_view, Addrs};
 use super::denc::{text_if, uuid_text, Paxos};
 use super::out::{span_to, MapDefs, Out, Start, StrMap, Vh};
 use super::{Body, MsgContext, Parts};
+use crate::decode::addr::{addrvec_nodes, AddrVec};
 use crate::decode::grammar::prim::{array, bool_, i32_, le32, le64};
 use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
@@ -110,10 +110,10 @@ impl Superblock {
 pub struct Boot {
     paxos: Paxos,
     sb: Superblock,
-    hb_back: Addrs,
-    cluster: Addrs,
+    hb_back: AddrVec,
+    cluster: AddrVec,
     boot_epoch: Sp<u32>,
-    hb_front: Addrs,
+    hb_front: AddrVec,
     metadata: StrMap,
     features: Sp<u64>,
 }
@@ -127,14 +127,11 @@ impl Body for Boot {
     fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
         let (i, ()) = self.paxos.parse(i)?;
         let (i, ()) = self.sb.parse(i)?;
-        let (i, a) = addrvec(i)?;
-        self.hb_back = a;
-        let (i, a) = addrvec(i)?;
-        self.cluster = a;
+        let (i, ()) = self.hb_back.parse(i)?;
+        let (i, ()) = self.cluster.parse(i)?;
         let (i, e) = le32(&BOOT_EPOCH)(i)?;
         self.boot_epoch = e;
-        let (i, a) = addrvec(i)?;
-        self.hb_front = a;
+        let (i, ()) = self.hb_front.parse(i)?;
         let (i, ()) = self.metadata.parse(&METADATA_DEFS, i)?;
         let (i, f) = le64(&OSD_FEATURES)(i)?;
         self.features = f;
@@ -143,10 +140,10 @@ impl Body for Boot {
     fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
         self.paxos.view(o);
         self.sb.view(o);
-        addrvec_view(o, &self.hb_back);
-        addrvec_view(o, &self.cluster);
+        addrvec_nodes(&mut o.n, &self.hb_back);
+        addrvec_nodes(&mut o.n, &self.cluster);
         o.uint(&BOOT_EPOCH, &self.boot_epoch);
-        addrvec_view(o, &self.hb_front);
+        addrvec_nodes(&mut o.n, &self.hb_front);
         self.metadata.view(o, &METADATA_DEFS);
         o.uint(&OSD_FEATURES, &self.features);
     }
@@ -163,7 +160,7 @@ impl Body for Boot {
 pub struct MarkMeDown {
     paxos: Paxos,
     fsid: Sp<[u8; 16]>,
-    addrs: Addrs,
+    addrs: AddrVec,
     target: Sp<i32>,
     epoch: Sp<u32>,
     request_ack: Sp<bool>,
@@ -180,8 +177,7 @@ impl Body for MarkMeDown {
         let (i, ()) = self.paxos.parse(i)?;
         let (i, f) = array::<16>(&DOWN_FSID)(i)?;
         self.fsid = f;
-        let (i, a) = addrvec(i)?;
-        self.addrs = a;
+        let (i, ()) = self.addrs.parse(i)?;
         let (i, t) = i32_(&TARGET)(i)?;
         self.target = t;
         let (i, e) = le32(&EPOCH)(i)?;
@@ -198,7 +194,7 @@ impl Body for MarkMeDown {
     fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
         self.paxos.view(o);
         o.uuid(&DOWN_FSID, &self.fsid);
-        addrvec_view(o, &self.addrs);
+        addrvec_nodes(&mut o.n, &self.addrs);
         o.int(&TARGET, &self.target);
         o.uint(&EPOCH, &self.epoch);
         o.boolean(&REQUEST_ACK, &self.request_ack);
@@ -210,7 +206,7 @@ impl Body for MarkMeDown {
             u8::from(self.request_ack.v),
             u8::from(self.down_and_dead.v),
             self.target.v,
-            self.addrs.v,
+            self.addrs,
             uuid_text(&self.fsid.v)
         )
     }

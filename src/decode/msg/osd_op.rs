@@ -183,7 +183,7 @@ impl OsdOp {
         let name = ctx
             .source
             .clone()
-            .unwrap_or_else(|| self.reqid.name.get().to_string());
+            .unwrap_or_else(|| self.reqid.name.value().to_string());
         format!("{name}.{}:{}", self.reqid.inc.v, ctx.tid_text())
     }
 
