@@ -70,7 +70,7 @@ impl Body for Auth {
         self.protocol = proto;
         let (mut i, (sp, n)) = blob(&PAYLOAD, i)?;
         self.payload = sp;
-        self.payload_len = n.clone();
+        self.payload_len = n;
         // MAuth::decode_payload: the epoch is read only when bytes are left.
         if i.input_len() > 0 {
             let (r, e) = le32(&MONMAP_EPOCH)(i)?;
