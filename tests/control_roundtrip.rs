@@ -207,7 +207,7 @@ fn legacy_address_form() {
     assert_eq!(
         c,
         Control::SessionReconnect(SessionReconnect {
-            addrs: AddrVec(vec![a]),
+            addrs: AddrVec::new(vec![a]),
             ..Default::default()
         })
     );
@@ -260,4 +260,52 @@ proptest! {
         let _ = control::summary(tag, &bytes);
         let _ = Control::decode(tag, &bytes);
     }
+}
+
+/// Parse `bytes` with the address grammar and view the value; also the
+/// cursor builder's nodes for the same bytes.
+fn addrvec_both(
+    bytes: &[u8],
+) -> (
+    AddrVec,
+    Vec<cephshark::model::FieldNode>,
+    Vec<cephshark::model::FieldNode>,
+) {
+    use cephshark::decode::addr::{addrvec, addrvec_nodes, addrvec_tree};
+    use cephshark::decode::grammar::{input, view::Nodes};
+    use cephshark::model::{tree::Tree, Source};
+    let notes = std::cell::RefCell::new(Vec::new());
+    let (_, v) = addrvec()(input(bytes, 0, &notes)).unwrap();
+    let mut n = Nodes::new(Source::Wire);
+    addrvec_nodes(&mut n, &v);
+    let mut t = Tree::new(bytes, 0, Source::Wire);
+    let res = addrvec_tree(&mut t).map(|_| ());
+    (v, n.finish(), t.finish_with(res))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The address grammar's value and view agree with the cursor builder
+    /// the message decoders still use, for random address vectors.
+    #[test]
+    fn address_views_match_the_cursor_builder(v in prop::collection::vec(control_common::cases::addr_strategy(), 0..3)) {
+        let v = AddrVec::new(v);
+        let mut bytes = Vec::new();
+        v.encode(&mut bytes);
+        let (parsed, nodes, legacy) = addrvec_both(&bytes);
+        prop_assert_eq!(&parsed, &v);
+        prop_assert_eq!(nodes, legacy);
+    }
+}
+
+/// The same for the legacy form (a marker-0 single address).
+#[test]
+fn legacy_address_view_matches_the_cursor_builder() {
+    let mut bytes = Vec::new();
+    v4([192, 168, 1, 2], 6789, 31337, 1).encode_legacy(&mut bytes);
+    let (parsed, nodes, legacy) = addrvec_both(&bytes);
+    assert_eq!(parsed.to_string(), "v1:192.168.1.2:6789/31337");
+    assert_eq!(nodes, legacy);
+    assert_eq!(nodes[0].span.as_ref().unwrap().range, 0..136);
 }

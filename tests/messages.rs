@@ -499,8 +499,10 @@ fn leaves(nodes: &[FieldNode]) -> Vec<(&'static str, std::ops::Range<usize>, Val
 }
 
 /// Every prefix of real osd_op fronts decodes as the prefix of the full
-/// decoding, with one malformed item exactly where the bytes end
-/// (starting at the first field they cut), and never panics.
+/// decoding, with one malformed item from the fault to where the bytes
+/// end, and never panics. The fault is where Ceph's decoder throws: at the
+/// first struct_len or count whose content the cut leaves short (the
+/// structure or container is refused there), else at the field cut.
 #[test]
 fn truncated_osd_op_fronts_decode_as_prefixes() {
     let recs = records("none-crc");
@@ -531,13 +533,26 @@ fn truncated_osd_op_fronts_decode_as_prefixes() {
             assert_eq!(bad.len(), 1, "cut {cut}");
             assert!(find(&nodes, "ceph.trailing").is_empty());
             let at = bad[0].span.as_ref().unwrap().range.clone();
-            let first_cut = full_leaves.iter().find(|l| l.1.end > BASE + cut).unwrap();
-            assert_eq!(
-                at,
-                first_cut.1.start..BASE + cut,
-                "cut {cut}: {}",
-                first_cut.0
-            );
+            let end = BASE + cut;
+            // (leaf, bytes it claims after itself)
+            let claim = |l: &(&str, std::ops::Range<usize>, Value)| -> usize {
+                let n = match l.2 {
+                    Value::Uint(n) => n as usize,
+                    _ => 0,
+                };
+                match l.0 {
+                    "ceph.denc.struct_len" => n,
+                    "ceph.osd_op.num_ops" => n * 38,
+                    "ceph.osd_op.snaps.count" => n * 8,
+                    _ => 0,
+                }
+            };
+            let blamed = full_leaves
+                .iter()
+                .find(|l| l.1.end <= end && l.1.end + claim(l) > end)
+                .or_else(|| full_leaves.iter().find(|l| l.1.end > end))
+                .unwrap();
+            assert_eq!(at, blamed.1.start..end, "cut {cut}: {}", blamed.0);
             let before: Vec<_> = full_leaves
                 .iter()
                 .filter(|l| l.1.end <= at.start)

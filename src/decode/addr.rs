@@ -16,13 +16,24 @@
 //! `EntityName` (auth) is `le32 type, string id`; `entity_name_t` is
 //! `u8 type, le64 num`.
 //!
-//! This file holds the typed values (decode, encode, Ceph's text form) and
+//! Ceph refuses (`malformed_input`): an address marker other than 0 or 1,
+//! an addrvec marker above 2, a sockaddr length of 1, and one longer than
+//! the sockaddr of its family (msg_types.h `entity_addr_t::decode`,
+//! msg_types.cc `entity_addrvec_t::decode`). Types, families and entity
+//! types are taken as they come.
+//!
+//! This file holds the typed values (parse, encode, Ceph's text form) and
 //! the field definitions; `addr_tree.rs` builds their field trees.
 
-pub use super::addr_tree::{addr_tree, addrvec_tree, entity_name_tree, name_t_tree};
-use super::auth::entity_type_name;
-use super::region::Rd;
+pub use super::addr_tree::{
+    addr_nodes, addr_tree, addrvec_nodes, addrvec_tree, entity_name_nodes, entity_name_tree,
+    name_t_nodes, name_t_tree,
+};
+pub use super::entity::{addrvec, entity_name, name_t, AddrVec, EntityName, EntityNameT, NameT};
+use super::grammar::prim::{le16, le32, length, raw, refuse, u8_};
+use super::grammar::{note, offset, DencError, Fault, In, Note, NoteKind, PResult, Sp};
 use crate::fields;
+use nom::Input;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -101,6 +112,15 @@ pub fn family_name(v: u64) -> Option<&'static str> {
     })
 }
 
+/// Largest sockaddr Ceph's `entity_addr_t` holds (the union of sockaddr,
+/// sockaddr_in and sockaddr_in6 on Linux): `get_sockaddr_len()` of a
+/// family other than inet or inet6.
+pub const SOCKADDR_MAX_LEN: usize = SOCKADDR_IN6_LEN;
+
+/// Fewest bytes an encoded address takes (marker, ENCODE_START header,
+/// type, nonce, sockaddr length): a count of addresses is held to it.
+pub const MIN_ADDR_LEN: usize = 19;
+
 /// The sockaddr part of an address.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SockAddr {
@@ -132,6 +152,14 @@ pub enum SockAddr {
         /// The bytes after the family.
         data: Vec<u8>,
     },
+}
+
+fn arr<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(s) = at.checked_add(N).and_then(|end| b.get(at..end)) {
+        out.copy_from_slice(s);
+    }
+    out
 }
 
 impl SockAddr {
@@ -171,38 +199,27 @@ impl SockAddr {
         d
     }
 
-    /// Parse the bytes after the family, by family and length.
-    fn from_parts(family: u16, data: &[u8]) -> SockAddr {
-        let mut r = Rd::new(data);
-        match (family, data.len() + 2) {
-            (AF_INET, SOCKADDR_IN_LEN) => {
-                if let (Some(p), Some(ip)) = (r.array::<2>(), r.array::<4>()) {
-                    return SockAddr::V4 {
-                        ip: Ipv4Addr::from(ip),
-                        port: u16::from_be_bytes(p),
-                    };
-                }
-            }
-            (AF_INET6, SOCKADDR_IN6_LEN) => {
-                if let (Some(p), Some(fl), Some(ip), Some(sc)) = (
-                    r.array::<2>(),
-                    r.array::<4>(),
-                    r.array::<16>(),
-                    r.array::<4>(),
-                ) {
-                    return SockAddr::V6 {
-                        ip: Ipv6Addr::from(ip),
-                        port: u16::from_be_bytes(p),
-                        flowinfo: u32::from_be_bytes(fl),
-                        scope_id: u32::from_le_bytes(sc),
-                    };
-                }
-            }
-            _ => {}
-        }
-        SockAddr::Other {
-            family,
-            data: data.to_vec(),
+    /// The sockaddr of `family` whose bytes after the family are `data`:
+    /// inet and inet6 when the length is theirs (or, `storage`, when the
+    /// 126 bytes of a legacy sockaddr_storage hold them).
+    fn from_parts(family: u16, data: &[u8], storage: bool) -> SockAddr {
+        let fits = |n: usize| data.len() + 2 == n || (storage && data.len() + 2 >= n);
+        match family {
+            AF_INET if fits(SOCKADDR_IN_LEN) => SockAddr::V4 {
+                ip: Ipv4Addr::from(arr::<4>(data, 2)),
+                port: u16::from_be_bytes(arr(data, 0)),
+            },
+            AF_INET6 if fits(SOCKADDR_IN6_LEN) => SockAddr::V6 {
+                ip: Ipv6Addr::from(arr::<16>(data, 6)),
+                port: u16::from_be_bytes(arr(data, 0)),
+                flowinfo: u32::from_be_bytes(arr(data, 2)),
+                scope_id: u32::from_le_bytes(arr(data, 22)),
+            },
+            AF_UNSPEC if storage => SockAddr::Empty,
+            _ => SockAddr::Other {
+                family,
+                data: data.to_vec(),
+            },
         }
     }
 }
@@ -218,25 +235,83 @@ impl fmt::Display for SockAddr {
     }
 }
 
+/// How an address sat on the wire: the bytes of its encoding that are not
+/// part of its value. Two addresses with the same value are equal however
+/// they were encoded.
+#[derive(Debug, Clone, Default)]
+pub struct AddrWire {
+    /// The marker (empty span inside an addrvec whose marker it shares).
+    pub marker: Sp<u8>,
+    /// The legacy form (marker 0).
+    pub legacy: bool,
+    /// ENCODE_START struct_v.
+    pub struct_v: Sp<u8>,
+    /// ENCODE_START struct_compat.
+    pub compat: Sp<u8>,
+    /// ENCODE_START struct_len.
+    pub struct_len: Sp<u32>,
+    /// The legacy form's three bytes after the marker.
+    pub legacy_pad: Sp<Vec<u8>>,
+    /// The sockaddr's length (versioned form).
+    pub elen: Sp<u32>,
+    /// The sockaddr's family.
+    pub family: Sp<u16>,
+    /// The sockaddr's bytes after the family.
+    pub data: Sp<Vec<u8>>,
+    /// Bytes inside struct_len past the known fields (Ceph skips them).
+    pub extra: Sp<Vec<u8>>,
+    /// Every field decoded.
+    pub done: bool,
+}
+
+impl PartialEq for AddrWire {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AddrWire {}
+
 /// A decoded `entity_addr_t`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EntityAddr {
     /// TYPE_* value.
-    pub addr_type: u32,
+    pub addr_type: Sp<u32>,
     /// Nonce.
-    pub nonce: u32,
+    pub nonce: Sp<u32>,
     /// The socket address.
     pub sockaddr: SockAddr,
+    /// Its encoding.
+    pub wire: AddrWire,
+}
+
+/// End of buffer at a length field `sp` of `def` that claims more bytes
+/// than `left`.
+fn past<T>(def: &'static crate::model::FieldDef, sp: &Sp<T>, want: u64, left: usize) -> DencError {
+    DencError::new(
+        Fault::EndOfBuffer,
+        sp.at,
+        format!("a length of at most {left}"),
+        format!("{want} ({left} bytes left)"),
+    )
+    .spanning(sp.len)
+    .label(def.abbrev)
 }
 
 impl EntityAddr {
+    /// An address by value.
+    pub fn new(addr_type: u32, nonce: u32, sockaddr: SockAddr) -> Self {
+        EntityAddr {
+            addr_type: Sp::new(addr_type),
+            nonce: Sp::new(nonce),
+            sockaddr,
+            wire: AddrWire::default(),
+        }
+    }
+
     /// A msgr2 IPv4 address.
     pub fn v2(ip: Ipv4Addr, port: u16, nonce: u32) -> Self {
-        EntityAddr {
-            addr_type: TYPE_MSGR2,
-            nonce,
-            sockaddr: SockAddr::V4 { ip, port },
-        }
+        Self::new(TYPE_MSGR2, nonce, SockAddr::V4 { ip, port })
     }
 
     /// `ip:port` without type and nonce (empty when not IP).
@@ -247,84 +322,176 @@ impl EntityAddr {
         }
     }
 
-    /// Decode either form (`entity_addr_t::decode`).
-    pub fn parse(r: &mut Rd<'_>) -> Option<EntityAddr> {
-        match r.u8()? {
-            0 => Self::parse_legacy_after_marker(r),
-            1 => Self::parse_versioned_after_marker(r),
-            _ => None,
+    /// `entity_addr_t::decode` (msg_types.h): the marker, then either form.
+    /// Fills `self` as far as the bytes go.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, m) = u8_(&MARKER)(i)?;
+        self.wire.marker = m.clone();
+        self.after_marker(&MARKER, &m, i)
+    }
+
+    /// The address after its marker `m` (field `def`): an addrvec's marker
+    /// 0 or 1 is its single address's own.
+    pub fn after_marker<'a>(
+        &mut self,
+        def: &'static crate::model::FieldDef,
+        m: &Sp<u8>,
+        i: In<'a>,
+    ) -> PResult<'a, ()> {
+        match m.v {
+            0 => self.legacy(i),
+            1 => self.versioned(i),
+            // msg_types.h entity_addr_t::decode: "entity_addr_t marker != 1".
+            v => refuse(def, m, "0 (legacy) or 1 (versioned)", v.to_string()),
         }
     }
 
-    fn parse_versioned_after_marker(r: &mut Rd<'_>) -> Option<EntityAddr> {
-        let _v = r.u8()?;
-        let _compat = r.u8()?;
-        let len = usize::try_from(r.u32()?).ok()?;
-        let mut b = Rd::new(r.bytes(len)?);
-        let addr_type = b.u32()?;
-        let nonce = b.u32()?;
-        let elen = usize::try_from(b.u32()?).ok()?;
-        let sa = b.bytes(elen)?;
-        let sockaddr = match sa {
-            [] => SockAddr::Empty,
-            [lo, hi, data @ ..] => SockAddr::from_parts(u16::from_le_bytes([*lo, *hi]), data),
-            // msg_types.h: "elen smaller than family len"
-            _ => return None,
-        };
-        Some(EntityAddr {
-            addr_type,
-            nonce,
-            sockaddr,
-        })
+    fn versioned<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, v) = u8_(&STRUCT_V)(i)?;
+        self.wire.struct_v = v;
+        let (i, c) = u8_(&STRUCT_COMPAT)(i)?;
+        self.wire.compat = c.clone();
+        if c.v > 1 {
+            // DECODE_START(1, bl): struct_compat above 1 -> malformed_input.
+            return DencError::new(
+                Fault::CompatTooNew,
+                c.at,
+                "struct_compat <= 1",
+                c.v.to_string(),
+            )
+            .label(STRUCT_COMPAT.abbrev)
+            .fail();
+        }
+        let (i, len) = length(&STRUCT_LEN)(i)?;
+        self.wire.struct_len = len.clone();
+        let (rest, body) = i.take_split(usize::try_from(len.v).unwrap_or(usize::MAX));
+        let (left, ()) = self.body(body)?;
+        let n = left.input_len();
+        if n > 0 {
+            let at = offset(&left);
+            note(
+                &left,
+                Note {
+                    kind: NoteKind::Extra,
+                    offset: at,
+                    len: n,
+                    field: ADDR.abbrev,
+                    expected: format!("fields of struct_v {}", self.wire.struct_v.v),
+                    found: format!("{n} more bytes"),
+                },
+            );
+            self.wire.extra = Sp {
+                v: left.fragment().to_vec(),
+                at,
+                len: n,
+            };
+        }
+        self.wire.done = true;
+        Ok((rest, ()))
     }
 
-    fn parse_legacy_after_marker(r: &mut Rd<'_>) -> Option<EntityAddr> {
-        // msg_types.h decode_legacy_addr_after_marker: u8, le16, nonce, sockaddr_storage.
-        r.bytes(3)?;
-        let nonce = r.u32()?;
-        let ss = r.bytes(SOCKADDR_STORAGE_LEN)?;
-        let family = u16::from_be_bytes(ss.get(..2)?.try_into().ok()?);
-        let data = ss.get(2..)?;
-        let sockaddr = match family {
-            AF_UNSPEC => SockAddr::Empty,
-            AF_INET => SockAddr::from_parts(family, data.get(..SOCKADDR_IN_LEN - 2)?),
-            AF_INET6 => SockAddr::from_parts(family, data.get(..SOCKADDR_IN6_LEN - 2)?),
-            _ => SockAddr::Other {
-                family,
-                data: data.to_vec(),
-            },
+    fn body<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, t) = le32(&TYPE)(i)?;
+        self.addr_type = t;
+        let (i, n) = le32(&NONCE)(i)?;
+        self.nonce = n;
+        let (i, elen) = le32(&SOCKADDR_LEN)(i)?;
+        self.wire.elen = elen.clone();
+        if elen.v == 0 {
+            self.sockaddr = SockAddr::Empty;
+            return Ok((i, ()));
+        }
+        if elen.v < 2 {
+            // msg_types.h: "elen smaller than family len".
+            return refuse(&SOCKADDR_LEN, &elen, "0, or 2 and more", elen.v.to_string());
+        }
+        let (i, fam) = le16(&FAMILY)(i)?;
+        self.wire.family = fam.clone();
+        let max = match fam.v {
+            AF_INET => SOCKADDR_IN_LEN,
+            AF_INET6 => SOCKADDR_IN6_LEN,
+            _ => SOCKADDR_MAX_LEN,
         };
-        let addr_type = if family == AF_UNSPEC {
-            TYPE_NONE
-        } else {
-            TYPE_LEGACY
+        let want = usize::try_from(elen.v).unwrap_or(usize::MAX);
+        if want > max {
+            // msg_types.h: "elen exceeds sockaddr len" (get_sockaddr_len()).
+            return refuse(
+                &SOCKADDR_LEN,
+                &elen,
+                format!("at most {max} for family {}", fam.v),
+                elen.v.to_string(),
+            );
+        }
+        let dlen = want.saturating_sub(2);
+        if dlen > i.input_len() {
+            return Err(nom::Err::Failure(past(
+                &SOCKADDR_LEN,
+                &elen,
+                u64::from(elen.v),
+                i.input_len().saturating_add(2),
+            )));
+        }
+        let (i, d) = raw(&SOCKADDR_DATA, dlen)(i)?;
+        self.sockaddr = SockAddr::from_parts(fam.v, d.v, false);
+        self.wire.data = Sp {
+            v: d.v.to_vec(),
+            at: d.at,
+            len: d.len,
         };
-        Some(EntityAddr {
-            addr_type,
-            nonce,
-            sockaddr,
-        })
+        Ok((i, ()))
+    }
+
+    /// msg_types.h decode_legacy_addr_after_marker: u8, le16, le32 nonce,
+    /// then a 128-byte sockaddr_storage copied whole, its family big-endian.
+    fn legacy<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        self.wire.legacy = true;
+        let (i, pad) = raw(&LEGACY_PAD, 3)(i)?;
+        self.wire.legacy_pad = Sp {
+            v: pad.v.to_vec(),
+            at: pad.at,
+            len: pad.len,
+        };
+        let (i, n) = le32(&NONCE)(i)?;
+        self.nonce = n;
+        let (i, ss) = raw(&FAMILY, SOCKADDR_STORAGE_LEN)(i)?;
+        let fam = u16::from_be_bytes(arr(ss.v, 0));
+        let data = ss.v.get(2..).unwrap_or(&[]);
+        self.wire.family = Sp {
+            v: fam,
+            at: ss.at,
+            len: 2,
+        };
+        self.wire.data = Sp {
+            v: data.to_vec(),
+            at: ss.at.saturating_add(2),
+            len: data.len(),
+        };
+        self.sockaddr = SockAddr::from_parts(fam, data, true);
+        // The legacy decoder sets TYPE_LEGACY whatever the family.
+        self.addr_type = Sp::new(TYPE_LEGACY);
+        self.wire.done = true;
+        Ok((i, ()))
     }
 
     /// Encode in the versioned form (marker 1), as msgr2 frames do.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let mut body = Vec::new();
-        body.extend_from_slice(&self.addr_type.to_le_bytes());
-        body.extend_from_slice(&self.nonce.to_le_bytes());
+        body.extend_from_slice(&self.addr_type.v.to_le_bytes());
+        body.extend_from_slice(&self.nonce.v.to_le_bytes());
         let mut sa = Vec::new();
         if self.sockaddr != SockAddr::Empty {
             sa.extend_from_slice(&self.sockaddr.family().to_le_bytes());
             sa.extend_from_slice(&self.sockaddr.data());
         }
-        super::region::put::bl(&mut body, &sa);
+        put_bl(&mut body, &sa);
         out.extend_from_slice(&[1, 1, 1]);
-        super::region::put::bl(out, &body);
+        put_bl(out, &body);
     }
 
     /// Encode in the legacy form (marker 0, 136 bytes).
     pub fn encode_legacy(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&self.nonce.to_le_bytes());
+        out.extend_from_slice(&self.nonce.v.to_le_bytes());
         let mut ss = Vec::with_capacity(SOCKADDR_STORAGE_LEN);
         ss.extend_from_slice(&self.sockaddr.family().to_be_bytes());
         ss.extend_from_slice(&self.sockaddr.data());
@@ -333,11 +500,17 @@ impl EntityAddr {
     }
 }
 
+/// A le32 length and the bytes (a bufferlist or string).
+pub fn put_bl(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&u32::try_from(b.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
 impl fmt::Display for EntityAddr {
     /// As Ceph's `operator<<(ostream&, const entity_addr_t&)` (msg_types.cc):
     /// `-` for none, no prefix for any, else `v1:`/`v2:`/`cidr:`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let prefix = match self.addr_type {
+        let prefix = match self.addr_type.v {
             TYPE_NONE => return f.write_str("-"),
             TYPE_ANY => "",
             TYPE_LEGACY => "v1:",
@@ -345,109 +518,23 @@ impl fmt::Display for EntityAddr {
             TYPE_CIDR => "cidr:",
             _ => "???:",
         };
-        write!(f, "{prefix}{}/{}", self.sockaddr, self.nonce)
+        write!(f, "{prefix}{}/{}", self.sockaddr, self.nonce.v)
     }
 }
 
-/// A decoded `entity_addrvec_t`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AddrVec(pub Vec<EntityAddr>);
-
-impl AddrVec {
-    /// Decode (`entity_addrvec_t::decode`, msg_types.cc): marker 0 or 1 is a
-    /// single address, 2 a vector.
-    pub fn parse(r: &mut Rd<'_>) -> Option<AddrVec> {
-        match r.u8()? {
-            0 => Some(AddrVec(vec![EntityAddr::parse_legacy_after_marker(r)?])),
-            1 => Some(AddrVec(vec![EntityAddr::parse_versioned_after_marker(r)?])),
-            2 => {
-                let n = r.u32()?;
-                let mut v = Vec::new();
-                for _ in 0..n {
-                    v.push(EntityAddr::parse(r)?);
-                }
-                Some(AddrVec(v))
-            }
-            _ => None,
-        }
-    }
-
-    /// Encode as a vector (marker 2).
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.push(2);
-        out.extend_from_slice(
-            &u32::try_from(self.0.len())
-                .unwrap_or(u32::MAX)
-                .to_le_bytes(),
-        );
-        for a in &self.0 {
-            a.encode(out);
-        }
+/// A parser of a whole value, by its `parse` (which fills a default value
+/// as far as the bytes go): the value, or the first fault.
+pub fn whole<'a, T: Default>(
+    p: fn(&mut T, In<'a>) -> PResult<'a, ()>,
+) -> impl FnMut(In<'a>) -> PResult<'a, T> {
+    move |i: In<'a>| {
+        let mut v = T::default();
+        let (i, ()) = p(&mut v, i)?;
+        Ok((i, v))
     }
 }
 
-impl fmt::Display for AddrVec {
-    /// As Ceph prints it: one address bare, several as `[a,b]`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.as_slice() {
-            [] => Ok(()),
-            [a] => write!(f, "{a}"),
-            many => {
-                let parts: Vec<String> = many.iter().map(ToString::to_string).collect();
-                write!(f, "[{}]", parts.join(","))
-            }
-        }
-    }
-}
-
-/// A decoded auth `EntityName` (auth/Auth.h, common/entity_name.h).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct EntityName {
-    /// CEPH_ENTITY_TYPE_*.
-    pub entity_type: u32,
-    /// Id.
-    pub id: String,
-}
-
-impl EntityName {
-    /// Decode: le32 type, string id.
-    pub fn parse(r: &mut Rd<'_>) -> Option<EntityName> {
-        let entity_type = r.u32()?;
-        let id = String::from_utf8_lossy(r.bl()?).into_owned();
-        Some(EntityName { entity_type, id })
-    }
-
-    /// Encode.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.entity_type.to_le_bytes());
-        super::region::put::bl(out, self.id.as_bytes());
-    }
-}
-
-impl fmt::Display for EntityName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ty = entity_type_name(u64::from(self.entity_type)).unwrap_or("unknown");
-        write!(f, "{ty}.{}", self.id)
-    }
-}
-
-/// A decoded `entity_name_t` (msg_types.h).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EntityNameT {
-    /// CEPH_ENTITY_TYPE_*.
-    pub entity_type: u8,
-    /// Number; negative means "new" (not yet assigned).
-    pub num: i64,
-}
-
-impl fmt::Display for EntityNameT {
-    /// As Ceph prints it: `client.4123`, or `client.?` when unassigned.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ty = entity_type_name(u64::from(self.entity_type)).unwrap_or("unknown");
-        if self.num < 0 {
-            write!(f, "{ty}.?")
-        } else {
-            write!(f, "{ty}.{}", self.num)
-        }
-    }
+/// An `entity_addr_t`.
+pub fn addr<'a>() -> impl FnMut(In<'a>) -> PResult<'a, EntityAddr> {
+    whole(EntityAddr::parse)
 }

@@ -1,12 +1,143 @@
-//! Field trees of entity addresses and names; the layouts and the typed
-//! values are in `addr.rs` (msg_types.h, msg_types.cc).
+//! Field trees of entity addresses and names, as views of the typed
+//! values in `addr.rs` and `entity.rs` (msg_types.h, msg_types.cc).
+//!
+//! The `*_tree` functions below build the same nodes with the cursor
+//! builder for the message decoders that still use it.
 
 use super::addr::*;
 use super::auth::entity_type_name;
+use super::grammar::view::Nodes;
+use super::grammar::Sp;
 use super::region::{sub, sub_with, u32_of};
 use crate::model::tree::{Malformed, Res, Tree};
 use crate::model::{FieldDef, FieldNode, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// An address as one `ceph.addr` group (value: its text, once whole).
+/// Leaves not decoded are left out.
+pub fn addr_nodes(n: &mut Nodes, a: &EntityAddr) {
+    let value = if a.wire.done {
+        Value::Addr(a.to_string())
+    } else {
+        Value::None
+    };
+    n.wrap(&ADDR, value, |n| {
+        let w = &a.wire;
+        n.opt_uint(&MARKER, &w.marker);
+        if w.legacy {
+            n.opt_leaf(
+                &LEGACY_PAD,
+                Value::Bytes(w.legacy_pad.v.clone()),
+                &w.legacy_pad,
+            );
+            n.opt_uint(&NONCE, &a.nonce);
+            if w.family.len > 0 {
+                n.enumerated(&FAMILY, &w.family, family_name);
+                sockaddr_nodes(n, a);
+                let t = u64::from(a.addr_type.v);
+                n.generated(&TYPE, Value::Enum(t, addr_type_name(t)));
+            }
+            return;
+        }
+        n.opt_uint(&STRUCT_V, &w.struct_v)
+            .opt_uint(&STRUCT_COMPAT, &w.compat)
+            .opt_uint(&STRUCT_LEN, &w.struct_len)
+            .opt_enum(&TYPE, &a.addr_type, addr_type_name)
+            .opt_uint(&NONCE, &a.nonce)
+            .opt_uint(&SOCKADDR_LEN, &w.elen)
+            .opt_enum(&FAMILY, &w.family, family_name);
+        sockaddr_nodes(n, a);
+        n.opt_leaf(&EXTRA, Value::Bytes(w.extra.v.clone()), &w.extra);
+    });
+}
+
+/// The sockaddr's bytes after its family, by layout.
+fn sockaddr_nodes(n: &mut Nodes, a: &EntityAddr) {
+    let d = &a.wire.data;
+    if d.len == 0 {
+        return;
+    }
+    let sub = |off: usize, len: usize| Sp {
+        v: (),
+        at: d.at.saturating_add(off),
+        len,
+    };
+    let pad = |n: &mut Nodes, used: usize| {
+        if let Some(rest) = d.v.get(used..).filter(|r| !r.is_empty()) {
+            n.leaf(
+                &PADDING,
+                Value::Bytes(rest.to_vec()),
+                &sub(used, rest.len()),
+            );
+        }
+    };
+    match &a.sockaddr {
+        SockAddr::V4 { ip, port } => {
+            n.leaf(&PORT, Value::Uint(u64::from(*port)), &sub(0, 2));
+            n.leaf(&IP, Value::Addr(ip.to_string()), &sub(2, 4));
+            pad(n, 6);
+        }
+        SockAddr::V6 {
+            ip,
+            port,
+            flowinfo,
+            scope_id,
+        } => {
+            n.leaf(&PORT, Value::Uint(u64::from(*port)), &sub(0, 2));
+            n.leaf(&FLOWINFO, Value::Uint(u64::from(*flowinfo)), &sub(2, 4));
+            n.leaf(&IP, Value::Addr(ip.to_string()), &sub(6, 16));
+            n.leaf(&SCOPE_ID, Value::Uint(u64::from(*scope_id)), &sub(22, 4));
+            pad(n, SOCKADDR_IN6_LEN - 2);
+        }
+        SockAddr::Empty => pad(n, 0),
+        SockAddr::Other { data, .. } => {
+            n.leaf(&SOCKADDR_DATA, Value::Bytes(data.clone()), &sub(0, d.len));
+        }
+    }
+}
+
+/// An address vector as one `ceph.addrvec` group (value: its text, once
+/// whole).
+pub fn addrvec_nodes(n: &mut Nodes, v: &AddrVec) {
+    let value = if v.done {
+        Value::Str(v.to_string())
+    } else {
+        Value::None
+    };
+    n.wrap(&ADDRVEC, value, |n| {
+        n.opt_uint(&ADDRVEC_MARKER, &v.marker)
+            .opt_uint(&ADDRVEC_COUNT, &v.count);
+        for a in &v.addrs {
+            addr_nodes(n, a);
+        }
+    });
+}
+
+/// An auth `EntityName` as one `ceph.entity_name` group.
+pub fn entity_name_nodes(n: &mut Nodes, e: &EntityName) {
+    let value = if e.done() {
+        Value::Str(e.to_string())
+    } else {
+        Value::None
+    };
+    n.wrap(&ENTITY_NAME, value, |n| {
+        n.opt_enum(&ENTITY_NAME_TYPE, &e.entity_type, entity_type_name)
+            .opt_leaf(&ENTITY_NAME_ID, Value::Str(e.id.v.clone()), &e.id);
+    });
+}
+
+/// An `entity_name_t` as one `ceph.name` group.
+pub fn name_t_nodes(n: &mut Nodes, e: &NameT) {
+    let value = if e.done() {
+        Value::Str(e.to_string())
+    } else {
+        Value::None
+    };
+    n.wrap(&NAME, value, |n| {
+        n.opt_enum(&NAME_TYPE, &e.entity_type, entity_type_name)
+            .opt_leaf(&NAME_NUM, Value::Int(e.num.v), &e.num);
+    });
+}
 
 /// An `entity_addr_t` as a `ceph.addr` group.
 pub fn addr_tree(t: &mut Tree<'_>) -> Res<EntityAddr> {
@@ -40,8 +171,8 @@ fn addr_body(t: &mut Tree<'_>) -> Res<EntityAddr> {
 fn versioned_body(t: &mut Tree<'_>, len: usize) -> Res<EntityAddr> {
     let mut a = EntityAddr::default();
     sub_with(t, len, Some(&EXTRA), |t, _| {
-        a.addr_type = u32_of(t.enumerated(&TYPE, 4, addr_type_name)?);
-        a.nonce = u32_of(t.uint(&NONCE, 4)?);
+        a.addr_type = Sp::new(u32_of(t.enumerated(&TYPE, 4, addr_type_name)?));
+        a.nonce = Sp::new(u32_of(t.uint(&NONCE, 4)?));
         let elen = usize::try_from(t.uint(&SOCKADDR_LEN, 4)?).unwrap_or(usize::MAX);
         let mut sa = SockAddr::Empty;
         sub(t, elen, |t, _| {
@@ -155,20 +286,13 @@ fn legacy_body(t: &mut Tree<'_>) -> Res<EntityAddr> {
         Value::Enum(u64::from(v), family_name(u64::from(v)))
     })?);
     let sockaddr = sockaddr_rest(t, fam, SOCKADDR_STORAGE_LEN - 2, true)?;
-    let addr_type = if fam == AF_UNSPEC {
-        TYPE_NONE
-    } else {
-        TYPE_LEGACY
-    };
+    // The legacy decoder sets TYPE_LEGACY whatever the family.
+    let addr_type = TYPE_LEGACY;
     t.generated(
         &TYPE,
         Value::Enum(u64::from(addr_type), addr_type_name(u64::from(addr_type))),
     );
-    Ok(EntityAddr {
-        addr_type,
-        nonce,
-        sockaddr,
-    })
+    Ok(EntityAddr::new(addr_type, nonce, sockaddr))
 }
 
 /// An `entity_addrvec_t` as a `ceph.addrvec` group.
@@ -176,9 +300,9 @@ pub fn addrvec_tree(t: &mut Tree<'_>) -> Res<AddrVec> {
     let mut v = AddrVec::default();
     let node = t.group(&ADDRVEC, |t| {
         match t.uint(&ADDRVEC_MARKER, 1)? {
-            0 => v.0.push(single(t, legacy_body)?),
+            0 => v.addrs.push(single(t, legacy_body)?),
             1 => {
-                v.0.push(single(t, |t| {
+                v.addrs.push(single(t, |t| {
                     t.uint(&STRUCT_V, 1)?;
                     t.uint(&STRUCT_COMPAT, 1)?;
                     let len = t.uint(&STRUCT_LEN, 4)?;
@@ -188,7 +312,7 @@ pub fn addrvec_tree(t: &mut Tree<'_>) -> Res<AddrVec> {
             2 => {
                 let n = t.uint(&ADDRVEC_COUNT, 4)?;
                 for _ in 0..n {
-                    v.0.push(addr_tree(t)?);
+                    v.addrs.push(addr_tree(t)?);
                 }
             }
             // msg_types.cc: "entity_addrvec_marker > 2"
@@ -221,8 +345,12 @@ fn single(t: &mut Tree<'_>, body: fn(&mut Tree<'_>) -> Res<EntityAddr>) -> Res<E
 pub fn entity_name_tree(t: &mut Tree<'_>) -> Res<EntityName> {
     let mut n = EntityName::default();
     let node = t.group(&ENTITY_NAME, |t| {
-        n.entity_type = u32_of(t.enumerated(&ENTITY_NAME_TYPE, 4, entity_type_name)?);
-        n.id = t.string(&ENTITY_NAME_ID)?;
+        n.entity_type = Sp::new(u32_of(t.enumerated(
+            &ENTITY_NAME_TYPE,
+            4,
+            entity_type_name,
+        )?));
+        n.id = Sp::new(t.string(&ENTITY_NAME_ID)?);
         Ok(())
     })?;
     node.value = Value::Str(n.to_string());

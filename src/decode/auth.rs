@@ -392,11 +392,11 @@ pub fn request_summary(method: u32, payload: &[u8]) -> Option<String> {
     let mode = r.u8()?;
     match (mode, method) {
         (AUTH_MODE_MON..=AUTH_MODE_MON_MAX, _) => {
-            let name = super::addr::EntityName::parse(&mut r)?;
+            let name = super::entity::read_rd(&mut r, super::addr::EntityName::parse)?;
             Some(format!("mon {name}"))
         }
         (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_NONE) => {
-            let name = super::addr::EntityName::parse(&mut r)?;
+            let name = super::entity::read_rd(&mut r, super::addr::EntityName::parse)?;
             let gid = r.u64()?;
             Some(format!("authorizer {name} global_id={gid}"))
         }

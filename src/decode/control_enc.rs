@@ -387,7 +387,7 @@ impl Control {
         Some(match tag {
             Tag::Hello => Control::Hello(Hello {
                 entity_type: r.u8()?,
-                peer_addr: EntityAddr::parse(r)?,
+                peer_addr: super::entity::read_rd(r, EntityAddr::parse)?,
             }),
             Tag::AuthRequest => Control::AuthRequest(AuthRequest {
                 method: r.u32()?,
@@ -413,8 +413,8 @@ impl Control {
             }),
             Tag::AuthSignature => Control::AuthSignature(AuthSignature { sha256: r.array()? }),
             Tag::ClientIdent => Control::ClientIdent(ClientIdent {
-                addrs: AddrVec::parse(r)?,
-                target_addr: EntityAddr::parse(r)?,
+                addrs: super::entity::read_rd(r, AddrVec::parse)?,
+                target_addr: super::entity::read_rd(r, EntityAddr::parse)?,
                 gid: i64::from_le_bytes(r.array()?),
                 global_seq: r.u64()?,
                 supported_features: r.u64()?,
@@ -423,7 +423,7 @@ impl Control {
                 cookie: r.u64()?,
             }),
             Tag::ServerIdent => Control::ServerIdent(ServerIdent {
-                addrs: AddrVec::parse(r)?,
+                addrs: super::entity::read_rd(r, AddrVec::parse)?,
                 gid: i64::from_le_bytes(r.array()?),
                 global_seq: r.u64()?,
                 supported_features: r.u64()?,
@@ -435,7 +435,7 @@ impl Control {
                 Control::IdentMissingFeatures(IdentMissingFeatures { features: r.u64()? })
             }
             Tag::SessionReconnect => Control::SessionReconnect(SessionReconnect {
-                addrs: AddrVec::parse(r)?,
+                addrs: super::entity::read_rd(r, AddrVec::parse)?,
                 client_cookie: r.u64()?,
                 server_cookie: r.u64()?,
                 global_seq: r.u64()?,

@@ -11,8 +11,7 @@
 use super::msg::{self, Parts};
 use super::MsgType;
 use crate::fields;
-use crate::model::tree::Tree;
-use crate::model::{FieldNode, Source};
+use crate::model::{FieldNode, Source, Span, Value};
 
 pub use super::msg::MsgContext;
 
@@ -53,9 +52,14 @@ pub fn tree_with(
         if bytes.is_empty() {
             continue;
         }
-        let mut t = Tree::new(bytes, base, src);
-        let res = t.bytes(def, bytes.len()).map(|_| ());
-        out.extend(t.finish_with(res));
+        out.push(FieldNode::new(
+            def,
+            Value::Bytes(bytes.to_vec()),
+            Some(Span {
+                source: src,
+                range: base..base.saturating_add(bytes.len()),
+            }),
+        ));
     }
     out
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod auth_enc;
 pub mod control;
 pub mod control_enc;
+pub mod entity;
 pub mod features;
 pub mod frame_tree;
 pub mod grammar;

@@ -142,3 +142,82 @@ impl Nodes {
         self.out
     }
 }
+
+/// Builders for values that may be cut short: leaves that were not parsed
+/// (an empty span) are skipped, and a group's span is what its children
+/// cover, so a payload that ends early shows exactly what was read.
+impl Nodes {
+    /// Where the spans point.
+    pub fn source(&self) -> Source {
+        self.src
+    }
+
+    /// An unsigned leaf, when parsed.
+    pub fn opt_uint<T: Copy + Into<u64>>(
+        &mut self,
+        def: &'static FieldDef,
+        sp: &Sp<T>,
+    ) -> &mut Self {
+        if sp.len > 0 {
+            self.uint(def, sp);
+        }
+        self
+    }
+
+    /// A leaf of `value`, when `sp` was parsed.
+    pub fn opt_leaf<T>(&mut self, def: &'static FieldDef, value: Value, sp: &Sp<T>) -> &mut Self {
+        if sp.len > 0 {
+            self.leaf(def, value, sp);
+        }
+        self
+    }
+
+    /// An enumerated leaf, when parsed.
+    pub fn opt_enum<T: Copy + Into<u64>>(
+        &mut self,
+        def: &'static FieldDef,
+        sp: &Sp<T>,
+        name: fn(u64) -> Option<&'static str>,
+    ) -> &mut Self {
+        if sp.len > 0 {
+            self.enumerated(def, sp, name);
+        }
+        self
+    }
+
+    /// A group whose span is what its children cover; nothing when no
+    /// child was parsed.
+    pub fn wrap(
+        &mut self,
+        def: &'static FieldDef,
+        value: Value,
+        build: impl FnOnce(&mut Nodes),
+    ) -> &mut Self {
+        let mut kids = Nodes::new(self.src);
+        build(&mut kids);
+        let covered = kids.out.iter().filter_map(|c| c.span.as_ref()).fold(
+            None,
+            |acc: Option<(usize, usize)>, s| {
+                Some(acc.map_or((s.range.start, s.range.end), |(a, b)| {
+                    (a.min(s.range.start), b.max(s.range.end))
+                }))
+            },
+        );
+        if let Some((a, b)) = covered {
+            let mut n = FieldNode::new(def, value, self.range(a, b.saturating_sub(a)));
+            n.children = kids.out;
+            self.push(n);
+        }
+        self
+    }
+
+    /// The fault, as one `ceph.malformed` node at its exact bytes.
+    pub fn fault(&mut self, e: &super::DencError) -> &mut Self {
+        let span = self.range(e.offset, e.len);
+        self.push(FieldNode::new(
+            &crate::model::tree::MALFORMED,
+            Value::Str(e.to_string()),
+            span,
+        ))
+    }
+}

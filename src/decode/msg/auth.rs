@@ -11,11 +11,14 @@
 //!
 //! Sources: messages/MAuth.h, messages/MAuthReply.h (encode_payload, print).
 
-use super::denc::{paxos, strerror, u32_of};
+use super::denc::{strerror, Paxos};
+use super::out::{span_to, Out};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{i32_, le32, le64, lenbytes, string};
+use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::FieldDef;
+use nom::Input;
 
 fields! {
     NODE = "ceph.auth", "Auth", None, "MAuth: an authentication request to a monitor.";
@@ -41,30 +44,51 @@ fn protocol_name(v: u64) -> Option<&'static str> {
     })
 }
 
+/// A bufferlist field: its span (length and bytes) and byte count.
+fn blob<'a>(def: &'static FieldDef, i: In<'a>) -> PResult<'a, (Option<Sp<()>>, usize)> {
+    let at = offset(&i);
+    let (r, (_, b)) = lenbytes(def, def)(i)?;
+    Ok((r, (Some(span_to(at, &r)), b.len)))
+}
+
 /// A decoded MAuth.
 #[derive(Debug, Default)]
 pub struct Auth {
-    protocol: u32,
+    paxos: Paxos,
+    protocol: Sp<u32>,
+    payload: Option<Sp<()>>,
     payload_len: usize,
-    epoch: u32,
+    epoch: Sp<u32>,
 }
 
 impl Body for Auth {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        paxos(t)?;
-        self.protocol = u32_of(t.enumerated(&PROTOCOL, 4, protocol_name)?);
-        self.payload_len = t.blob(&PAYLOAD)?.len();
-        // MAuth::decode_payload: the epoch is optional.
-        if t.remaining() > 0 {
-            self.epoch = u32_of(t.uint(&MONMAP_EPOCH, 4)?);
+    /// messages/MAuth.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, proto) = le32(&PROTOCOL)(i)?;
+        self.protocol = proto;
+        let (mut i, (sp, n)) = blob(&PAYLOAD, i)?;
+        self.payload = sp;
+        self.payload_len = n;
+        // MAuth::decode_payload: the epoch is read only when bytes are left.
+        if i.input_len() > 0 {
+            let (r, e) = le32(&MONMAP_EPOCH)(i)?;
+            self.epoch = e;
+            i = r;
         }
-        Ok(())
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.named(&PROTOCOL, &self.protocol, protocol_name);
+        o.raw(&PAYLOAD, &self.payload, 4);
+        o.uint(&MONMAP_EPOCH, &self.epoch);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "auth(proto {} {} bytes epoch {})",
-            self.protocol, self.payload_len, self.epoch
+            self.protocol.v, self.payload_len, self.epoch.v
         )
     }
 }
@@ -72,30 +96,46 @@ impl Body for Auth {
 /// A decoded MAuthReply.
 #[derive(Debug, Default)]
 pub struct AuthReply {
-    protocol: u32,
-    result: i64,
-    msg: String,
+    protocol: Sp<u32>,
+    result: Sp<i32>,
+    global_id: Sp<u64>,
+    payload: Option<Sp<()>>,
+    msg: Sp<String>,
 }
 
 impl Body for AuthReply {
     const NODE: &'static FieldDef = &REPLY;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.protocol = u32_of(t.enumerated(&REPLY_PROTOCOL, 4, protocol_name)?);
-        self.result = t.int(&RESULT, 4)?;
-        t.uint(&GLOBAL_ID, 8)?;
-        t.blob(&RESULT_PAYLOAD)?;
-        self.msg = t.string(&RESULT_MSG)?;
-        Ok(())
+    /// messages/MAuthReply.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, proto) = le32(&REPLY_PROTOCOL)(i)?;
+        self.protocol = proto;
+        let (i, r) = i32_(&RESULT)(i)?;
+        self.result = r;
+        let (i, g) = le64(&GLOBAL_ID)(i)?;
+        self.global_id = g;
+        let (i, (sp, _)) = blob(&RESULT_PAYLOAD, i)?;
+        self.payload = sp;
+        let (i, m) = string(&RESULT_MSG)(i)?;
+        self.msg = m;
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.named(&REPLY_PROTOCOL, &self.protocol, protocol_name);
+        o.int(&RESULT, &self.result);
+        o.uint(&GLOBAL_ID, &self.global_id);
+        o.raw(&RESULT_PAYLOAD, &self.payload, 4);
+        o.str(&RESULT_MSG, &self.msg);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
+        let result = i64::from(self.result.v);
         let mut s = format!(
             "auth_reply(proto {} {} {}",
-            self.protocol,
-            self.result,
-            strerror(self.result)
+            self.protocol.v,
+            result,
+            strerror(result)
         );
-        if !self.msg.is_empty() {
-            s.push_str(&format!(": {}", self.msg));
+        if !self.msg.v.is_empty() {
+            s.push_str(&format!(": {}", self.msg.v));
         }
         s.push(')');
         s

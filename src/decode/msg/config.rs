@@ -6,10 +6,10 @@
 //! le32 count | count x (string key | string value)
 //! ```
 
-use super::denc::string_map;
+use super::out::{MapDefs, Out, StrMap};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::{In, PResult};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::FieldDef;
 
 fields! {
@@ -21,20 +21,31 @@ fields! {
     VALUE = "ceph.config.value", "Value", Str, "Option value.";
 }
 
+static DEFS: MapDefs = MapDefs {
+    group: &MAP,
+    count: &COUNT,
+    entry: &ENTRY,
+    key: &KEY,
+    val: &VALUE,
+};
+
 /// A decoded MConfig.
 #[derive(Debug, Default)]
 pub struct Config {
     /// Options.
-    pub options: Vec<(String, String)>,
+    pub options: StrMap,
 }
 
 impl Body for Config {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.options = string_map(t, &MAP, &COUNT, &ENTRY, &KEY, &VALUE)?;
-        Ok(())
+    /// messages/MConfig.h decode_payload: `decode(config, p)`.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        self.options.parse(&DEFS, i)
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.options.view(o, &DEFS);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
-        format!("config({} keys)", self.options.len())
+        format!("config({} keys)", self.options.entries.len())
     }
 }

@@ -1,4 +1,5 @@
-//! Ceph's shared encodings inside message bodies, and how Ceph prints them.
+//! Ceph's shared encodings inside message bodies: typed values parsed by
+//! the wire grammar, their field views, and how Ceph prints them.
 //!
 //! ```text
 //! ENCODE_START(v, compat, bl):  u8 struct_v | u8 struct_compat | le32 struct_len | struct_len bytes
@@ -9,28 +10,28 @@
 //! eversion_t:                   le64 version | le32 epoch
 //! pg_t:                         u8 v=1 | le64 pool | le32 seed | le32 preferred (-1)
 //! spg_t:                        ENCODE_START(1,1) pg_t | s8 shard
-//! osd_reqid_t:                  ENCODE_START(2,2) entity_name_t | le64 tid | le32 inc
+//! osd_reqid_t:                  DENC_START(2,2) entity_name_t | le64 tid | le32 inc
 //! object_locator_t:             ENCODE_START(6,3) le64 pool | le32 preferred | string key
 //!                               | string nspace | le64 hash
 //! blkin_trace_info:             le64 trace_id | le64 span_id | le64 parent_span_id
 //! PaxosServiceMessage header:   le64 version | le16 session_mon | le64 session_mon_tid
 //! ```
 //!
-//! Sources: include/encoding.h (ENCODE_START, containers), include/denc.h,
-//! include/utime.h, include/uuid.h, osd/osd_types.h and osd_types.cc
-//! (eversion_t, pg_t, spg_t, osd_reqid_t, object_locator_t),
+//! Sources: include/encoding.h (DECODE_START, containers), include/denc.h
+//! (DENC_START), include/utime.h, include/uuid.h, osd/osd_types.h and
+//! osd_types.cc (eversion_t, pg_t, spg_t, osd_reqid_t, object_locator_t),
 //! msg/Message.cc (encode_trace), messages/PaxosServiceMessage.h.
 //!
-//! A length-delimited body is decoded inside a child cursor and consumed
-//! exactly. When the input ends before the declared length, the body is
-//! decoded as far as the bytes go, so a truncated message reads as a prefix
-//! of its full decoding with one malformed item where the bytes ran out.
+//! Each value fills itself field by field, so a payload cut short keeps
+//! the fields read before the fault; its view shows only those.
 
+use super::out::{Out, Start, Vh};
 pub use super::print::{list_text, snap_text, strerror, time_text, uuid_text};
-use crate::decode::addr::{name_t_tree, EntityNameT};
+use crate::decode::addr::{name_t_nodes, NameT};
+use crate::decode::grammar::prim::{i32_, i64_, i8_, le16, le32, le64, string, u8_};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Malformed, Res, Tree};
-use crate::model::{FieldDef, FieldNode, Source, Value};
+use crate::model::{FieldDef, Value};
 use std::fmt;
 
 fields! {
@@ -63,443 +64,359 @@ fields! {
     PARENT_SPAN_ID = "ceph.trace.parent_span_id", "Parent span id", Hex, "blkin parent span id.";
 }
 
-/// The byte source of a cursor's nodes.
-fn source(t: &Tree<'_>) -> Source {
-    t.span(0, 0).source
-}
-
-/// What becomes of bytes a body's decoder leaves unread.
-#[derive(Debug, Clone, Copy)]
-pub enum Tail {
-    /// They are an error (`ceph.trailing`).
-    Trailing,
-    /// They are fields of a newer version when `struct_v > known`
-    /// (`ceph.denc.extra`); otherwise trailing.
-    Newer {
-        /// struct_v on the wire.
-        v: u64,
-        /// Newest version this decoder knows.
-        known: u64,
-    },
-}
-
-/// Decode the next `len` bytes with `build` in a cursor bounded to them
-/// (`build` also sees them raw); their nodes go into `t`. If fewer than `len` bytes are left, decode what
-/// is there and report the shortfall where `build` stopped.
-pub fn body<'a, R>(
-    t: &mut Tree<'a>,
-    what: &str,
-    len: u64,
-    tail: Tail,
-    build: impl FnOnce(&mut Tree<'a>, &'a [u8]) -> Res<R>,
-) -> Res<R> {
-    let avail = t.remaining();
-    let start = t.offset();
-    let (short, take) = match usize::try_from(len) {
-        Ok(n) if n <= avail => (false, n),
-        _ => (true, avail),
-    };
-    let (bytes, _) = t.take(take, what)?;
-    let mut child = Tree::new(bytes, start, source(t));
-    let res = build(&mut child, bytes).and_then(|r| {
-        if short {
-            return Err(Malformed {
-                offset: child.offset(),
-                what: format!("{what}: {len} bytes declared, {avail} left"),
-            });
-        }
-        if let Tail::Newer { v, known } = tail {
-            if v > known && child.remaining() > 0 {
-                child.bytes(&EXTRA, child.remaining())?;
-            }
-        }
-        Ok(r)
-    });
-    let nodes = match &res {
-        Ok(_) => child.finish_with(Ok(())),
-        Err(_) => child.into_nodes(),
-    };
-    for n in nodes {
-        t.push(n);
-    }
-    res
-}
-
-/// A versioned structure (ENCODE_START) as a group of `def`: its header
-/// fields, then what `build` reads from its body (given struct_v).
-pub fn versioned<'a, 't, R>(
-    t: &'t mut Tree<'a>,
-    def: &'static FieldDef,
-    known: u64,
-    build: impl FnOnce(&mut Tree<'a>, u64) -> Res<R>,
-) -> Res<(R, &'t mut FieldNode)> {
-    let mut out = None;
-    let node = t.group(def, |t| {
-        let v = t.uint(&STRUCT_V, 1)?;
-        t.uint(&STRUCT_COMPAT, 1)?;
-        let len = t.uint(&STRUCT_LEN, 4)?;
-        out = Some(body(
-            t,
-            def.abbrev,
-            len,
-            Tail::Newer { v, known },
-            |c, _| build(c, v),
-        )?);
-        Ok(())
-    })?;
-    match out {
-        Some(r) => Ok((r, node)),
-        None => Err(Malformed {
-            offset: 0,
-            what: "internal: structure without a body".into(),
-        }),
-    }
-}
-
-/// A bufferlist holding one encoded structure (`le32 len` + bytes) as a
-/// group of `def`: the length as `len_def`, then what `build` reads from
-/// the bytes, which it must consume exactly.
-pub fn sized<'a, 't, R>(
-    t: &'t mut Tree<'a>,
-    def: &'static FieldDef,
-    len_def: &'static FieldDef,
-    build: impl FnOnce(&mut Tree<'a>) -> Res<R>,
-) -> Res<(R, &'t mut FieldNode)> {
-    let mut out = None;
-    let node = t.group(def, |t| {
-        let len = t.uint(len_def, 4)?;
-        out = Some(body(t, def.abbrev, len, Tail::Trailing, |c, _| build(c))?);
-        Ok(())
-    })?;
-    match out {
-        Some(r) => Ok((r, node)),
-        None => Err(Malformed {
-            offset: 0,
-            what: "internal: bufferlist without a body".into(),
-        }),
-    }
-}
-
-/// A count of a container, checked only by the reads that follow (every
-/// element takes at least one byte, so a bad count fails at the first
-/// element that is not there).
-pub fn count(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<u64> {
-    t.uint(def, 4)
-}
-
-/// A `vector<string>` / `set<string>` as a group: count, then each string.
-pub fn strings(
-    t: &mut Tree<'_>,
-    group: &'static FieldDef,
-    count_def: &'static FieldDef,
-    item: &'static FieldDef,
-) -> Res<Vec<String>> {
-    let mut v = Vec::new();
-    t.group(group, |t| {
-        let n = count(t, count_def)?;
-        for _ in 0..n {
-            v.push(t.string(item)?);
-        }
-        Ok(())
-    })?;
-    Ok(v)
-}
-
-/// A `map<string,string>` as a group: count, then one `entry` group (key,
-/// value) per element.
-pub fn string_map(
-    t: &mut Tree<'_>,
-    group: &'static FieldDef,
-    count_def: &'static FieldDef,
-    entry: &'static FieldDef,
-    key: &'static FieldDef,
-    val: &'static FieldDef,
-) -> Res<Vec<(String, String)>> {
-    let mut v = Vec::new();
-    t.group(group, |t| {
-        let n = count(t, count_def)?;
-        for _ in 0..n {
-            let mut kv = (String::new(), String::new());
-            let node = t.group(entry, |t| {
-                kv.0 = t.string(key)?;
-                kv.1 = t.string(val)?;
-                Ok(())
-            })?;
-            node.value = Value::Str(format!("{}={}", kv.0, kv.1));
-            v.push(kv);
-        }
-        Ok(())
-    })?;
-    Ok(v)
-}
-
-/// A `utime_t` (include/utime.h: le32 sec, le32 nsec) as one time field.
-pub fn utime(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<(u32, u32)> {
-    let start = t.offset();
-    let (sec, _) = t.read_uint(4, def.abbrev)?;
-    let (nsec, _) = t
-        .read_uint(4, def.abbrev)
-        .map_err(|e| Malformed { offset: start, ..e })?;
-    let (sec, nsec) = (u32_of(sec), u32_of(nsec));
-    t.push(FieldNode::new(
-        def,
-        Value::Time(i64::from(sec), nsec),
-        Some(t.span(start, 8)),
-    ));
-    Ok((sec, nsec))
-}
-
-/// A `uuid_d` (16 raw bytes) as text.
-pub fn uuid(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<String> {
-    let (b, span) = t.take(16, def.abbrev)?;
-    let s = uuid_text(b);
-    t.push(FieldNode::new(def, Value::Str(s.clone()), Some(span)));
-    Ok(s)
-}
-
-/// A snapid_t (le64) with Ceph's text for it as the node's summary.
-pub fn snap(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<u64> {
-    let (v, span) = t.read_uint(8, def.abbrev)?;
-    let node = t.push(FieldNode::new(def, Value::Uint(v), Some(span)));
-    node.summary = Some(snap_text(v));
-    Ok(v)
-}
-
-/// A `u32` from a value read as 4 bytes.
-pub fn u32_of(v: u64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX)
-}
-
-/// A `pg_t` (osd_types.h pg_t::encode).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A `pg_t` (osd_types.h pg_t::decode: u8 v, le64 pool, le32 seed, le32 preferred).
+#[derive(Debug, Clone, Default)]
 pub struct Pg {
+    /// Encoding version.
+    pub v: Sp<u8>,
     /// Pool.
-    pub pool: i64,
+    pub pool: Sp<i64>,
     /// Placement seed.
-    pub seed: u32,
+    pub seed: Sp<u32>,
+    /// Obsolete preferred OSD.
+    pub preferred: Sp<i32>,
 }
 
 impl fmt::Display for Pg {
     /// osd_types.cc operator<<(pg_t): `pool.seed` with the seed in hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:x}", self.pool, self.seed)
+        write!(f, "{}.{:x}", self.pool.v, self.seed.v)
     }
 }
 
-/// A `pg_t` as a group of `def` valued `pool.seed`.
-pub fn pg(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<Pg> {
-    let mut p = Pg::default();
-    let node = t.group(def, |t| {
-        t.uint(&PG_V, 1)?;
-        p.pool = t.int(&PG_POOL, 8)?;
-        p.seed = u32_of(t.uint(&PG_SEED, 4)?);
-        t.int(&PG_PREFERRED, 4)?;
-        Ok(())
-    })?;
-    node.value = Value::Str(p.to_string());
-    Ok(p)
+impl Pg {
+    /// Smallest encoding.
+    pub const SIZE: usize = 17;
+
+    /// Parse into `self`.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, v) = u8_(&PG_V)(i)?;
+        self.v = v;
+        let (i, pool) = i64_(&PG_POOL)(i)?;
+        self.pool = pool;
+        let (i, seed) = le32(&PG_SEED)(i)?;
+        self.seed = seed;
+        let (i, p) = i32_(&PG_PREFERRED)(i)?;
+        self.preferred = p;
+        Ok((i, ()))
+    }
+
+    /// Whether every field was read.
+    pub fn done(&self) -> bool {
+        self.preferred.len > 0
+    }
+
+    /// A group of `def` valued `pool.seed`.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef) {
+        let value = text_if(self.done(), || self.to_string());
+        o.group(def, value, None, |o| {
+            o.uint(&PG_V, &self.v);
+            o.int(&PG_POOL, &self.pool);
+            o.uint(&PG_SEED, &self.seed);
+            o.int(&PG_PREFERRED, &self.preferred);
+        });
+    }
 }
 
-/// An `spg_t`: a pg and an erasure-code shard (-1 for none).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `Value::Str` of `text()` when `done`, else no value.
+pub fn text_if(done: bool, text: impl FnOnce() -> String) -> Value {
+    if done {
+        Value::Str(text())
+    } else {
+        Value::None
+    }
+}
+
+/// An `spg_t` (osd_types.h spg_t::decode: DECODE_START(1) pg_t, s8 shard).
+#[derive(Debug, Clone, Default)]
 pub struct Spg {
+    /// Header.
+    pub h: Vh,
     /// The pg.
     pub pg: Pg,
     /// Shard; -1 (shard_id_t::NO_SHARD) for replicated pools.
-    pub shard: i64,
+    pub shard: Sp<i8>,
+    /// Fully read.
+    pub done: bool,
 }
 
 impl fmt::Display for Spg {
     /// osd_types.h operator<<(spg_t): the pg, then `s<shard>` if sharded.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.pg)?;
-        if self.shard >= 0 {
-            write!(f, "s{}", self.shard)?;
+        if self.shard.v >= 0 {
+            write!(f, "s{}", self.shard.v)?;
         }
         Ok(())
     }
 }
 
-/// An `spg_t` (ENCODE_START(1,1): pg_t, s8 shard) as a group of `def`.
-pub fn spg(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<Spg> {
-    let (s, node) = versioned(t, def, 1, |t, _| {
-        let pg = pg(t, &PG)?;
-        let shard = t.int(&SHARD, 1)?;
-        Ok(Spg { pg, shard })
-    })?;
-    node.value = Value::Str(s.to_string());
-    Ok(s)
+impl Spg {
+    /// Smallest encoding: header, pg_t, shard.
+    pub const SIZE: usize = 6 + Pg::SIZE + 1;
+
+    /// Parse into `self`.
+    pub fn parse<'a>(&mut self, group: &'static FieldDef, i: In<'a>) -> PResult<'a, ()> {
+        let (rest, body) = self.h.start(Start::Decode(1), i)?;
+        let (body, ()) = self.pg.parse(body)?;
+        let (body, shard) = i8_(&SHARD)(body)?;
+        self.shard = shard;
+        self.h.finish(group, &body);
+        self.done = true;
+        Ok((rest, ()))
+    }
+
+    /// A group of `def` valued as Ceph prints it.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef) {
+        let value = text_if(self.done, || self.to_string());
+        o.group(def, value, None, |o| {
+            o.vh_head(&self.h);
+            self.pg.view(o, &PG);
+            o.int(&SHARD, &self.shard);
+            o.vh_tail(&self.h);
+        });
+    }
 }
 
 /// An `eversion_t` (le64 version, le32 epoch).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Eversion {
     /// Version.
-    pub version: u64,
+    pub version: Sp<u64>,
     /// Epoch.
-    pub epoch: u32,
+    pub epoch: Sp<u32>,
 }
 
 impl fmt::Display for Eversion {
     /// osd_types.h operator<<(eversion_t): `epoch'version`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}'{}", self.epoch, self.version)
+        write!(f, "{}'{}", self.epoch.v, self.version.v)
     }
 }
 
-/// An `eversion_t` as a group of `def` valued `epoch'version`.
-pub fn eversion(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<Eversion> {
-    let mut e = Eversion::default();
-    let node = t.group(def, |t| {
-        e.version = t.uint(&EV_VERSION, 8)?;
-        e.epoch = u32_of(t.uint(&EV_EPOCH, 4)?);
-        Ok(())
-    })?;
-    node.value = Value::Str(e.to_string());
-    Ok(e)
+impl Eversion {
+    /// Parse into `self`.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, v) = le64(&EV_VERSION)(i)?;
+        self.version = v;
+        let (i, e) = le32(&EV_EPOCH)(i)?;
+        self.epoch = e;
+        Ok((i, ()))
+    }
+
+    /// A group of `def` valued `epoch'version`.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef) {
+        let value = text_if(self.epoch.len > 0, || self.to_string());
+        o.group(def, value, None, |o| {
+            o.uint(&EV_VERSION, &self.version);
+            o.uint(&EV_EPOCH, &self.epoch);
+        });
+    }
 }
 
 /// An `osd_reqid_t`: who sent a request and its transaction id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Reqid {
-    /// Sender (type 0, number 0 when the sender left it for the receiver to fill in).
-    pub name: EntityNameT,
+    /// Header.
+    pub h: Vh,
+    /// Sender (type 0, number 0 when left for the receiver to fill in).
+    pub name: NameT,
     /// Transaction id.
-    pub tid: u64,
+    pub tid: Sp<u64>,
     /// Client incarnation.
-    pub inc: i32,
+    pub inc: Sp<i32>,
+    /// Fully read.
+    pub done: bool,
 }
 
 impl Reqid {
     /// Whether the sender left it empty (MOSDOp::get_reqid then uses the
     /// connection's peer and the header's tid).
     pub fn is_empty(&self) -> bool {
-        self.name.entity_type == 0 && self.name.num == 0 && self.tid == 0
+        self.name.entity_type.v == 0 && self.name.num.v == 0 && self.tid.v == 0
+    }
+
+    /// Parse into `self` (osd_types.h osd_reqid_t: DENC_START(2, 2)).
+    pub fn parse<'a>(&mut self, group: &'static FieldDef, i: In<'a>) -> PResult<'a, ()> {
+        let (rest, body) = self.h.start(Start::Denc, i)?;
+        let (body, ()) = self.name.parse(body)?;
+        let (body, tid) = le64(&REQID_TID)(body)?;
+        self.tid = tid;
+        let (body, inc) = i32_(&REQID_INC)(body)?;
+        self.inc = inc;
+        self.h.finish(group, &body);
+        self.done = true;
+        Ok((rest, ()))
+    }
+
+    /// A group of `def` valued `name.inc:tid`.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef) {
+        let value = text_if(self.done, || self.to_string());
+        o.group(def, value, None, |o| {
+            o.vh_head(&self.h);
+            name_t_nodes(&mut o.n, &self.name);
+            o.uint(&REQID_TID, &self.tid);
+            o.int(&REQID_INC, &self.inc);
+            o.vh_tail(&self.h);
+        });
     }
 }
 
 impl fmt::Display for Reqid {
     /// osd_types.h operator<<(osd_reqid_t): `name.inc:tid`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}:{}", self.name, self.inc, self.tid)
+        write!(f, "{}.{}:{}", self.name.value(), self.inc.v, self.tid.v)
     }
 }
 
-/// An `osd_reqid_t` (DENC_START(2,2): entity_name_t, le64 tid, le32 inc).
-pub fn reqid(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<Reqid> {
-    let (r, node) = versioned(t, def, 2, |t, _| {
-        let name = name_t_tree(t)?;
-        let tid = t.uint(&REQID_TID, 8)?;
-        let inc = i32::try_from(t.int(&REQID_INC, 4)?).unwrap_or(-1);
-        Ok(Reqid { name, tid, inc })
-    })?;
-    node.value = Value::Str(r.to_string());
-    Ok(r)
-}
-
 /// An `object_locator_t`: where an object lives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Oloc {
+    /// Header.
+    pub h: Vh,
     /// Pool.
-    pub pool: i64,
+    pub pool: Sp<i64>,
+    /// Obsolete preferred OSD.
+    pub preferred: Sp<i32>,
     /// Locator key.
-    pub key: String,
-    /// Namespace.
-    pub nspace: String,
-    /// Explicit hash, -1 for none.
-    pub hash: i64,
+    pub key: Sp<String>,
+    /// Namespace (v5+).
+    pub nspace: Sp<String>,
+    /// Explicit hash, -1 for none (v6+).
+    pub hash: Sp<i64>,
+    /// Fully read.
+    pub done: bool,
 }
 
 impl fmt::Display for Oloc {
     /// osd_types.cc operator<<(object_locator_t): `@pool[;nspace][:key][@hash]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}", self.pool)?;
-        if !self.nspace.is_empty() {
-            write!(f, ";{}", self.nspace)?;
+        write!(f, "@{}", self.pool.v)?;
+        if !self.nspace.v.is_empty() {
+            write!(f, ";{}", self.nspace.v)?;
         }
-        if !self.key.is_empty() {
-            write!(f, ":{}", self.key)?;
+        if !self.key.v.is_empty() {
+            write!(f, ":{}", self.key.v)?;
         }
-        if self.hash != -1 {
-            write!(f, "@{}", self.hash)?;
+        if self.hash.v != -1 {
+            write!(f, "@{}", self.hash.v)?;
         }
         Ok(())
     }
 }
 
-/// An `object_locator_t` (osd_types.cc: ENCODE_START(6, 3)) as a group of `def`.
-pub fn oloc(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<Oloc> {
-    let (o, node) = versioned(t, def, 6, |t, v| {
-        let mut o = Oloc {
-            hash: -1,
-            ..Oloc::default()
+impl Oloc {
+    /// Parse into `self` (osd_types.cc object_locator_t::decode:
+    /// DECODE_START_LEGACY_COMPAT_LEN(6, 3, 3)).
+    pub fn parse<'a>(&mut self, group: &'static FieldDef, i: In<'a>) -> PResult<'a, ()> {
+        self.hash.v = -1;
+        let (rest, body) = self.h.start(Start::Decode(6), i)?;
+        let (body, pool) = i64_(&OLOC_POOL)(body)?;
+        self.pool = pool;
+        let (body, p) = i32_(&OLOC_PREFERRED)(body)?;
+        self.preferred = p;
+        let (mut body, key) = string(&OLOC_KEY)(body)?;
+        self.key = key;
+        if self.h.v.v >= 5 {
+            let (b, ns) = string(&OLOC_NSPACE)(body)?;
+            self.nspace = ns;
+            body = b;
+        }
+        if self.h.v.v >= 6 {
+            let (b, hash) = i64_(&OLOC_HASH)(body)?;
+            self.hash = hash;
+            body = b;
+        }
+        self.h.finish(group, &body);
+        self.done = true;
+        Ok((rest, ()))
+    }
+
+    /// A group of `def` valued as Ceph prints it.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef) {
+        let value = text_if(self.done, || self.to_string());
+        o.group(def, value, None, |o| {
+            o.vh_head(&self.h);
+            o.int(&OLOC_POOL, &self.pool);
+            o.int(&OLOC_PREFERRED, &self.preferred);
+            o.str(&OLOC_KEY, &self.key);
+            o.str(&OLOC_NSPACE, &self.nspace);
+            o.int(&OLOC_HASH, &self.hash);
+            o.vh_tail(&self.h);
+        });
+    }
+}
+
+/// A `blkin_trace_info` (Message::encode_trace: three le64).
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// Trace id.
+    pub trace_id: Sp<u64>,
+    /// Span id.
+    pub span_id: Sp<u64>,
+    /// Parent span id.
+    pub parent: Sp<u64>,
+}
+
+impl Trace {
+    /// Parse into `self`.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, a) = le64(&TRACE_ID)(i)?;
+        self.trace_id = a;
+        let (i, b) = le64(&SPAN_ID)(i)?;
+        self.span_id = b;
+        let (i, c) = le64(&PARENT_SPAN_ID)(i)?;
+        self.parent = c.clone();
+        Ok((i, ()))
+    }
+
+    /// The `ceph.trace` group.
+    pub fn view(&self, o: &mut Out<'_>) {
+        o.group(&TRACE, Value::None, None, |o| {
+            o.uint(&TRACE_ID, &self.trace_id);
+            o.uint(&SPAN_ID, &self.span_id);
+            o.uint(&PARENT_SPAN_ID, &self.parent);
+        });
+    }
+}
+
+/// The PaxosServiceMessage header (paxos_encode).
+#[derive(Debug, Clone, Default)]
+pub struct Paxos {
+    /// Map version the sender has.
+    pub version: Sp<u64>,
+    /// Deprecated session monitor rank.
+    pub session_mon: Sp<i16>,
+    /// Deprecated session monitor tid.
+    pub session_mon_tid: Sp<u64>,
+}
+
+impl Paxos {
+    /// Bytes it takes.
+    pub const SIZE: usize = 18;
+
+    /// Parse into `self`.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, v) = le64(&PAXOS_VERSION)(i)?;
+        self.version = v;
+        let (i, m) = le16(&SESSION_MON)(i)?;
+        self.session_mon = Sp {
+            v: i16::from_le_bytes(m.v.to_le_bytes()),
+            at: m.at,
+            len: m.len,
         };
-        o.pool = t.int(&OLOC_POOL, 8)?;
-        t.int(&OLOC_PREFERRED, 4)?;
-        o.key = t.string(&OLOC_KEY)?;
-        if v >= 5 {
-            o.nspace = t.string(&OLOC_NSPACE)?;
-        }
-        if v >= 6 {
-            o.hash = t.int(&OLOC_HASH, 8)?;
-        }
-        Ok(o)
-    })?;
-    node.value = Value::Str(o.to_string());
-    Ok(o)
-}
+        let (i, t) = le64(&SESSION_MON_TID)(i)?;
+        self.session_mon_tid = t;
+        Ok((i, ()))
+    }
 
-/// A `blkin_trace_info` (Message::encode_trace: three le64) as a group.
-pub fn trace(t: &mut Tree<'_>) -> Res<()> {
-    t.group(&TRACE, |t| {
-        t.uint(&TRACE_ID, 8)?;
-        t.uint(&SPAN_ID, 8)?;
-        t.uint(&PARENT_SPAN_ID, 8)?;
-        Ok(())
-    })?;
-    Ok(())
-}
-
-/// The PaxosServiceMessage header (paxos_encode); returns its version.
-pub fn paxos(t: &mut Tree<'_>) -> Res<u64> {
-    let mut version = 0;
-    let node = t.group(&PAXOS, |t| {
-        version = t.uint(&PAXOS_VERSION, 8)?;
-        t.int(&SESSION_MON, 2)?;
-        t.uint(&SESSION_MON_TID, 8)?;
-        Ok(())
-    })?;
-    node.summary = Some(format!("version {version}"));
-    Ok(version)
-}
-
-#[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versioned_body_is_exact_and_truncation_is_a_prefix() {
-        // spg_t 1.7: struct_v 1, compat 1, len 18, pg_t (v1, pool 1, seed 7, preferred -1), shard -1.
-        let b = [
-            1u8, 1, 18, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
-            0xff,
-        ];
-        let mut t = Tree::new(&b, 10, Source::Wire);
-        let r = spg(&mut t, &PG).map(|s| assert_eq!(s.to_string(), "1.7"));
-        let nodes = t.finish_with(r);
-        assert_eq!(nodes.len(), 1);
-        assert_eq!(nodes[0].span.as_ref().unwrap().range, 10..34);
-        for cut in 0..b.len() {
-            let mut t = Tree::new(&b[..cut], 10, Source::Wire);
-            let r = spg(&mut t, &PG).map(|_| ());
-            let nodes = t.finish_with(r);
-            let bad: Vec<_> = nodes
-                .iter()
-                .flat_map(FieldNode::walk)
-                .filter(|n| n.def.abbrev == "ceph.malformed")
-                .collect();
-            assert_eq!(bad.len(), 1, "cut {cut}");
-        }
+    /// The `ceph.paxos` group, summarised `version N`.
+    pub fn view(&self, o: &mut Out<'_>) {
+        let summary = (self.session_mon_tid.len > 0).then(|| format!("version {}", self.version.v));
+        o.group(&PAXOS, Value::None, summary, |o| {
+            o.uint(&PAXOS_VERSION, &self.version);
+            o.int(&SESSION_MON, &self.session_mon);
+            o.uint(&SESSION_MON_TID, &self.session_mon_tid);
+        });
     }
 }

@@ -1,10 +1,12 @@
 //! Message bodies, one module per message family, and what they share.
 //!
-//! Each family implements [`Body`]: it reads the front segment into fields
-//! (exact spans, length-prefixed parts consumed exactly), says how the data
-//! segment splits, and prints the message the way Ceph's own `print()`
-//! does, which is what `debug_ms` log lines show between `====` fences.
-//! [`decode`] picks the family by message type and encoding version.
+//! Each family implements [`Body`]: it parses the front once with the wire
+//! grammar into its typed value (every field with its span), views that
+//! value as field nodes, says how the data segment splits, and prints the
+//! message the way Ceph's own `print()` does, which is what `debug_ms` log
+//! lines show between `====` fences. [`decode`] picks the family by
+//! message type and encoding version, and reports where Ceph's decoder
+//! would throw and what it would skip.
 
 pub mod auth;
 pub mod config;
@@ -21,15 +23,19 @@ pub mod osd_map;
 pub mod osd_op;
 pub mod osd_op_reply;
 pub mod osd_ops;
+pub mod out;
 pub mod pg_create;
 pub mod ping;
 pub mod print;
 #[cfg(test)]
 mod tests;
 
+use crate::decode::grammar::{run, In, Note, NoteKind, PResult};
 use crate::decode::messages::{DATA, DATA_LEN, MIDDLE};
-use crate::model::tree::{Res, Tree, MALFORMED};
+use crate::model::tree::{MALFORMED, TRAILING};
 use crate::model::{FieldDef, FieldNode, Source, Span, Value};
+use out::Out;
+use std::cell::RefCell;
 
 /// What a message's text can use besides its bytes: the header's tid and
 /// the sending entity's name (`client.4112`), when the caller knows them.
@@ -61,7 +67,7 @@ pub struct Parts<'a> {
     pub data: &'a [u8],
 }
 
-/// A message family's decoder.
+/// A message family's decoder: its typed value.
 pub trait Body: Default {
     /// The group holding the front's fields.
     const NODE: &'static FieldDef;
@@ -69,18 +75,21 @@ pub trait Body: Default {
     fn supports(_version: u16) -> bool {
         true
     }
-    /// Read the front's fields.
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()>;
+    /// Parse the front into `self`, field by field; on a fault `self`
+    /// keeps what was read before it.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()>;
+    /// The front's field nodes, from what was parsed.
+    fn view(&self, o: &mut Out<'_>, p: &Parts<'_>);
     /// How the data segment splits, in order: (field, length).
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
         Vec::new()
     }
-    /// The message as Ceph's `print()` writes it.
+    /// The message as Ceph's `print()` writes it (once fully parsed).
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String;
 }
 
 /// A decoded message: the front's group, then the middle and data
-/// segments; its text when the front decoded; its encoding fault.
+/// segments; its text when the front decoded; its encoding fault and notes.
 pub use crate::decode::grammar::Decoded;
 
 /// Decode a message of type `ty`, or `None` when its type (or encoding
@@ -150,17 +159,29 @@ impl Run<'_, '_> {
         if !B::supports(p.version) {
             return None;
         }
+        let base = self.bases[0];
         let mut b = B::default();
-        let mut t = Tree::new(p.front, self.bases[0], self.src);
-        let res = b.front(&mut t, p);
-        let text = res.is_ok().then(|| b.text(p, self.ctx));
-        let mut kids = t.finish_with(res);
-        keep_first_malformed(&mut kids, &mut false);
-        let mut node = FieldNode::new(
-            B::NODE,
-            Value::None,
-            self.span(self.bases[0], p.front.len()),
-        );
+        let notes = RefCell::new(Vec::new());
+        let res = run(p.front, base, B::NODE, &notes, |i| b.parse(i, p));
+        let notes = notes.into_inner();
+        let error = res.err();
+        let text = error.is_none().then(|| b.text(p, self.ctx));
+        let mut o = Out::new(self.src, p.front, base);
+        b.view(&mut o, p);
+        let mut kids = o.finish();
+        if let Some(e) = &error {
+            // One malformed node from the fault to the end of the front.
+            let end = base.saturating_add(p.front.len());
+            kids.push(FieldNode::new(
+                &MALFORMED,
+                Value::Str(e.to_string()),
+                self.span(e.offset, end.saturating_sub(e.offset)),
+            ));
+        }
+        for n in notes.iter().filter(|n| n.kind == NoteKind::Trailing) {
+            kids.push(trailing(self, n));
+        }
+        let mut node = FieldNode::new(B::NODE, Value::None, self.span(base, p.front.len()));
         node.children = kids;
         node.summary = text.clone();
         let mut nodes = vec![node];
@@ -179,27 +200,20 @@ impl Run<'_, '_> {
         Some(Decoded {
             nodes,
             text,
-            ..Decoded::default()
+            error,
+            notes,
         })
     }
 
-    /// The data segment as bytes, with its length and its pieces.
+    /// The data segment as bytes, with its length and its pieces (as far
+    /// as the bytes go).
     fn data_node(&self, pieces: &[(&'static FieldDef, u64)]) -> FieldNode {
         let data = self.p.data;
-        let mut t = Tree::new(data, self.bases[2], self.src);
-        let res = (|| -> Res<()> {
-            for (def, len) in pieces {
-                let n = usize::try_from(*len).unwrap_or(usize::MAX);
-                if n > 0 {
-                    t.bytes(def, n)?;
-                }
-            }
-            Ok(())
-        })();
+        let base = self.bases[2];
         let mut node = FieldNode::new(
             &DATA,
             Value::Bytes(data.to_vec()),
-            self.span(self.bases[2], data.len()),
+            self.span(base, data.len()),
         );
         node.summary = Some(format!("{} bytes", data.len()));
         node.children.push(FieldNode::new(
@@ -207,34 +221,33 @@ impl Run<'_, '_> {
             Value::Uint(u64::try_from(data.len()).unwrap_or(u64::MAX)),
             None,
         ));
-        if !pieces.is_empty() {
-            node.children.extend(t.finish_with(res));
+        let mut at = 0usize;
+        for (def, len) in pieces {
+            let n = usize::try_from(*len).unwrap_or(usize::MAX);
+            if n == 0 {
+                continue;
+            }
+            let Some(b) = at.checked_add(n).and_then(|end| data.get(at..end)) else {
+                break;
+            };
+            node.children.push(FieldNode::new(
+                def,
+                Value::Bytes(b.to_vec()),
+                self.span(base.saturating_add(at), n),
+            ));
+            at = at.saturating_add(n);
         }
         node
     }
 }
 
-/// Keep only the first malformed node (depth first) of a tree: a failure
-/// inside a structure is reported where it happened, not again by every
-/// enclosing structure it passes through.
-fn keep_first_malformed(nodes: &mut Vec<FieldNode>, seen: &mut bool) {
-    nodes.retain_mut(|n| {
-        if n.def.abbrev == MALFORMED.abbrev {
-            if *seen {
-                return false;
-            }
-            *seen = true;
-            return true;
-        }
-        keep_first_malformed(&mut n.children, seen);
-        true
-    });
-}
-
-/// A group of `def` over the rest of the cursor as bytes: the fields of a
-/// structure that are shown but not broken down.
-pub fn rest(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<()> {
-    let n = t.remaining();
-    t.bytes(def, n)?;
-    Ok(())
+/// A `ceph.trailing` node over the bytes a trailing note names.
+fn trailing(r: &Run<'_, '_>, n: &Note) -> FieldNode {
+    let s = n.offset.saturating_sub(r.bases[0]);
+    let b =
+        r.p.front
+            .get(s..s.saturating_add(n.len))
+            .unwrap_or(&[])
+            .to_vec();
+    FieldNode::new(&TRAILING, Value::Bytes(b), r.span(n.offset, n.len))
 }

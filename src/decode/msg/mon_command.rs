@@ -11,10 +11,12 @@
 //! messages/MMonCommandAck.h (encode_payload; print `mon_command(cmd v N)`,
 //! `mon_command_ack([cmd]=r rs vN)`).
 
-use super::denc::{list_text, paxos, strings, uuid};
+use super::denc::{list_text, Paxos};
+use super::out::{ListDefs, Out, Strings};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{array, i32_, string};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::FieldDef;
 
 fields! {
@@ -33,50 +35,87 @@ fields! {
     OUTPUT = "ceph.mon_command_ack.output", "Output", Bytes, "The command's output data.";
 }
 
+static CMD_DEFS: ListDefs = ListDefs {
+    group: &CMD,
+    count: &CMD_COUNT,
+    item: &CMD_STR,
+};
+
+static ACK_CMD_DEFS: ListDefs = ListDefs {
+    group: &ACK_CMD,
+    count: &ACK_CMD_COUNT,
+    item: &ACK_CMD_STR,
+};
+
+fn data_len(p: &Parts<'_>) -> u64 {
+    u64::try_from(p.data.len()).unwrap_or(u64::MAX)
+}
+
 /// A decoded MMonCommand.
 #[derive(Debug, Default)]
 pub struct Command {
-    version: u64,
-    cmd: Vec<String>,
+    paxos: Paxos,
+    fsid: Sp<[u8; 16]>,
+    cmd: Strings,
     data_len: u64,
 }
 
 impl Body for Command {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        self.version = paxos(t)?;
-        uuid(t, &FSID)?;
-        self.cmd = strings(t, &CMD, &CMD_COUNT, &CMD_STR)?;
-        self.data_len = u64::try_from(p.data.len()).unwrap_or(u64::MAX);
-        Ok(())
+    /// messages/MMonCommand.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, fsid) = array::<16>(&FSID)(i)?;
+        self.fsid = fsid;
+        let (i, ()) = self.cmd.parse(&CMD_DEFS, i)?;
+        self.data_len = data_len(p);
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.uuid(&FSID, &self.fsid);
+        self.cmd.view(o, &CMD_DEFS);
     }
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
         vec![(&INPUT, self.data_len)]
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
-        format!("mon_command({} v {})", self.cmd.join(" "), self.version)
+        format!(
+            "mon_command({} v {})",
+            self.cmd.values().join(" "),
+            self.paxos.version.v
+        )
     }
 }
 
 /// A decoded MMonCommandAck.
 #[derive(Debug, Default)]
 pub struct CommandAck {
-    version: u64,
-    r: i64,
-    rs: String,
-    cmd: Vec<String>,
+    paxos: Paxos,
+    r: Sp<i32>,
+    rs: Sp<String>,
+    cmd: Strings,
     data_len: u64,
 }
 
 impl Body for CommandAck {
     const NODE: &'static FieldDef = &ACK;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        self.version = paxos(t)?;
-        self.r = t.int(&R, 4)?;
-        self.rs = t.string(&RS)?;
-        self.cmd = strings(t, &ACK_CMD, &ACK_CMD_COUNT, &ACK_CMD_STR)?;
-        self.data_len = u64::try_from(p.data.len()).unwrap_or(u64::MAX);
-        Ok(())
+    /// messages/MMonCommandAck.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, r) = i32_(&R)(i)?;
+        self.r = r;
+        let (i, rs) = string(&RS)(i)?;
+        self.rs = rs;
+        let (i, ()) = self.cmd.parse(&ACK_CMD_DEFS, i)?;
+        self.data_len = data_len(p);
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.int(&R, &self.r);
+        o.str(&RS, &self.rs);
+        self.cmd.view(o, &ACK_CMD_DEFS);
     }
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
         vec![(&OUTPUT, self.data_len)]
@@ -84,10 +123,10 @@ impl Body for CommandAck {
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "mon_command_ack({}={} {} v{})",
-            list_text(&self.cmd),
-            self.r,
-            self.rs,
-            self.version
+            list_text(&self.cmd.values()),
+            self.r.v,
+            self.rs.v,
+            self.paxos.version.v
         )
     }
 }

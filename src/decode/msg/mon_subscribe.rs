@@ -12,10 +12,12 @@
 //! its operator<< prints `start` and `+` unless one-time),
 //! messages/MMonSubscribeAck.h (print `mon_subscribe_ack(Ns)`).
 
-use super::denc::{count, u32_of, uuid};
+use super::denc::text_if;
+use super::out::Out;
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{array, count, le32, le64, string, u8_};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::{FieldDef, Value};
 
 fields! {
@@ -33,13 +35,44 @@ fields! {
 }
 
 /// ceph_fs.h CEPH_SUBSCRIBE_ONETIME.
-const ONETIME_FLAG: u64 = 1;
+const ONETIME_FLAG: u8 = 1;
+
+/// One subscription: string what, ceph_mon_subscribe_item (le64 start, u8 flags).
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    /// What.
+    pub name: Sp<String>,
+    /// First version wanted.
+    pub start: Sp<u64>,
+    /// CEPH_SUBSCRIBE_* flags.
+    pub flags: Sp<u8>,
+}
+
+impl Item {
+    fn onetime(&self) -> bool {
+        self.flags.v & ONETIME_FLAG != 0
+    }
+
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, n) = string(&NAME)(i)?;
+        self.name = n.clone();
+        let (i, s) = le64(&START)(i)?;
+        self.start = s;
+        let (i, f) = u8_(&FLAGS)(i)?;
+        self.flags = f;
+        Ok((i, ()))
+    }
+}
 
 /// A decoded MMonSubscribe.
 #[derive(Debug, Default)]
 pub struct Subscribe {
-    /// (what, start, one time).
-    pub what: Vec<(String, u64, bool)>,
+    /// Count.
+    pub count: Sp<u32>,
+    /// Subscriptions.
+    pub what: Vec<Item>,
+    /// Hostname (v3+).
+    pub hostname: Sp<String>,
 }
 
 fn item_text(name: &str, start: u64, onetime: bool) -> String {
@@ -48,30 +81,44 @@ fn item_text(name: &str, start: u64, onetime: bool) -> String {
 
 impl Body for Subscribe {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        let n = count(t, &COUNT)?;
-        for _ in 0..n {
-            let mut item = (String::new(), 0, false);
-            let node = t.group(&WHAT, |t| {
-                item.0 = t.string(&NAME)?;
-                item.1 = t.uint(&START, 8)?;
-                item.2 = t.uint(&FLAGS, 1)? & ONETIME_FLAG != 0;
-                t.generated(&ONETIME, Value::Bool(item.2));
-                Ok(())
-            })?;
-            node.value = Value::Str(item_text(&item.0, item.1, item.2));
-            self.what.push(item);
+    /// messages/MMonSubscribe.h decode_payload: map<string, ceph_mon_subscribe_item>.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (mut i, n) = count(&COUNT, 13)(i)?;
+        self.count = n.clone();
+        for _ in 0..n.v {
+            let mut it = Item::default();
+            let r = it.parse(i);
+            self.what.push(it);
+            i = r?.0;
         }
         if p.version >= 3 {
-            t.string(&HOSTNAME)?;
+            let (r, h) = string(&HOSTNAME)(i)?;
+            self.hostname = h;
+            i = r;
         }
-        Ok(())
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uint(&COUNT, &self.count);
+        for it in &self.what {
+            let done = it.flags.len > 0;
+            let value = text_if(done, || item_text(&it.name.v, it.start.v, it.onetime()));
+            o.group(&WHAT, value, None, |o| {
+                o.str(&NAME, &it.name);
+                o.uint(&START, &it.start);
+                o.uint(&FLAGS, &it.flags);
+                if done {
+                    o.gen(&ONETIME, Value::Bool(it.onetime()));
+                }
+            });
+        }
+        o.str(&HOSTNAME, &self.hostname);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         let items: Vec<String> = self
             .what
             .iter()
-            .map(|(n, s, o)| item_text(n, *s, *o))
+            .map(|it| item_text(&it.name.v, it.start.v, it.onetime()))
             .collect();
         format!("mon_subscribe({{{}}})", items.join(","))
     }
@@ -80,17 +127,25 @@ impl Body for Subscribe {
 /// A decoded MMonSubscribeAck.
 #[derive(Debug, Default)]
 pub struct SubscribeAck {
-    interval: u32,
+    interval: Sp<u32>,
+    fsid: Sp<[u8; 16]>,
 }
 
 impl Body for SubscribeAck {
     const NODE: &'static FieldDef = &ACK;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.interval = u32_of(t.uint(&INTERVAL, 4)?);
-        uuid(t, &FSID)?;
-        Ok(())
+    /// messages/MMonSubscribeAck.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, n) = le32(&INTERVAL)(i)?;
+        self.interval = n.clone();
+        let (i, f) = array::<16>(&FSID)(i)?;
+        self.fsid = f;
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uint(&INTERVAL, &self.interval);
+        o.uuid(&FSID, &self.fsid);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
-        format!("mon_subscribe_ack({}s)", self.interval)
+        format!("mon_subscribe_ack({}s)", self.interval.v)
     }
 }

@@ -9,9 +9,11 @@
 //! Sources: messages/MMonGetVersion.h, messages/MMonGetVersionReply.h
 //! (encode_payload, print).
 
+use super::out::Out;
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{le64, string};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::FieldDef;
 
 fields! {
@@ -27,43 +29,64 @@ fields! {
 /// A decoded MMonGetVersion.
 #[derive(Debug, Default)]
 pub struct GetVersion {
-    handle: u64,
-    what: String,
+    handle: Sp<u64>,
+    what: Sp<String>,
 }
 
 impl Body for GetVersion {
     const NODE: &'static FieldDef = &GET;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.handle = t.uint(&HANDLE, 8)?;
-        self.what = t.string(&WHAT)?;
-        Ok(())
+    /// messages/MMonGetVersion.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, h) = le64(&HANDLE)(i)?;
+        self.handle = h;
+        let (i, w) = string(&WHAT)(i)?;
+        self.what = w;
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uint(&HANDLE, &self.handle);
+        o.str(&WHAT, &self.what);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
-        format!("mon_get_version(what={} handle={})", self.what, self.handle)
+        format!(
+            "mon_get_version(what={} handle={})",
+            self.what.v, self.handle.v
+        )
     }
 }
 
 /// A decoded MMonGetVersionReply.
 #[derive(Debug, Default)]
 pub struct GetVersionReply {
-    handle: u64,
-    version: u64,
+    handle: Sp<u64>,
+    version: Sp<u64>,
+    oldest: Sp<u64>,
 }
 
 impl Body for GetVersionReply {
     const NODE: &'static FieldDef = &REPLY;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        self.handle = t.uint(&REPLY_HANDLE, 8)?;
-        self.version = t.uint(&VERSION, 8)?;
+    /// messages/MMonGetVersionReply.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, h) = le64(&REPLY_HANDLE)(i)?;
+        self.handle = h;
+        let (mut i, v) = le64(&VERSION)(i)?;
+        self.version = v;
         if p.version >= 2 {
-            t.uint(&OLDEST, 8)?;
+            let (r, o) = le64(&OLDEST)(i)?;
+            self.oldest = o;
+            i = r;
         }
-        Ok(())
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uint(&REPLY_HANDLE, &self.handle);
+        o.uint(&VERSION, &self.version);
+        o.uint(&OLDEST, &self.oldest);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "mon_get_version_reply(handle={} version={})",
-            self.handle, self.version
+            self.handle.v, self.version.v
         )
     }
 }

@@ -13,11 +13,13 @@
 //! Sources: messages/MOSDBeacon.h, messages/MOSDAlive.h,
 //! messages/MOSDPGCreated.h (encode_payload, print).
 
-use super::denc::{count, list_text, paxos, pg, time_text, u32_of, utime, Pg, PG};
+use super::denc::{list_text, time_text, Paxos, Pg, PG};
+use super::out::Out;
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{count, i32_, le32, utime};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
-use crate::model::FieldDef;
+use crate::model::{FieldDef, Value};
 
 fields! {
     BEACON = "ceph.osd_beacon", "OSD beacon", None, "MOSDBeacon: an OSD's periodic report to the monitor.";
@@ -35,43 +37,61 @@ fields! {
 /// A decoded MOSDBeacon.
 #[derive(Debug, Default)]
 pub struct Beacon {
-    version: u64,
+    paxos: Paxos,
+    count: Sp<u32>,
     pgs: Vec<Pg>,
-    lec: u32,
-    purged: (u32, u32),
-    interval: i64,
+    lec: Sp<u32>,
+    purged: Sp<(u32, u32)>,
+    interval: Sp<i32>,
 }
 
 impl Body for Beacon {
     const NODE: &'static FieldDef = &BEACON;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        self.version = paxos(t)?;
-        let mut pgs = Vec::new();
-        t.group(&PGS, |t| {
-            let n = count(t, &PGS_COUNT)?;
-            for _ in 0..n {
-                pgs.push(pg(t, &PG)?);
-            }
-            Ok(())
-        })?;
-        self.pgs = pgs;
-        self.lec = u32_of(t.uint(&LEC, 4)?);
+    /// messages/MOSDBeacon.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (mut i, n) = count(&PGS_COUNT, Pg::SIZE)(i)?;
+        self.count = n.clone();
+        for _ in 0..n.v {
+            let mut pg = Pg::default();
+            let r = pg.parse(i);
+            self.pgs.push(pg);
+            i = r?.0;
+        }
+        let (mut i, lec) = le32(&LEC)(i)?;
+        self.lec = lec;
         if p.version >= 2 {
-            self.purged = utime(t, &PURGED)?;
+            let (r, t) = utime(&PURGED)(i)?;
+            self.purged = t;
+            i = r;
         }
         if p.version >= 3 {
-            self.interval = t.int(&INTERVAL, 4)?;
+            let (r, v) = i32_(&INTERVAL)(i)?;
+            self.interval = v;
+            i = r;
         }
-        Ok(())
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.group(&PGS, Value::None, None, |o| {
+            o.uint(&PGS_COUNT, &self.count);
+            for pg in &self.pgs {
+                pg.view(o, &PG);
+            }
+        });
+        o.uint(&LEC, &self.lec);
+        o.time(&PURGED, &self.purged);
+        o.int(&INTERVAL, &self.interval);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "osd_beacon(pgs {} lec {} last_purged_snaps_scrub {} osd_beacon_report_interval {} v{})",
             list_text(&self.pgs),
-            self.lec,
-            time_text(self.purged.0, self.purged.1),
-            self.interval,
-            self.version
+            self.lec.v,
+            time_text(self.purged.v.0, self.purged.v.1),
+            self.interval.v,
+            self.paxos.version.v
         )
     }
 }
@@ -79,21 +99,27 @@ impl Body for Beacon {
 /// A decoded MOSDAlive.
 #[derive(Debug, Default)]
 pub struct Alive {
-    version: u64,
-    want: u64,
+    paxos: Paxos,
+    want: Sp<u32>,
 }
 
 impl Body for Alive {
     const NODE: &'static FieldDef = &ALIVE;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.version = paxos(t)?;
-        self.want = t.uint(&WANT, 4)?;
-        Ok(())
+    /// messages/MOSDAlive.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, w) = le32(&WANT)(i)?;
+        self.want = w;
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.uint(&WANT, &self.want);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "osd_alive(want up_thru {} have {})",
-            self.want, self.version
+            self.want.v, self.paxos.version.v
         )
     }
 }
@@ -101,15 +127,20 @@ impl Body for Alive {
 /// A decoded MOSDPGCreated.
 #[derive(Debug, Default)]
 pub struct PgCreated {
+    paxos: Paxos,
     pgid: Pg,
 }
 
 impl Body for PgCreated {
     const NODE: &'static FieldDef = &CREATED;
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        paxos(t)?;
-        self.pgid = pg(t, &CREATED_PG)?;
-        Ok(())
+    /// messages/MOSDPGCreated.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        self.pgid.parse(i)
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        self.pgid.view(o, &CREATED_PG);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!("osd_pg_created({})", self.pgid)

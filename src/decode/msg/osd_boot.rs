@@ -16,12 +16,15 @@
 //! print), osd/osd_types.cc (OSDSuperblock::encode). The superblock's
 //! fields past newest_map stay bytes.
 
-use super::denc::{paxos, string_map, u32_of, uuid, versioned};
-use super::{rest, Body, MsgContext, Parts};
-use crate::decode::addr::addrvec_tree;
+use super::denc::{text_if, uuid_text, Paxos};
+use super::out::{span_to, MapDefs, Out, Start, StrMap, Vh};
+use super::{Body, MsgContext, Parts};
+use crate::decode::addr::{addrvec_nodes, AddrVec};
+use crate::decode::grammar::prim::{array, bool_, i32_, le32, le64};
+use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
-use crate::model::{FieldDef, Value};
+use crate::model::FieldDef;
+use nom::Input;
 
 fields! {
     BOOT = "ceph.osd_boot", "OSD boot", None, "MOSDBoot: an OSD asks to be marked up.";
@@ -47,13 +50,72 @@ fields! {
     DOWN_AND_DEAD = "ceph.osd_mark_me_down.down_and_dead", "Down and dead", Bool, "Whether the OSD is going away for good.";
 }
 
+static METADATA_DEFS: MapDefs = MapDefs {
+    group: &METADATA,
+    count: &METADATA_COUNT,
+    entry: &METADATA_ENTRY,
+    key: &METADATA_KEY,
+    val: &METADATA_VALUE,
+};
+
+/// The OSDSuperblock fields shown (osd/osd_types.cc OSDSuperblock::decode).
+#[derive(Debug, Default)]
+struct Superblock {
+    h: Vh,
+    fsid: Sp<[u8; 16]>,
+    whoami: Sp<i32>,
+    current: Sp<u32>,
+    oldest: Sp<u32>,
+    newest: Sp<u32>,
+    rest: Option<Sp<()>>,
+}
+
+impl Superblock {
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        // DECODE_START_LEGACY_COMPAT_LEN; the compat is not checked here,
+        // as the fields past newest_map stay bytes.
+        let (rest, b) = self.h.start(Start::Decode(u8::MAX), i)?;
+        let (b, f) = array::<16>(&CLUSTER_FSID)(b)?;
+        self.fsid = f;
+        let (b, w) = i32_(&WHOAMI)(b)?;
+        self.whoami = w;
+        let (b, c) = le32(&CURRENT_EPOCH)(b)?;
+        self.current = c.clone();
+        let (b, o) = le32(&OLDEST_MAP)(b)?;
+        self.oldest = o;
+        let (b, n) = le32(&NEWEST_MAP)(b)?;
+        self.newest = n.clone();
+        let at = offset(&b);
+        let (b, _) = b.take_split(b.input_len());
+        self.rest = Some(span_to(at, &b));
+        Ok((rest, ()))
+    }
+
+    fn view(&self, o: &mut Out<'_>) {
+        let value = text_if(self.rest.is_some(), || format!("osd.{}", self.whoami.v));
+        o.group(&SB, value, None, |o| {
+            o.vh_head(&self.h);
+            o.uuid(&CLUSTER_FSID, &self.fsid);
+            o.int(&WHOAMI, &self.whoami);
+            o.uint(&CURRENT_EPOCH, &self.current);
+            o.uint(&OLDEST_MAP, &self.oldest);
+            o.uint(&NEWEST_MAP, &self.newest);
+            o.raw(&SB_REST, &self.rest, 0);
+        });
+    }
+}
+
 /// A decoded MOSDBoot.
 #[derive(Debug, Default)]
 pub struct Boot {
-    version: u64,
-    whoami: i64,
-    boot_epoch: u64,
-    features: u64,
+    paxos: Paxos,
+    sb: Superblock,
+    hb_back: AddrVec,
+    cluster: AddrVec,
+    boot_epoch: Sp<u32>,
+    hb_front: AddrVec,
+    metadata: StrMap,
+    features: Sp<u64>,
 }
 
 impl Body for Boot {
@@ -61,38 +123,34 @@ impl Body for Boot {
     fn supports(version: u16) -> bool {
         version >= 7
     }
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.version = paxos(t)?;
-        let (whoami, node) = versioned(t, &SB, u64::MAX, |t, _| {
-            uuid(t, &CLUSTER_FSID)?;
-            let w = t.int(&WHOAMI, 4)?;
-            t.uint(&CURRENT_EPOCH, 4)?;
-            t.uint(&OLDEST_MAP, 4)?;
-            t.uint(&NEWEST_MAP, 4)?;
-            rest(t, &SB_REST)?;
-            Ok(w)
-        })?;
-        node.value = Value::Str(format!("osd.{whoami}"));
-        self.whoami = whoami;
-        addrvec_tree(t)?;
-        addrvec_tree(t)?;
-        self.boot_epoch = t.uint(&BOOT_EPOCH, 4)?;
-        addrvec_tree(t)?;
-        string_map(
-            t,
-            &METADATA,
-            &METADATA_COUNT,
-            &METADATA_ENTRY,
-            &METADATA_KEY,
-            &METADATA_VALUE,
-        )?;
-        self.features = t.uint(&OSD_FEATURES, 8)?;
-        Ok(())
+    /// messages/MOSDBoot.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, ()) = self.sb.parse(i)?;
+        let (i, ()) = self.hb_back.parse(i)?;
+        let (i, ()) = self.cluster.parse(i)?;
+        let (i, e) = le32(&BOOT_EPOCH)(i)?;
+        self.boot_epoch = e;
+        let (i, ()) = self.hb_front.parse(i)?;
+        let (i, ()) = self.metadata.parse(&METADATA_DEFS, i)?;
+        let (i, f) = le64(&OSD_FEATURES)(i)?;
+        self.features = f;
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        self.sb.view(o);
+        addrvec_nodes(&mut o.n, &self.hb_back);
+        addrvec_nodes(&mut o.n, &self.cluster);
+        o.uint(&BOOT_EPOCH, &self.boot_epoch);
+        addrvec_nodes(&mut o.n, &self.hb_front);
+        self.metadata.view(o, &METADATA_DEFS);
+        o.uint(&OSD_FEATURES, &self.features);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "osd_boot(osd.{} booted {} features {} v{})",
-            self.whoami, self.boot_epoch, self.features, self.version
+            self.sb.whoami.v, self.boot_epoch.v, self.features.v, self.paxos.version.v
         )
     }
 }
@@ -100,11 +158,13 @@ impl Body for Boot {
 /// A decoded MOSDMarkMeDown.
 #[derive(Debug, Default)]
 pub struct MarkMeDown {
-    fsid: String,
-    addrs: String,
-    target: i64,
-    request_ack: bool,
-    down_and_dead: bool,
+    paxos: Paxos,
+    fsid: Sp<[u8; 16]>,
+    addrs: AddrVec,
+    target: Sp<i32>,
+    epoch: Sp<u32>,
+    request_ack: Sp<bool>,
+    down_and_dead: Sp<bool>,
 }
 
 impl Body for MarkMeDown {
@@ -112,26 +172,42 @@ impl Body for MarkMeDown {
     fn supports(version: u16) -> bool {
         version >= 3
     }
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        paxos(t)?;
-        self.fsid = uuid(t, &DOWN_FSID)?;
-        self.addrs = addrvec_tree(t)?.to_string();
-        self.target = t.int(&TARGET, 4)?;
-        u32_of(t.uint(&EPOCH, 4)?);
-        self.request_ack = t.bool(&REQUEST_ACK)?;
+    /// messages/MOSDMarkMeDown.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.paxos.parse(i)?;
+        let (i, f) = array::<16>(&DOWN_FSID)(i)?;
+        self.fsid = f;
+        let (i, ()) = self.addrs.parse(i)?;
+        let (i, t) = i32_(&TARGET)(i)?;
+        self.target = t;
+        let (i, e) = le32(&EPOCH)(i)?;
+        self.epoch = e;
+        let (mut i, r) = bool_(&REQUEST_ACK)(i)?;
+        self.request_ack = r;
         if p.version >= 4 {
-            self.down_and_dead = t.bool(&DOWN_AND_DEAD)?;
+            let (x, d) = bool_(&DOWN_AND_DEAD)(i)?;
+            self.down_and_dead = d.clone();
+            i = x;
         }
-        Ok(())
+        Ok((i, ()))
+    }
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.paxos.view(o);
+        o.uuid(&DOWN_FSID, &self.fsid);
+        addrvec_nodes(&mut o.n, &self.addrs);
+        o.int(&TARGET, &self.target);
+        o.uint(&EPOCH, &self.epoch);
+        o.boolean(&REQUEST_ACK, &self.request_ack);
+        o.boolean(&DOWN_AND_DEAD, &self.down_and_dead);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         format!(
             "MOSDMarkMeDown(request_ack={}, down_and_dead={}, osd.{}, {}, fsid={})",
-            u8::from(self.request_ack),
-            u8::from(self.down_and_dead),
-            self.target,
+            u8::from(self.request_ack.v),
+            u8::from(self.down_and_dead.v),
+            self.target.v,
             self.addrs,
-            self.fsid
+            uuid_text(&self.fsid.v)
         )
     }
 }

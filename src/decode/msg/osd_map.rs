@@ -10,10 +10,11 @@
 //! The maps themselves stay bytes. Ceph prints `osd_map(first..last src
 //! has oldest..newest)`, first and last over both kinds of map.
 
-use super::denc::{count, u32_of, uuid};
+use super::out::{span_to, Out};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{array, count, i64_, le32, le64, lenbytes};
+use crate::decode::grammar::{offset, In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::{FieldDef, Value};
 
 fields! {
@@ -39,92 +40,208 @@ fields! {
     GAP_LEN = "ceph.osd_map.gap_removed_snaps.len", "Length", Uint, "Snaps in the interval.";
 }
 
-/// A decoded MOSDMap.
-#[derive(Debug, Default)]
-pub struct OsdMap {
-    /// Incremental map epochs.
-    pub incremental: Vec<u32>,
-    /// Full map epochs.
-    pub full: Vec<u32>,
-    /// Oldest and newest epochs the sender has.
-    pub oldest: u32,
-    /// Newest.
-    pub newest: u32,
-    /// Whether gap_removed_snaps is non-empty.
-    pub gap: bool,
+/// One `map<epoch_t, bufferlist>` entry: the epoch and the encoded map
+/// (its span covers the length and the bytes).
+#[derive(Debug, Clone, Default)]
+pub struct MapEntry {
+    /// Epoch.
+    pub epoch: Sp<u32>,
+    /// The encoded map.
+    pub map: Option<Sp<()>>,
 }
 
-fn maps(
-    t: &mut Tree<'_>,
-    cnt: &'static FieldDef,
+/// A `map<epoch_t, bufferlist>` of maps.
+#[derive(Debug, Clone, Default)]
+pub struct Maps {
+    /// Count.
+    pub count: Sp<u32>,
+    /// Entries read.
+    pub entries: Vec<MapEntry>,
+    /// Fully read.
+    pub done: bool,
+}
+
+/// Field defs of one kind of map.
+struct MapDefs {
+    count: &'static FieldDef,
     item: &'static FieldDef,
     epoch: &'static FieldDef,
     map: &'static FieldDef,
-) -> Res<Vec<u32>> {
-    let n = count(t, cnt)?;
-    let mut v = Vec::new();
-    for _ in 0..n {
-        let mut e = 0;
-        let node = t.group(item, |t| {
-            e = u32_of(t.uint(epoch, 4)?);
-            t.blob(map)?;
-            Ok(())
-        })?;
-        node.value = Value::Uint(u64::from(e));
-        v.push(e);
+}
+
+static INCS: MapDefs = MapDefs {
+    count: &INC_COUNT,
+    item: &INC,
+    epoch: &INC_EPOCH,
+    map: &INC_MAP,
+};
+
+static FULLS: MapDefs = MapDefs {
+    count: &FULL_COUNT,
+    item: &FULL,
+    epoch: &FULL_EPOCH,
+    map: &FULL_MAP,
+};
+
+impl Maps {
+    fn parse<'a>(&mut self, d: &MapDefs, i: In<'a>) -> PResult<'a, ()> {
+        // An entry: le32 epoch, le32 length (and its bytes).
+        let (mut i, n) = count(d.count, 8)(i)?;
+        self.count = n.clone();
+        for _ in 0..n.v {
+            let mut e = MapEntry::default();
+            let r = (|| {
+                let (r, epoch) = le32(d.epoch)(i)?;
+                e.epoch = epoch;
+                let at = offset(&r);
+                let (r, _) = lenbytes(d.map, d.map)(r)?;
+                e.map = Some(span_to(at, &r));
+                Ok((r, ()))
+            })();
+            self.entries.push(e);
+            i = r?.0;
+        }
+        self.done = true;
+        Ok((i, ()))
     }
-    Ok(v)
+
+    fn epochs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.entries.iter().map(|e| e.epoch.v)
+    }
+
+    fn view(&self, o: &mut Out<'_>, d: &MapDefs) {
+        o.uint(d.count, &self.count);
+        for e in &self.entries {
+            let value = if e.map.is_some() {
+                Value::Uint(u64::from(e.epoch.v))
+            } else {
+                Value::None
+            };
+            o.group(d.item, value, None, |o| {
+                o.uint(d.epoch, &e.epoch);
+                o.raw(d.map, &e.map, 4);
+            });
+        }
+    }
+}
+
+/// One pool's `interval_set<snapid_t>`.
+#[derive(Debug, Clone, Default)]
+pub struct Gap {
+    /// Pool.
+    pub pool: Sp<i64>,
+    /// Number of intervals.
+    pub count: Sp<u32>,
+    /// (start, length) of each.
+    pub intervals: Vec<(Sp<u64>, Sp<u64>)>,
+}
+
+/// A decoded MOSDMap.
+#[derive(Debug, Default)]
+pub struct OsdMap {
+    /// Cluster fsid.
+    pub fsid: Sp<[u8; 16]>,
+    /// Incremental maps.
+    pub incremental: Maps,
+    /// Full maps.
+    pub full: Maps,
+    /// Oldest map the sender has (v2+).
+    pub oldest: Sp<u32>,
+    /// Newest (v2+).
+    pub newest: Sp<u32>,
+    /// Number of pools with gap_removed_snaps (v4+).
+    pub gap_count: Sp<u32>,
+    /// gap_removed_snaps.
+    pub gaps: Vec<Gap>,
 }
 
 impl OsdMap {
     /// MOSDMap::get_first / get_last: over both kinds of map, 0 if none.
     pub fn first_last(&self) -> (u32, u32) {
-        let all = self.incremental.iter().chain(&self.full);
-        (
-            all.clone().min().copied().unwrap_or(0),
-            all.max().copied().unwrap_or(0),
-        )
+        let all = || self.incremental.epochs().chain(self.full.epochs());
+        (all().min().unwrap_or(0), all().max().unwrap_or(0))
+    }
+
+    fn gaps<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        // A pool: le64 id, le32 count.
+        let (mut i, n) = count(&GAP_COUNT, 12)(i)?;
+        self.gap_count = n.clone();
+        for _ in 0..n.v {
+            let mut g = Gap::default();
+            let r = (|| {
+                let (r, pool) = i64_(&GAP_POOL)(i)?;
+                g.pool = pool;
+                let (mut r, n) = count(&GAP_INTERVALS, 16)(r)?;
+                g.count = n.clone();
+                for _ in 0..n.v {
+                    let (x, s) = le64(&GAP_START)(r)?;
+                    let (x, l) = le64(&GAP_LEN)(x)?;
+                    g.intervals.push((s, l));
+                    r = x;
+                }
+                Ok((r, ()))
+            })();
+            self.gaps.push(g);
+            i = r?.0;
+        }
+        Ok((i, ()))
     }
 }
 
 impl Body for OsdMap {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        uuid(t, &FSID)?;
-        self.incremental = maps(t, &INC_COUNT, &INC, &INC_EPOCH, &INC_MAP)?;
-        self.full = maps(t, &FULL_COUNT, &FULL, &FULL_EPOCH, &FULL_MAP)?;
-        let (first, last) = self.first_last();
-        t.generated(&FIRST, Value::Uint(u64::from(first)));
-        t.generated(&LAST, Value::Uint(u64::from(last)));
+
+    /// messages/MOSDMap.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, fsid) = array::<16>(&FSID)(i)?;
+        self.fsid = fsid;
+        let (i, ()) = self.incremental.parse(&INCS, i)?;
+        let (mut i, ()) = self.full.parse(&FULLS, i)?;
         if p.version >= 2 {
-            self.oldest = u32_of(t.uint(&OLDEST, 4)?);
-            self.newest = u32_of(t.uint(&NEWEST, 4)?);
+            let (r, o) = le32(&OLDEST)(i)?;
+            self.oldest = o;
+            let (r, n) = le32(&NEWEST)(r)?;
+            self.newest = n.clone();
+            i = r;
         }
         if p.version >= 4 {
-            let mut pools = 0;
-            t.group(&GAP, |t| {
-                pools = count(t, &GAP_COUNT)?;
-                for _ in 0..pools {
-                    t.int(&GAP_POOL, 8)?;
-                    let n = count(t, &GAP_INTERVALS)?;
-                    for _ in 0..n {
-                        t.uint(&GAP_START, 8)?;
-                        t.uint(&GAP_LEN, 8)?;
-                    }
-                }
-                Ok(())
-            })?;
-            self.gap = pools > 0;
+            let (r, ()) = self.gaps(i)?;
+            i = r;
         }
-        Ok(())
+        Ok((i, ()))
     }
+
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uuid(&FSID, &self.fsid);
+        self.incremental.view(o, &INCS);
+        self.full.view(o, &FULLS);
+        if self.full.done {
+            let (first, last) = self.first_last();
+            o.gen(&FIRST, Value::Uint(u64::from(first)));
+            o.gen(&LAST, Value::Uint(u64::from(last)));
+        }
+        o.uint(&OLDEST, &self.oldest);
+        o.uint(&NEWEST, &self.newest);
+        o.group(&GAP, Value::None, None, |o| {
+            o.uint(&GAP_COUNT, &self.gap_count);
+            for g in &self.gaps {
+                o.int(&GAP_POOL, &g.pool);
+                o.uint(&GAP_INTERVALS, &g.count);
+                for (s, l) in &g.intervals {
+                    o.uint(&GAP_START, s);
+                    o.uint(&GAP_LEN, l);
+                }
+            }
+        });
+    }
+
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         let (first, last) = self.first_last();
         let mut s = format!("osd_map({first}..{last}");
-        if self.oldest != 0 || self.newest != 0 {
-            s.push_str(&format!(" src has {}..{}", self.oldest, self.newest));
+        if self.oldest.v != 0 || self.newest.v != 0 {
+            s.push_str(&format!(" src has {}..{}", self.oldest.v, self.newest.v));
         }
-        if self.gap {
+        if self.gap_count.v > 0 {
             s.push_str(" +gap_removed_snaps");
         }
         s.push(')');

@@ -13,11 +13,13 @@
 //! `payload_len` bytes of the data segment, in op order
 //! (OSDOp::merge_osd_op_vector_in_data).
 
-use super::denc::{self, oloc, reqid, snap_text, spg, u32_of, utime, Oloc, Reqid, Spg};
-use super::osd_ops::{self, flag_names, flags_text, op_tree, Op, OpDefs};
+use super::denc::{self, snap_text, Oloc, Reqid, Spg, Trace};
+use super::osd_ops::{self, flag_names, flags_text, Op, OpDefs, OP_LEN};
+use super::out::{count16, Out};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{count, i32_, le32, le64, string, utime};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::{FieldDef, Value};
 
 fields! {
@@ -93,43 +95,50 @@ pub struct OsdOp {
     /// PG.
     pub pgid: Spg,
     /// Object hash.
-    pub hash: u32,
+    pub hash: Sp<u32>,
     /// Map epoch.
-    pub epoch: u32,
+    pub epoch: Sp<u32>,
     /// CEPH_OSD_FLAG_*.
-    pub flags: u32,
+    pub flags: Sp<u32>,
     /// Request id as sent.
     pub reqid: Reqid,
+    /// blkin trace.
+    pub trace: Trace,
+    /// Client incarnation.
+    pub client_inc: Sp<u32>,
+    /// Modification time.
+    pub mtime: Sp<(u32, u32)>,
     /// Locator.
     pub oloc: Oloc,
     /// Object name.
-    pub oid: String,
+    pub oid: Sp<String>,
+    /// Number of ops.
+    pub num_ops: Sp<u16>,
     /// Ops.
     pub ops: Vec<Op>,
     /// Snap read.
-    pub snapid: u64,
+    pub snapid: Sp<u64>,
     /// Snap context seq.
-    pub snap_seq: u64,
+    pub snap_seq: Sp<u64>,
+    /// Number of snap context snaps.
+    pub snaps_count: Sp<u32>,
     /// Snap context snaps.
-    pub snaps: Vec<u64>,
+    pub snaps: Vec<Sp<u64>>,
     /// Retry attempt.
-    pub retry: i64,
+    pub retry: Sp<i32>,
+    /// Features.
+    pub features: Sp<u64>,
 }
 
-/// A flags field with one `flag` child per set bit.
-pub fn flags_field(
-    t: &mut Tree<'_>,
-    def: &'static FieldDef,
-    flag: &'static FieldDef,
-    width: usize,
-) -> Res<u32> {
-    // MOSDOpReply encodes them as int64; only the low 32 bits are defined (rados.h).
-    let flags = u32_of(t.uint(def, width)? & u64::from(u32::MAX));
-    let names = flag_names(flags, osd_ops::flag_name);
-    for n in &names {
-        t.generated(flag, Value::Str((*n).to_string()));
+/// A flags leaf with one generated `flag` child-level node per set bit.
+pub fn flags_view(o: &mut Out<'_>, def: &'static FieldDef, flag: &'static FieldDef, sp: &Sp<u32>) {
+    if sp.len == 0 {
+        return;
     }
-    Ok(flags)
+    o.uint(def, sp);
+    for n in flag_names(sp.v, osd_ops::flag_name) {
+        o.gen(flag, Value::Str(n.to_string()));
+    }
 }
 
 /// hobject_t as Ceph prints it (common/hobject.cc operator<<):
@@ -174,25 +183,25 @@ impl OsdOp {
         let name = ctx
             .source
             .clone()
-            .unwrap_or_else(|| self.reqid.name.to_string());
-        format!("{name}.{}:{}", self.reqid.inc, ctx.tid_text())
+            .unwrap_or_else(|| self.reqid.name.value().to_string());
+        format!("{name}.{}:{}", self.reqid.inc.v, ctx.tid_text())
     }
 
     /// The object as an hobject_t prints.
     pub fn object_text(&self) -> String {
         // hobject_t::set_key keeps a locator key only when it differs from the name.
-        let key = if self.oloc.key == self.oid {
+        let key = if self.oloc.key.v == self.oid.v {
             ""
         } else {
-            self.oloc.key.as_str()
+            self.oloc.key.v.as_str()
         };
         hobject_text(
-            self.pgid.pg.pool,
-            self.hash,
-            &self.oloc.nspace,
+            self.pgid.pg.pool.v,
+            self.hash.v,
+            &self.oloc.nspace.v,
             key,
-            &self.oid,
-            self.snapid,
+            &self.oid.v,
+            self.snapid.v,
         )
     }
 }
@@ -204,40 +213,84 @@ impl Body for OsdOp {
         version == 8
     }
 
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.pgid = spg(t, &PGID)?;
-        self.hash = u32_of(t.uint(&HASH, 4)?);
-        t.generated(
-            &RAW_PG,
-            Value::Str(format!("{}.{:x}", self.pgid.pg.pool, self.hash)),
-        );
-        self.epoch = u32_of(t.uint(&EPOCH, 4)?);
-        self.flags = flags_field(t, &FLAGS, &FLAG, 4)?;
-        self.reqid = reqid(t, &REQID)?;
-        denc::trace(t)?;
-        t.uint(&CLIENT_INC, 4)?;
-        utime(t, &MTIME)?;
-        self.oloc = oloc(t, &OLOC)?;
-        self.oid = t.string(&OID)?;
-        let n = t.uint(&NUM_OPS, 2)?;
-        for _ in 0..n {
-            self.ops.push(op_tree(t, &OP_DEFS)?);
+    /// messages/MOSDOp.h decode_payload and finish_decode (header.version 8).
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, ()) = self.pgid.parse(&PGID, i)?;
+        let (i, hash) = le32(&HASH)(i)?;
+        self.hash = hash;
+        let (i, epoch) = le32(&EPOCH)(i)?;
+        self.epoch = epoch;
+        let (i, flags) = le32(&FLAGS)(i)?;
+        self.flags = flags;
+        let (i, ()) = self.reqid.parse(&REQID, i)?;
+        let (i, ()) = self.trace.parse(i)?;
+        let (i, inc) = le32(&CLIENT_INC)(i)?;
+        self.client_inc = inc;
+        let (i, mtime) = utime(&MTIME)(i)?;
+        self.mtime = mtime;
+        let (i, ()) = self.oloc.parse(&OLOC, i)?;
+        let (i, oid) = string(&OID)(i)?;
+        self.oid = oid;
+        // __u16 num_ops, then num_ops x ceph_osd_op (38 bytes each).
+        let (mut i, n) = count16(&NUM_OPS, OP_LEN)(i)?;
+        self.num_ops = n.clone();
+        for _ in 0..n.v {
+            let (rest, op) = Op::parse(&OP_DEFS, i)?;
+            self.ops.push(op);
+            i = rest;
         }
-        self.snapid = denc::snap(t, &SNAPID)?;
-        t.generated(&OBJECT, Value::Str(self.object_text()));
-        self.snap_seq = denc::snap(t, &SNAP_SEQ)?;
-        let mut snaps = Vec::new();
-        t.group(&SNAPS, |t| {
-            let n = denc::count(t, &SNAPS_COUNT)?;
-            for _ in 0..n {
-                snaps.push(denc::snap(t, &SNAP)?);
+        let (i, snapid) = le64(&SNAPID)(i)?;
+        self.snapid = snapid;
+        let (i, seq) = le64(&SNAP_SEQ)(i)?;
+        self.snap_seq = seq;
+        let (mut i, n) = count(&SNAPS_COUNT, 8)(i)?;
+        self.snaps_count = n.clone();
+        for _ in 0..n.v {
+            let (rest, s) = le64(&SNAP)(i)?;
+            self.snaps.push(s);
+            i = rest;
+        }
+        let (i, retry) = i32_(&RETRY)(i)?;
+        self.retry = retry;
+        let (i, f) = le64(&FEATURES)(i)?;
+        self.features = f;
+        Ok((i, ()))
+    }
+
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        self.pgid.view(o, &PGID);
+        o.uint(&HASH, &self.hash);
+        if self.hash.len > 0 {
+            o.gen(
+                &RAW_PG,
+                Value::Str(format!("{}.{:x}", self.pgid.pg.pool.v, self.hash.v)),
+            );
+        }
+        o.uint(&EPOCH, &self.epoch);
+        flags_view(o, &FLAGS, &FLAG, &self.flags);
+        self.reqid.view(o, &REQID);
+        self.trace.view(o);
+        o.uint(&CLIENT_INC, &self.client_inc);
+        o.time(&MTIME, &self.mtime);
+        self.oloc.view(o, &OLOC);
+        o.str(&OID, &self.oid);
+        o.uint(&NUM_OPS, &self.num_ops);
+        for op in &self.ops {
+            op.view(o, &OP_DEFS);
+        }
+        o.snap(&SNAPID, &self.snapid);
+        if self.snapid.len > 0 {
+            o.gen(&OBJECT, Value::Str(self.object_text()));
+        }
+        o.snap(&SNAP_SEQ, &self.snap_seq);
+        o.group(&SNAPS, Value::None, None, |o| {
+            o.uint(&SNAPS_COUNT, &self.snaps_count);
+            for s in &self.snaps {
+                o.snap(&SNAP, s);
             }
-            Ok(())
-        })?;
-        self.snaps = snaps;
-        self.retry = t.int(&RETRY, 4)?;
-        t.uint(&FEATURES, 8)?;
-        Ok(())
+        });
+        o.int(&RETRY, &self.retry);
+        o.uint(&FEATURES, &self.features);
     }
 
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
@@ -250,20 +303,20 @@ impl Body for OsdOp {
     /// MOSDOp::print once fully decoded, as the sender logs it:
     /// `osd_op(reqid pgid hobject [ops] snapc seq=[snaps] flags eN)`.
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String {
-        let snaps: Vec<String> = self.snaps.iter().map(|s| snap_text(*s)).collect();
+        let snaps: Vec<String> = self.snaps.iter().map(|s| snap_text(s.v)).collect();
         let mut s = format!(
             "osd_op({} {} {} {} snapc {}={}",
             self.reqid_text(ctx),
             self.pgid,
             self.object_text(),
             osd_ops::ops_text(&self.ops, p.data, false),
-            snap_text(self.snap_seq),
+            snap_text(self.snap_seq.v),
             denc::list_text(&snaps)
         );
-        if self.flags & FLAG_RETRY != 0 {
-            s.push_str(&format!(" RETRY={}", self.retry));
+        if self.flags.v & FLAG_RETRY != 0 {
+            s.push_str(&format!(" RETRY={}", self.retry.v));
         }
-        s.push_str(&format!(" {} e{})", flags_text(self.flags), self.epoch));
+        s.push_str(&format!(" {} e{})", flags_text(self.flags.v), self.epoch.v));
         s
     }
 }

@@ -13,13 +13,15 @@
 //! read's bytes) is its `payload_len` bytes of the data segment
 //! (OSDOp::merge_osd_op_vector_out_data).
 
-use super::denc::{self, eversion, oloc, pg, strerror, u32_of, versioned, Eversion, Oloc, Pg};
-use super::osd_op::flags_field;
-use super::osd_ops::{self, op_tree, Op, OpDefs};
+use super::denc::{strerror, text_if, Eversion, Oloc, Pg, Trace};
+use super::osd_op::flags_view;
+use super::osd_ops::{self, Op, OpDefs, OP_LEN};
+use super::out::{Out, Start, Vh};
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{bool_, count, i32_, le32, le64, lenbytes, string};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
-use crate::model::{FieldDef, Value};
+use crate::model::FieldDef;
 
 fields! {
     NODE = "ceph.osd_op_reply", "OSD op reply", None, "MOSDOpReply: the result of an osd_op.";
@@ -91,44 +93,89 @@ const FLAG_ONNVRAM: u32 = 0x2;
 #[derive(Debug, Clone, Default)]
 pub struct OsdOpReply {
     /// Object name.
-    pub oid: String,
+    pub oid: Sp<String>,
     /// PG.
     pub pgid: Pg,
-    /// Flags.
-    pub flags: u32,
+    /// Flags (int64 on the wire; the low 32 bits are defined, rados.h).
+    pub flags: Sp<u32>,
     /// Result.
-    pub result: i64,
+    pub result: Sp<i32>,
+    /// Legacy replay version.
+    pub bad_replay_version: Eversion,
     /// Map epoch.
-    pub epoch: u32,
+    pub epoch: Sp<u32>,
+    /// Number of ops.
+    pub num_ops: Sp<u32>,
     /// Ops.
     pub ops: Vec<Op>,
+    /// Retry attempt.
+    pub retry: Sp<i32>,
     /// Per-op results.
-    pub rvals: Vec<i64>,
+    pub rvals: Vec<Sp<i32>>,
     /// Replay version.
     pub replay_version: Eversion,
     /// User version.
-    pub user_version: u64,
-    /// Redirect target: (object, locator).
-    pub redirect: Option<(String, Oloc)>,
+    pub user_version: Sp<u64>,
+    /// Whether a redirect follows.
+    pub do_redirect: Sp<bool>,
+    /// Redirect target.
+    pub redirect: Option<Redirect>,
+    /// blkin trace.
+    pub trace: Trace,
 }
 
-/// request_redirect_t (osd_types.cc: ENCODE_START(1,1) object_locator_t,
-/// string object, le32 legacy osd_instructions length + bytes).
-fn redirect(t: &mut Tree<'_>) -> Res<(String, Oloc)> {
-    let (r, node) = versioned(t, &REDIRECT, 1, |t, _| {
-        let loc = oloc(t, &REDIRECT_OLOC)?;
-        let obj = t.string(&REDIRECT_OBJECT)?;
-        let legacy = t.uint(&REDIRECT_LEGACY, 4)?;
-        if legacy > 0 {
-            t.bytes(
-                &REDIRECT_LEGACY_DATA,
-                usize::try_from(legacy).unwrap_or(usize::MAX),
-            )?;
-        }
-        Ok((obj, loc))
-    })?;
-    node.value = Value::Str(format!("object {}, locator{{{}}}", r.0, r.1));
-    Ok(r)
+/// request_redirect_t (osd_types.cc request_redirect_t::decode:
+/// DECODE_START(1) object_locator_t, string object, bufferlist legacy
+/// osd_instructions).
+#[derive(Debug, Clone, Default)]
+pub struct Redirect {
+    /// Header.
+    pub h: Vh,
+    /// Locator to resend to.
+    pub oloc: Oloc,
+    /// Object to resend to.
+    pub object: Sp<String>,
+    /// Legacy osd_instructions length.
+    pub legacy_len: Sp<u32>,
+    /// Its bytes.
+    pub legacy: Option<Sp<()>>,
+    /// Fully read.
+    pub done: bool,
+}
+
+impl Redirect {
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (rest, body) = self.h.start(Start::Decode(1), i)?;
+        let (body, ()) = self.oloc.parse(&REDIRECT_OLOC, body)?;
+        let (body, obj) = string(&REDIRECT_OBJECT)(body)?;
+        self.object = obj;
+        let (body, (n, b)) = lenbytes(&REDIRECT_LEGACY, &REDIRECT_LEGACY_DATA)(body)?;
+        self.legacy_len = n.clone();
+        self.legacy = (b.len > 0).then_some(Sp {
+            v: (),
+            at: b.at,
+            len: b.len,
+        });
+        self.h.finish(&REDIRECT, &body);
+        self.done = true;
+        Ok((rest, ()))
+    }
+
+    fn text(&self) -> String {
+        format!("object {}, locator{{{}}}", self.object.v, self.oloc)
+    }
+
+    fn view(&self, o: &mut Out<'_>) {
+        let value = text_if(self.done, || self.text());
+        o.group(&REDIRECT, value, None, |o| {
+            o.vh_head(&self.h);
+            self.oloc.view(o, &REDIRECT_OLOC);
+            o.str(&REDIRECT_OBJECT, &self.object);
+            o.uint(&REDIRECT_LEGACY, &self.legacy_len);
+            o.raw(&REDIRECT_LEGACY_DATA, &self.legacy, 0);
+            o.vh_tail(&self.h);
+        });
+    }
 }
 
 impl Body for OsdOpReply {
@@ -138,28 +185,73 @@ impl Body for OsdOpReply {
         version == 8
     }
 
-    fn front(&mut self, t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        self.oid = t.string(&OID)?;
-        self.pgid = pg(t, &PGID)?;
-        self.flags = flags_field(t, &FLAGS, &FLAG, 8)?;
-        self.result = t.int(&RESULT, 4)?;
-        eversion(t, &BAD_REPLAY_VERSION)?;
-        self.epoch = u32_of(t.uint(&EPOCH, 4)?);
-        let n = t.uint(&NUM_OPS, 4)?;
-        for _ in 0..n {
-            self.ops.push(op_tree(t, &OP_DEFS)?);
+    /// messages/MOSDOpReply.h decode_payload (NEW_OSDOPREPLY_ENCODING).
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, oid) = string(&OID)(i)?;
+        self.oid = oid;
+        let (i, ()) = self.pgid.parse(i)?;
+        let (i, flags) = le64(&FLAGS)(i)?;
+        self.flags = Sp {
+            v: u32::try_from(flags.v & u64::from(u32::MAX)).unwrap_or(0),
+            at: flags.at,
+            len: flags.len,
+        };
+        let (i, r) = i32_(&RESULT)(i)?;
+        self.result = r;
+        let (i, ()) = self.bad_replay_version.parse(i)?;
+        let (i, e) = le32(&EPOCH)(i)?;
+        self.epoch = e;
+        // Each op brings its ceph_osd_op and, after retry_attempt, its rval.
+        let (mut i, n) = count(&NUM_OPS, OP_LEN + 4)(i)?;
+        self.num_ops = n.clone();
+        for _ in 0..n.v {
+            let (rest, op) = Op::parse(&OP_DEFS, i)?;
+            self.ops.push(op);
+            i = rest;
         }
-        t.int(&RETRY, 4)?;
-        for _ in 0..n {
-            self.rvals.push(t.int(&RVAL, 4)?);
+        let (mut i, retry) = i32_(&RETRY)(i)?;
+        self.retry = retry;
+        for _ in 0..n.v {
+            let (rest, r) = i32_(&RVAL)(i)?;
+            self.rvals.push(r);
+            i = rest;
         }
-        self.replay_version = eversion(t, &REPLAY_VERSION)?;
-        self.user_version = t.uint(&USER_VERSION, 8)?;
-        if t.bool(&DO_REDIRECT)? {
-            self.redirect = Some(redirect(t)?);
+        let (i, ()) = self.replay_version.parse(i)?;
+        let (i, uv) = le64(&USER_VERSION)(i)?;
+        self.user_version = uv;
+        let (mut i, d) = bool_(&DO_REDIRECT)(i)?;
+        self.do_redirect = d.clone();
+        if d.v {
+            let r = self.redirect.insert(Redirect::default());
+            let (rest, ()) = r.parse(i)?;
+            i = rest;
         }
-        denc::trace(t)?;
-        Ok(())
+        let (i, ()) = self.trace.parse(i)?;
+        Ok((i, ()))
+    }
+
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.str(&OID, &self.oid);
+        self.pgid.view(o, &PGID);
+        flags_view(o, &FLAGS, &FLAG, &self.flags);
+        o.int(&RESULT, &self.result);
+        self.bad_replay_version.view(o, &BAD_REPLAY_VERSION);
+        o.uint(&EPOCH, &self.epoch);
+        o.uint(&NUM_OPS, &self.num_ops);
+        for op in &self.ops {
+            op.view(o, &OP_DEFS);
+        }
+        o.int(&RETRY, &self.retry);
+        for r in &self.rvals {
+            o.int(&RVAL, r);
+        }
+        self.replay_version.view(o, &REPLAY_VERSION);
+        o.uint(&USER_VERSION, &self.user_version);
+        o.boolean(&DO_REDIRECT, &self.do_redirect);
+        if let Some(r) = &self.redirect {
+            r.view(o);
+        }
+        self.trace.view(o);
     }
 
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
@@ -171,27 +263,29 @@ impl Body for OsdOpReply {
 
     /// MOSDOpReply::print: `osd_op_reply(tid oid [ops] vE'V uvN ondisk = r)`.
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String {
-        let ack = if self.flags & FLAG_ONDISK != 0 {
+        let flags = self.flags.v;
+        let ack = if flags & FLAG_ONDISK != 0 {
             "ondisk"
-        } else if self.flags & FLAG_ONNVRAM != 0 {
+        } else if flags & FLAG_ONNVRAM != 0 {
             "onnvram"
         } else {
             "ack"
         };
+        let result = i64::from(self.result.v);
         let mut s = format!(
             "osd_op_reply({} {} {} v{} uv{} {ack} = {}",
             ctx.tid_text(),
-            self.oid,
+            self.oid.v,
             osd_ops::ops_text(&self.ops, p.data, true),
             self.replay_version,
-            self.user_version,
-            self.result
+            self.user_version.v,
+            result
         );
-        if self.result < 0 {
-            s.push_str(&format!(" ({})", strerror(self.result)));
+        if result < 0 {
+            s.push_str(&format!(" ({})", strerror(result)));
         }
-        if let Some((obj, loc)) = &self.redirect {
-            s.push_str(&format!(" redirect: {{ object {obj}, locator{{{loc}}} }}"));
+        if let Some(r) = &self.redirect {
+            s.push_str(&format!(" redirect: {{ {} }}", r.text()));
         }
         s.push(')');
         s

@@ -18,15 +18,20 @@
 //! CEPH_OSD_FLAG_*, CEPH_OSD_OP_FLAG_*), osd/osd_types.cc (ceph_osd_flag_name,
 //! ceph_osd_op_flag_name, operator<<(OSDOp)), common/ceph_strings.cc.
 
-use super::denc::{body, snap_text, time_text, u32_of, Tail};
-use crate::model::tree::{Res, Tree};
+use super::denc::{snap_text, time_text};
+use super::out::Out;
+use crate::decode::grammar::prim::raw;
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::model::{FieldDef, Value};
 
 /// Size of `struct ceph_osd_op` (rados.h static_assert: 2+4+(2*8+8+4)+4).
 pub const OP_LEN: usize = 38;
 /// Size of its union.
 const UNION_LEN: usize = 28;
-const UNION_LEN_U64: u64 = 28;
+/// Offset of the union in the op.
+const UNION_AT: usize = 6;
+/// Offset of payload_len.
+const PAYLOAD_LEN_AT: usize = 34;
 
 /// The fields one message uses for its ops (requests and replies have
 /// their own names).
@@ -81,6 +86,8 @@ pub struct Op {
     pub args: Vec<u8>,
     /// Bytes of the data segment that belong to it.
     pub payload_len: u32,
+    /// Frame offset of its first byte.
+    pub at: usize,
 }
 
 fn le(b: &[u8], at: usize, n: usize) -> u64 {
@@ -102,6 +109,53 @@ impl Op {
     /// extent.length.
     pub fn length(&self) -> u64 {
         self.arg(8, 8)
+    }
+
+    /// Parse one `ceph_osd_op` (its 38 bytes are read whole: the caller's
+    /// count check already made sure they are there).
+    pub fn parse<'a>(d: &OpDefs, i: In<'a>) -> PResult<'a, Op> {
+        let (i, b) = raw(d.op, OP_LEN)(i)?;
+        let at = b.at;
+        let b = b.v;
+        let op = Op {
+            code: u16::try_from(le(b, 0, 2)).unwrap_or(0),
+            flags: u32::try_from(le(b, 2, 4)).unwrap_or(0),
+            args: b.get(UNION_AT..PAYLOAD_LEN_AT).unwrap_or(&[]).to_vec(),
+            payload_len: u32::try_from(le(b, PAYLOAD_LEN_AT, 4)).unwrap_or(0),
+            at,
+        };
+        Ok((i, op))
+    }
+
+    /// The op group of `d.op`, its union broken down by the op's type.
+    pub fn view(&self, o: &mut Out<'_>, d: &OpDefs) {
+        let at = self.at;
+        let sp = |v: u64, off: usize, len: usize| Sp {
+            v,
+            at: at.saturating_add(off),
+            len,
+        };
+        o.group(d.op, Value::Str(op_text(self, &[], &[])), None, |o| {
+            o.named(d.code, &sp(u64::from(self.code), 0, 2), op_name);
+            o.uint(d.flags, &sp(u64::from(self.flags), 2, 4));
+            let mut used = 0;
+            for (def, off, len) in union_fields(d, self.code) {
+                o.uint(def, &sp(self.arg(off, len), UNION_AT + off, len));
+                used = off + len;
+            }
+            if used < UNION_LEN {
+                let rest = Sp {
+                    v: (),
+                    at: at.saturating_add(UNION_AT + used),
+                    len: UNION_LEN - used,
+                };
+                o.raw(d.args, &Some(rest), 0);
+            }
+            o.uint(
+                d.payload_len,
+                &sp(u64::from(self.payload_len), PAYLOAD_LEN_AT, 4),
+            );
+        });
     }
 }
 
@@ -264,62 +318,22 @@ fn joined(flags: u32, name: fn(u32) -> &'static str) -> String {
     }
 }
 
-/// Decode one `ceph_osd_op` as a group of `d.op`, its union broken down by
-/// the op's type.
-pub fn op_tree(t: &mut Tree<'_>, d: &OpDefs) -> Res<Op> {
-    let mut op = Op::default();
-    let node = t.group(d.op, |t| {
-        op.code = u16::try_from(t.enumerated(d.code, 2, op_name)?).unwrap_or(0);
-        op.flags = u32_of(t.uint(d.flags, 4)?);
-        op.args = body(t, d.op.abbrev, UNION_LEN_U64, Tail::Trailing, |t, raw| {
-            let used = union_tree(t, d, op.code)?;
-            if used < UNION_LEN {
-                t.bytes(d.args, UNION_LEN - used)?;
-            }
-            Ok(raw.to_vec())
-        })?;
-        op.payload_len = u32_of(t.uint(d.payload_len, 4)?);
-        Ok(())
-    })?;
-    node.value = Value::Str(op_text(&op, &[], &[]));
-    Ok(op)
-}
-
-/// The union's fields for the op's type; returns the bytes read.
-fn union_tree(t: &mut Tree<'_>, d: &OpDefs, code: u16) -> Res<usize> {
-    Ok(match (code, code & TYPE_MASK) {
-        (0x220e, _) => {
-            t.uint(d.snapid, 8)?;
-            8
-        }
-        (0x220f | 0x1206 | 0x1207, _) => {
-            t.uint(d.cookie, 8)?;
-            8
-        }
-        (_, TYPE_DATA) if uses_extent(code) => {
-            t.uint(d.offset, 8)?;
-            t.uint(d.length, 8)?;
-            t.uint(d.truncate_size, 8)?;
-            t.uint(d.truncate_seq, 4)?;
-            28
-        }
-        (_, TYPE_ATTR) => {
-            t.uint(d.name_len, 4)?;
-            t.uint(d.value_len, 4)?;
-            8
-        }
-        (_, TYPE_EXEC) => {
-            t.uint(d.class_len, 1)?;
-            t.uint(d.method_len, 1)?;
-            2
-        }
-        (_, TYPE_PG) => {
-            t.uint(d.count, 8)?;
-            t.uint(d.start_epoch, 4)?;
-            12
-        }
-        _ => 0,
-    })
+/// The union's fields for the op's type: (field, offset, width).
+fn union_fields(d: &OpDefs, code: u16) -> Vec<(&'static FieldDef, usize, usize)> {
+    match (code, code & TYPE_MASK) {
+        (0x220e, _) => vec![(d.snapid, 0, 8)],
+        (0x220f | 0x1206 | 0x1207, _) => vec![(d.cookie, 0, 8)],
+        (_, TYPE_DATA) if uses_extent(code) => vec![
+            (d.offset, 0, 8),
+            (d.length, 8, 8),
+            (d.truncate_size, 16, 8),
+            (d.truncate_seq, 24, 4),
+        ],
+        (_, TYPE_ATTR) => vec![(d.name_len, 0, 4), (d.value_len, 4, 4)],
+        (_, TYPE_EXEC) => vec![(d.class_len, 0, 1), (d.method_len, 1, 1)],
+        (_, TYPE_PG) => vec![(d.count, 0, 8), (d.start_epoch, 8, 4)],
+        _ => Vec::new(),
+    }
 }
 
 /// rados.h ceph_osd_op_uses_extent.
@@ -436,7 +450,10 @@ pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
             }
             0x1504 => s.push_str(&format!(
                 " {}",
-                time_text(u32_of(op.arg(0, 4)), u32_of(op.arg(4, 4)))
+                time_text(
+                    u32::try_from(op.arg(0, 4)).unwrap_or(0),
+                    u32::try_from(op.arg(4, 4)).unwrap_or(0)
+                )
             )),
             _ => {}
         },

@@ -10,10 +10,12 @@
 //! pg_history_t and PastIntervals are versioned structures (osd_types.cc);
 //! their bodies stay bytes.
 
-use super::denc::{count, spg, time_text, u32_of, utime, versioned, Spg};
-use super::{rest, Body, MsgContext, Parts};
+use super::denc::{text_if, time_text, Spg};
+use super::out::{Out, Start, Vh};
+use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::prim::{count, le32, utime};
+use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::{FieldDef, Value};
 
 fields! {
@@ -31,54 +33,153 @@ fields! {
     BODY = "ceph.pg_create2.body", "Body", Bytes, "Structure body, not broken down.";
 }
 
+/// A versioned structure whose body stays bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Opaque {
+    /// Header.
+    pub h: Vh,
+    /// The body.
+    pub body: Option<Sp<()>>,
+}
+
+impl Opaque {
+    /// Parse: the header (DECODE_START; the compat is not checked here)
+    /// and the body as bytes.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (rest, body) = self.h.start(Start::Decode(u8::MAX), i)?;
+        self.body = Some(super::out::span_to(
+            crate::decode::grammar::offset(&body),
+            &rest,
+        ));
+        Ok((rest, ()))
+    }
+
+    /// A group of `def`: the header, then the body as `body`.
+    pub fn view(&self, o: &mut Out<'_>, def: &'static FieldDef, body: &'static FieldDef) {
+        o.group(def, Value::None, None, |o| {
+            o.vh_head(&self.h);
+            o.raw(body, &self.body, 0);
+        });
+    }
+}
+
+/// One PG to create: spg_t, then pair<epoch_t, utime_t>.
+#[derive(Debug, Clone, Default)]
+pub struct Create {
+    /// The PG.
+    pub pgid: Spg,
+    /// Epoch it was created in.
+    pub epoch: Sp<u32>,
+    /// When.
+    pub created: Sp<(u32, u32)>,
+}
+
+/// One PG's history: spg_t, then pair<pg_history_t, PastIntervals>.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// The PG.
+    pub pgid: Spg,
+    /// pg_history_t.
+    pub history: Opaque,
+    /// PastIntervals.
+    pub past: Opaque,
+}
+
+impl Create {
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, ()) = self.pgid.parse(&PGID, i)?;
+        let (i, e) = le32(&CREATED_EPOCH)(i)?;
+        self.epoch = e;
+        let (i, t) = utime(&CREATED)(i)?;
+        self.created = t;
+        Ok((i, ()))
+    }
+}
+
+impl Extra {
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let (i, ()) = self.pgid.parse(&PGID, i)?;
+        let (i, ()) = self.history.parse(i)?;
+        self.past.parse(i)
+    }
+}
+
 /// A decoded MOSDPGCreate2.
 #[derive(Debug, Default)]
 pub struct PgCreate2 {
-    epoch: u32,
-    pgs: Vec<(Spg, u32, (u32, u32))>,
-}
-
-fn opaque(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<()> {
-    versioned(t, def, u64::MAX, |t, _| rest(t, &BODY))?;
-    Ok(())
+    epoch: Sp<u32>,
+    count: Sp<u32>,
+    pgs: Vec<Create>,
+    extra_count: Sp<u32>,
+    extra: Vec<Extra>,
 }
 
 impl Body for PgCreate2 {
     const NODE: &'static FieldDef = &NODE;
-    fn front(&mut self, t: &mut Tree<'_>, p: &Parts<'_>) -> Res<()> {
-        self.epoch = u32_of(t.uint(&EPOCH, 4)?);
-        let n = count(t, &COUNT)?;
-        for _ in 0..n {
-            let mut e = (Spg::default(), 0, (0, 0));
-            let node = t.group(&PG, |t| {
-                e.0 = spg(t, &PGID)?;
-                e.1 = u32_of(t.uint(&CREATED_EPOCH, 4)?);
-                e.2 = utime(t, &CREATED)?;
-                Ok(())
-            })?;
-            node.value = Value::Str(e.0.to_string());
-            self.pgs.push(e);
+
+    /// messages/MOSDPGCreate2.h decode_payload.
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
+        let (i, e) = le32(&EPOCH)(i)?;
+        self.epoch = e;
+        // An entry: spg_t (at least 24 bytes), le32 epoch, utime_t.
+        let (mut i, n) = count(&COUNT, Spg::SIZE + 12)(i)?;
+        self.count = n.clone();
+        for _ in 0..n.v {
+            let mut c = Create::default();
+            let r = c.parse(i);
+            self.pgs.push(c);
+            i = r?.0;
         }
         if p.version >= 2 {
-            let n = count(t, &EXTRA_COUNT)?;
-            for _ in 0..n {
-                let mut id = Spg::default();
-                let node = t.group(&EXTRA, |t| {
-                    id = spg(t, &PGID)?;
-                    opaque(t, &HISTORY)?;
-                    opaque(t, &PAST_INTERVALS)
-                })?;
-                node.value = Value::Str(id.to_string());
+            // An entry: spg_t, then two versioned structures (6 bytes each at least).
+            let (r, n) = count(&EXTRA_COUNT, Spg::SIZE + 12)(i)?;
+            self.extra_count = n.clone();
+            i = r;
+            for _ in 0..n.v {
+                let mut x = Extra::default();
+                let r = x.parse(i);
+                self.extra.push(x);
+                i = r?.0;
             }
         }
-        Ok(())
+        Ok((i, ()))
     }
+
+    fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
+        o.uint(&EPOCH, &self.epoch);
+        o.uint(&COUNT, &self.count);
+        for c in &self.pgs {
+            let value = text_if(c.pgid.done, || c.pgid.to_string());
+            o.group(&PG, value, None, |o| {
+                c.pgid.view(o, &PGID);
+                o.uint(&CREATED_EPOCH, &c.epoch);
+                o.time(&CREATED, &c.created);
+            });
+        }
+        o.uint(&EXTRA_COUNT, &self.extra_count);
+        for x in &self.extra {
+            let value = text_if(x.pgid.done, || x.pgid.to_string());
+            o.group(&EXTRA, value, None, |o| {
+                x.pgid.view(o, &PGID);
+                x.history.view(o, &HISTORY, &BODY);
+                x.past.view(o, &PAST_INTERVALS, &BODY);
+            });
+        }
+    }
+
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         let items: Vec<String> = self
             .pgs
             .iter()
-            .map(|(pg, e, (s, ns))| format!("{pg}={e},{}", time_text(*s, *ns)))
+            .map(|c| {
+                format!(
+                    "{}={},{}",
+                    c.pgid,
+                    c.epoch.v,
+                    time_text(c.created.v.0, c.created.v.1)
+                )
+            })
             .collect();
-        format!("pg_create2(e{} {{{}}})", self.epoch, items.join(","))
+        format!("pg_create2(e{} {{{}}})", self.epoch.v, items.join(","))
     }
 }

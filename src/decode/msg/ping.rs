@@ -2,10 +2,12 @@
 //! mon_getmap (CEPH_MSG_MON_GET_MAP, 5; messages/MMonGetMap.h). Neither
 //! overrides Message::print, which writes `<type name> magic: <magic>`;
 //! `magic` is a local field that never crosses the wire (0 as received).
+//! Their decode_payload reads nothing: any front bytes are trailing.
 
+use super::out::Out;
 use super::{Body, MsgContext, Parts};
+use crate::decode::grammar::{In, PResult};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::FieldDef;
 
 fields! {
@@ -24,9 +26,10 @@ pub struct Ping;
 
 impl Body for Ping {
     const NODE: &'static FieldDef = &PING;
-    fn front(&mut self, _t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        Ok(())
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        Ok((i, ()))
     }
+    fn view(&self, _o: &mut Out<'_>, _p: &Parts<'_>) {}
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         magic("ping")
     }
@@ -38,9 +41,10 @@ pub struct MonGetMap;
 
 impl Body for MonGetMap {
     const NODE: &'static FieldDef = &MON_GETMAP;
-    fn front(&mut self, _t: &mut Tree<'_>, _p: &Parts<'_>) -> Res<()> {
-        Ok(())
+    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+        Ok((i, ()))
     }
+    fn view(&self, _o: &mut Out<'_>, _p: &Parts<'_>) {}
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
         magic("mon_getmap")
     }

@@ -140,24 +140,30 @@ mod tests {
         );
         assert_eq!(
             Pg {
-                pool: 1,
-                seed: 0x6cf8deff
+                pool: 1.into(),
+                seed: 0x6cf8deff.into(),
+                ..Pg::default()
             }
             .to_string(),
             "1.6cf8deff"
         );
         assert_eq!(
             Spg {
-                pg: Pg { pool: 2, seed: 0xa },
-                shard: 1
+                pg: Pg {
+                    pool: 2.into(),
+                    seed: 0xa.into(),
+                    ..Pg::default()
+                },
+                shard: 1.into(),
+                ..Spg::default()
             }
             .to_string(),
             "2.as1"
         );
         assert_eq!(
             Eversion {
-                version: 1,
-                epoch: 9
+                version: 1.into(),
+                epoch: 9.into()
             }
             .to_string(),
             "9'1"
