@@ -115,14 +115,15 @@ fn encode_start_checks_compat_and_skips_newer_fields_with_a_note() {
     assert_eq!((e.fault, e.offset), (Fault::CompatTooNew, 51));
     assert_eq!(e.field, Some("ceph.denc.struct_compat"));
 
-    // struct_len past the buffer.
+    // struct_len past the buffer: include/encoding.h DECODE_START.
     let mut long = b;
     long[2] = 60;
     let (r, _) = parse(&long, 50, |i| {
         versioned(&STRUCT_V, V, 2, |_, i| le32(&STRUCT_V)(i))(i)
     });
+    // DECODE_START throws malformed_input (DECODE_ERR_PAST) here.
     let e = r.err().unwrap_or_else(|| panic!("decoded"));
-    assert_eq!((e.fault, e.offset, e.len), (Fault::EndOfBuffer, 52, 4));
+    assert_eq!((e.fault, e.offset, e.len), (Fault::Malformed, 52, 4));
     assert_eq!(e.field, Some("ceph.denc.struct_len"));
 
     // The body needs more than struct_len holds: end_of_buffer inside it,

@@ -298,8 +298,22 @@ pub fn versioned<'a, T>(
             .label(defs.compat.abbrev)
             .fail();
         }
-        let (i, len) = length(defs.len)(i)?;
+        // DECODE_START: struct_len > remaining -> malformed_input
+        // (DECODE_ERR_PAST, include/encoding.h).
+        let (i, len) = le32(defs.len)(i)?;
+        let left = i.input_len();
         let n = usize::try_from(len.v).unwrap_or(usize::MAX);
+        if n > left {
+            return DencError::new(
+                Fault::Malformed,
+                len.at,
+                format!("a struct_len of at most {left}"),
+                format!("{} ({left} bytes left)", len.v),
+            )
+            .spanning(4)
+            .label(defs.len.abbrev)
+            .fail();
+        }
         let (rest, inner) = i.take_split(n);
         let (left, val) = field(group, |x| body(v.v, x))(inner)?;
         let extra_len = left.input_len();
