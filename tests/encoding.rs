@@ -323,3 +323,235 @@ fn experts_list_every_kind_with_group_and_severity() {
         .lines()
         .any(|l| l.starts_with("E\tsegment_crc_bad\tchecksum\terror\t")));
 }
+
+/// Control frames of the real captures: one example of every tag (crc
+/// mode, where the payloads are in the clear).
+fn control_examples() -> BTreeMap<u8, [Vec<u8>; 4]> {
+    let mut out = BTreeMap::new();
+    for name in ["none-crc.pcap", "cephx-crc.pcap"] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name);
+        let recs = records(&std::fs::read(p).unwrap_or_else(|e| panic!("{e}")));
+        for ((tag, _), segs) in examples(&recs) {
+            if tag != Tag::Message.raw() {
+                out.entry(tag).or_insert(segs);
+            }
+        }
+    }
+    out
+}
+
+/// The leaves of a control payload's fields (segment 0 offsets): range,
+/// abbrev and value (a count's: the end of its group), in byte order.
+fn payload_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &'static str, u64)> {
+    fn walk(
+        n: &cephshark::model::FieldNode,
+        out: &mut Vec<(std::ops::Range<usize>, &'static str, u64)>,
+        parent_end: usize,
+    ) {
+        let Some(sp) = &n.span else { return };
+        if n.children.iter().all(|c| c.span.is_none()) {
+            // A count's value becomes the end of what it counts (its group's).
+            let v = if n.def.abbrev.ends_with(".count") {
+                parent_end as u64
+            } else {
+                n.value.as_u64().unwrap_or(0)
+            };
+            out.push((sp.range.clone(), n.def.abbrev, v));
+        }
+        for c in &n.children {
+            walk(c, out, sp.range.end);
+        }
+    }
+    let d = cephshark::decode::control::decode(
+        Tag::from(tag),
+        payload,
+        0,
+        cephshark::model::Source::Wire,
+        None,
+    );
+    assert!(d.error.is_none(), "tag {tag}: {:?}", d.error);
+    let mut out = Vec::new();
+    for n in &d.nodes {
+        walk(n, &mut out, payload.len());
+    }
+    out.sort_by_key(|x| x.0.start);
+    out
+}
+
+/// Lengths and counts whose run past the buffer Ceph meets as
+/// `end_of_buffer` (a sockaddr length is bounded by its family first:
+/// msg_types.h "elen exceeds sockaddr len", `malformed_input`).
+fn is_length(abbrev: &str) -> bool {
+    abbrev.ends_with(".payload_len")
+        || abbrev.ends_with(".count")
+        || abbrev == "ceph.addr.struct_len"
+        || abbrev == "ceph.addr.sockaddr_len"
+}
+
+/// One encoding error of `kind` on `field` at byte `at` of segment 0.
+fn assert_one(
+    r: &Record,
+    segs: &[Vec<u8>; 4],
+    kind: ProblemKind,
+    field: &str,
+    at: usize,
+    what: &str,
+) {
+    let errs = encoding_errors(r);
+    assert_eq!(errs.len(), 1, "{what}: {:?}", r.problems());
+    assert_eq!(errs[0].kind, kind, "{what}: {:?}", errs[0]);
+    assert_eq!(errs[0].field, field, "{what}: {:?}", errs[0]);
+    assert_eq!(
+        errs[0].offset,
+        wire_offset(segs, 0, at),
+        "{what}: {:?}",
+        errs[0]
+    );
+    assert!(r.is_faulty(), "{what}");
+}
+
+/// Every length and count of every control tag in the real captures,
+/// pushed past its buffer: an `end_of_buffer` at the field itself, with
+/// its abbrev; the next frame still decodes.
+#[test]
+fn every_control_length_pushed_past_its_buffer() {
+    let mut checked = BTreeMap::new();
+    for (tag, segs) in control_examples() {
+        for (r, abbrev, _) in payload_leaves(tag, &segs[0]) {
+            if !is_length(abbrev) {
+                continue;
+            }
+            let mut m = segs.clone();
+            let past = u32::try_from(m[0].len() + 100).unwrap_or(u32::MAX);
+            m[0][r.start..r.start + 4].copy_from_slice(&past.to_le_bytes());
+            let (rec, ka) = send(tag, &m);
+            let kind = if abbrev == "ceph.addr.sockaddr_len" {
+                ProblemKind::EncodingMalformed
+            } else {
+                ProblemKind::EncodingEndOfBuffer
+            };
+            let what = format!("tag {tag} {abbrev} at {}", r.start);
+            assert_one(&rec, &m, kind, abbrev, r.start, &what);
+            assert_eq!(ka.status(), "ok", "{what}");
+            *checked.entry(tag).or_insert(0) += 1;
+        }
+    }
+    // HELLO, AUTH_REQUEST, AUTH_REPLY_MORE, AUTH_REQUEST_MORE, AUTH_DONE,
+    // CLIENT_IDENT, SERVER_IDENT carry lengths or counts.
+    for tag in [
+        Tag::Hello,
+        Tag::AuthRequest,
+        Tag::AuthReplyMore,
+        Tag::AuthRequestMore,
+        Tag::AuthDone,
+        Tag::ClientIdent,
+        Tag::ServerIdent,
+    ] {
+        assert!(checked.contains_key(&tag.raw()), "{tag:?}: {checked:?}");
+    }
+    assert_eq!(checked.values().sum::<i32>(), 15, "{checked:?}");
+}
+
+/// Every control tag in the real captures cut at the start of each of its
+/// fields: an `end_of_buffer` at that field, or, inside a length-prefixed
+/// part, at the outermost length whose bytes are cut.
+#[test]
+fn every_control_truncation_blames_the_first_missing_field() {
+    let ex = control_examples();
+    // HELLO, AUTH_REQUEST, AUTH_REPLY_MORE, AUTH_REQUEST_MORE, AUTH_DONE,
+    // AUTH_SIGNATURE, CLIENT_IDENT, SERVER_IDENT.
+    assert_eq!(
+        ex.keys().copied().collect::<Vec<_>>(),
+        [1, 2, 4, 5, 6, 7, 8, 9]
+    );
+    let mut checked = 0;
+    for (tag, segs) in ex {
+        let leaves = payload_leaves(tag, &segs[0]);
+        // Lengths fail when their bytes are cut; counts when the bytes
+        // left cannot hold that many items at their smallest (4 bytes a
+        // le32, 19 an address: grammar::prim::count).
+        let fails = |cut: usize, (r, a, v): &(std::ops::Range<usize>, &str, u64)| {
+            let body = r.end..*v as usize;
+            if a.ends_with(".count") {
+                let n = leaves.iter().find(|l| l.0 == *r).map_or(0, |_| {
+                    u64::from_le_bytes(
+                        segs[0][r.start..r.end]
+                            .iter()
+                            .chain([0u8; 4].iter())
+                            .copied()
+                            .take(8)
+                            .collect::<Vec<_>>()
+                            .try_into()
+                            .unwrap_or([0; 8]),
+                    )
+                });
+                let min = if a.starts_with("ceph.addrvec") { 19 } else { 4 };
+                body.contains(&cut) && n * min > (cut - body.start) as u64
+            } else {
+                (r.end..r.end + *v as usize).contains(&cut)
+            }
+        };
+        let mut cuts: Vec<usize> = leaves.iter().map(|(r, ..)| r.start).collect();
+        cuts.dedup();
+        for cut in cuts {
+            let (at, field) = leaves
+                .iter()
+                .filter(|l| {
+                    is_length(l.1) && l.1 != "ceph.addr.sockaddr_len" || l.1.ends_with(".count")
+                })
+                .find(|l| fails(cut, l))
+                .map(|(r, a, _)| (r.start, *a))
+                .or_else(|| {
+                    leaves
+                        .iter()
+                        .find(|(r, ..)| r.start == cut)
+                        .map(|(r, a, _)| (r.start, *a))
+                })
+                .unwrap_or_else(|| unreachable!());
+            let mut m = segs.clone();
+            m[0].truncate(cut);
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} cut at {cut}");
+            assert_one(&rec, &m, ProblemKind::EncodingEndOfBuffer, field, at, &what);
+            assert_eq!(ka.status(), "ok", "{what}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "{checked}");
+}
+
+/// The address markers Ceph refuses, in every control tag that carries
+/// one: an addrvec marker above 2 and an address marker above 1 are
+/// `malformed_input` at the marker (msg_types.cc, msg_types.h).
+#[test]
+fn control_address_markers_ceph_refuses() {
+    let mut seen = 0;
+    for (tag, segs) in control_examples() {
+        for (r, abbrev, _) in payload_leaves(tag, &segs[0]) {
+            let bad = match abbrev {
+                "ceph.addr.marker" => 2,
+                "ceph.addrvec.marker" => 3,
+                _ => continue,
+            };
+            let mut m = segs.clone();
+            m[0][r.start] = bad;
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} {abbrev} at {}", r.start);
+            assert_one(
+                &rec,
+                &m,
+                ProblemKind::EncodingMalformed,
+                abbrev,
+                r.start,
+                &what,
+            );
+            assert_eq!(ka.status(), "ok", "{what}");
+            seen += 1;
+        }
+    }
+    // HELLO's address; CLIENT_IDENT's addrvec and target; SERVER_IDENT's
+    // addrvec (and the addresses inside the vectors).
+    assert!(seen >= 4, "{seen}");
+}

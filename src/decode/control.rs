@@ -299,7 +299,17 @@ impl Control {
 
     /// Fill `self` from `i` as far as the bytes go.
     pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
-        self.layout_mut().parse(i)
+        let ack = matches!(self, Control::Keepalive2Ack(_));
+        self.layout_mut().parse(i).map_err(|e| {
+            // KEEPALIVE2 and KEEPALIVE2_ACK share a layout; name the field
+            // of the tag at hand.
+            e.map(|mut d| {
+                if ack && d.field == Some(KA_TIMESTAMP.abbrev) {
+                    d.field = Some(KAA_TIMESTAMP.abbrev);
+                }
+                d
+            })
+        })
     }
 
     /// The fields read, under the tag's group.
