@@ -213,26 +213,63 @@ fn legacy_address_form() {
     );
 }
 
-/// Every truncated prefix decodes as a prefix of the full decoding plus
-/// one malformed item reaching to the end of the bytes.
+type Leaves = Vec<(std::ops::Range<usize>, &'static str, Value)>;
+
+/// Check the nodes of a payload that did not decode: the leaves read
+/// tile the bytes from 0 up to the fault, and one `ceph.malformed` node
+/// sits at the fault's offset. Returns the leaves before it.
+fn prefix_then_fault(tag: Tag, bytes: &[u8]) -> (Leaves, usize) {
+    let d = control::decode(tag, bytes, 0, cephshark::model::Source::Wire, None);
+    let e = d
+        .error
+        .clone()
+        .unwrap_or_else(|| panic!("{tag:?} {bytes:?}: no fault"));
+    let nodes = &d.nodes[0].children;
+    let bad: Vec<_> = nodes
+        .iter()
+        .flat_map(|x| x.walk())
+        .filter(|x| x.def.abbrev == "ceph.malformed")
+        .collect();
+    assert_eq!(bad.len(), 1, "{tag:?}");
+    let span = bad[0].span.as_ref().unwrap().range.clone();
+    assert_eq!(span, e.offset..e.offset + e.len, "{tag:?}");
+    let good: Vec<_> = nodes
+        .iter()
+        .filter(|x| x.def.abbrev != "ceph.malformed")
+        .cloned()
+        .collect();
+    // A value Ceph refuses was read: its leaf stays, under the fault.
+    let mut leaves = Vec::new();
+    for n in &good {
+        control_common::leaves(n, &mut leaves);
+    }
+    let refused = leaves.iter().any(|(r, ..)| *r == span);
+    let end = if refused { span.end } else { e.offset };
+    (tiles(&good, 0..end), e.offset)
+}
+
+/// Every truncated prefix decodes as a prefix of the full decoding, then
+/// one malformed item, an `end_of_buffer` at the first field the bytes do
+/// not hold (a length whose bytes are cut: at the length field).
 #[test]
 fn truncated_payloads_give_a_prefix_and_one_malformed() {
     for c in cases() {
         let p = c.encode();
         let full = tiles(&decode(c.tag(), &p), 0..p.len());
         for n in 0..p.len() {
-            let nodes = decode(c.tag(), &p[..n]);
-            let l = tiles(&nodes, 0..n);
-            let bad: Vec<_> = nodes
-                .iter()
-                .flat_map(|x| x.walk())
-                .filter(|x| x.def.abbrev == "ceph.malformed")
-                .collect();
-            assert_eq!(bad.len(), 1, "{:?} cut at {n}", c.tag());
-            let (last, rest) = l.split_last().unwrap();
-            assert_eq!(last.1, "ceph.malformed");
-            assert_eq!(last.0.end, n);
-            assert_eq!(&full[..rest.len()], rest, "{:?} cut at {n}", c.tag());
+            let (l, at) = prefix_then_fault(c.tag(), &p[..n]);
+            assert!(at <= n, "{:?} cut at {n}: fault at {at}", c.tag());
+            assert_eq!(&full[..l.len()], &l[..], "{:?} cut at {n}", c.tag());
+            let d = control::decode(c.tag(), &p[..n], 0, cephshark::model::Source::Wire, None);
+            let e = d.error.unwrap();
+            assert_eq!(e.fault, cephshark::decode::grammar::Fault::EndOfBuffer);
+            // The field blamed starts where the prefix ends: a leaf of the
+            // full decoding (or a length, whose leaf is the prefix's next).
+            assert!(
+                full.iter().any(|(r, ..)| r.start == at),
+                "{:?} cut at {n}: fault at {at} starts no field",
+                c.tag()
+            );
         }
     }
 }
@@ -251,14 +288,19 @@ proptest! {
         prop_assert_eq!(Control::decode(c.tag(), &p), Some(c.clone()));
     }
 
-    /// Garbage never panics, and whatever decodes still tiles the bytes.
+    /// Garbage never panics; what decodes tiles the bytes, and what does
+    /// not shows its prefix and one malformed item at the fault.
     #[test]
     fn garbage_never_panics(tag in 0u8..=23, bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let tag = Tag::from(tag);
-        let nodes = decode(tag, &bytes);
-        tiles(&nodes, 0..bytes.len());
-        let _ = control::summary(tag, &bytes);
-        let _ = Control::decode(tag, &bytes);
+        let d = control::decode(tag, &bytes, 0, cephshark::model::Source::Wire, None);
+        if d.error.is_some() {
+            prefix_then_fault(tag, &bytes);
+            prop_assert_eq!(control::summary(tag, &bytes), None);
+            prop_assert_eq!(Control::decode(tag, &bytes), None);
+        } else {
+            tiles(&decode(tag, &bytes), 0..bytes.len());
+        }
     }
 }
 

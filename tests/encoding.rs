@@ -8,101 +8,14 @@
 
 mod support;
 
-use cephshark::analysis::{dissect, Config, Record};
-use cephshark::model::{Group, ProblemKind, Severity};
+use cephshark::analysis::Record;
+use cephshark::model::{Group, ProblemKind};
 use cephshark::msgr2::banner;
-use cephshark::msgr2::encoder::{encode_crc, FrameSpec};
-use cephshark::msgr2::{Rev, Tag};
+use cephshark::msgr2::Tag;
 use std::collections::BTreeMap;
 use std::path::Path;
+use support::mutants::*;
 use support::synth::{connection, Send};
-
-fn records(pcap: &[u8]) -> Vec<Record> {
-    let mut out = Vec::new();
-    dissect(pcap, Config::default(), &mut |r| out.push(r)).unwrap_or_else(|e| panic!("{e}"));
-    out
-}
-
-fn real() -> Vec<Record> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap");
-    records(&std::fs::read(p).unwrap_or_else(|e| panic!("{e}")))
-}
-
-/// One real example of every control tag and message type in the capture:
-/// the frame's segments.
-fn examples(recs: &[Record]) -> BTreeMap<(u8, u16), [Vec<u8>; 4]> {
-    let mut out = BTreeMap::new();
-    for r in recs {
-        let Some(f) = r.frame() else { continue };
-        let ty = r.msg.map_or(0, |h| h.msg_type);
-        let segs = [0, 1, 2, 3].map(|i| f.segment(i).unwrap_or(&[]).to_vec());
-        out.entry((f.tag().raw(), ty)).or_insert(segs);
-    }
-    out
-}
-
-fn frame(tag: u8, segs: &[Vec<u8>; 4]) -> Vec<u8> {
-    let spec = if tag == Tag::Message.raw() {
-        FrameSpec::message(&segs[0], &segs[1], &segs[2], &segs[3])
-    } else {
-        FrameSpec::control(tag, &segs[0])
-    };
-    encode_crc(Rev::V1, &spec)
-}
-
-/// A conversation: banners, the frame under test from the client, then a
-/// good KEEPALIVE2 from the client. Returns the rows of the tested frame
-/// and of the keepalive.
-fn send(tag: u8, segs: &[Vec<u8>; 4]) -> (Record, Record) {
-    let ka = encode_crc(
-        Rev::V1,
-        &FrameSpec::control(Tag::Keepalive2.raw(), &[1, 0, 0, 0, 2, 0, 0, 0]),
-    );
-    let sends = [
-        Send {
-            from_client: true,
-            data: banner::encode(1, 0),
-        },
-        Send {
-            from_client: false,
-            data: banner::encode(1, 0),
-        },
-        Send {
-            from_client: true,
-            data: frame(tag, segs),
-        },
-        Send {
-            from_client: true,
-            data: ka,
-        },
-    ];
-    let recs = records(&connection(40000, 3300, &sends, 1400));
-    let frames: Vec<Record> = recs.into_iter().filter(|r| r.frame().is_some()).collect();
-    assert_eq!(frames.len(), 2, "{frames:#?}");
-    let mut it = frames.into_iter();
-    let (Some(a), Some(b)) = (it.next(), it.next()) else {
-        unreachable!()
-    };
-    (a, b)
-}
-
-fn encoding_errors(r: &Record) -> Vec<cephshark::model::Problem> {
-    r.problems()
-        .into_iter()
-        .filter(|p| p.kind.group() == Group::Encoding && p.kind.severity() == Severity::Error)
-        .collect()
-}
-
-/// Stream offset of byte `at` of segment `seg` of a frame sent right after
-/// the client's banner (26 bytes) in msgr2.1 crc mode.
-fn wire_offset(segs: &[Vec<u8>; 4], seg: usize, at: usize) -> u64 {
-    // preamble 32 | seg0 | crc 4 | seg1 | seg2 | seg3 (msgr2.1, frames_v2.cc)
-    let mut off = 26 + 32;
-    for (i, s) in segs.iter().enumerate().take(seg) {
-        off += s.len() + if i == 0 { 4 } else { 0 };
-    }
-    (off + at) as u64
-}
 
 #[test]
 fn real_payloads_have_no_encoding_problems() {
@@ -324,149 +237,234 @@ fn experts_list_every_kind_with_group_and_severity() {
         .any(|l| l.starts_with("E\tsegment_crc_bad\tchecksum\terror\t")));
 }
 
-mod secure {
-    //! The same mutants sent in secure mode (msgr2.1, AES-128-GCM): the
-    //! client's frames after AUTH_DONE(mode secure) are sealed by the
-    //! encoder with a key the dissector is given.
-
-    use super::*;
-    use cephshark::msgr2::crypto::{GcmStream, Nonce, NonceFormat};
-    use cephshark::msgr2::encoder::encode_secure;
-    use cephshark::msgr2::keys::KeyLog;
-    use std::sync::Arc;
-
-    const KEY: [u8; 16] = *b"0123456789abcdef";
-
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
-
-    /// Banners, HELLOs, AUTH_REQUEST and AUTH_DONE(secure) in crc mode,
-    /// then the client's AUTH_SIGNATURE, the frame under test and a
-    /// KEEPALIVE2, sealed. Returns the rows of the tested frame and of
-    /// the keepalive.
-    pub fn send_secure(tag: u8, segs: &[Vec<u8>; 4]) -> (Record, Record) {
-        let crc = |t: Tag, p: &[u8]| encode_crc(Rev::V1, &FrameSpec::control(t.raw(), p));
-        let mut done = 4242u64.to_le_bytes().to_vec();
-        done.extend_from_slice(&2u32.to_le_bytes()); // CEPH_CON_MODE_SECURE
-        done.extend_from_slice(&0u32.to_le_bytes());
-        let nonce = Nonce::from_parts(0x1111_2222, 7);
-        let mut tx = GcmStream::new(&KEY, nonce, NonceFormat::Rev1);
-        let mut sealed = encode_secure(
-            &mut tx,
-            Rev::V1,
-            &FrameSpec::control(Tag::AuthSignature.raw(), &[7; 32]),
-        );
-        let spec = if tag == Tag::Message.raw() {
-            FrameSpec::message(&segs[0], &segs[1], &segs[2], &segs[3])
-        } else {
-            FrameSpec::control(tag, &segs[0])
-        };
-        sealed.extend(encode_secure(&mut tx, Rev::V1, &spec));
-        sealed.extend(encode_secure(
-            &mut tx,
-            Rev::V1,
-            &FrameSpec::control(Tag::Keepalive2.raw(), &[1, 0, 0, 0, 2, 0, 0, 0]),
-        ));
-        let c = |data: Vec<u8>| Send {
-            from_client: true,
-            data,
-        };
-        let s = |data: Vec<u8>| Send {
-            from_client: false,
-            data,
-        };
-        let sends = [
-            c(banner::encode(1, 0)),
-            s(banner::encode(1, 0)),
-            c(crc(Tag::Hello, &[8, 1])),
-            s(crc(Tag::Hello, &[1, 1])),
-            c(crc(Tag::AuthRequest, &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
-            s(crc(Tag::AuthDone, &done)),
-            c(sealed),
-        ];
-        let pcap = connection(40000, 3300, &sends, 1400);
-        let keys = KeyLog::parse(&format!("{} {}\n", hex(&KEY), hex(&nonce.0)))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config {
-            keys: Some(Arc::new(keys)),
-            ..Config::default()
-        };
-        let mut recs = Vec::new();
-        dissect(&pcap[..], cfg, &mut |r| recs.push(r)).unwrap_or_else(|e| panic!("{e}"));
-        let secure: Vec<Record> = recs
-            .into_iter()
-            .filter(|r| r.frame().is_some_and(|f| f.decrypted))
-            .collect();
-        // AUTH_SIGNATURE, the frame, KEEPALIVE2.
-        assert_eq!(secure.len(), 3, "{secure:#?}");
-        let mut it = secure.into_iter().skip(1);
-        let (Some(a), Some(b)) = (it.next(), it.next()) else {
-            unreachable!()
-        };
-        (a, b)
-    }
-
-    #[test]
-    fn real_payloads_sealed_unchanged_are_clean() {
-        for ((tag, ty), segs) in &examples(&real()) {
-            let (r, ka) = send_secure(*tag, segs);
-            assert_eq!(r.status(), "ok", "tag {tag} type {ty}: {:?}", r.problems());
-            assert_eq!(ka.status(), "ok");
+/// Control frames of the real captures: one example of every tag (crc
+/// mode, where the payloads are in the clear).
+fn control_examples() -> BTreeMap<u8, [Vec<u8>; 4]> {
+    let mut out = BTreeMap::new();
+    for name in ["none-crc.pcap", "cephx-crc.pcap"] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name);
+        let recs = records(&std::fs::read(p).unwrap_or_else(|e| panic!("{e}")));
+        for ((tag, _), segs) in examples(&recs) {
+            if tag != Tag::Message.raw() {
+                out.entry(tag).or_insert(segs);
+            }
         }
     }
+    out
+}
 
-    #[test]
-    fn truncations_and_bad_lengths_in_secure_frames() {
-        let ex = examples(&real());
-        let mut checked = 0;
-        for ((tag, ty), segs) in &ex {
-            let seg = usize::from(*tag == Tag::Message.raw());
-            let full = segs[seg].len();
-            if full == 0 {
+/// The leaves of a control payload's fields (segment 0 offsets): range,
+/// abbrev and value (a count's: the end of its group), in byte order.
+fn payload_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &'static str, u64)> {
+    fn walk(
+        n: &cephshark::model::FieldNode,
+        out: &mut Vec<(std::ops::Range<usize>, &'static str, u64)>,
+        parent_end: usize,
+    ) {
+        let Some(sp) = &n.span else { return };
+        if n.children.iter().all(|c| c.span.is_none()) {
+            // A count's value becomes the end of what it counts (its group's).
+            let v = if n.def.abbrev.ends_with(".count") {
+                parent_end as u64
+            } else {
+                n.value.as_u64().unwrap_or(0)
+            };
+            out.push((sp.range.clone(), n.def.abbrev, v));
+        }
+        for c in &n.children {
+            walk(c, out, sp.range.end);
+        }
+    }
+    let d = cephshark::decode::control::decode(
+        Tag::from(tag),
+        payload,
+        0,
+        cephshark::model::Source::Wire,
+        None,
+    );
+    assert!(d.error.is_none(), "tag {tag}: {:?}", d.error);
+    let mut out = Vec::new();
+    for n in &d.nodes {
+        walk(n, &mut out, payload.len());
+    }
+    out.sort_by_key(|x| x.0.start);
+    out
+}
+
+/// Lengths and counts whose run past the buffer Ceph meets as
+/// `end_of_buffer` (a sockaddr length is bounded by its family first:
+/// msg_types.h "elen exceeds sockaddr len", `malformed_input`).
+fn is_length(abbrev: &str) -> bool {
+    abbrev.ends_with(".payload_len")
+        || abbrev.ends_with(".count")
+        || abbrev == "ceph.addr.struct_len"
+        || abbrev == "ceph.addr.sockaddr_len"
+}
+
+/// One encoding error of `kind` on `field` at byte `at` of segment 0.
+fn assert_one(
+    r: &Record,
+    segs: &[Vec<u8>; 4],
+    kind: ProblemKind,
+    field: &str,
+    at: usize,
+    what: &str,
+) {
+    let errs = encoding_errors(r);
+    assert_eq!(errs.len(), 1, "{what}: {:?}", r.problems());
+    assert_eq!(errs[0].kind, kind, "{what}: {:?}", errs[0]);
+    assert_eq!(errs[0].field, field, "{what}: {:?}", errs[0]);
+    assert_eq!(
+        errs[0].offset,
+        wire_offset(segs, 0, at),
+        "{what}: {:?}",
+        errs[0]
+    );
+    assert!(r.is_faulty(), "{what}");
+}
+
+/// Every length and count of every control tag in the real captures,
+/// pushed past its buffer: an `end_of_buffer` at the field itself, with
+/// its abbrev; the next frame still decodes.
+#[test]
+fn every_control_length_pushed_past_its_buffer() {
+    let mut checked = BTreeMap::new();
+    for (tag, segs) in control_examples() {
+        for (r, abbrev, _) in payload_leaves(tag, &segs[0]) {
+            if !is_length(abbrev) {
                 continue;
             }
-            let step = (full / 12).max(1);
-            for cut in (0..full).step_by(step) {
-                let mut m = segs.clone();
-                m[seg].truncate(cut);
-                let (r, ka) = send_secure(*tag, &m);
-                let errs = encoding_errors(&r);
-                assert_eq!(
-                    errs.len(),
-                    1,
-                    "tag {tag} type {ty} cut {cut}: {:?}",
-                    r.problems()
-                );
-                let f = r.frame().unwrap_or_else(|| unreachable!());
-                assert!(
-                    errs[0].offset >= f.offset && errs[0].offset <= f.offset + f.wire_len,
-                    "{:?} outside the frame",
-                    errs[0]
-                );
-                assert_eq!(ka.status(), "ok");
-                checked += 1;
-            }
+            let mut m = segs.clone();
+            let past = u32::try_from(m[0].len() + 100).unwrap_or(u32::MAX);
+            m[0][r.start..r.start + 4].copy_from_slice(&past.to_le_bytes());
+            let (rec, ka) = send(tag, &m);
+            let kind = if abbrev == "ceph.addr.sockaddr_len" {
+                ProblemKind::EncodingMalformed
+            } else {
+                ProblemKind::EncodingEndOfBuffer
+            };
+            let what = format!("tag {tag} {abbrev} at {}", r.start);
+            assert_one(&rec, &m, kind, abbrev, r.start, &what);
+            assert_eq!(ka.status(), "ok", "{what}");
+            *checked.entry(tag).or_insert(0) += 1;
         }
-        assert!(checked > 100, "{checked}");
     }
+    // HELLO, AUTH_REQUEST, AUTH_REPLY_MORE, AUTH_REQUEST_MORE, AUTH_DONE,
+    // CLIENT_IDENT, SERVER_IDENT carry lengths or counts.
+    for tag in [
+        Tag::Hello,
+        Tag::AuthRequest,
+        Tag::AuthReplyMore,
+        Tag::AuthRequestMore,
+        Tag::AuthDone,
+        Tag::ClientIdent,
+        Tag::ServerIdent,
+    ] {
+        assert!(checked.contains_key(&tag.raw()), "{tag:?}: {checked:?}");
+    }
+    assert_eq!(checked.values().sum::<i32>(), 15, "{checked:?}");
+}
 
-    #[test]
-    fn hello_marker_in_a_secure_frame() {
-        let ex = examples(&real());
-        let mut segs = ex
-            .get(&(Tag::Hello.raw(), 0))
-            .cloned()
-            .unwrap_or_else(|| panic!("no HELLO"));
-        segs[0][1] = 9;
-        let (r, ka) = send_secure(Tag::Hello.raw(), &segs);
-        let errs = encoding_errors(&r);
-        assert_eq!(errs.len(), 1, "{:?}", r.problems());
-        assert_eq!(errs[0].kind, ProblemKind::EncodingMalformed);
-        // msgr2.1 secure: segment 0 starts right after the 32-byte
-        // preamble inside the first GCM operation (frames_v2.cc).
-        let f = r.frame().unwrap_or_else(|| unreachable!());
-        assert_eq!(errs[0].offset, f.offset + 32 + 1);
-        assert_eq!(ka.status(), "ok");
+/// Every control tag in the real captures cut at the start of each of its
+/// fields: an `end_of_buffer` at that field, or, inside a length-prefixed
+/// part, at the outermost length whose bytes are cut.
+#[test]
+fn every_control_truncation_blames_the_first_missing_field() {
+    let ex = control_examples();
+    // HELLO, AUTH_REQUEST, AUTH_REPLY_MORE, AUTH_REQUEST_MORE, AUTH_DONE,
+    // AUTH_SIGNATURE, CLIENT_IDENT, SERVER_IDENT.
+    assert_eq!(
+        ex.keys().copied().collect::<Vec<_>>(),
+        [1, 2, 4, 5, 6, 7, 8, 9]
+    );
+    let mut checked = 0;
+    for (tag, segs) in ex {
+        let leaves = payload_leaves(tag, &segs[0]);
+        // Lengths fail when their bytes are cut; counts when the bytes
+        // left cannot hold that many items at their smallest (4 bytes a
+        // le32, 19 an address: grammar::prim::count).
+        let fails = |cut: usize, (r, a, v): &(std::ops::Range<usize>, &str, u64)| {
+            let body = r.end..*v as usize;
+            if a.ends_with(".count") {
+                let n = leaves.iter().find(|l| l.0 == *r).map_or(0, |_| {
+                    u64::from_le_bytes(
+                        segs[0][r.start..r.end]
+                            .iter()
+                            .chain([0u8; 4].iter())
+                            .copied()
+                            .take(8)
+                            .collect::<Vec<_>>()
+                            .try_into()
+                            .unwrap_or([0; 8]),
+                    )
+                });
+                let min = if a.starts_with("ceph.addrvec") { 19 } else { 4 };
+                body.contains(&cut) && n * min > (cut - body.start) as u64
+            } else {
+                (r.end..r.end + *v as usize).contains(&cut)
+            }
+        };
+        let mut cuts: Vec<usize> = leaves.iter().map(|(r, ..)| r.start).collect();
+        cuts.dedup();
+        for cut in cuts {
+            let (at, field) = leaves
+                .iter()
+                .filter(|l| {
+                    is_length(l.1) && l.1 != "ceph.addr.sockaddr_len" || l.1.ends_with(".count")
+                })
+                .find(|l| fails(cut, l))
+                .map(|(r, a, _)| (r.start, *a))
+                .or_else(|| {
+                    leaves
+                        .iter()
+                        .find(|(r, ..)| r.start == cut)
+                        .map(|(r, a, _)| (r.start, *a))
+                })
+                .unwrap_or_else(|| unreachable!());
+            let mut m = segs.clone();
+            m[0].truncate(cut);
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} cut at {cut}");
+            assert_one(&rec, &m, ProblemKind::EncodingEndOfBuffer, field, at, &what);
+            assert_eq!(ka.status(), "ok", "{what}");
+            checked += 1;
+        }
     }
+    assert!(checked >= 60, "{checked}");
+}
+
+/// The address markers Ceph refuses, in every control tag that carries
+/// one: an addrvec marker above 2 and an address marker above 1 are
+/// `malformed_input` at the marker (msg_types.cc, msg_types.h).
+#[test]
+fn control_address_markers_ceph_refuses() {
+    let mut seen = 0;
+    for (tag, segs) in control_examples() {
+        for (r, abbrev, _) in payload_leaves(tag, &segs[0]) {
+            let bad = match abbrev {
+                "ceph.addr.marker" => 2,
+                "ceph.addrvec.marker" => 3,
+                _ => continue,
+            };
+            let mut m = segs.clone();
+            m[0][r.start] = bad;
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} {abbrev} at {}", r.start);
+            assert_one(
+                &rec,
+                &m,
+                ProblemKind::EncodingMalformed,
+                abbrev,
+                r.start,
+                &what,
+            );
+            assert_eq!(ka.status(), "ok", "{what}");
+            seen += 1;
+        }
+    }
+    // HELLO's address; CLIENT_IDENT's addrvec and target; SERVER_IDENT's
+    // addrvec (and the addresses inside the vectors).
+    assert!(seen >= 4, "{seen}");
 }

@@ -3,104 +3,19 @@
 //! tree says each rule applies, re-sealed by the project's encoder and
 //! sent in a synthetic connection: exact kind, field and stream offset of
 //! the finding, and the frame after it still decodes. The helpers are
-//! those of tests/encoding.rs.
+//! tests/support/mutants.rs.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod support;
 
-use cephshark::analysis::{dissect, Config, Record};
 use cephshark::decode::messages::tree;
 use cephshark::decode::{Header2, MsgType};
-use cephshark::model::{FieldNode, Group, ProblemKind, Severity, Source, Value};
-use cephshark::msgr2::banner;
-use cephshark::msgr2::encoder::{encode_crc, FrameSpec};
-use cephshark::msgr2::{Rev, Tag};
+use cephshark::model::{FieldNode, Group, ProblemKind, Source, Value};
+use cephshark::msgr2::Tag;
 use std::collections::BTreeMap;
 use std::path::Path;
-use support::synth::{connection, Send};
-
-fn records(pcap: &[u8]) -> Vec<Record> {
-    let mut out = Vec::new();
-    dissect(pcap, Config::default(), &mut |r| out.push(r)).unwrap_or_else(|e| panic!("{e}"));
-    out
-}
-
-/// One real example of every control tag and message type in the capture:
-/// the frame's segments.
-fn examples(recs: &[Record]) -> BTreeMap<(u8, u16), [Vec<u8>; 4]> {
-    let mut out = BTreeMap::new();
-    for r in recs {
-        let Some(f) = r.frame() else { continue };
-        let ty = r.msg.map_or(0, |h| h.msg_type);
-        let segs = [0, 1, 2, 3].map(|i| f.segment(i).unwrap_or(&[]).to_vec());
-        out.entry((f.tag().raw(), ty)).or_insert(segs);
-    }
-    out
-}
-
-fn frame(tag: u8, segs: &[Vec<u8>; 4]) -> Vec<u8> {
-    let spec = if tag == Tag::Message.raw() {
-        FrameSpec::message(&segs[0], &segs[1], &segs[2], &segs[3])
-    } else {
-        FrameSpec::control(tag, &segs[0])
-    };
-    encode_crc(Rev::V1, &spec)
-}
-
-/// A conversation: banners, the frame under test from the client, then a
-/// good KEEPALIVE2 from the client. Returns the rows of the tested frame
-/// and of the keepalive.
-fn send(tag: u8, segs: &[Vec<u8>; 4]) -> (Record, Record) {
-    let ka = encode_crc(
-        Rev::V1,
-        &FrameSpec::control(Tag::Keepalive2.raw(), &[1, 0, 0, 0, 2, 0, 0, 0]),
-    );
-    let sends = [
-        Send {
-            from_client: true,
-            data: banner::encode(1, 0),
-        },
-        Send {
-            from_client: false,
-            data: banner::encode(1, 0),
-        },
-        Send {
-            from_client: true,
-            data: frame(tag, segs),
-        },
-        Send {
-            from_client: true,
-            data: ka,
-        },
-    ];
-    let recs = records(&connection(40000, 3300, &sends, 1400));
-    let frames: Vec<Record> = recs.into_iter().filter(|r| r.frame().is_some()).collect();
-    assert_eq!(frames.len(), 2, "{frames:#?}");
-    let mut it = frames.into_iter();
-    let (Some(a), Some(b)) = (it.next(), it.next()) else {
-        unreachable!()
-    };
-    (a, b)
-}
-
-fn encoding_errors(r: &Record) -> Vec<cephshark::model::Problem> {
-    r.problems()
-        .into_iter()
-        .filter(|p| p.kind.group() == Group::Encoding && p.kind.severity() == Severity::Error)
-        .collect()
-}
-
-/// Stream offset of byte `at` of segment `seg` of a frame sent right after
-/// the client's banner (26 bytes) in msgr2.1 crc mode.
-fn wire_offset(segs: &[Vec<u8>; 4], seg: usize, at: usize) -> u64 {
-    // preamble 32 | seg0 | crc 4 | seg1 | seg2 | seg3 (msgr2.1, frames_v2.cc)
-    let mut off = 26 + 32;
-    for (i, s) in segs.iter().enumerate().take(seg) {
-        off += s.len() + if i == 0 { 4 } else { 0 };
-    }
-    (off + at) as u64
-}
+use support::mutants::*;
 
 /// Structures whose compat is not checked here (DENC_START, or bodies
 /// kept as bytes): a raised struct_compat passes, inserted bytes are

@@ -157,27 +157,27 @@ fn entity_names_come_from_hello_and_ident() {
 fn a_reconnect_names_the_connection_it_resumes() {
     use cephshark::decode::control_enc::{ClientIdent, ServerIdent, SessionReconnect};
     let ident = ClientIdent {
-        gid: 4112,
-        cookie: 0x1111,
+        gid: 4112.into(),
+        cookie: 0x1111.into(),
         ..ClientIdent::default()
     }
     .encode();
     let sident = ServerIdent {
-        gid: 0,
-        cookie: 0x2222,
+        gid: 0.into(),
+        cookie: 0x2222.into(),
         ..ServerIdent::default()
     }
     .encode();
     let other = SessionReconnect {
-        client_cookie: 0x1111,
-        server_cookie: 0x9999,
+        client_cookie: 0x1111.into(),
+        server_cookie: 0x9999.into(),
         ..SessionReconnect::default()
     }
     .encode();
     let resume = SessionReconnect {
-        client_cookie: 0x1111,
-        server_cookie: 0x2222,
-        connect_seq: 1,
+        client_cookie: 0x1111.into(),
+        server_cookie: 0x2222.into(),
+        connect_seq: 1.into(),
         ..SessionReconnect::default()
     }
     .encode();

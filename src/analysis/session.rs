@@ -9,6 +9,7 @@
 
 use super::record::{Record, RecordKind};
 use crate::capture::Timestamp;
+use crate::decode::control::Control;
 use crate::msgr2::{Problem, ProblemKind, Tag};
 use std::collections::VecDeque;
 
@@ -47,7 +48,6 @@ pub struct Reconnects {
 impl Reconnects {
     /// Look at a row; learn cookies, or link a reconnect to its session.
     pub fn observe(&mut self, r: &mut Record) {
-        use crate::decode::control_enc::Control;
         let RecordKind::Frame(f) = &r.kind else {
             return;
         };
@@ -56,15 +56,15 @@ impl Reconnects {
         }
         let seg0 = f.segment(0).unwrap_or(&[]);
         let (client, server) = match Control::decode(f.tag(), seg0) {
-            Some(Control::ClientIdent(c)) => (Some(c.cookie), None),
-            Some(Control::ServerIdent(s)) => (None, Some(s.cookie)),
+            Some(Control::ClientIdent(c)) => (Some(c.cookie.v), None),
+            Some(Control::ServerIdent(s)) => (None, Some(s.cookie.v)),
             Some(Control::SessionReconnect(s)) => {
-                if let Some(conn) = self.sessions.get(&(s.client_cookie, s.server_cookie)) {
+                let (client, server) = (s.client_cookie.v, s.server_cookie.v);
+                if let Some(conn) = self.sessions.get(&(client, server)) {
                     r.session.get_or_insert_with(SessionNote::default).resumes = Some(*conn);
                 }
                 // A successful reconnect continues that session here.
-                self.partial
-                    .insert(r.conn, (Some(s.client_cookie), Some(s.server_cookie)));
+                self.partial.insert(r.conn, (Some(client), Some(server)));
                 return;
             }
             _ => return,
@@ -136,16 +136,10 @@ impl Session {
             return;
         }
         let seg0 = f.segment(0).unwrap_or(&[]);
-        match crate::decode::control_enc::Control::decode(f.tag(), seg0) {
-            Some(crate::decode::control_enc::Control::Hello(h)) => {
-                d.entity_type = Some(h.entity_type)
-            }
-            Some(crate::decode::control_enc::Control::ClientIdent(c)) => {
-                d.name = entity_name(d.entity_type, c.gid)
-            }
-            Some(crate::decode::control_enc::Control::ServerIdent(s)) => {
-                d.name = entity_name(d.entity_type, s.gid)
-            }
+        match Control::decode(f.tag(), seg0) {
+            Some(Control::Hello(h)) => d.entity_type = Some(h.entity_type.v),
+            Some(Control::ClientIdent(c)) => d.name = entity_name(d.entity_type, c.gid.v),
+            Some(Control::ServerIdent(s)) => d.name = entity_name(d.entity_type, s.gid.v),
             _ => {}
         }
         if d.entity_type.is_some() || d.name.is_some() {

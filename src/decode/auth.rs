@@ -29,10 +29,13 @@
 //! Everything encrypted stays bytes.
 
 use super::addr_tree::entity_name_tree;
-use super::region::{len_region, list_text, rest, Reg};
+use super::grammar::view::Nodes;
+use super::grammar::{note, offset, DencError, Fault, In, Note, NoteKind, PResult};
+use super::region::{len_region, list_text, rest, sub, Reg};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
-use crate::model::Value;
+use crate::model::tree::{Res, Tree, TRAILING};
+use crate::model::{FieldNode, Source, Value};
+use nom::Input;
 
 fields! {
     MODE = "msgr2.auth.mode", "Auth mode", Enum, "First byte of an auth payload: 1-9 authorizer (service), 10-19 mon (auth/Auth.h AUTH_MODE_*).";
@@ -408,5 +411,108 @@ pub fn request_summary(method: u32, payload: &[u8]) -> Option<String> {
             Some(format!("authorizer for {svc} global_id={gid}"))
         }
         _ => None,
+    }
+}
+
+/// Which auth payload a bufferlist is: it decides how the bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    /// AUTH_REQUEST's, for this CEPH_AUTH_* method.
+    Request(u32),
+    /// AUTH_REPLY_MORE's.
+    ReplyMore,
+    /// AUTH_REQUEST_MORE's.
+    RequestMore,
+    /// AUTH_DONE's.
+    Done,
+}
+
+/// An auth payload's structures, read once from its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct AuthBody {
+    nodes: Vec<FieldNode>,
+    summary: Option<String>,
+}
+
+impl AuthBody {
+    /// Read the whole of `i` as a payload of `kind`.
+    pub fn parse<'a>(&mut self, kind: PayloadKind, i: In<'a>) -> PResult<'a, ()> {
+        let bytes: &'a [u8] = i.fragment();
+        let base = offset(&i);
+        let mut t = Tree::new(bytes, base, Source::Wire);
+        let res = sub(&mut t, bytes.len(), |t, reg| match kind {
+            PayloadKind::Request(m) => request_payload(t, reg, m),
+            PayloadKind::ReplyMore => reply_more_payload(t, reg),
+            PayloadKind::RequestMore => request_more_payload(t, reg),
+            PayloadKind::Done => done_payload(t, reg),
+        });
+        self.nodes = t.into_nodes();
+        if let PayloadKind::Request(m) = kind {
+            self.summary = request_summary(m, bytes);
+        }
+        for n in self
+            .nodes
+            .iter()
+            .filter(|n| n.def.abbrev == TRAILING.abbrev)
+        {
+            let r = n.span.as_ref().map_or(0..0, |s| s.range.clone());
+            note(
+                &i,
+                Note {
+                    kind: NoteKind::Trailing,
+                    offset: r.start,
+                    len: r.len(),
+                    field: PAYLOAD.abbrev,
+                    expected: "end of the auth payload".into(),
+                    found: format!("{} more bytes", r.len()),
+                },
+            );
+        }
+        let (rest, _) = i.take_split(bytes.len());
+        match res {
+            Ok(()) => Ok((rest, ())),
+            Err(m) => {
+                let field = m.what.split(':').next().unwrap_or_default();
+                let field = ALL
+                    .iter()
+                    .chain(super::addr::ALL)
+                    .find(|d| d.abbrev == field)
+                    .map(|d| d.abbrev);
+                let short = m.what.contains("needs") || m.what.contains("left");
+                let fault = if short {
+                    Fault::EndOfBuffer
+                } else {
+                    Fault::Malformed
+                };
+                let mut e = DencError::new(fault, m.offset, "a decodable value", m.what);
+                e.field = field;
+                Err(nom::Err::Failure(e))
+            }
+        }
+    }
+
+    /// Its nodes.
+    pub fn nodes(&self, n: &mut Nodes) {
+        let src = n.source();
+        for node in &self.nodes {
+            let mut node = node.clone();
+            resource(&mut node, src);
+            n.push(node);
+        }
+    }
+
+    /// A short description for summaries (AUTH_REQUEST: the entity name
+    /// and auth mode).
+    pub fn summary(&self) -> Option<String> {
+        self.summary.clone()
+    }
+}
+
+fn resource(n: &mut FieldNode, src: Source) {
+    if let Some(s) = n.span.as_mut() {
+        s.source = src;
+    }
+    for c in &mut n.children {
+        resource(c, src);
     }
 }

@@ -30,15 +30,14 @@
 //! COMPRESSION_DONE       u8 is_compress, le32 method
 //! ```
 
-use super::addr_tree::{addr_tree, addrvec_tree};
-use super::auth::{self, auth_method_name, con_mode_name, entity_type_name};
-use super::control_enc::Control;
-use super::features;
-use super::region::{len_region, list_text, rest, sub, utc_text, utime, vec_u32, Reg};
+use super::control_enc::*;
+use super::grammar::view::Nodes;
+use super::grammar::{run, Decoded, DencError, In, PResult};
 use crate::fields;
-use crate::model::tree::{Res, Tree};
-use crate::model::{FieldDef, FieldNode, Value};
+use crate::model::tree::TRAILING;
+use crate::model::{FieldDef, FieldNode, Source, Span, Value};
 use crate::msgr2::Tag;
+use std::cell::RefCell;
 
 fields! {
     RAW = "msgr2.payload.raw", "Payload bytes", Bytes, "Payload bytes of a frame whose layout is not decoded.";
@@ -185,232 +184,231 @@ fn group_def(tag: Tag) -> Option<&'static FieldDef> {
     })
 }
 
-/// Decode the payload of a control frame with tag `tag` into `t`: one
-/// group named after the tag (`msgr2.hello`, ...) holding its fields.
-pub fn tree(tag: Tag, t: &mut Tree<'_>) -> Res<()> {
-    let n = t.remaining();
-    sub(t, n, |t, reg| {
-        let Some(def) = group_def(tag) else {
-            return rest(t, &reg, &RAW);
-        };
-        let node = t.group(def, |t| fields(tag, t))?;
-        node.summary = detail(tag, reg.bytes, None);
-        Ok(())
-    })
-}
+/// Control payloads by tag, and the types they decode to.
+macro_rules! control {
+    ($( $var:ident($ty:ty) = $tag:ident, )*) => {
+        /// Any control payload.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Control {
+            $( $var($ty), )*
+        }
 
-fn fields(tag: Tag, t: &mut Tree<'_>) -> Res<()> {
-    match tag {
-        Tag::Hello => {
-            t.enumerated(&HELLO_ENTITY_TYPE, 1, entity_type_name)?;
-            addr_field(t, &HELLO_PEER_ADDR)
-        }
-        Tag::AuthRequest => {
-            let method = super::region::u32_of(t.enumerated(&AR_METHOD, 4, auth_method_name)?);
-            vec_u32(t, &AR_MODES, &AR_MODES_COUNT, &AR_MODE, con_mode_name)?;
-            auth_payload(t, &AR_PAYLOAD_LEN, &AR_PAYLOAD, |t, reg| {
-                auth::request_payload(t, reg, method)
-            })
-        }
-        Tag::AuthBadMethod => {
-            t.enumerated(&ABM_METHOD, 4, auth_method_name)?;
-            let (v, sp) = t.read_uint(4, ABM_RESULT.abbrev)?;
-            let r = i64::from(i32::from_le_bytes(super::region::u32_of(v).to_le_bytes()));
-            let mut node = FieldNode::new(&ABM_RESULT, Value::Int(r), Some(sp));
-            node.summary = errno_name(r).map(|n| format!("{r} ({n})"));
-            t.push(node);
-            vec_u32(
-                t,
-                &ABM_METHODS,
-                &ABM_METHODS_COUNT,
-                &ABM_METHOD_ITEM,
-                auth_method_name,
-            )?;
-            vec_u32(
-                t,
-                &ABM_MODES,
-                &ABM_MODES_COUNT,
-                &ABM_MODE_ITEM,
-                con_mode_name,
-            )?;
-            Ok(())
-        }
-        Tag::AuthReplyMore => {
-            auth_payload(t, &ARM_PAYLOAD_LEN, &ARM_PAYLOAD, auth::reply_more_payload)
-        }
-        Tag::AuthRequestMore => auth_payload(
-            t,
-            &ARQM_PAYLOAD_LEN,
-            &ARQM_PAYLOAD,
-            auth::request_more_payload,
-        ),
-        Tag::AuthDone => {
-            t.uint(&AD_GLOBAL_ID, 8)?;
-            t.enumerated(&AD_CON_MODE, 4, con_mode_name)?;
-            auth_payload(t, &AD_PAYLOAD_LEN, &AD_PAYLOAD, auth::done_payload)
-        }
-        Tag::AuthSignature => t.bytes(&AS_SHA256, 32).map(|_| ()),
-        Tag::ClientIdent => {
-            addrvec_field(t, &CI_ADDRS)?;
-            addr_field(t, &CI_TARGET)?;
-            ident_tail(
-                t,
-                [
-                    &CI_GID,
-                    &CI_GLOBAL_SEQ,
-                    &CI_SUPPORTED,
-                    &CI_REQUIRED,
-                    &CI_FLAGS,
-                    &CI_LOSSY,
-                    &CI_COOKIE,
-                ],
-            )
-        }
-        Tag::ServerIdent => {
-            addrvec_field(t, &SI_ADDRS)?;
-            ident_tail(
-                t,
-                [
-                    &SI_GID,
-                    &SI_GLOBAL_SEQ,
-                    &SI_SUPPORTED,
-                    &SI_REQUIRED,
-                    &SI_FLAGS,
-                    &SI_LOSSY,
-                    &SI_COOKIE,
-                ],
-            )
-        }
-        Tag::IdentMissingFeatures => features::field(t, &IMF_FEATURES).map(|_| ()),
-        Tag::SessionReconnect => {
-            addrvec_field(t, &SR_ADDRS)?;
-            for def in [
-                &SR_CLIENT_COOKIE,
-                &SR_SERVER_COOKIE,
-                &SR_GLOBAL_SEQ,
-                &SR_CONNECT_SEQ,
-                &SR_MSG_SEQ,
-            ] {
-                t.uint(def, 8)?;
+        impl Control {
+            /// The frame tag carrying this payload.
+            pub fn tag(&self) -> Tag {
+                match self {
+                    $( Control::$var(_) => Tag::$tag, )*
+                }
             }
-            Ok(())
+
+            /// An empty payload of `tag`, to parse into (`None`: not a
+            /// control tag).
+            pub fn empty(tag: Tag) -> Option<Control> {
+                Some(match tag {
+                    $( Tag::$tag => Control::$var(<$ty>::default()), )*
+                    _ => return None,
+                })
+            }
+
+            fn layout(&self) -> &dyn Layout {
+                match self {
+                    $( Control::$var(x) => x, )*
+                }
+            }
+
+            fn layout_mut(&mut self) -> &mut dyn Layout {
+                match self {
+                    $( Control::$var(x) => x, )*
+                }
+            }
         }
-        Tag::SessionReset => t.bool(&SRESET_FULL).map(|_| ()),
-        Tag::SessionRetry => t.uint(&SRETRY_CONNECT_SEQ, 8).map(|_| ()),
-        Tag::SessionRetryGlobal => t.uint(&SRG_GLOBAL_SEQ, 8).map(|_| ()),
-        Tag::SessionReconnectOk => t.uint(&SROK_MSG_SEQ, 8).map(|_| ()),
-        Tag::Wait => Ok(()),
-        Tag::Keepalive2 => utime(t, &KA_TIMESTAMP).map(|_| ()),
-        Tag::Keepalive2Ack => utime(t, &KAA_TIMESTAMP).map(|_| ()),
-        Tag::Ack => t.uint(&ACK_SEQ, 8).map(|_| ()),
-        Tag::CompressionRequest => {
-            t.bool(&CR_IS_COMPRESS)?;
-            vec_u32(
-                t,
-                &CR_METHODS,
-                &CR_METHODS_COUNT,
-                &CR_METHOD,
-                compression_name,
-            )
-            .map(|_| ())
-        }
-        Tag::CompressionDone => {
-            t.bool(&CD_IS_COMPRESS)?;
-            t.enumerated(&CD_METHOD, 4, compression_name).map(|_| ())
-        }
-        Tag::Message | Tag::Unknown(_) => Ok(()),
+    };
+}
+
+/// `encode()` on each layout type.
+macro_rules! encoders {
+    ($( $ty:ty ),*) => {
+        $(
+            impl $ty {
+                /// The payload bytes.
+                pub fn encode(&self) -> Vec<u8> {
+                    let mut o = Vec::new();
+                    self.put(&mut o);
+                    o
+                }
+            }
+        )*
+    };
+}
+
+encoders!(
+    Hello,
+    AuthRequest,
+    AuthBadMethod,
+    AuthReplyMore,
+    AuthRequestMore,
+    AuthDone,
+    AuthSignature,
+    ClientIdent,
+    ServerIdent,
+    IdentMissingFeatures,
+    SessionReconnect,
+    SessionReset,
+    SessionRetry,
+    SessionRetryGlobal,
+    SessionReconnectOk,
+    Wait,
+    Stamp,
+    Ack,
+    CompressionRequest,
+    CompressionDone
+);
+
+control! {
+    Hello(Hello) = Hello,
+    AuthRequest(AuthRequest) = AuthRequest,
+    AuthBadMethod(AuthBadMethod) = AuthBadMethod,
+    AuthReplyMore(AuthReplyMore) = AuthReplyMore,
+    AuthRequestMore(AuthRequestMore) = AuthRequestMore,
+    AuthDone(AuthDone) = AuthDone,
+    AuthSignature(AuthSignature) = AuthSignature,
+    ClientIdent(ClientIdent) = ClientIdent,
+    ServerIdent(ServerIdent) = ServerIdent,
+    IdentMissingFeatures(IdentMissingFeatures) = IdentMissingFeatures,
+    SessionReconnect(SessionReconnect) = SessionReconnect,
+    SessionReset(SessionReset) = SessionReset,
+    SessionRetry(SessionRetry) = SessionRetry,
+    SessionRetryGlobal(SessionRetryGlobal) = SessionRetryGlobal,
+    SessionReconnectOk(SessionReconnectOk) = SessionReconnectOk,
+    Wait(Wait) = Wait,
+    Keepalive2(Stamp) = Keepalive2,
+    Keepalive2Ack(Stamp) = Keepalive2Ack,
+    Ack(Ack) = Ack,
+    CompressionRequest(CompressionRequest) = CompressionRequest,
+    CompressionDone(CompressionDone) = CompressionDone,
+}
+
+impl Control {
+    /// The payload bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut o = Vec::new();
+        self.layout().put(&mut o);
+        o
     }
-}
 
-/// An `entity_addr_t` under a frame-level field of `def` (value: its text).
-fn addr_field(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<()> {
-    let mut text = None;
-    let node = t.group(def, |t| {
-        text = Some(addr_tree(t)?.to_string());
-        Ok(())
-    })?;
-    if let Some(s) = text {
-        node.value = Value::Addr(s);
+    /// Fill `self` from `i` as far as the bytes go.
+    pub fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let ack = matches!(self, Control::Keepalive2Ack(_));
+        self.layout_mut().parse(i).map_err(|e| {
+            // KEEPALIVE2 and KEEPALIVE2_ACK share a layout; name the field
+            // of the tag at hand.
+            e.map(|mut d| {
+                if ack && d.field == Some(KA_TIMESTAMP.abbrev) {
+                    d.field = Some(KAA_TIMESTAMP.abbrev);
+                }
+                d
+            })
+        })
     }
-    Ok(())
-}
 
-/// An `entity_addrvec_t` under a frame-level field of `def`.
-fn addrvec_field(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<()> {
-    let mut text = None;
-    let node = t.group(def, |t| {
-        text = Some(addrvec_tree(t)?.to_string());
-        Ok(())
-    })?;
-    if let Some(s) = text {
-        node.value = Value::Str(s);
+    /// The fields read, under the tag's group.
+    pub fn nodes(&self, n: &mut Nodes) {
+        self.layout().nodes(self.tag(), n);
     }
-    Ok(())
-}
 
-/// gid, global_seq, supported, required, flags (+ lossy), cookie.
-fn ident_tail(t: &mut Tree<'_>, defs: [&'static FieldDef; 7]) -> Res<()> {
-    let [gid, gseq, supported, required, flags, lossy, cookie] = defs;
-    t.int(gid, 8)?;
-    t.uint(gseq, 8)?;
-    features::field(t, supported)?;
-    features::field(t, required)?;
-    let (v, sp) = t.read_uint(8, flags.abbrev)?;
-    let mut node = FieldNode::new(flags, Value::Uint(v), Some(sp));
-    // msgr.h CEPH_MSG_CONNECT_LOSSY.
-    node.children
-        .push(FieldNode::new(lossy, Value::Bool(v & 1 != 0), None));
-    t.push(node);
-    t.uint(cookie, 8)?;
-    Ok(())
-}
+    /// The text after the tag (`sender`: the sender's entity type, which
+    /// names the entity in CLIENT_IDENT and SERVER_IDENT).
+    pub fn text(&self, sender: Option<u8>) -> String {
+        self.layout().text(sender)
+    }
 
-/// A bufferlist auth payload: its length, then (when not empty) a group
-/// of `group` decoded by `build`.
-fn auth_payload<'a>(
-    t: &mut Tree<'a>,
-    len: &'static FieldDef,
-    group: &'static FieldDef,
-    build: impl FnOnce(&mut Tree<'a>, Reg<'a>) -> Res<()>,
-) -> Res<()> {
-    len_region(t, len, |t, reg| {
-        if reg.len > 0 {
-            t.group(group, |t| build(t, reg))?;
-        }
-        Ok(())
-    })
+    /// Parse the payload of a frame with tag `tag`: the value, or the
+    /// first fault (bytes after the last field are ignored, as Ceph does).
+    pub fn read(tag: Tag, payload: &[u8]) -> Result<Control, Option<DencError>> {
+        let mut c = Control::empty(tag).ok_or(None)?;
+        let def = group_def(tag).ok_or(None)?;
+        let notes = RefCell::new(Vec::new());
+        run(payload, 0, def, &notes, |i| c.parse(i)).map_err(Some)?;
+        Ok(c)
+    }
+
+    /// [`Control::read`], the value only.
+    pub fn decode(tag: Tag, payload: &[u8]) -> Option<Control> {
+        Control::read(tag, payload).ok()
+    }
 }
 
 /// Decode a control payload once (segment 0 at frame offset `base`): the
-/// `msgr2.payload` node over it and the text after the tag.
+/// `msgr2.payload` node over it (the tag's group holding the fields read,
+/// then the fault or the bytes after the last field), the text after the
+/// tag, the fault where Ceph's decoder would throw, and the notes.
 pub fn decode(
     tag: Tag,
     payload: &[u8],
     base: usize,
-    src: crate::model::Source,
+    src: Source,
     sender_type: Option<u8>,
-) -> super::grammar::Decoded {
-    let mut t = Tree::new(payload, base, src);
-    let res = tree(tag, &mut t);
+) -> Decoded {
+    let notes = RefCell::new(Vec::new());
+    let mut n = Nodes::new(src);
+    let mut out = Decoded::default();
+    let whole = |at: usize, len: usize| Span {
+        source: src,
+        range: at..at.saturating_add(len),
+    };
+    match (Control::empty(tag), group_def(tag)) {
+        (Some(mut c), Some(def)) => {
+            let res = run(payload, base, def, &notes, |i| {
+                let start = super::grammar::offset(&i);
+                let (rest, ()) = c.parse(i)?;
+                let used = super::grammar::offset(&rest).saturating_sub(start);
+                Ok((rest, used))
+            });
+            match res {
+                Ok(used) => {
+                    n.group(def, Value::None, base, used, |g| c.nodes(g))
+                        .summary(c.text(None));
+                    if let Some(rest) = payload.get(used..).filter(|r| !r.is_empty()) {
+                        let sp = whole(base.saturating_add(used), rest.len());
+                        n.push(FieldNode::new(
+                            &TRAILING,
+                            Value::Bytes(rest.to_vec()),
+                            Some(sp),
+                        ));
+                    }
+                    out.text = Some(c.text(sender_type));
+                }
+                Err(e) => {
+                    n.wrap(def, Value::None, |g| c.nodes(g)).fault(&e);
+                    out.error = Some(e);
+                }
+            }
+        }
+        _ if payload.is_empty() => {}
+        _ => {
+            let sp = whole(base, payload.len());
+            n.push(FieldNode::new(
+                &RAW,
+                Value::Bytes(payload.to_vec()),
+                Some(sp),
+            ));
+        }
+    }
     let mut node = FieldNode::new(
         &super::frame_tree::PAYLOAD,
         Value::None,
-        Some(crate::model::Span {
-            source: src,
-            range: base..base.saturating_add(payload.len()),
-        }),
+        Some(whole(base, payload.len())),
     );
-    node.children = t.finish_with(res);
-    super::grammar::Decoded {
-        nodes: vec![node],
-        text: detail(tag, payload, sender_type),
-        ..Default::default()
-    }
+    node.children = n.finish();
+    out.nodes = vec![node];
+    out.notes = notes.into_inner();
+    out
 }
 
 /// A one-line description of a control frame for the frame list, e.g.
 /// `HELLO mon peer_addr=v2:127.0.0.1:42644/0`. `None` for MESSAGE and
-/// unknown tags, and for payloads that end early.
+/// unknown tags, and for payloads Ceph's decoder would refuse.
 pub fn summary(tag: Tag, payload: &[u8]) -> Option<String> {
     summary_for(tag, payload, None)
 }
@@ -418,139 +416,10 @@ pub fn summary(tag: Tag, payload: &[u8]) -> Option<String> {
 /// [`summary`], naming the sender's entity (as its HELLO told) in
 /// CLIENT_IDENT and SERVER_IDENT, e.g. `CLIENT_IDENT client.4123 gid=4123 ...`.
 pub fn summary_for(tag: Tag, payload: &[u8], sender_type: Option<u8>) -> Option<String> {
-    let d = detail(tag, payload, sender_type)?;
+    let d = Control::decode(tag, payload)?.text(sender_type);
     Some(if d.is_empty() {
         tag.to_string()
     } else {
         format!("{tag} {d}")
-    })
-}
-
-fn u32_list(v: &[u32], names: fn(u64) -> Option<&'static str>) -> String {
-    let v: Vec<u64> = v.iter().map(|x| u64::from(*x)).collect();
-    list_text(&v, names)
-}
-
-fn name_of(v: u32, names: fn(u64) -> Option<&'static str>) -> String {
-    names(u64::from(v)).map_or_else(|| v.to_string(), str::to_string)
-}
-
-/// The summary without the tag name.
-fn detail(tag: Tag, payload: &[u8], sender_type: Option<u8>) -> Option<String> {
-    let ent = |gid: i64| {
-        sender_type
-            .and_then(|ty| entity_type_name(u64::from(ty)))
-            .map_or_else(String::new, |n| format!("{n}.{gid} "))
-    };
-    let lossy = |flags: u64| if flags & 1 != 0 { " lossy" } else { "" };
-    Some(match Control::decode(tag, payload)? {
-        Control::Hello(h) => {
-            format!(
-                "{} peer_addr={}",
-                name_of(u32::from(h.entity_type), entity_type_name),
-                h.peer_addr
-            )
-        }
-        Control::AuthRequest(a) => {
-            let mut s = format!(
-                "method={} modes={}",
-                name_of(a.method, auth_method_name),
-                u32_list(&a.preferred_modes, con_mode_name)
-            );
-            if let Some(p) = auth::request_summary(a.method, &a.auth_payload) {
-                s.push(' ');
-                s.push_str(&p);
-            }
-            s
-        }
-        Control::AuthBadMethod(b) => {
-            let err =
-                errno_name(i64::from(b.result)).map_or_else(String::new, |n| format!(" ({n})"));
-            format!(
-                "method={} result={}{err} allowed_methods={} allowed_modes={}",
-                name_of(b.method, auth_method_name),
-                b.result,
-                u32_list(&b.allowed_methods, auth_method_name),
-                u32_list(&b.allowed_modes, con_mode_name)
-            )
-        }
-        Control::AuthReplyMore(m) => match m.auth_payload.as_slice() {
-            [1, ch @ ..] if ch.len() == 8 => {
-                let c = u64::from_le_bytes(ch.try_into().ok()?);
-                format!("server_challenge={c:#018x}")
-            }
-            p => format!("{} bytes", p.len()),
-        },
-        Control::AuthRequestMore(m) => match m.auth_payload.as_slice() {
-            [0x00, 0x01, ..] => format!("get_auth_session_key, {} bytes", m.auth_payload.len()),
-            [1..=9, ..] => format!("authorizer, {} bytes", m.auth_payload.len()),
-            p => format!("{} bytes", p.len()),
-        },
-        Control::AuthDone(d) => format!(
-            "global_id={} mode={}",
-            d.global_id,
-            name_of(d.con_mode, con_mode_name)
-        ),
-        Control::AuthSignature(s) => {
-            let head: String = s
-                .sha256
-                .iter()
-                .take(8)
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("sha256={head}...")
-        }
-        Control::ClientIdent(c) => format!(
-            "{}gid={} addrs={} target={} gseq={} cookie={:#x}{}",
-            ent(c.gid),
-            c.gid,
-            c.addrs,
-            c.target_addr,
-            c.global_seq,
-            c.cookie,
-            lossy(c.flags)
-        ),
-        Control::ServerIdent(c) => format!(
-            "{}gid={} addrs={} gseq={} cookie={:#x}{}",
-            ent(c.gid),
-            c.gid,
-            c.addrs,
-            c.global_seq,
-            c.cookie,
-            lossy(c.flags)
-        ),
-        Control::IdentMissingFeatures(m) => {
-            format!(
-                "features={:#x} ({})",
-                m.features,
-                features::names(m.features).join(",")
-            )
-        }
-        Control::SessionReconnect(r) => format!(
-            "addrs={} client_cookie={:#x} server_cookie={:#x} gseq={} cseq={} msg_seq={}",
-            r.addrs, r.client_cookie, r.server_cookie, r.global_seq, r.connect_seq, r.msg_seq
-        ),
-        Control::SessionReset(r) => format!("full={}", r.full),
-        Control::SessionRetry(r) => format!("connect_seq={}", r.connect_seq),
-        Control::SessionRetryGlobal(r) => format!("global_seq={}", r.global_seq),
-        Control::SessionReconnectOk(r) => format!("msg_seq={}", r.msg_seq),
-        Control::Wait => String::new(),
-        Control::Keepalive2(s) | Control::Keepalive2Ack(s) => utc_text(i64::from(s.sec), s.nsec),
-        Control::Ack(a) => format!("seq={}", a.seq),
-        Control::CompressionRequest(c) => {
-            let m = if c.preferred_methods.is_empty() {
-                "any".into()
-            } else {
-                u32_list(&c.preferred_methods, compression_name)
-            };
-            format!("compress={} methods={m}", c.is_compress)
-        }
-        Control::CompressionDone(c) => {
-            format!(
-                "compress={} method={}",
-                c.is_compress,
-                name_of(c.method, compression_name)
-            )
-        }
     })
 }

@@ -17,8 +17,9 @@
 //! msgr2 banner features: msgr.h `CEPH_MSGR2_FEATURE_REVISION_1` (bit 0)
 //! and `CEPH_MSGR2_FEATURE_COMPRESSION` (bit 1).
 
+use super::grammar::view::Nodes;
+use super::grammar::Sp;
 use crate::fields;
-use crate::model::tree::{Res, Tree};
 use crate::model::{FieldDef, FieldNode, Value};
 
 fields! {
@@ -220,16 +221,20 @@ pub fn nodes(v: u64) -> Vec<FieldNode> {
         .collect()
 }
 
-/// A `le64` feature set as a field of `def` with one boolean child per
-/// named bit.
-pub fn field(t: &mut Tree<'_>, def: &'static FieldDef) -> Res<u64> {
-    let (v, sp) = t.read_uint(8, def.abbrev)?;
-    let mut node = FieldNode::new(def, Value::Uint(v), Some(sp));
-    node.children = nodes(v);
-    let n = names(v).len();
-    node.summary = Some(format!("{v:#018x} ({n} named features)"));
-    t.push(node);
-    Ok(v)
+/// A `le64` feature set (CEPH_FEATURE_* bits: any value is taken) as a
+/// field of `def` with one boolean child per named bit; nothing when it
+/// was not read.
+pub fn feature_nodes(n: &mut Nodes, def: &'static FieldDef, sp: &Sp<u64>) {
+    if sp.len == 0 {
+        return;
+    }
+    let v = sp.v;
+    let named = names(v).len();
+    n.hex(def, sp)
+        .summary(format!("{v:#018x} ({named} named features)"));
+    if let Some(last) = n.out.last_mut() {
+        last.children = nodes(v);
+    }
 }
 
 /// The msgr2 banner feature bits, as generated boolean nodes (msgr.h

@@ -129,26 +129,122 @@ fn type_name(v: u64) -> Option<&'static str> {
         .and_then(|t| super::MsgType(t).log_name())
 }
 
-/// Add the header's fields to `t` (positioned at the header) as one group.
-pub fn tree(t: &mut crate::model::tree::Tree<'_>) -> crate::model::tree::Res<()> {
-    let start = t.offset();
-    let node = t.group(&MSG, |t| {
-        t.uint(&SEQ_F, 8)?;
-        t.uint(&TID_F, 8)?;
-        t.enumerated(&TYPE_F, 2, type_name)?;
-        t.uint(&PRIORITY_F, 2)?;
-        t.uint(&VERSION_F, 2)?;
-        t.uint(&PRE_PAD_F, 4)?;
-        t.uint(&DATA_OFF_F, 2)?;
-        t.uint(&ACK_SEQ_F, 8)?;
-        t.uint(&FLAGS_F, 1)?;
-        t.uint(&COMPAT_F, 2)?;
-        t.uint(&RESERVED_F, 2)?;
-        Ok(())
-    })?;
-    let _ = start;
-    if let (Some(seq), Some(ty)) = (node.find("ceph.msg.seq"), node.find("ceph.msg.type")) {
-        node.summary = Some(format!("seq {}, {}", seq.value_text(), ty.value_text()));
+/// The header's fields in order: field, range, whether named by type.
+const LAYOUT: [(&crate::model::FieldDef, Range<usize>); 11] = [
+    (&SEQ_F, SEQ),
+    (&TID_F, TID),
+    (&TYPE_F, TYPE),
+    (&PRIORITY_F, PRIORITY),
+    (&VERSION_F, VERSION),
+    (&PRE_PAD_F, DATA_PRE_PADDING_LEN),
+    (&DATA_OFF_F, DATA_OFF),
+    (&ACK_SEQ_F, ACK_SEQ),
+    (&FLAGS_F, FLAGS),
+    (&COMPAT_F, COMPAT_VERSION),
+    (&RESERVED_F, RESERVED),
+];
+
+impl Header2 {
+    /// The fields' values, in [`LAYOUT`] order.
+    fn values(&self) -> [u64; 11] {
+        [
+            self.seq,
+            self.tid,
+            u64::from(self.msg_type),
+            u64::from(self.priority),
+            u64::from(self.version),
+            u64::from(self.data_pre_padding_len),
+            u64::from(self.data_off),
+            self.ack_seq,
+            u64::from(self.flags),
+            u64::from(self.compat_version),
+            u64::from(self.reserved),
+        ]
     }
-    Ok(())
+}
+
+/// Decode the header (segment 0 of a MESSAGE frame, at frame offset
+/// `base`): one `ceph.msg` group, and when the segment is shorter than the
+/// header, the fields it holds and an `end_of_buffer` at the first one
+/// missing (the header is decoded raw: decode_raw, include/encoding.h).
+/// Bytes after the header are left to the caller.
+pub fn decode(s0: &[u8], base: usize, src: crate::model::Source) -> super::grammar::Decoded {
+    use super::grammar::view::Nodes;
+    use super::grammar::{DencError, Sp};
+    use crate::model::Value;
+    let h = Header2::parse(s0);
+    let vals = h.map(|h| h.values());
+    let mut n = Nodes::new(src);
+    let mut error = None;
+    n.wrap(&MSG, Value::None, |g| {
+        for (i, (def, r)) in LAYOUT.iter().enumerate() {
+            let sp = Sp {
+                v: (),
+                at: base.saturating_add(r.start),
+                len: r.len(),
+            };
+            let v = match (&vals, s0.get(r.clone())) {
+                (Some(vals), _) => vals.get(i).copied().unwrap_or(0),
+                (None, Some(b)) => b
+                    .iter()
+                    .rev()
+                    .fold(0u64, |acc, x| (acc << 8) | u64::from(*x)),
+                (None, None) => {
+                    let left = s0.len().saturating_sub(r.start);
+                    error = Some(
+                        DencError::new(
+                            super::grammar::Fault::EndOfBuffer,
+                            sp.at,
+                            format!("{} bytes", r.len()),
+                            format!("{left} left"),
+                        )
+                        .label(def.abbrev),
+                    );
+                    break;
+                }
+            };
+            let value = if i == 2 {
+                Value::Enum(v, type_name(v))
+            } else {
+                Value::Uint(v)
+            };
+            g.leaf(def, value, &sp);
+        }
+    });
+    if let Some(h) = h {
+        let v = h.msg_type;
+        let ty = type_name(u64::from(v))
+            .map_or_else(|| format!("unknown ({v})"), |name| format!("{name} ({v})"));
+        n.summary(format!("seq {}, {ty}", h.seq));
+    }
+    if let Some(e) = &error {
+        n.fault(e);
+    }
+    let mut notes = Vec::new();
+    if let Some(rest) = s0.get(LEN..).filter(|r| !r.is_empty()) {
+        let sp = Sp {
+            v: (),
+            at: base.saturating_add(LEN),
+            len: rest.len(),
+        };
+        n.leaf(
+            &crate::model::tree::TRAILING,
+            Value::Bytes(rest.to_vec()),
+            &sp,
+        );
+        notes.push(super::grammar::Note {
+            kind: super::grammar::NoteKind::Trailing,
+            offset: sp.at,
+            len: sp.len,
+            field: MSG.abbrev,
+            expected: format!("{LEN} bytes"),
+            found: format!("{} more bytes", rest.len()),
+        });
+    }
+    super::grammar::Decoded {
+        nodes: n.finish(),
+        error,
+        notes,
+        ..Default::default()
+    }
 }

@@ -59,9 +59,10 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
     let base0 = segment_base(f, 0);
     let mut out = PayloadDecode::default();
     if f.tag() == Tag::Message {
-        let mut t = crate::model::tree::Tree::new(s0, base0, src);
-        let res = header2::tree(&mut t);
-        out.nodes = t.finish_with(res);
+        let h = header2::decode(s0, base0, src);
+        out.nodes = h.nodes;
+        out.error = h.error;
+        out.notes = h.notes;
         if let Some(h) = header2::Header2::parse(s0) {
             let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
             let ctx = messages::MsgContext {
@@ -71,8 +72,8 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
             let d = messages::decode_with(&ctx, MsgType(h.msg_type), h.version, parts, src);
             out.nodes.extend(d.nodes);
             out.text = d.text;
-            out.error = d.error;
-            out.notes = d.notes;
+            out.error = out.error.take().or(d.error);
+            out.notes.extend(d.notes);
         }
     } else {
         let d = control::decode(f.tag(), s0, base0, src, sender.entity_type);

@@ -22,7 +22,6 @@ use crate::analysis::{dissect, record_tree, Config};
 use crate::capture::{parse_tcp, CaptureReader, LinkType};
 use crate::decode::{control, header2, messages, MsgType};
 use crate::filter::Filter;
-use crate::model::tree::Tree;
 use crate::model::{FieldNode, Source, Value};
 use crate::msgr2::encoder::{encode_crc, FrameSpec};
 use crate::msgr2::keys::KeyLog;
@@ -201,13 +200,11 @@ fn decode_payload(p: Payload<'_>) {
     match p {
         Payload::Control { tag, payload } => {
             let tag = Tag::from(tag);
-            let mut t = Tree::new(payload, 0, Source::Wire);
-            let res = if tag == Tag::Message {
-                header2::tree(&mut t)
+            let _ = if tag == Tag::Message {
+                header2::decode(payload, 0, Source::Wire)
             } else {
-                control::tree(tag, &mut t)
+                control::decode(tag, payload, 0, Source::Wire, Some(8))
             };
-            let _ = t.finish_with(res);
             let _ = control::summary(tag, payload);
             let _ = control::summary_for(tag, payload, Some(8));
             let _ = crate::decode::control_enc::Control::decode(tag, payload);

@@ -5,7 +5,6 @@
 pub mod cases;
 
 use cephshark::decode::{control, frame_tree};
-use cephshark::model::tree::Tree;
 use cephshark::model::{FieldNode, Source, Value};
 use cephshark::msgr2::{Frame, Tag};
 use std::ops::Range;
@@ -88,9 +87,13 @@ pub fn tiles(nodes: &[FieldNode], range: Range<usize>) -> Vec<(Range<usize>, &'s
     l
 }
 
-/// Decode `payload` of `tag` straight into nodes (frame offset 0).
+/// Decode `payload` of `tag` straight into nodes (frame offset 0): the
+/// children of the `msgr2.payload` node.
 pub fn decode(tag: Tag, payload: &[u8]) -> Vec<FieldNode> {
-    let mut t = Tree::new(payload, 0, Source::Wire);
-    let res = control::tree(tag, &mut t);
-    t.finish_with(res)
+    let d = control::decode(tag, payload, 0, Source::Wire, None);
+    d.nodes
+        .into_iter()
+        .next()
+        .map(|p| p.children)
+        .unwrap_or_default()
 }

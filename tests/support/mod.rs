@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
 
 pub mod capture_conv;
+pub mod mutants;
 pub mod synth;
