@@ -406,16 +406,12 @@ impl Inner {
         }
         rec.number = self.next_number;
         self.next_number += 1;
-        let before = rec.problems().len();
-        c.session.observe(&mut rec);
-        self.reconnects.observe(&mut rec);
+        // The payload is decoded once, before session tracking reads its
+        // typed values; encoding problems are located at their packet.
         let first = rec.packets.first().copied().unwrap_or_default();
-        let added = rec.problems().len().saturating_sub(before);
-        rec.problem_packets
-            .extend(std::iter::repeat_n(first, added));
-        // Encoding problems: located at their field's packet.
         let before = rec.problems().len();
-        rec.decode_payload();
+        let sender = c.session.sender(rec.dir);
+        rec.decode_payload(&sender);
         let phys = if c.flipped {
             rec.dir.reverse()
         } else {
@@ -428,6 +424,12 @@ impl Inner {
                     .push(map.packet_at(p.offset).unwrap_or(first));
             }
         }
+        let before = rec.problems().len();
+        c.session.observe(&mut rec);
+        self.reconnects.observe(&mut rec);
+        let added = rec.problems().len().saturating_sub(before);
+        rec.problem_packets
+            .extend(std::iter::repeat_n(first, added));
         if let Some(map) = c.maps.get_mut(phys.index()) {
             let (offset, len) = rec.range();
             map.prune_before(offset.saturating_add(len));

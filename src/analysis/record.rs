@@ -136,23 +136,27 @@ impl Record {
 
     /// Decode the frame's payload (once), add its encoding problems to the
     /// frame and compute the content column.
-    pub fn decode_payload(&mut self) {
+    ///
+    /// `sender` is what the session knew of the sending entity before this
+    /// row.
+    pub fn decode_payload(&mut self, sender: &Sender) {
         if let RecordKind::Frame(f) = &mut self.kind {
-            let sender = Sender {
-                entity_type: self.session.as_ref().and_then(|n| n.sender_type),
-                name: self.session.as_ref().and_then(|n| n.sender_name.clone()),
-            };
             // A frame whose bytes are known to be wrong (bad CRC or tag,
             // bytes missing) is decoded for display, but its encoding is
             // not judged: the framing problem already says it all.
             let judged = !f.has_problems() && !f.aborted();
-            let p = payload::decode(f, &sender);
+            let p = payload::decode(f, sender);
             if judged {
                 f.problems.extend(p.problems(f));
             }
             self.payload = Some(std::sync::Arc::new(p));
         }
         self.info = super::info::info(self);
+    }
+
+    /// The typed control value of the row's frame, when it decoded whole.
+    pub fn control(&self) -> Option<&crate::decode::control::Control> {
+        self.payload.as_ref().and_then(|p| p.control.as_ref())
     }
 
     /// Whether this is a MESSAGE frame.

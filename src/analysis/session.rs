@@ -54,17 +54,17 @@ impl Reconnects {
         if f.aborted() || f.has_problems() {
             return;
         }
-        let seg0 = f.segment(0).unwrap_or(&[]);
-        let (client, server) = match Control::decode(f.tag(), seg0) {
+        let (client, server) = match r.control() {
             Some(Control::ClientIdent(c)) => (Some(c.cookie.v), None),
             Some(Control::ServerIdent(s)) => (None, Some(s.cookie.v)),
             Some(Control::SessionReconnect(s)) => {
                 let (client, server) = (s.client_cookie.v, s.server_cookie.v);
+                let conn = r.conn;
                 if let Some(conn) = self.sessions.get(&(client, server)) {
                     r.session.get_or_insert_with(SessionNote::default).resumes = Some(*conn);
                 }
                 // A successful reconnect continues that session here.
-                self.partial.insert(r.conn, (Some(client), Some(server)));
+                self.partial.insert(conn, (Some(client), Some(server)));
                 return;
             }
             _ => return,
@@ -117,6 +117,15 @@ fn ns(t: Timestamp) -> i128 {
 }
 
 impl Session {
+    /// What is known of the entity sending in `dir` before its next row.
+    pub fn sender(&self, dir: crate::tcp::Direction) -> crate::decode::payload::Sender {
+        let d = self.dirs.get(dir.index());
+        crate::decode::payload::Sender {
+            entity_type: d.and_then(|d| d.entity_type),
+            name: d.and_then(|d| d.name.clone()),
+        }
+    }
+
     /// Entity names per direction (client->server, server->client), once known.
     pub fn names(&self) -> [Option<String>; 2] {
         [self.dirs[0].name.clone(), self.dirs[1].name.clone()]
@@ -135,8 +144,7 @@ impl Session {
         if f.aborted() || f.has_problems() {
             return;
         }
-        let seg0 = f.segment(0).unwrap_or(&[]);
-        match Control::decode(f.tag(), seg0) {
+        match r.payload.as_ref().and_then(|p| p.control.as_ref()) {
             Some(Control::Hello(h)) => d.entity_type = Some(h.entity_type.v),
             Some(Control::ClientIdent(c)) => d.name = entity_name(d.entity_type, c.gid.v),
             Some(Control::ServerIdent(s)) => d.name = entity_name(d.entity_type, s.gid.v),

@@ -350,6 +350,19 @@ pub fn decode(
     src: Source,
     sender_type: Option<u8>,
 ) -> Decoded {
+    decode_typed(tag, payload, base, src, sender_type).0
+}
+
+/// [`decode`], also giving the typed value when the payload decoded whole
+/// (what session tracking reads: entity types, gids, cookies).
+pub fn decode_typed(
+    tag: Tag,
+    payload: &[u8],
+    base: usize,
+    src: Source,
+    sender_type: Option<u8>,
+) -> (Decoded, Option<Control>) {
+    let mut typed = None;
     let notes = RefCell::new(Vec::new());
     let mut n = Nodes::new(src);
     let mut out = Decoded::default();
@@ -378,6 +391,7 @@ pub fn decode(
                         ));
                     }
                     out.text = Some(c.text(sender_type));
+                    typed = Some(c);
                 }
                 Err(e) => {
                     n.wrap(def, Value::None, |g| c.nodes(g)).fault(&e);
@@ -403,7 +417,7 @@ pub fn decode(
     node.children = n.finish();
     out.nodes = vec![node];
     out.notes = notes.into_inner();
-    out
+    (out, typed)
 }
 
 /// A one-line description of a control frame for the frame list, e.g.

@@ -35,6 +35,8 @@ pub struct PayloadDecode {
     pub error: Option<DencError>,
     /// Bytes Ceph would skip: newer fields, trailing bytes.
     pub notes: Vec<Note>,
+    /// A control frame's typed value, when its payload decoded whole.
+    pub control: Option<control::Control>,
 }
 
 fn source(f: &Frame) -> Source {
@@ -76,7 +78,8 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
             out.notes.extend(d.notes);
         }
     } else {
-        let d = control::decode(f.tag(), s0, base0, src, sender.entity_type);
+        let (d, typed) = control::decode_typed(f.tag(), s0, base0, src, sender.entity_type);
+        out.control = typed;
         out.nodes = d.nodes;
         out.text = d.text;
         out.error = d.error;

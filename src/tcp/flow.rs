@@ -198,8 +198,15 @@ impl FlowTable {
 
     /// Feed segments that waited, in order; a segment may hand back others.
     fn run(&mut self, kept: Vec<EarlySeg>, sink: &mut dyn FnMut(StreamEvent<'_>)) {
+        // Each kept segment is applied a bounded number of times: a segment
+        // handed back again and again is dropped, never looped over.
+        let mut budget = kept.len().saturating_mul(4).saturating_add(4 * MAX_KEPT);
         let mut queue: VecDeque<EarlySeg> = kept.into();
         while let Some(e) = queue.pop_front() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
             let more = self.apply(&Seg::Kept(e), sink);
             for m in more.into_iter().rev() {
                 queue.push_front(m);
@@ -295,7 +302,10 @@ impl FlowTable {
             Some(Slot::Open(conn)) => {
                 let recorded = isn_of(&conn.isn, dir_of(conn.client, seg.src));
                 let differs = recorded != Some(seg.seq);
-                if syn && differs && (!ack || recorded.is_some()) {
+                // Only a segment seen now can start a new connection: one
+                // that waited belongs to the connection it was kept for.
+                let live = matches!(s, Seg::Live(..));
+                if live && syn && differs && (!ack || recorded.is_some()) {
                     if let Some(Slot::Open(mut old)) = self.slots.remove(&key) {
                         old.drain_early(sink);
                         old.flush(Some(packet), sink);

@@ -430,3 +430,18 @@ fn without_handshake_the_stream_starts_at_the_earliest_contiguous_bytes() {
     ];
     assert_eq!(t.take(), want);
 }
+
+/// A lone SYN carrying RST and data (what a fuzzer built): the RST ends the
+/// wait for a SYN+ACK and hands the segment back; applied again it must not
+/// look like a new SYN on the pair. It used to open connection after
+/// connection without end (out of memory).
+#[test]
+fn syn_with_rst_and_data_opens_one_connection() {
+    let mut t = T::default();
+    t.tx(40000, 6800, "SR", 0x577c_4b2e, 0x8116_4290, b"data");
+    t.finish();
+    let ev = t.take();
+    let opened = ev.iter().filter(|e| e.starts_with("open")).count();
+    assert_eq!(opened, 1, "{ev:?}");
+    assert!(ev.iter().any(|e| e.starts_with("close 0")), "{ev:?}");
+}
