@@ -189,7 +189,7 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
         kids.push(FieldNode::new(&LATE, Value::Uint(u64::from(l.value)), span));
         kids.push(FieldNode::new(&ABORTED, Value::Bool(l.aborted), None));
     }
-    kids.extend(payload.nodes.iter().cloned());
+    kids.extend(payload.tree(f));
     root
 }
 

@@ -37,6 +37,46 @@ pub fn tree_with(
     parts: [(&[u8], usize); 3],
     src: Source,
 ) -> Vec<FieldNode> {
+    let mut nodes = nodes_with(ctx, ty, version, parts, src);
+    fill(&mut nodes, &parts);
+    nodes
+}
+
+/// Fill in the bytes of segment fields the decoders leave empty (see
+/// `decode::payload::hydrate`) from the segments themselves.
+fn fill(nodes: &mut [FieldNode], parts: &[(&[u8], usize); 3]) {
+    fill_bytes(nodes, |r| {
+        parts.iter().find_map(|(bytes, base)| {
+            let from = r.start.checked_sub(*base)?;
+            bytes.get(from..from.checked_add(r.len())?)
+        })
+    });
+}
+
+/// Give every `Bytes` field left empty (`Value::None` with a span) the
+/// bytes `get` finds for its span.
+pub fn fill_bytes<'b>(
+    nodes: &mut [FieldNode],
+    get: impl Fn(std::ops::Range<usize>) -> Option<&'b [u8]>,
+) {
+    let mut stack: Vec<&mut FieldNode> = nodes.iter_mut().collect();
+    while let Some(n) = stack.pop() {
+        if n.def.kind == crate::model::FieldKind::Bytes && n.value == crate::model::Value::None {
+            if let Some(b) = n.span.as_ref().and_then(|s| get(s.range.clone())) {
+                n.value = crate::model::Value::Bytes(b.to_vec());
+            }
+        }
+        stack.extend(n.children.iter_mut());
+    }
+}
+
+fn nodes_with(
+    ctx: &MsgContext,
+    ty: MsgType,
+    version: u16,
+    parts: [(&[u8], usize); 3],
+    src: Source,
+) -> Vec<FieldNode> {
     let [(front, fb), (middle, mb), (data, db)] = parts;
     let p = Parts {
         version,
@@ -52,9 +92,10 @@ pub fn tree_with(
         if bytes.is_empty() {
             continue;
         }
+        // Bytes filled in by the view from the frame (payload::hydrate).
         out.push(FieldNode::new(
             def,
-            Value::Bytes(bytes.to_vec()),
+            Value::None,
             Some(Span {
                 source: src,
                 range: base..base.saturating_add(bytes.len()),

@@ -37,6 +37,18 @@ pub struct PayloadDecode {
     pub notes: Vec<Note>,
     /// A control frame's typed value, when its payload decoded whole.
     pub control: Option<control::Control>,
+    /// A message's front, kept as its typed value: its nodes are a view
+    /// built when a tree is asked for ([`PayloadDecode::tree`]).
+    message: Option<std::sync::Arc<MessageBody>>,
+}
+
+/// A message body as decoded: the typed front (or none, for types not
+/// decoded here) and the encoding version the views need.
+#[derive(Debug)]
+struct MessageBody {
+    ty: MsgType,
+    version: u16,
+    kept: Option<crate::decode::msg::Kept>,
 }
 
 fn source(f: &Frame) -> Source {
@@ -71,11 +83,23 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
                 tid: Some(h.tid),
                 source: sender.name.clone(),
             };
-            let d = messages::decode_with(&ctx, MsgType(h.msg_type), h.version, parts, src);
-            out.nodes.extend(d.nodes);
-            out.text = d.text;
-            out.error = out.error.take().or(d.error);
-            out.notes.extend(d.notes);
+            let p = crate::decode::msg::Parts {
+                version: h.version,
+                front: parts[0].0,
+                middle: parts[1].0,
+                data: parts[2].0,
+            };
+            let kept = crate::decode::msg::parse(h.msg_type, &p, parts[0].1, &ctx);
+            if let Some(k) = &kept {
+                out.text.clone_from(&k.text);
+                out.error = out.error.take().or_else(|| k.error.clone());
+                out.notes.extend(k.notes.iter().cloned());
+            }
+            out.message = Some(std::sync::Arc::new(MessageBody {
+                ty: MsgType(h.msg_type),
+                version: h.version,
+                kept,
+            }));
         }
     } else {
         let (d, typed) = control::decode_typed(f.tag(), s0, base0, src, sender.entity_type);
@@ -180,7 +204,39 @@ fn segment_base(f: &Frame, i: usize) -> usize {
     }
 }
 
+/// Fill in the bytes of segment-sized `Bytes` fields, which the decoders
+/// leave empty (`Value::None` with a span) so that no row holds a second
+/// copy of its frame's segments: the view takes them from the frame.
+pub fn hydrate(nodes: &mut [FieldNode], f: &Frame) {
+    messages::fill_bytes(nodes, |r| f.data.get(r));
+}
+
 impl PayloadDecode {
+    /// The payload's field nodes (a view: the message body's nodes are
+    /// built from its typed value, segment bytes taken from the frame).
+    pub fn tree(&self, f: &Frame) -> Vec<FieldNode> {
+        let mut nodes = self.nodes.clone();
+        if let Some(m) = &self.message {
+            let src = source(f);
+            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
+            match &m.kept {
+                Some(k) => {
+                    let p = crate::decode::msg::Parts {
+                        version: m.version,
+                        front: parts[0].0,
+                        middle: parts[1].0,
+                        data: parts[2].0,
+                    };
+                    let bases = parts.map(|(_, b)| b);
+                    nodes.extend(k.nodes(&p, bases, src, true));
+                }
+                None => nodes.extend(messages::tree(m.ty, m.version, parts, src)),
+            }
+        }
+        hydrate(&mut nodes, f);
+        nodes
+    }
+
     /// The problems of this payload, located in the stream: the fault as
     /// an error, the notes as notes.
     pub fn problems(&self, f: &Frame) -> Vec<Problem> {

@@ -103,38 +103,119 @@ pub fn decode(
     ctx: &MsgContext,
     segments: bool,
 ) -> Option<Decoded> {
-    let run = Run {
-        p,
-        bases,
-        src,
-        ctx,
-        segments,
-    };
+    let k = parse(ty, p, bases[0], ctx)?;
+    Some(Decoded {
+        nodes: k.nodes(p, bases, src, segments),
+        text: k.text,
+        error: k.error,
+        notes: k.notes,
+    })
+}
+
+/// A message front parsed once and kept as its typed value; its field
+/// nodes are a view built when asked ([`Kept::nodes`]).
+#[derive(Debug)]
+pub struct Kept {
+    value: Box<dyn Front>,
+    /// The message as Ceph's log prints it, when the front parsed whole.
+    pub text: Option<String>,
+    /// The first fault.
+    pub error: Option<crate::decode::grammar::DencError>,
+    /// Bytes Ceph would skip.
+    pub notes: Vec<Note>,
+}
+
+/// What a kept front can do: its views.
+trait Front: std::fmt::Debug + Send + Sync {
+    fn view(&self, o: &mut Out<'_>, p: &Parts<'_>);
+    fn node(&self) -> &'static FieldDef;
+    fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)>;
+}
+
+impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
+    fn view(&self, o: &mut Out<'_>, p: &Parts<'_>) {
+        Body::view(self, o, p);
+    }
+    fn node(&self) -> &'static FieldDef {
+        B::NODE
+    }
+    fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
+        Body::data_pieces(self)
+    }
+}
+
+/// Parse the front of a message of type `ty` (at frame offset `base`)
+/// once, or `None` when its type (or encoding version) is not one decoded
+/// here.
+pub fn parse(ty: u16, p: &Parts<'_>, base: usize, ctx: &MsgContext) -> Option<Kept> {
+    let keep = |k: fn(&Parts<'_>, usize, &MsgContext) -> Option<Kept>| k(p, base, ctx);
     match ty {
-        2 => run.go::<ping::Ping>(),
-        4 => run.go::<mon_map::MonMapMsg>(),
-        5 => run.go::<ping::MonGetMap>(),
-        15 => run.go::<mon_subscribe::Subscribe>(),
-        16 => run.go::<mon_subscribe::SubscribeAck>(),
-        17 => run.go::<auth::Auth>(),
-        18 => run.go::<auth::AuthReply>(),
-        19 => run.go::<mon_version::GetVersion>(),
-        20 => run.go::<mon_version::GetVersionReply>(),
-        41 => run.go::<osd_map::OsdMap>(),
-        42 => run.go::<osd_op::OsdOp>(),
-        43 => run.go::<osd_op_reply::OsdOpReply>(),
-        50 => run.go::<mon_command::Command>(),
-        51 => run.go::<mon_command::CommandAck>(),
-        52 => run.go::<log::Log>(),
-        62 => run.go::<config::Config>(),
-        71 => run.go::<osd_boot::Boot>(),
-        73 => run.go::<osd_beacon::Alive>(),
-        74 => run.go::<osd_boot::MarkMeDown>(),
-        79 => run.go::<osd_beacon::Beacon>(),
-        116 => run.go::<osd_beacon::PgCreated>(),
-        120 => run.go::<pg_create::PgCreate2>(),
-        0x704 => run.go::<mgr::MgrMap>(),
+        2 => keep(keep_as::<ping::Ping>),
+        4 => keep(keep_as::<mon_map::MonMapMsg>),
+        5 => keep(keep_as::<ping::MonGetMap>),
+        15 => keep(keep_as::<mon_subscribe::Subscribe>),
+        16 => keep(keep_as::<mon_subscribe::SubscribeAck>),
+        17 => keep(keep_as::<auth::Auth>),
+        18 => keep(keep_as::<auth::AuthReply>),
+        19 => keep(keep_as::<mon_version::GetVersion>),
+        20 => keep(keep_as::<mon_version::GetVersionReply>),
+        41 => keep(keep_as::<osd_map::OsdMap>),
+        42 => keep(keep_as::<osd_op::OsdOp>),
+        43 => keep(keep_as::<osd_op_reply::OsdOpReply>),
+        50 => keep(keep_as::<mon_command::Command>),
+        51 => keep(keep_as::<mon_command::CommandAck>),
+        52 => keep(keep_as::<log::Log>),
+        62 => keep(keep_as::<config::Config>),
+        71 => keep(keep_as::<osd_boot::Boot>),
+        73 => keep(keep_as::<osd_beacon::Alive>),
+        74 => keep(keep_as::<osd_boot::MarkMeDown>),
+        79 => keep(keep_as::<osd_beacon::Beacon>),
+        116 => keep(keep_as::<osd_beacon::PgCreated>),
+        120 => keep(keep_as::<pg_create::PgCreate2>),
+        0x704 => keep(keep_as::<mgr::MgrMap>),
         _ => None,
+    }
+}
+
+fn keep_as<B: Body + std::fmt::Debug + Send + Sync + 'static>(
+    p: &Parts<'_>,
+    base: usize,
+    ctx: &MsgContext,
+) -> Option<Kept> {
+    if !B::supports(p.version) {
+        return None;
+    }
+    let mut b = B::default();
+    let notes = RefCell::new(Vec::new());
+    let res = run(p.front, base, B::NODE, &notes, |i| b.parse(i, p));
+    let error = res.err();
+    let text = error.is_none().then(|| b.text(p, ctx));
+    Some(Kept {
+        value: Box::new(b),
+        text,
+        error,
+        notes: notes.into_inner(),
+    })
+}
+
+impl Kept {
+    /// The message's nodes: the front's group (fields read, then the
+    /// fault or trailing bytes), then with `segments` the middle and data
+    /// segments. `bases` are the frame offsets of front, middle and data.
+    pub fn nodes(
+        &self,
+        p: &Parts<'_>,
+        bases: [usize; 3],
+        src: Source,
+        segments: bool,
+    ) -> Vec<FieldNode> {
+        let run = Run {
+            p,
+            bases,
+            src,
+            segments,
+        };
+        run.view(self)
     }
 }
 
@@ -142,7 +223,6 @@ struct Run<'r, 'a> {
     p: &'r Parts<'a>,
     bases: [usize; 3],
     src: Source,
-    ctx: &'r MsgContext,
     segments: bool,
 }
 
@@ -154,22 +234,14 @@ impl Run<'_, '_> {
         })
     }
 
-    fn go<B: Body>(&self) -> Option<Decoded> {
+    fn view(&self, k: &Kept) -> Vec<FieldNode> {
         let p = self.p;
-        if !B::supports(p.version) {
-            return None;
-        }
         let base = self.bases[0];
-        let mut b = B::default();
-        let notes = RefCell::new(Vec::new());
-        let res = run(p.front, base, B::NODE, &notes, |i| b.parse(i, p));
-        let notes = notes.into_inner();
-        let error = res.err();
-        let text = error.is_none().then(|| b.text(p, self.ctx));
+        let (error, notes, text) = (&k.error, &k.notes, &k.text);
         let mut o = Out::new(self.src, p.front, base);
-        b.view(&mut o, p);
+        k.value.view(&mut o, p);
         let mut kids = o.finish();
-        if let Some(e) = &error {
+        if let Some(e) = error {
             // One malformed node from the fault to the end of the front.
             let end = base.saturating_add(p.front.len());
             kids.push(FieldNode::new(
@@ -181,28 +253,25 @@ impl Run<'_, '_> {
         for n in notes.iter().filter(|n| n.kind == NoteKind::Trailing) {
             kids.push(trailing(self, n));
         }
-        let mut node = FieldNode::new(B::NODE, Value::None, self.span(base, p.front.len()));
+        let mut node = FieldNode::new(k.value.node(), Value::None, self.span(base, p.front.len()));
         node.children = kids;
         node.summary = text.clone();
         let mut nodes = vec![node];
         if self.segments {
             if !p.middle.is_empty() {
+                // Segment bytes stay in the frame: the view fills them in
+                // (decode::payload::hydrate), so a row never holds a copy.
                 nodes.push(FieldNode::new(
                     &MIDDLE,
-                    Value::Bytes(p.middle.to_vec()),
+                    Value::None,
                     self.span(self.bases[1], p.middle.len()),
                 ));
             }
             if !p.data.is_empty() {
-                nodes.push(self.data_node(&b.data_pieces()));
+                nodes.push(self.data_node(&k.value.data_pieces()));
             }
         }
-        Some(Decoded {
-            nodes,
-            text,
-            error,
-            notes,
-        })
+        nodes
     }
 
     /// The data segment as bytes, with its length and its pieces (as far
@@ -210,11 +279,8 @@ impl Run<'_, '_> {
     fn data_node(&self, pieces: &[(&'static FieldDef, u64)]) -> FieldNode {
         let data = self.p.data;
         let base = self.bases[2];
-        let mut node = FieldNode::new(
-            &DATA,
-            Value::Bytes(data.to_vec()),
-            self.span(base, data.len()),
-        );
+        // Bytes filled in by the view from the frame (payload::hydrate).
+        let mut node = FieldNode::new(&DATA, Value::None, self.span(base, data.len()));
         node.summary = Some(format!("{} bytes", data.len()));
         node.children.push(FieldNode::new(
             &DATA_LEN,
@@ -232,8 +298,8 @@ impl Run<'_, '_> {
             };
             node.children.push(FieldNode::new(
                 def,
-                Value::Bytes(b.to_vec()),
-                self.span(base.saturating_add(at), n),
+                Value::None,
+                self.span(base.saturating_add(at), b.len()),
             ));
             at = at.saturating_add(n);
         }
