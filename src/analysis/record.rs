@@ -145,7 +145,7 @@ impl Record {
             // bytes missing) is decoded for display, but its encoding is
             // not judged: the framing problem already says it all.
             let judged = !f.has_problems() && !f.aborted();
-            let p = payload::decode(f, sender);
+            let p = payload::decode_with_header(f, sender, self.msg);
             if judged {
                 f.problems.extend(p.problems(f));
             }

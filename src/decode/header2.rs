@@ -60,25 +60,32 @@ pub struct Header2 {
     pub reserved: u16,
 }
 
-fn le<const N: usize>(b: &[u8], r: Range<usize>) -> Option<[u8; N]> {
-    b.get(r)?.try_into().ok()
-}
-
 impl Header2 {
-    /// Decode from the first 41 bytes of `b`; `None` if shorter.
+    /// Decode from the first 41 bytes of `b`; `None` if shorter. The
+    /// layout is the consts above, read in order by nom (msgr.h: packed).
     pub fn parse(b: &[u8]) -> Option<Header2> {
+        use nom::number::complete::{le_u16, le_u32, le_u64, le_u8};
+        use nom::Parser;
+        let mut fields = (
+            (le_u64, le_u64, le_u16, le_u16, le_u16),
+            (le_u32, le_u16, le_u64, le_u8, le_u16, le_u16),
+        );
+        let r: nom::IResult<&[u8], _, nom::error::Error<&[u8]>> = fields.parse(b);
+        let (_, (a, c)) = r.ok()?;
+        let (seq, tid, msg_type, priority, version) = a;
+        let (data_pre_padding_len, data_off, ack_seq, flags, compat_version, reserved) = c;
         Some(Header2 {
-            seq: u64::from_le_bytes(le(b, SEQ)?),
-            tid: u64::from_le_bytes(le(b, TID)?),
-            msg_type: u16::from_le_bytes(le(b, TYPE)?),
-            priority: u16::from_le_bytes(le(b, PRIORITY)?),
-            version: u16::from_le_bytes(le(b, VERSION)?),
-            data_pre_padding_len: u32::from_le_bytes(le(b, DATA_PRE_PADDING_LEN)?),
-            data_off: u16::from_le_bytes(le(b, DATA_OFF)?),
-            ack_seq: u64::from_le_bytes(le(b, ACK_SEQ)?),
-            flags: *b.get(FLAGS.start)?,
-            compat_version: u16::from_le_bytes(le(b, COMPAT_VERSION)?),
-            reserved: u16::from_le_bytes(le(b, RESERVED)?),
+            seq,
+            tid,
+            msg_type,
+            priority,
+            version,
+            data_pre_padding_len,
+            data_off,
+            ack_seq,
+            flags,
+            compat_version,
+            reserved,
         })
     }
 }
@@ -169,10 +176,20 @@ impl Header2 {
 /// missing (the header is decoded raw: decode_raw, include/encoding.h).
 /// Bytes after the header are left to the caller.
 pub fn decode(s0: &[u8], base: usize, src: crate::model::Source) -> super::grammar::Decoded {
+    decode_parsed(Header2::parse(s0), s0, base, src)
+}
+
+/// [`decode`] of a header the caller parsed already (`h` is
+/// `Header2::parse(s0)`): the nodes and fault without reading it again.
+pub fn decode_parsed(
+    h: Option<Header2>,
+    s0: &[u8],
+    base: usize,
+    src: crate::model::Source,
+) -> super::grammar::Decoded {
     use super::grammar::view::Nodes;
     use super::grammar::{DencError, Sp};
     use crate::model::Value;
-    let h = Header2::parse(s0);
     let vals = h.map(|h| h.values());
     let mut n = Nodes::new(src);
     let mut error = None;

@@ -65,6 +65,19 @@ pub static DECODES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 
 /// Decode the payload of `f` (nothing for frames missing segment 0).
 pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
+    let h = (f.tag() == Tag::Message)
+        .then(|| f.segment(0).and_then(header2::Header2::parse))
+        .flatten();
+    decode_with_header(f, sender, h)
+}
+
+/// [`decode`] of a frame whose message header the caller parsed already
+/// (`h`: `Header2::parse` of segment 0, for MESSAGE frames).
+pub fn decode_with_header(
+    f: &Frame,
+    sender: &Sender,
+    h: Option<header2::Header2>,
+) -> PayloadDecode {
     DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let src = source(f);
     let Some(s0) = f.segment(0) else {
@@ -73,11 +86,11 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
     let base0 = segment_base(f, 0);
     let mut out = PayloadDecode::default();
     if f.tag() == Tag::Message {
-        let h = header2::decode(s0, base0, src);
-        out.nodes = h.nodes;
-        out.error = h.error;
-        out.notes = h.notes;
-        if let Some(h) = header2::Header2::parse(s0) {
+        let d = header2::decode_parsed(h, s0, base0, src);
+        out.nodes = d.nodes;
+        out.error = d.error;
+        out.notes = d.notes;
+        if let Some(h) = h {
             let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
             let ctx = messages::MsgContext {
                 tid: Some(h.tid),
