@@ -2,6 +2,7 @@
 //! per-connection counters, the verify findings and the `-z` statistics.
 
 mod dissector;
+pub mod memcap;
 pub mod info;
 mod record;
 pub mod record_fields;

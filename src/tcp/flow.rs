@@ -56,11 +56,11 @@
 //! [`FlowConfig::closed_linger_secs`] of capture time, at most
 //! [`FlowConfig::max_closed`] of them. A new SYN on the pair replaces it.
 
-use super::conn::{dir_of, isn_of, Closed, Conn};
+use super::conn::{dir_of, isn_of, Closed, Conn, Evicted};
 use super::early::{EarlySeg, Pending, Seg, DEFAULT_HANDSHAKE_WAIT, MAX_KEPT};
 pub use super::event::{CloseReason, StreamEvent};
 use super::reassembly::ReassemblyConfig;
-use super::{ConnId, Direction, Reassembler};
+use super::{ConnId, Direction};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -113,6 +113,27 @@ enum Slot {
     /// Seen only through segments that are not a SYN, so far.
     Pending(Box<Pending>),
     Closed(Closed),
+    /// Evicted under the memory cap: absorbs the rest of the connection.
+    Evicted(Box<Evicted>),
+}
+
+impl Slot {
+    /// Heap bytes the slot holds beyond its table entry.
+    fn memory(&self) -> usize {
+        let early = |segs: &[EarlySeg]| {
+            segs.iter()
+                .map(EarlySeg::memory)
+                .fold(0usize, usize::saturating_add)
+        };
+        match self {
+            Slot::Open(c) => std::mem::size_of::<Conn>()
+                .saturating_add(c.memory())
+                .saturating_add(early(&c.early)),
+            Slot::Pending(p) => std::mem::size_of::<Pending>().saturating_add(early(&p.segs)),
+            Slot::Closed(_) => 0,
+            Slot::Evicted(_) => std::mem::size_of::<Evicted>(),
+        }
+    }
 }
 
 /// What a wait for a handshake is for.
@@ -139,6 +160,8 @@ pub struct FlowTable {
     waiting: VecDeque<(u64, Key, ConnId, Wait)>,
     /// The packet being processed: waits are counted from it.
     now: PacketIndex,
+    /// Sum of [`Slot::memory`] over all slots, kept as they change.
+    heap: usize,
 }
 
 /// Most listening endpoints remembered for orienting mid-stream connections.
@@ -170,8 +193,69 @@ impl FlowTable {
     pub fn open_connections(&self) -> usize {
         self.slots
             .values()
-            .filter(|s| !matches!(s, Slot::Closed(_)))
+            .filter(|s| !matches!(s, Slot::Closed(_) | Slot::Evicted(_)))
             .count()
+    }
+
+    /// Bytes of memory the table holds: its entries, the connections'
+    /// state and buffers, the segments that wait. Kept up to date as
+    /// segments come, in constant time.
+    pub fn memory(&self) -> usize {
+        let entry = std::mem::size_of::<(Key, Slot)>().saturating_add(1);
+        let wait = std::mem::size_of::<(u64, Key, ConnId, Wait)>();
+        let closed = std::mem::size_of::<(Timestamp, Key, ConnId)>();
+        self.slots
+            .capacity()
+            .saturating_mul(entry)
+            .saturating_add(self.waiting.capacity().saturating_mul(wait))
+            .saturating_add(self.closed.capacity().saturating_mul(closed))
+            .saturating_add(self.heap)
+    }
+
+    /// Heap bytes of the slot of `key`.
+    fn slot_memory(&self, key: &Key) -> usize {
+        self.slots.get(key).map_or(0, Slot::memory)
+    }
+
+    /// Evict the open connection `conn` between `a` and `b` to free
+    /// memory: its buffers go, and a small record absorbs the rest of it.
+    /// `lost` is, per direction, where analysis stopped and how many bytes
+    /// were delivered but not analysed; the bytes held out of order and
+    /// all later ones are added, and reported when the connection ends.
+    /// False if no such connection is open.
+    pub fn evict(
+        &mut self,
+        (a, b): (SocketAddr, SocketAddr),
+        conn: ConnId,
+        lost: [(u64, u64); 2],
+        packet: PacketIndex,
+    ) -> bool {
+        let key = key_of(a, b);
+        let before = self.slot_memory(&key);
+        let Some(Slot::Open(c)) = self.slots.get(&key) else {
+            return false;
+        };
+        if c.id != conn {
+            return false;
+        }
+        let held = c.held_bytes();
+        let mut lost = lost;
+        for ((_, n), h) in lost.iter_mut().zip(held) {
+            *n = n.saturating_add(h);
+        }
+        let server = if c.client == key.0 { key.1 } else { key.0 };
+        let ev = Evicted {
+            id: c.id,
+            client: c.client,
+            server,
+            isn: c.isn,
+            lost,
+            packet,
+        };
+        self.slots.insert(key, Slot::Evicted(Box::new(ev)));
+        let after = self.slot_memory(&key);
+        self.heap = self.heap.saturating_sub(before).saturating_add(after);
+        true
     }
 
     /// Feed one TCP segment; events go to `sink`.
@@ -189,11 +273,19 @@ impl FlowTable {
                 break;
             }
             self.waiting.pop_front();
+            let before = self.slot_memory(&key);
             let kept = self.end_wait(key, id, wait, sink);
+            self.account(&key, before);
             self.run(kept, sink);
         }
         let kept = self.apply(&Seg::Live(packet, ts, seg), sink);
         self.run(kept, sink);
+    }
+
+    /// The slot of `key` held `before` bytes: update the total.
+    fn account(&mut self, key: &Key, before: usize) {
+        let after = self.slot_memory(key);
+        self.heap = self.heap.saturating_sub(before).saturating_add(after);
     }
 
     /// Feed segments that waited, in order; a segment may hand back others.
@@ -237,7 +329,7 @@ impl FlowTable {
             (Some(Slot::Open(c)), Wait::SynAck) if c.id == id => {
                 c.awaiting_syn_ack = false;
                 let segs = std::mem::take(&mut c.early);
-                c.anchor(&segs);
+                c.anchor(self.cfg.reassembly, &segs);
                 segs
             }
             _ => Vec::new(),
@@ -246,8 +338,21 @@ impl FlowTable {
 
     /// One segment, live or kept; segments that waited and may go on now.
     fn apply(&mut self, s: &Seg<'_>, sink: &mut dyn FnMut(StreamEvent<'_>)) -> Vec<EarlySeg> {
-        let (packet, ts, seg) = s.parts();
+        let (_, _, seg) = s.parts();
         let key = key_of(seg.src, seg.dst);
+        let before = self.slot_memory(&key);
+        let kept = self.apply_to(key, s, sink);
+        self.account(&key, before);
+        kept
+    }
+
+    fn apply_to(
+        &mut self,
+        key: Key,
+        s: &Seg<'_>,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) -> Vec<EarlySeg> {
+        let (packet, ts, seg) = s.parts();
         let (syn, ack, rst) = (seg.flags.syn, seg.flags.ack, seg.flags.rst);
         let mut kept = Vec::new();
         match self.slots.get_mut(&key) {
@@ -283,6 +388,32 @@ impl FlowTable {
                 self.open(key, (first.packet, first.ts), &seg, Some(id), sink);
                 kept = segs;
             }
+            Some(Slot::Evicted(ev)) => {
+                let dir = dir_of(ev.client, seg.src);
+                let recorded = isn_of(&ev.isn, dir);
+                let new_syn = syn && recorded != Some(seg.seq) && (!ack || recorded.is_some());
+                if !new_syn {
+                    let len = u64::try_from(seg.payload.len()).unwrap_or(u64::MAX);
+                    if let Some((_, n)) = ev.lost.get_mut(dir.index()) {
+                        *n = n.saturating_add(len).saturating_add(u64::from(seg.missing));
+                    }
+                    if !(seg.flags.fin || rst) {
+                        return kept;
+                    }
+                }
+                ev.report(sink);
+                let record = Closed {
+                    id: ev.id,
+                    client: ev.client,
+                    isn: ev.isn,
+                };
+                self.closed.push_back((ts, key, record.id));
+                self.slots.insert(key, Slot::Closed(record));
+                if !new_syn {
+                    return kept;
+                }
+                self.open(key, (packet, ts), &seg, None, sink);
+            }
             Some(Slot::Closed(old)) => {
                 // Any SYN with a new sequence number: the SYN+ACK too, in
                 // case the new connection's SYN was not captured.
@@ -297,13 +428,15 @@ impl FlowTable {
                 let differs = recorded != Some(seg.seq);
                 if syn && differs && (!ack || recorded.is_some()) {
                     if let Some(Slot::Open(mut old)) = self.slots.remove(&key) {
-                        old.drain_early(sink);
+                        old.drain_early(self.cfg.reassembly, sink);
                         old.flush(Some(packet), sink);
-                        sink(StreamEvent::Closed {
-                            conn: old.id,
-                            reason: CloseReason::Reused,
-                            packet: Some(packet),
-                        });
+                        if old.announce.is_none() {
+                            sink(StreamEvent::Closed {
+                                conn: old.id,
+                                reason: CloseReason::Reused,
+                                packet: Some(packet),
+                            });
+                        }
                     }
                     self.open(key, (packet, ts), &seg, None, sink);
                 }
@@ -322,7 +455,7 @@ impl FlowTable {
                 // goes first.
                 conn.awaiting_syn_ack = false;
                 let mut all = std::mem::take(&mut conn.early);
-                conn.anchor(&all);
+                conn.anchor(self.cfg.reassembly, &all);
                 all.push(s.keep());
                 return all;
             } else if from_server && !syn {
@@ -336,15 +469,17 @@ impl FlowTable {
                 return kept;
             }
         }
-        if let Some(reason) = conn.handle(packet, ts, &seg, sink) {
-            if reason != CloseReason::Fin || !conn.dirs.iter().all(Reassembler::is_complete) {
+        if let Some(reason) = conn.handle(self.cfg.reassembly, packet, ts, &seg, sink) {
+            if reason != CloseReason::Fin || !conn.complete() {
                 conn.flush(Some(packet), sink);
             }
-            sink(StreamEvent::Closed {
-                conn: conn.id,
-                reason,
-                packet: Some(packet),
-            });
+            if conn.announce.is_none() {
+                sink(StreamEvent::Closed {
+                    conn: conn.id,
+                    reason,
+                    packet: Some(packet),
+                });
+            }
             let record = Closed {
                 id: conn.id,
                 client: conn.client,
@@ -358,8 +493,9 @@ impl FlowTable {
 
     /// Set the origins of a connection just opened from segments that waited.
     fn anchor(&mut self, key: Key, segs: &[EarlySeg]) {
+        let cfg = self.cfg.reassembly;
         if let Some(Slot::Open(c)) = self.slots.get_mut(&key) {
-            c.anchor(segs);
+            c.anchor(cfg, segs);
         }
     }
 
@@ -398,20 +534,23 @@ impl FlowTable {
         }
         let id = id.unwrap_or_else(|| self.take_id());
         let (packet, ts) = first;
-        sink(StreamEvent::Opened {
+        // Announced with the connection's first event (see `conn`).
+        let opened = StreamEvent::Opened {
             conn: id,
             client,
             server,
             packet,
             ts,
             handshake_seen,
-        });
-        let cfg = self.cfg.reassembly;
+        };
+        let _ = sink;
         let conn = Conn {
             id,
             client,
             isn: [None, None],
-            dirs: [Reassembler::with_config(cfg), Reassembler::with_config(cfg)],
+            dirs: None,
+            announce: Some(Box::new(opened)),
+            last_active: packet.0,
             fin: [None, None],
             awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
             early: Vec::new(),
@@ -440,17 +579,32 @@ impl FlowTable {
             let kept = self.end_wait(key, id, wait, sink);
             self.run(kept, sink);
         }
-        let mut open: Vec<Box<Conn>> = self
+        let mut open: Vec<Slot> = self
             .slots
             .drain()
-            .filter_map(|(_, slot)| match slot {
-                Slot::Open(conn) => Some(conn),
-                Slot::Pending(_) | Slot::Closed(_) => None,
-            })
+            .map(|(_, slot)| slot)
+            .filter(|slot| matches!(slot, Slot::Open(_) | Slot::Evicted(_)))
             .collect();
-        open.sort_by_key(|c| c.id);
-        for mut conn in open {
+        open.sort_by_key(|s| match s {
+            Slot::Open(c) => c.id,
+            Slot::Evicted(e) => e.id,
+            Slot::Pending(p) => p.id,
+            Slot::Closed(c) => c.id,
+        });
+        self.heap = 0;
+        for slot in open {
+            let mut conn = match slot {
+                Slot::Open(conn) => conn,
+                Slot::Evicted(ev) => {
+                    ev.report(sink);
+                    continue;
+                }
+                Slot::Pending(_) | Slot::Closed(_) => continue,
+            };
             conn.flush(None, sink);
+            if conn.announce.is_some() {
+                continue;
+            }
             let (reason, packet) = match conn.fin {
                 [Some(a), Some(b)] => (CloseReason::Fin, Some(a.max(b))),
                 _ => (CloseReason::EndOfCapture, None),

@@ -203,6 +203,17 @@ impl Reassembler {
         self.held_cost
     }
 
+    /// Heap bytes held: out-of-order data (with its entry cost) and the
+    /// window of recently delivered bytes.
+    pub fn memory(&self) -> usize {
+        self.held_cost.saturating_add(self.recent.memory())
+    }
+
+    /// Bytes held out of order that were not delivered yet.
+    pub fn held_bytes(&self) -> u64 {
+        self.held.values().map(Held::len).fold(0, u64::saturating_add)
+    }
+
     /// Last packet fed to this direction (segment or ACK).
     pub fn last_packet(&self) -> PacketIndex {
         self.last_packet
