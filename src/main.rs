@@ -93,6 +93,11 @@ struct Args {
     /// `msgr2.keylog_file:FILE`) names the key file.
     #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
     prefs: Vec<String>,
+    /// Cap on the memory of connection state and buffered stream bytes
+    /// (`512M`, `64K`, `2G`; default 1G). Past it the idlest connections
+    /// are evicted and reported as `memcap_evicted`.
+    #[arg(long = "memcap", value_name = "SIZE", global = true, value_parser = parse_memcap)]
+    memcap: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -147,6 +152,17 @@ fn open(path: &Path) -> anyhow::Result<Input> {
     })
 }
 
+/// A `--memcap` size: bytes with an optional K, M, G or T suffix.
+fn parse_memcap(text: &str) -> Result<usize, String> {
+    match cephshark::analysis::memcap::parse_size(text) {
+        Some(0) => Err("the memory cap must be more than 0".into()),
+        Some(n) => Ok(n),
+        None => Err(format!(
+            "`{text}` is not a size (a number of bytes, optionally with K, M, G or T)"
+        )),
+    }
+}
+
 /// Build the dissection settings from the flags: read and check the key file.
 fn config(args: &Args) -> anyhow::Result<Config> {
     let mut key_file = args.keys.clone();
@@ -162,6 +178,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         }
     }
     let mut cfg = Config::default();
+    if let Some(cap) = args.memcap {
+        cfg.memcap = cap;
+    }
     if let Some(path) = key_file {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;

@@ -112,7 +112,7 @@ enum Slot {
     Open(Box<Conn>),
     /// Seen only through segments that are not a SYN, so far.
     Pending(Box<Pending>),
-    Closed(Closed),
+    Closed(Box<Closed>),
     /// Evicted under the memory cap: absorbs the rest of the connection.
     Evicted(Box<Evicted>),
 }
@@ -130,7 +130,7 @@ impl Slot {
                 .saturating_add(c.memory())
                 .saturating_add(early(&c.early)),
             Slot::Pending(p) => std::mem::size_of::<Pending>().saturating_add(early(&p.segs)),
-            Slot::Closed(_) => 0,
+            Slot::Closed(_) => std::mem::size_of::<Closed>(),
             Slot::Evicted(_) => std::mem::size_of::<Evicted>(),
         }
     }
@@ -408,7 +408,7 @@ impl FlowTable {
                     isn: ev.isn,
                 };
                 self.closed.push_back((ts, key, record.id));
-                self.slots.insert(key, Slot::Closed(record));
+                self.slots.insert(key, Slot::Closed(Box::new(record)));
                 if !new_syn {
                     return kept;
                 }
@@ -486,7 +486,7 @@ impl FlowTable {
                 isn: conn.isn,
             };
             self.closed.push_back((ts, key, record.id));
-            self.slots.insert(key, Slot::Closed(record));
+            self.slots.insert(key, Slot::Closed(Box::new(record)));
         }
         kept
     }

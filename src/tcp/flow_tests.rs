@@ -468,3 +468,47 @@ fn without_handshake_the_stream_starts_at_the_earliest_contiguous_bytes() {
     ];
     assert_eq!(t.take(), want);
 }
+
+#[test]
+fn syn_only_flows_hold_no_buffers() {
+    assert_eq!(std::mem::size_of::<Slot>(), 16);
+    let mut t = T::default();
+    for port in 40000..40010 {
+        t.tx(port, 6800, "S", 100, 0, b"");
+    }
+    assert!(t.take().is_empty());
+    assert_eq!(t.table.open_connections(), 10);
+    // Ten boxed connections without reassemblers, and nothing else.
+    assert_eq!(t.table.heap, 10 * std::mem::size_of::<Conn>());
+    // The first byte makes the reassemblers; the closing drops them.
+    t.tx(40000, 6800, "A", 101, 1, b"x");
+    assert_eq!(t.take(), ["open 0 40000>6800 syn", "0 c2s 0:x@11"]);
+    assert!(t.table.heap > 10 * std::mem::size_of::<Conn>() + 256);
+    t.tx(40000, 6800, "R", 102, 0, b"");
+    assert_eq!(t.take(), ["close 0 Rst@12"]);
+    let closed = std::mem::size_of::<super::Closed>();
+    assert_eq!(t.table.heap, 9 * std::mem::size_of::<Conn>() + closed);
+}
+
+#[test]
+fn an_evicted_connection_reports_what_was_not_analysed_when_it_ends() {
+    let mut t = T::default();
+    t.connect(40000).tx(40000, 6800, "A", 101, 501, b"abcd");
+    // Bytes 6..8 held out of order, behind a hole at 4..6.
+    t.tx(40000, 6800, "A", 107, 501, b"gh");
+    t.take();
+    let (c, s) = (ep(40000), ep(6800));
+    // The consumer had analysed up to offset 1: 3 bytes were pending.
+    assert!(t.table.evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert!(!t.table.evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert_eq!(t.table.heap, std::mem::size_of::<super::Evicted>());
+    // Later bytes are absorbed and counted, in both directions.
+    t.tx(40000, 6800, "A", 105, 501, b"ef")
+        .tx(6800, 40000, "A", 501, 109, b"12345");
+    assert!(t.take().is_empty());
+    t.finish();
+    assert_eq!(
+        t.take(),
+        ["evicted 0 c2s 1+7@5", "evicted 0 s2c 0+5@5"]
+    );
+}
