@@ -67,7 +67,9 @@ impl<W: Write> Gen<W> {
             nanos: u32::try_from(self.n % 1_000_000).unwrap_or(0) * 1000,
         };
         let len = u32::try_from(buf.len()).map_err(|e| e.to_string())?;
-        self.w.write_packet(ts, len, &buf).map_err(|e| e.to_string())
+        self.w
+            .write_packet(ts, len, &buf)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -81,8 +83,11 @@ fn banner() -> Vec<u8> {
 
 fn run(mode: &str, count: u32, output: &str, pending: usize) -> Result<(), String> {
     let out = std::fs::File::create(output).map_err(|e| format!("{output}: {e}"))?;
-    let w = PcapWriter::new(BufWriter::with_capacity(1 << 20, out), PcapOptions::default())
-        .map_err(|e| e.to_string())?;
+    let w = PcapWriter::new(
+        BufWriter::with_capacity(1 << 20, out),
+        PcapOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut g = Gen { w, n: 0 };
     let banner = banner();
     // A HELLO-tagged frame twice as long as what is sent of it.
@@ -105,7 +110,10 @@ fn run(mode: &str, count: u32, output: &str, pending: usize) -> Result<(), Strin
             seq = seq.wrapping_add(u32::try_from(chunk.len()).unwrap_or(0));
         }
     }
-    g.w.into_inner().map_err(|e| e.to_string())?.flush().map_err(|e| e.to_string())?;
+    g.w.into_inner()
+        .map_err(|e| e.to_string())?
+        .flush()
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

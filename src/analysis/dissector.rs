@@ -81,21 +81,6 @@ struct ConnState {
     charged: usize,
 }
 
-impl ConnState {
-    /// Bytes of memory the state holds.
-    fn memory(&self) -> usize {
-        let maps = self
-            .maps
-            .iter()
-            .map(StreamMap::memory)
-            .fold(0usize, usize::saturating_add);
-        std::mem::size_of::<(ConnId, ConnState)>()
-            .saturating_add(self.decoder.memory())
-            .saturating_add(maps)
-            .saturating_add(self.held.capacity().saturating_mul(std::mem::size_of::<Record>()))
-    }
-}
-
 /// Rows of a connection picked up mid-stream held back while its roles
 /// are unknown; past this the TCP layer's guess stands.
 pub const MAX_HELD_ROWS: usize = 64;
@@ -198,9 +183,9 @@ impl Dissector {
             inner.evict(&mut self.flows, id, pkt.index, pkt.ts);
         }
         let conns = &inner.conns;
-        inner
-            .budget
-            .compact(conns.len(), |c, p| conns.get(&c).is_some_and(|s| s.last == p));
+        inner.budget.compact(conns.len(), |c, p| {
+            conns.get(&c).is_some_and(|s| s.last == p)
+        });
         for r in inner.pending.drain(..) {
             out(r);
         }
@@ -342,81 +327,6 @@ impl Inner {
             } => self.evicted_row(conn, dir, (src, dst), (offset, len), at, ts),
             StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts),
         }
-    }
-
-    /// Charge the connections touched by the last packet what they hold now.
-    fn recharge(&mut self) {
-        for id in std::mem::take(&mut self.touched) {
-            if let Some(c) = self.conns.get_mut(&id) {
-                let now = c.memory();
-                self.budget.charge(&mut c.charged, now);
-            }
-        }
-    }
-
-    /// Evict `conn` to free memory: its held rows go out, its state is
-    /// dropped, and the flow table keeps a record that reports what was
-    /// not analysed when the connection ends.
-    fn evict(&mut self, flows: &mut FlowTable, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
-        self.release(conn, None);
-        let Some(c) = self.conns.get(&conn) else {
-            return;
-        };
-        let lost = [
-            c.decoder.pending(Direction::ClientToServer),
-            c.decoder.pending(Direction::ServerToClient),
-        ];
-        let ends = (c.client, c.server);
-        self.forget(conn);
-        if !flows.evict(ends, conn, lost, packet) {
-            // Not open in the flow table: report at once.
-            let (client, server) = ends;
-            for (dir, (offset, len), src, dst) in [
-                (Direction::ClientToServer, lost[0], client, server),
-                (Direction::ServerToClient, lost[1], server, client),
-            ] {
-                if len > 0 {
-                    self.evicted_row(conn, dir, (src, dst), (offset, len), packet, ts);
-                }
-            }
-        }
-    }
-
-    /// The row of bytes of `conn` that were never analysed: evicted.
-    fn evicted_row(
-        &mut self,
-        conn: ConnId,
-        dir: Direction,
-        (src, dst): (SocketAddr, SocketAddr),
-        (offset, len): (u64, u64),
-        at: PacketIndex,
-        ts: Timestamp,
-    ) {
-        let p = Problem::new(ProblemKind::MemcapEvicted, offset, len, "tcp.evicted").values(
-            "analysed",
-            format!("{len} bytes not analysed: connection evicted at packet {at}, memory cap reached"),
-        );
-        let mut rec = Record {
-            number: self.next_number,
-            conn,
-            dir,
-            src,
-            dst,
-            ts,
-            packets: vec![at],
-            kind: RecordKind::Undecoded(p),
-            msg: None,
-            problem_packets: vec![at],
-            session: None,
-            payload: None,
-            info: String::new(),
-        };
-        self.next_number += 1;
-        rec.decode_payload();
-        if let Some(s) = self.summary.conns.get_mut(&conn) {
-            s.count(&rec);
-        }
-        self.pending.push(rec);
     }
 
     fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
@@ -604,6 +514,9 @@ impl Inner {
         self.pending.push(rec);
     }
 }
+
+#[path = "dissector_evict.rs"]
+mod evict;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.
 pub fn dissect<R: Read>(

@@ -93,7 +93,8 @@ impl Budget {
     pub fn compact(&mut self, live: usize, current: impl Fn(ConnId, u64) -> bool) {
         if self.lru.len() > live.saturating_mul(2).saturating_add(SLACK) {
             self.lru.retain(|&(packet, conn)| current(conn, packet));
-            self.lru.shrink_to(live.saturating_mul(2).saturating_add(SLACK));
+            self.lru
+                .shrink_to(live.saturating_mul(2).saturating_add(SLACK));
         }
     }
 }
@@ -114,6 +115,17 @@ pub fn parse_size(text: &str) -> Option<usize> {
         _ => return None,
     };
     n.checked_mul(1usize.checked_shl(shift)?)
+}
+
+/// A `--memcap` value: a size of more than 0, or why not.
+pub fn parse_cap(text: &str) -> Result<usize, String> {
+    match parse_size(text) {
+        Some(0) => Err("the memory cap must be more than 0".into()),
+        Some(n) => Ok(n),
+        None => Err(format!(
+            "`{text}` is not a size (a number of bytes, optionally with K, M, G or T)"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! per-connection counters, the verify findings and the `-z` statistics.
 
 mod dissector;
-pub mod memcap;
 pub mod info;
+pub mod memcap;
 mod record;
 pub mod record_fields;
 pub mod registry;

@@ -126,23 +126,22 @@ impl Conn {
     /// Heap bytes the reassemblers hold.
     pub(super) fn memory(&self) -> usize {
         self.dirs.as_ref().map_or(0, |d| {
-            d.iter()
-                .map(Reassembler::memory)
-                .fold(std::mem::size_of::<[Reassembler; 2]>(), usize::saturating_add)
+            d.iter().map(Reassembler::memory).fold(
+                std::mem::size_of::<[Reassembler; 2]>(),
+                usize::saturating_add,
+            )
         })
     }
 
     /// Bytes of each direction held out of order, never delivered.
     pub(super) fn held_bytes(&self) -> [u64; 2] {
-        self.dirs
-            .as_ref()
-            .map_or([0, 0], |d| {
-                let mut out = [0; 2];
-                for (o, r) in out.iter_mut().zip(d.iter()) {
-                    *o = r.held_bytes();
-                }
-                out
-            })
+        self.dirs.as_ref().map_or([0, 0], |d| {
+            let mut out = [0; 2];
+            for (o, r) in out.iter_mut().zip(d.iter()) {
+                *o = r.held_bytes();
+            }
+            out
+        })
     }
 
     /// Whether `seg` is only a handshake step: a SYN, SYN+ACK or ACK with

@@ -147,11 +147,7 @@ fn handshake_sets_roles_offsets_and_ids() {
     let mut t = T::default();
     t.connect(40000).tx(40000, 6800, "A", 101, 501, b"hi");
     t.tx(6800, 40000, "A", 501, 103, b"ok").connect(40001);
-    let want = [
-        "open 0 40000>6800 syn",
-        "0 c2s 0:hi@4",
-        "0 s2c 0:ok@5",
-    ];
+    let want = ["open 0 40000>6800 syn", "0 c2s 0:hi@4", "0 s2c 0:ok@5"];
     // Connection 1 only exchanged its handshake: nothing to announce yet.
     assert_eq!(t.take(), want);
     assert_eq!(t.table.open_connections(), 2);
@@ -499,16 +495,17 @@ fn an_evicted_connection_reports_what_was_not_analysed_when_it_ends() {
     t.take();
     let (c, s) = (ep(40000), ep(6800));
     // The consumer had analysed up to offset 1: 3 bytes were pending.
-    assert!(t.table.evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
-    assert!(!t.table.evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert!(t
+        .table
+        .evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert!(!t
+        .table
+        .evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
     assert_eq!(t.table.heap, std::mem::size_of::<super::Evicted>());
     // Later bytes are absorbed and counted, in both directions.
     t.tx(40000, 6800, "A", 105, 501, b"ef")
         .tx(6800, 40000, "A", 501, 109, b"12345");
     assert!(t.take().is_empty());
     t.finish();
-    assert_eq!(
-        t.take(),
-        ["evicted 0 c2s 1+7@5", "evicted 0 s2c 0+5@5"]
-    );
+    assert_eq!(t.take(), ["evicted 0 c2s 1+7@5", "evicted 0 s2c 0+5@5"]);
 }

@@ -147,9 +147,9 @@ pub struct Reassembler {
     fin: Option<u64>,
     /// Held out-of-order entries, keyed by offset, never overlapping,
     /// all starting after `next`.
-    held: BTreeMap<u64, Held>,
-    held_cost: usize,
-    recent: RecentBytes,
+    pub(super) held: BTreeMap<u64, Held>,
+    pub(super) held_cost: usize,
+    pub(super) recent: RecentBytes,
     last_packet: PacketIndex,
     /// An ACK past a hole: (acknowledged offset, its packet, calls left
     /// before the hole becomes a gap).
@@ -196,22 +196,6 @@ impl Reassembler {
     /// Whether a FIN was seen and every byte before it was delivered or gapped.
     pub fn is_complete(&self) -> bool {
         self.fin.is_some_and(|f| self.next >= f)
-    }
-
-    /// Cost of the held out-of-order data (see [`ReassemblyConfig::max_buffered`]).
-    pub fn buffered(&self) -> usize {
-        self.held_cost
-    }
-
-    /// Heap bytes held: out-of-order data (with its entry cost) and the
-    /// window of recently delivered bytes.
-    pub fn memory(&self) -> usize {
-        self.held_cost.saturating_add(self.recent.memory())
-    }
-
-    /// Bytes held out of order that were not delivered yet.
-    pub fn held_bytes(&self) -> u64 {
-        self.held.values().map(Held::len).fold(0, u64::saturating_add)
     }
 
     /// Last packet fed to this direction (segment or ACK).
