@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use cephshark::analysis::stats::StatKind;
-use cephshark::analysis::Config;
+use cephshark::analysis::{memcap, Config};
 use cephshark::cli::export::{self, StreamExporter};
 use cephshark::cli::fields::FieldsSpec;
 use cephshark::cli::progress::{self, CountingReader, Progress};
@@ -93,6 +93,9 @@ struct Args {
     /// `msgr2.keylog_file:FILE`) names the key file.
     #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
     prefs: Vec<String>,
+    /// Memory cap (`512M`, default 1G); past it idle connections are evicted.
+    #[arg(long, value_name = "SIZE", global = true, value_parser = memcap::parse_cap)]
+    memcap: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -141,10 +144,8 @@ fn open(path: &Path) -> anyhow::Result<Input> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = f.metadata().ok().map(|m| m.len());
     let r: Box<dyn Read> = Box::new(io::BufReader::with_capacity(1 << 20, f));
-    Ok(Input {
-        reader: CountingReader::new(r),
-        size,
-    })
+    let reader = CountingReader::new(r);
+    Ok(Input { reader, size })
 }
 
 /// Build the dissection settings from the flags: read and check the key file.
@@ -162,6 +163,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         }
     }
     let mut cfg = Config::default();
+    cfg.memcap = args.memcap.unwrap_or(cfg.memcap);
     if let Some(path) = key_file {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;

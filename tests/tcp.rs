@@ -441,6 +441,8 @@ proptest! {
             StreamEvent::Closed { conn, .. } => {
                 assert_eq!(state.insert(conn.0, true), Some(false), "bad close");
             }
+            // No connection is evicted without a memory cap.
+            StreamEvent::Evicted { .. } => panic!("eviction without a cap"),
         };
         for (i, (from_client, second_pair, flags, seq, ack, len, missing)) in
             ops.into_iter().enumerate()

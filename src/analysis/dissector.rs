@@ -4,8 +4,11 @@
 //!
 //! Memory is bounded by the data in flight: per connection direction one
 //! frame's bytes in the decoder and the packet map of not yet reported
-//! bytes; closed connections are dropped.
+//! bytes; closed connections are dropped. A connection gets its state at
+//! its first byte (one that only exchanged SYNs costs only its flow table
+//! entry), and the whole is kept within [`Config::memcap`] (see `memcap`).
 
+use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
 use super::summary::{ConnSummary, KeyStatus, Summary};
@@ -21,12 +24,25 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Settings of a dissection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// msgr2 decoder limits.
     pub decoder: DecoderConfig,
     /// Secure-mode keys, if the user gave any.
     pub keys: Option<Arc<KeyLog>>,
+    /// Cap in bytes on the memory of connection state and buffered stream
+    /// bytes; past it the idlest connections are evicted and reported.
+    pub memcap: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            decoder: DecoderConfig::default(),
+            keys: None,
+            memcap: DEFAULT_MEMCAP,
+        }
+    }
 }
 
 /// The key entries that may open the direction `src` -> `dst`.
@@ -59,6 +75,10 @@ struct ConnState {
     /// The TCP layer's guess of the roles was wrong: report them swapped.
     flipped: bool,
     held: Vec<Record>,
+    /// Packet number of its last event (for eviction of the idlest).
+    last: u64,
+    /// Bytes charged to the memory budget.
+    charged: usize,
 }
 
 /// Rows of a connection picked up mid-stream held back while its roles
@@ -96,6 +116,9 @@ struct Inner {
     events: Vec<(Direction, Event)>,
     pending: Vec<Record>,
     reconnects: Reconnects,
+    budget: Budget,
+    /// Connections with an event in the packet being processed.
+    touched: Vec<ConnId>,
 }
 
 impl Dissector {
@@ -104,13 +127,15 @@ impl Dissector {
         Dissector {
             flows: FlowTable::new(),
             inner: Inner {
-                cfg,
                 conns: HashMap::new(),
                 next_number: 1,
                 summary: Summary::default(),
                 events: Vec::new(),
                 pending: Vec::new(),
                 reconnects: Reconnects::default(),
+                budget: Budget::new(cfg.memcap),
+                touched: Vec::new(),
+                cfg,
             },
         }
     }
@@ -146,6 +171,21 @@ impl Dissector {
                 }
             }
         }
+        inner.recharge();
+        while inner.budget.over(self.flows.memory()) {
+            let conns = &inner.conns;
+            let Some(id) = inner
+                .budget
+                .idlest(|c, p| conns.get(&c).is_some_and(|s| s.last == p))
+            else {
+                break;
+            };
+            inner.evict(&mut self.flows, id, pkt.index, pkt.ts);
+        }
+        let conns = &inner.conns;
+        inner.budget.compact(conns.len(), |c, p| {
+            conns.get(&c).is_some_and(|s| s.last == p)
+        });
         for r in inner.pending.drain(..) {
             out(r);
         }
@@ -171,6 +211,17 @@ impl Dissector {
 
 impl Inner {
     fn stream_event(&mut self, ev: StreamEvent<'_>, packet: PacketIndex, ts: Timestamp) {
+        if let StreamEvent::Data { conn, .. }
+        | StreamEvent::Gap { conn, .. }
+        | StreamEvent::OverlapDiffers { conn, .. } = ev
+        {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                self.budget.touch(&mut c.last, conn, packet.0);
+                if self.touched.last() != Some(&conn) {
+                    self.touched.push(conn);
+                }
+            }
+        }
         match ev {
             StreamEvent::Opened {
                 conn,
@@ -206,6 +257,8 @@ impl Inner {
                         undecided: !handshake_seen,
                         flipped: false,
                         held: Vec::new(),
+                        last: 0,
+                        charged: 0,
                     },
                 );
                 self.summary
@@ -263,6 +316,15 @@ impl Inner {
                 self.events.push((dir, Event::Undecoded(p)));
                 self.drain(conn, packet, ts);
             }
+            StreamEvent::Evicted {
+                conn,
+                dir,
+                src,
+                dst,
+                offset,
+                len,
+                packet: at,
+            } => self.evicted_row(conn, dir, (src, dst), (offset, len), at, ts),
             StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts),
         }
     }
@@ -274,8 +336,22 @@ impl Inner {
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
         self.release(conn, None);
+        self.forget(conn);
+    }
+
+    /// Drop the state of `conn`, keeping what its summary needs.
+    fn forget(&mut self, conn: ConnId) {
         if let Some(mut c) = self.conns.remove(&conn) {
+            self.budget.charge(&mut c.charged, 0);
             if let Some(s) = self.summary.conns.get_mut(&conn) {
+                // A connection that never showed a banner or a frame is
+                // not counted as msgr2.
+                let banner = [Direction::ClientToServer, Direction::ServerToClient]
+                    .iter()
+                    .any(|&d| c.decoder.banner(d).is_some());
+                if !banner && s.frames == [0, 0] {
+                    s.not_msgr2 = true;
+                }
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
@@ -440,6 +516,9 @@ impl Inner {
         self.pending.push(rec);
     }
 }
+
+#[path = "dissector_evict.rs"]
+mod evict;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.
 pub fn dissect<R: Read>(

@@ -3,6 +3,7 @@
 
 mod dissector;
 pub mod info;
+pub mod memcap;
 mod record;
 pub mod record_fields;
 pub mod registry;

@@ -80,6 +80,7 @@ impl Record {
             RecordKind::Undecoded(p) if p.kind == ProblemKind::OverlapDiffers => {
                 "[TCP-OVERLAP]".into()
             }
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::MemcapEvicted => "[EVICTED]".into(),
             RecordKind::Undecoded(_) => "[UNDECODED]".into(),
         }
     }

@@ -130,6 +130,9 @@ problem_kinds! {
     NotMsgr2 => "not_msgr2", Note;
     /// The capture started mid-connection; decoding began at a found frame.
     MidStream => "mid_stream", Note;
+    /// The connection was evicted to keep within the memory cap
+    /// (`--memcap`): these bytes were never analysed.
+    MemcapEvicted => "memcap_evicted", Error;
     /// A secure-mode GCM tag does not verify.
     GcmTagBad => "gcm_tag_bad", Error;
     /// A secure-mode direction with no key that opens it.
@@ -177,7 +180,7 @@ impl ProblemKind {
             EncodingEndOfBuffer | EncodingMalformed | EncodingCompatTooNew | EncodingExtra
             | EncodingTrailing => Group::Encoding,
             Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
-            | NotMsgr2 => Group::Capture,
+            | NotMsgr2 | MemcapEvicted => Group::Capture,
             NoKey | SecureSyncLost => Group::Decryption,
             SeqJump | AckAhead => Group::Sequence,
             TagUnknown | Compressed | Aborted => Group::Protocol,

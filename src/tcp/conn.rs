@@ -1,9 +1,16 @@
 //! One open connection of the flow table: its two reassemblers, the
 //! initial sequence numbers seen, its FINs, and the server's segments that
 //! wait for the SYN+ACK (see `early`).
+//!
+//! The reassemblers are made at the first segment that carries (or
+//! declares) a byte, a FIN, or an acknowledgement past the handshake: a
+//! connection that only exchanged SYNs holds no buffer. Its
+//! [`StreamEvent::Opened`] waits in `announce` until its first other event,
+//! so a consumer hears only of connections that carried something.
 
 use super::early::{origin_of, EarlySeg};
 use super::event::{tagged, CloseReason, StreamEvent};
+use super::reassembly::ReassemblyConfig;
 use super::{ConnId, Direction, Reassembler};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
 use std::net::SocketAddr;
@@ -15,13 +22,59 @@ pub(super) struct Conn {
     pub(super) client: SocketAddr,
     /// Initial sequence number of each direction, when its SYN was seen.
     pub(super) isn: [Option<u32>; 2],
-    pub(super) dirs: [Reassembler; 2],
+    /// The two reassemblers, once anything but a handshake was seen.
+    pub(super) dirs: Option<Box<[Reassembler; 2]>>,
+    /// The `Opened` event, until the first event that follows it.
+    pub(super) announce: Option<Box<StreamEvent<'static>>>,
+    /// Packet number of the last segment (for eviction of the idlest).
+    pub(super) last_active: u64,
     /// Packet of each direction's first FIN.
     pub(super) fin: [Option<PacketIndex>; 2],
     /// Opened by a SYN whose SYN+ACK has not come yet: the server's
     /// segments wait in `early`.
     pub(super) awaiting_syn_ack: bool,
     pub(super) early: Vec<EarlySeg>,
+}
+
+/// What stays of a connection evicted to keep within the memory cap: it
+/// absorbs the connection's later segments, counting their bytes, and
+/// reports per direction what was never analysed when it ends.
+#[derive(Debug)]
+pub(super) struct Evicted {
+    pub(super) id: ConnId,
+    pub(super) client: SocketAddr,
+    pub(super) server: SocketAddr,
+    pub(super) isn: [Option<u32>; 2],
+    /// Per direction: first byte not analysed, and how many were not.
+    pub(super) lost: [(u64, u64); 2],
+    /// Packet at which it was evicted.
+    pub(super) packet: PacketIndex,
+}
+
+impl Evicted {
+    /// One `Evicted` event per direction with bytes not analysed (the
+    /// client's direction if neither has: an eviction is always reported).
+    pub(super) fn report(&self, sink: &mut dyn FnMut(StreamEvent<'_>)) {
+        let dirs = [Direction::ClientToServer, Direction::ServerToClient];
+        let any = self.lost.iter().any(|&(_, n)| n > 0);
+        for (dir, &(offset, len)) in dirs.into_iter().zip(self.lost.iter()) {
+            if len > 0 || (!any && dir == Direction::ClientToServer) {
+                let (src, dst) = match dir {
+                    Direction::ClientToServer => (self.client, self.server),
+                    Direction::ServerToClient => (self.server, self.client),
+                };
+                sink(StreamEvent::Evicted {
+                    conn: self.id,
+                    dir,
+                    src,
+                    dst,
+                    offset,
+                    len,
+                    packet: self.packet,
+                });
+            }
+        }
+    }
 }
 
 /// What stays of a closed connection.
@@ -45,16 +98,101 @@ pub(super) fn isn_of(isn: &[Option<u32>; 2], dir: Direction) -> Option<u32> {
 }
 
 impl Conn {
+    /// The reassemblers, made on first use; their origins come from the
+    /// initial sequence numbers seen so far.
+    fn make(
+        dirs: &mut Option<Box<[Reassembler; 2]>>,
+        isn: [Option<u32>; 2],
+        cfg: ReassemblyConfig,
+    ) -> &mut [Reassembler; 2] {
+        dirs.get_or_insert_with(|| {
+            let mut d = [Reassembler::with_config(cfg), Reassembler::with_config(cfg)];
+            for (r, isn) in d.iter_mut().zip(isn) {
+                if let Some(isn) = isn {
+                    r.syn(isn);
+                }
+            }
+            Box::new(d)
+        })
+    }
+
+    /// Whether both directions are complete up to their FINs.
+    pub(super) fn complete(&self) -> bool {
+        self.dirs
+            .as_ref()
+            .is_some_and(|d| d.iter().all(Reassembler::is_complete))
+    }
+
+    /// Heap bytes the reassemblers hold.
+    pub(super) fn memory(&self) -> usize {
+        self.dirs.as_ref().map_or(0, |d| {
+            d.iter().map(Reassembler::memory).fold(
+                std::mem::size_of::<[Reassembler; 2]>(),
+                usize::saturating_add,
+            )
+        })
+    }
+
+    /// Bytes of each direction held out of order, never delivered.
+    pub(super) fn held_bytes(&self) -> [u64; 2] {
+        self.dirs.as_ref().map_or([0, 0], |d| {
+            let mut out = [0; 2];
+            for (o, r) in out.iter_mut().zip(d.iter()) {
+                *o = r.held_bytes();
+            }
+            out
+        })
+    }
+
+    /// Whether `seg` is only a handshake step: a SYN, SYN+ACK or ACK with
+    /// no byte, no FIN and nothing acknowledged past the SYN.
+    fn handshake_only(&self, seg: &TcpPacket<'_>, dir: Direction) -> bool {
+        if !seg.payload.is_empty() || seg.missing > 0 || seg.flags.fin || seg.flags.rst {
+            return false;
+        }
+        let peer = isn_of(&self.isn, dir.reverse());
+        !seg.flags.ack || seg.flags.syn || peer.map(|i| i.wrapping_add(1)) == Some(seg.ack)
+    }
+
     /// Apply one segment; the reason if it closed the connection.
     pub(super) fn handle(
         &mut self,
+        cfg: ReassemblyConfig,
         packet: PacketIndex,
         ts: Timestamp,
         seg: &TcpPacket<'_>,
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) -> Option<CloseReason> {
+        self.last_active = packet.0;
         let dir = dir_of(self.client, seg.src);
-        let [c2s, s2c] = &mut self.dirs;
+        if self.dirs.is_none() {
+            if seg.flags.syn {
+                if let Some(i) = self.isn.get_mut(dir.index()) {
+                    i.get_or_insert(seg.seq);
+                }
+                if seg.flags.ack {
+                    if let Some(i) = self.isn.get_mut(dir.reverse().index()) {
+                        i.get_or_insert(seg.ack.wrapping_sub(1));
+                    }
+                }
+            }
+            if self.handshake_only(seg, dir) {
+                return None;
+            }
+            if seg.flags.rst && seg.payload.is_empty() && seg.missing == 0 {
+                return Some(CloseReason::Rst);
+            }
+        }
+        let (id, rev) = (self.id, dir.reverse());
+        let announce = &mut self.announce;
+        let mut announced = |ev: StreamEvent<'_>| {
+            if let Some(a) = announce.take() {
+                sink(*a);
+            }
+            sink(ev);
+        };
+        let sink: &mut dyn FnMut(StreamEvent<'_>) = &mut announced;
+        let [c2s, s2c] = Self::make(&mut self.dirs, self.isn, cfg);
         let (mine, theirs) = match dir {
             Direction::ClientToServer => (c2s, s2c),
             Direction::ServerToClient => (s2c, c2s),
@@ -76,7 +214,6 @@ impl Conn {
             }
             seq = seq.wrapping_add(1);
         }
-        let (id, rev) = (self.id, dir.reverse());
         let payload = seg.payload;
         mine.segment(
             packet,
@@ -104,16 +241,14 @@ impl Conn {
                 CloseReason::Rst
             });
         }
-        let complete = self.dirs.iter().all(Reassembler::is_complete);
-        (fins == 2 && complete).then_some(CloseReason::Fin)
+        (fins == 2 && self.complete()).then_some(CloseReason::Fin)
     }
 
     /// Segments that waited for a handshake that did not come are fed
     /// again: each direction without an origin starts where they say.
-    pub(super) fn anchor(&mut self, segs: &[EarlySeg]) {
+    pub(super) fn anchor(&mut self, cfg: ReassemblyConfig, segs: &[EarlySeg]) {
         let client = self.client;
-        for (r, dir) in self
-            .dirs
+        for (r, dir) in Self::make(&mut self.dirs, self.isn, cfg)
             .iter_mut()
             .zip([Direction::ClientToServer, Direction::ServerToClient])
         {
@@ -132,12 +267,19 @@ impl Conn {
 
     /// Feed the server's segments that waited for the SYN+ACK, which did
     /// not come: the connection is ending. What they close is closed anyway.
-    pub(super) fn drain_early(&mut self, sink: &mut dyn FnMut(StreamEvent<'_>)) {
+    pub(super) fn drain_early(
+        &mut self,
+        cfg: ReassemblyConfig,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) {
         self.awaiting_syn_ack = false;
         let early = std::mem::take(&mut self.early);
-        self.anchor(&early);
+        if early.is_empty() {
+            return;
+        }
+        self.anchor(cfg, &early);
         for e in early {
-            let _ = self.handle(e.packet, e.ts, &e.view(), sink);
+            let _ = self.handle(cfg, e.packet, e.ts, &e.view(), sink);
         }
     }
 
@@ -148,13 +290,22 @@ impl Conn {
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         let id = self.id;
-        for (r, dir) in self
-            .dirs
+        let Some(dirs) = self.dirs.as_mut() else {
+            return;
+        };
+        let announce = &mut self.announce;
+        let mut announced = |ev: StreamEvent<'_>| {
+            if let Some(a) = announce.take() {
+                sink(*a);
+            }
+            sink(ev);
+        };
+        for (r, dir) in dirs
             .iter_mut()
             .zip([Direction::ClientToServer, Direction::ServerToClient])
         {
             let at = packet.unwrap_or_else(|| r.last_packet());
-            r.flush_at(at, &mut tagged(sink, id, dir));
+            r.flush_at(at, &mut tagged(&mut announced, id, dir));
         }
     }
 }

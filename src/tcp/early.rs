@@ -61,6 +61,11 @@ impl EarlySeg {
         }
     }
 
+    /// Bytes of memory the copy holds.
+    pub(super) fn memory(&self) -> usize {
+        std::mem::size_of::<EarlySeg>().saturating_add(self.payload.capacity())
+    }
+
     /// The segment as the flow table reads it.
     pub(super) fn view(&self) -> TcpPacket<'_> {
         TcpPacket {

@@ -81,6 +81,25 @@ pub enum StreamEvent<'a> {
         /// The packet whose copy was kept.
         first_packet: PacketIndex,
     },
+    /// The connection was evicted to keep within the memory cap; it ended
+    /// (or the capture did) and these bytes of a direction were never
+    /// analysed: those buffered when it was evicted and all that came after.
+    Evicted {
+        /// Connection.
+        conn: ConnId,
+        /// Direction.
+        dir: Direction,
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// First byte not analysed.
+        offset: u64,
+        /// How many bytes were not analysed.
+        len: u64,
+        /// Packet at which the connection was evicted.
+        packet: PacketIndex,
+    },
     /// The connection ended.
     Closed {
         /// Connection.

@@ -56,11 +56,11 @@
 //! [`FlowConfig::closed_linger_secs`] of capture time, at most
 //! [`FlowConfig::max_closed`] of them. A new SYN on the pair replaces it.
 
-use super::conn::{dir_of, isn_of, Closed, Conn};
+use super::conn::{dir_of, isn_of, Closed, Conn, Evicted};
 use super::early::{EarlySeg, Pending, Seg, DEFAULT_HANDSHAKE_WAIT, MAX_KEPT};
 pub use super::event::{CloseReason, StreamEvent};
 use super::reassembly::ReassemblyConfig;
-use super::{ConnId, Direction, Reassembler};
+use super::{ConnId, Direction};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -112,7 +112,9 @@ enum Slot {
     Open(Box<Conn>),
     /// Seen only through segments that are not a SYN, so far.
     Pending(Box<Pending>),
-    Closed(Closed),
+    Closed(Box<Closed>),
+    /// Evicted under the memory cap: absorbs the rest of the connection.
+    Evicted(Box<Evicted>),
 }
 
 /// What a wait for a handshake is for.
@@ -139,6 +141,8 @@ pub struct FlowTable {
     waiting: VecDeque<(u64, Key, ConnId, Wait)>,
     /// The packet being processed: waits are counted from it.
     now: PacketIndex,
+    /// Sum of [`Slot::memory`] over all slots, kept as they change.
+    heap: usize,
 }
 
 /// Most listening endpoints remembered for orienting mid-stream connections.
@@ -170,7 +174,7 @@ impl FlowTable {
     pub fn open_connections(&self) -> usize {
         self.slots
             .values()
-            .filter(|s| !matches!(s, Slot::Closed(_)))
+            .filter(|s| !matches!(s, Slot::Closed(_) | Slot::Evicted(_)))
             .count()
     }
 
@@ -189,7 +193,9 @@ impl FlowTable {
                 break;
             }
             self.waiting.pop_front();
+            let before = self.slot_memory(&key);
             let kept = self.end_wait(key, id, wait, sink);
+            self.account(&key, before);
             self.run(kept, sink);
         }
         let kept = self.apply(&Seg::Live(packet, ts, seg), sink);
@@ -244,7 +250,7 @@ impl FlowTable {
             (Some(Slot::Open(c)), Wait::SynAck) if c.id == id => {
                 c.awaiting_syn_ack = false;
                 let segs = std::mem::take(&mut c.early);
-                c.anchor(&segs);
+                c.anchor(self.cfg.reassembly, &segs);
                 segs
             }
             _ => Vec::new(),
@@ -253,8 +259,21 @@ impl FlowTable {
 
     /// One segment, live or kept; segments that waited and may go on now.
     fn apply(&mut self, s: &Seg<'_>, sink: &mut dyn FnMut(StreamEvent<'_>)) -> Vec<EarlySeg> {
-        let (packet, ts, seg) = s.parts();
+        let (_, _, seg) = s.parts();
         let key = key_of(seg.src, seg.dst);
+        let before = self.slot_memory(&key);
+        let kept = self.apply_to(key, s, sink);
+        self.account(&key, before);
+        kept
+    }
+
+    fn apply_to(
+        &mut self,
+        key: Key,
+        s: &Seg<'_>,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) -> Vec<EarlySeg> {
+        let (packet, ts, seg) = s.parts();
         let (syn, ack, rst) = (seg.flags.syn, seg.flags.ack, seg.flags.rst);
         let mut kept = Vec::new();
         match self.slots.get_mut(&key) {
@@ -290,6 +309,32 @@ impl FlowTable {
                 self.open(key, (first.packet, first.ts), &seg, Some(id), sink);
                 kept = segs;
             }
+            Some(Slot::Evicted(ev)) => {
+                let dir = dir_of(ev.client, seg.src);
+                let recorded = isn_of(&ev.isn, dir);
+                let new_syn = syn && recorded != Some(seg.seq) && (!ack || recorded.is_some());
+                if !new_syn {
+                    let len = u64::try_from(seg.payload.len()).unwrap_or(u64::MAX);
+                    if let Some((_, n)) = ev.lost.get_mut(dir.index()) {
+                        *n = n.saturating_add(len).saturating_add(u64::from(seg.missing));
+                    }
+                    if !(seg.flags.fin || rst) {
+                        return kept;
+                    }
+                }
+                ev.report(sink);
+                let record = Closed {
+                    id: ev.id,
+                    client: ev.client,
+                    isn: ev.isn,
+                };
+                self.closed.push_back((ts, key, record.id));
+                self.slots.insert(key, Slot::Closed(Box::new(record)));
+                if !new_syn {
+                    return kept;
+                }
+                self.open(key, (packet, ts), &seg, None, sink);
+            }
             Some(Slot::Closed(old)) => {
                 // Any SYN with a new sequence number: the SYN+ACK too, in
                 // case the new connection's SYN was not captured.
@@ -307,13 +352,15 @@ impl FlowTable {
                 let live = matches!(s, Seg::Live(..));
                 if live && syn && differs && (!ack || recorded.is_some()) {
                     if let Some(Slot::Open(mut old)) = self.slots.remove(&key) {
-                        old.drain_early(sink);
+                        old.drain_early(self.cfg.reassembly, sink);
                         old.flush(Some(packet), sink);
-                        sink(StreamEvent::Closed {
-                            conn: old.id,
-                            reason: CloseReason::Reused,
-                            packet: Some(packet),
-                        });
+                        if old.announce.is_none() {
+                            sink(StreamEvent::Closed {
+                                conn: old.id,
+                                reason: CloseReason::Reused,
+                                packet: Some(packet),
+                            });
+                        }
                     }
                     self.open(key, (packet, ts), &seg, None, sink);
                 }
@@ -332,7 +379,7 @@ impl FlowTable {
                 // goes first.
                 conn.awaiting_syn_ack = false;
                 let mut all = std::mem::take(&mut conn.early);
-                conn.anchor(&all);
+                conn.anchor(self.cfg.reassembly, &all);
                 all.push(s.keep());
                 return all;
             } else if from_server && !syn {
@@ -346,30 +393,33 @@ impl FlowTable {
                 return kept;
             }
         }
-        if let Some(reason) = conn.handle(packet, ts, &seg, sink) {
-            if reason != CloseReason::Fin || !conn.dirs.iter().all(Reassembler::is_complete) {
+        if let Some(reason) = conn.handle(self.cfg.reassembly, packet, ts, &seg, sink) {
+            if reason != CloseReason::Fin || !conn.complete() {
                 conn.flush(Some(packet), sink);
             }
-            sink(StreamEvent::Closed {
-                conn: conn.id,
-                reason,
-                packet: Some(packet),
-            });
+            if conn.announce.is_none() {
+                sink(StreamEvent::Closed {
+                    conn: conn.id,
+                    reason,
+                    packet: Some(packet),
+                });
+            }
             let record = Closed {
                 id: conn.id,
                 client: conn.client,
                 isn: conn.isn,
             };
             self.closed.push_back((ts, key, record.id));
-            self.slots.insert(key, Slot::Closed(record));
+            self.slots.insert(key, Slot::Closed(Box::new(record)));
         }
         kept
     }
 
     /// Set the origins of a connection just opened from segments that waited.
     fn anchor(&mut self, key: Key, segs: &[EarlySeg]) {
+        let cfg = self.cfg.reassembly;
         if let Some(Slot::Open(c)) = self.slots.get_mut(&key) {
-            c.anchor(segs);
+            c.anchor(cfg, segs);
         }
     }
 
@@ -408,20 +458,23 @@ impl FlowTable {
         }
         let id = id.unwrap_or_else(|| self.take_id());
         let (packet, ts) = first;
-        sink(StreamEvent::Opened {
+        // Announced with the connection's first event (see `conn`).
+        let opened = StreamEvent::Opened {
             conn: id,
             client,
             server,
             packet,
             ts,
             handshake_seen,
-        });
-        let cfg = self.cfg.reassembly;
+        };
+        let _ = sink;
         let conn = Conn {
             id,
             client,
             isn: [None, None],
-            dirs: [Reassembler::with_config(cfg), Reassembler::with_config(cfg)],
+            dirs: None,
+            announce: Some(Box::new(opened)),
+            last_active: packet.0,
             fin: [None, None],
             awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
             early: Vec::new(),
@@ -450,17 +503,32 @@ impl FlowTable {
             let kept = self.end_wait(key, id, wait, sink);
             self.run(kept, sink);
         }
-        let mut open: Vec<Box<Conn>> = self
+        let mut open: Vec<Slot> = self
             .slots
             .drain()
-            .filter_map(|(_, slot)| match slot {
-                Slot::Open(conn) => Some(conn),
-                Slot::Pending(_) | Slot::Closed(_) => None,
-            })
+            .map(|(_, slot)| slot)
+            .filter(|slot| matches!(slot, Slot::Open(_) | Slot::Evicted(_)))
             .collect();
-        open.sort_by_key(|c| c.id);
-        for mut conn in open {
+        open.sort_by_key(|s| match s {
+            Slot::Open(c) => c.id,
+            Slot::Evicted(e) => e.id,
+            Slot::Pending(p) => p.id,
+            Slot::Closed(c) => c.id,
+        });
+        self.heap = 0;
+        for slot in open {
+            let mut conn = match slot {
+                Slot::Open(conn) => conn,
+                Slot::Evicted(ev) => {
+                    ev.report(sink);
+                    continue;
+                }
+                Slot::Pending(_) | Slot::Closed(_) => continue,
+            };
             conn.flush(None, sink);
+            if conn.announce.is_some() {
+                continue;
+            }
             let (reason, packet) = match conn.fin {
                 [Some(a), Some(b)] => (CloseReason::Fin, Some(a.max(b))),
                 _ => (CloseReason::EndOfCapture, None),
@@ -474,6 +542,9 @@ impl FlowTable {
         self.closed.clear();
     }
 }
+
+#[path = "flow_memory.rs"]
+mod memory;
 
 #[cfg(test)]
 #[path = "flow_tests.rs"]

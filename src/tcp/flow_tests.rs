@@ -46,6 +46,14 @@ fn show(ev: StreamEvent<'_>) -> String {
         } => {
             format!("{conn} {} diff {offset}+{len}@{packet}/{f}", dir.short())
         }
+        StreamEvent::Evicted {
+            conn,
+            dir,
+            offset,
+            len,
+            packet,
+            ..
+        } => format!("evicted {conn} {} {offset}+{len}@{packet}", dir.short()),
         StreamEvent::Closed {
             conn,
             reason,
@@ -139,12 +147,8 @@ fn handshake_sets_roles_offsets_and_ids() {
     let mut t = T::default();
     t.connect(40000).tx(40000, 6800, "A", 101, 501, b"hi");
     t.tx(6800, 40000, "A", 501, 103, b"ok").connect(40001);
-    let want = [
-        "open 0 40000>6800 syn",
-        "0 c2s 0:hi@4",
-        "0 s2c 0:ok@5",
-        "open 1 40001>6800 syn",
-    ];
+    let want = ["open 0 40000>6800 syn", "0 c2s 0:hi@4", "0 s2c 0:ok@5"];
+    // Connection 1 only exchanged its handshake: nothing to announce yet.
     assert_eq!(t.take(), want);
     assert_eq!(t.table.open_connections(), 2);
 }
@@ -192,7 +196,6 @@ fn without_handshake_known_listeners_and_ceph_ports_serve() {
     let want = [
         "open 1 38000>44400 mid",
         "1 s2c 0:ab@3",
-        "close 0 EndOfCapture",
         "close 1 EndOfCapture",
     ];
     assert_eq!(t.take(), want);
@@ -223,7 +226,7 @@ fn ack_from_the_peer_reveals_a_gap() {
     t.connect(40000).take();
     t.tx(40000, 6800, "A", 101, 501, b"ab")
         .tx(40000, 6800, "A", 105, 501, b"ef");
-    assert_eq!(t.take(), ["0 c2s 0:ab@4"]);
+    assert_eq!(t.take(), ["open 0 40000>6800 syn", "0 c2s 0:ab@4"]);
     t.tx(6800, 40000, "A", 501, 107, b"")
         .tx(40000, 6800, "A", 104, 501, b"cX");
     assert_eq!(
@@ -241,7 +244,12 @@ fn snaplen_cut_payload_is_a_gap() {
         .tx(40000, 6800, "A", 109, 501, b"z");
     assert_eq!(
         t.take(),
-        ["0 c2s 0:abc@4", "0 c2s gap 3+5@4", "0 c2s 8:z@5"]
+        [
+            "open 0 40000>6800 syn",
+            "0 c2s 0:abc@4",
+            "0 c2s gap 3+5@4",
+            "0 c2s 8:z@5"
+        ]
     );
 }
 
@@ -252,7 +260,10 @@ fn fin_from_both_sides_closes_and_late_packets_are_absorbed() {
     t.tx(40000, 6800, "AF", 101, 501, b"bye")
         .tx(40000, 6800, "A", 104, 501, b"late");
     t.tx(6800, 40000, "AF", 501, 105, b"");
-    assert_eq!(t.take(), ["0 c2s 0:bye@4", "close 0 Fin@6"]);
+    assert_eq!(
+        t.take(),
+        ["open 0 40000>6800 syn", "0 c2s 0:bye@4", "close 0 Fin@6"]
+    );
     t.tx(40000, 6800, "A", 105, 502, b"")
         .tx(40000, 6800, "AF", 101, 501, b"bye");
     assert!(t.take().is_empty());
@@ -267,13 +278,27 @@ fn rst_flushes_holes_and_closes() {
         .tx(6800, 40000, "R", 501, 0, b"");
     assert_eq!(
         t.take(),
-        ["0 c2s gap 0+2@5", "0 c2s 2:cd@4", "close 0 Rst@5"]
+        [
+            "open 0 40000>6800 syn",
+            "0 c2s gap 0+2@5",
+            "0 c2s 2:cd@4",
+            "close 0 Rst@5"
+        ]
     );
     // After one FIN, a RST counts as a FIN close.
     t.connect(40001).take();
-    t.tx(40001, 6800, "AF", 101, 501, b"")
-        .tx(6800, 40001, "RA", 501, 102, b"");
-    assert_eq!(t.take(), ["close 1 Fin@10"]);
+    t.tx(40001, 6800, "AF", 101, 501, b"x")
+        .tx(6800, 40001, "RA", 501, 103, b"");
+    assert_eq!(
+        t.take(),
+        ["open 1 40001>6800 syn", "1 c2s 0:x@9", "close 1 Fin@10"]
+    );
+    // A connection that carried no byte is never announced.
+    t.connect(40002).take();
+    t.tx(40002, 6800, "AF", 101, 501, b"")
+        .tx(6800, 40002, "RA", 501, 102, b"");
+    assert!(t.take().is_empty());
+    assert_eq!(t.table.open_connections(), 0);
 }
 
 #[test]
@@ -299,7 +324,8 @@ fn new_syn_after_close_opens_a_new_connection() {
     t.connect(40000);
     assert!(t.take().is_empty());
     t.tx(40000, 6800, "S", 9000, 0, b"");
-    assert_eq!(t.take(), ["open 1 40000>6800 syn"]);
+    assert!(t.take().is_empty());
+    assert_eq!(t.table.open_connections(), 1);
     // A new connection whose SYN the capture missed.
     t.tx(40000, 6800, "R", 9001, 0, b"").take();
     t.tx(6800, 40000, "SA", 800, 9001, b"")
@@ -340,8 +366,10 @@ fn finish_flushes_and_closes_in_id_order() {
     let ev = &mut t.ev;
     t.table.finish(&mut |e| ev.push(show(e)));
     let want = [
+        "open 0 40000>6800 syn",
         "0 c2s gap 0+3@9",
         "close 0 Fin@9",
+        "open 1 40001>6800 syn",
         "1 c2s gap 0+2@7",
         "1 c2s 2:cd@7",
         "close 1 EndOfCapture",
@@ -374,9 +402,10 @@ fn server_data_before_the_syn_ack_waits_for_it() {
     t.tx(40000, 6800, "S", 100, 0, b"")
         .tx(6800, 40000, "A", 503, 101, b"cd")
         .tx(6800, 40000, "A", 501, 101, b"ab");
-    assert_eq!(t.take(), ["open 0 40000>6800 syn"]);
+    assert!(t.take().is_empty());
     t.tx(6800, 40000, "SA", 500, 101, b"");
-    assert_eq!(t.take(), ["0 s2c 0:ab@3", "0 s2c 2:cd@2"]);
+    let want = ["open 0 40000>6800 syn", "0 s2c 0:ab@3", "0 s2c 2:cd@2"];
+    assert_eq!(t.take(), want);
 }
 
 #[test]
@@ -390,11 +419,16 @@ fn a_flow_without_handshake_opens_when_the_wait_is_over() {
         ..T::default()
     };
     t.tx(40000, 6800, "A", 7000, 9000, b"ab").connect(40001);
-    assert_eq!(t.take(), ["open 1 40001>6800 syn"]);
+    assert!(t.take().is_empty());
     assert_eq!(t.table.open_connections(), 2);
     // Packet 5 ends the wait of packet 1: it keeps index 0 and its place.
     t.tx(40001, 6800, "A", 101, 501, b"x");
-    let want = ["open 0 40000>6800 mid", "0 c2s 0:ab@1", "1 c2s 0:x@5"];
+    let want = [
+        "open 0 40000>6800 mid",
+        "0 c2s 0:ab@1",
+        "open 1 40001>6800 syn",
+        "1 c2s 0:x@5",
+    ];
     assert_eq!(t.take(), want);
     // A RST ends a wait at once.
     t.tx(40002, 6800, "A", 300, 9000, b"cd")
@@ -444,4 +478,47 @@ fn syn_with_rst_and_data_opens_one_connection() {
     let opened = ev.iter().filter(|e| e.starts_with("open")).count();
     assert_eq!(opened, 1, "{ev:?}");
     assert!(ev.iter().any(|e| e.starts_with("close 0")), "{ev:?}");
+#[test]
+fn syn_only_flows_hold_no_buffers() {
+    assert_eq!(std::mem::size_of::<Slot>(), 16);
+    let mut t = T::default();
+    for port in 40000..40010 {
+        t.tx(port, 6800, "S", 100, 0, b"");
+    }
+    assert!(t.take().is_empty());
+    assert_eq!(t.table.open_connections(), 10);
+    // Ten boxed connections without reassemblers, and nothing else.
+    assert_eq!(t.table.heap, 10 * std::mem::size_of::<Conn>());
+    // The first byte makes the reassemblers; the closing drops them.
+    t.tx(40000, 6800, "A", 101, 1, b"x");
+    assert_eq!(t.take(), ["open 0 40000>6800 syn", "0 c2s 0:x@11"]);
+    assert!(t.table.heap > 10 * std::mem::size_of::<Conn>() + 256);
+    t.tx(40000, 6800, "R", 102, 0, b"");
+    assert_eq!(t.take(), ["close 0 Rst@12"]);
+    let closed = std::mem::size_of::<super::Closed>();
+    assert_eq!(t.table.heap, 9 * std::mem::size_of::<Conn>() + closed);
+}
+
+#[test]
+fn an_evicted_connection_reports_what_was_not_analysed_when_it_ends() {
+    let mut t = T::default();
+    t.connect(40000).tx(40000, 6800, "A", 101, 501, b"abcd");
+    // Bytes 6..8 held out of order, behind a hole at 4..6.
+    t.tx(40000, 6800, "A", 107, 501, b"gh");
+    t.take();
+    let (c, s) = (ep(40000), ep(6800));
+    // The consumer had analysed up to offset 1: 3 bytes were pending.
+    assert!(t
+        .table
+        .evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert!(!t
+        .table
+        .evict((c, s), ConnId(0), [(1, 3), (0, 0)], PacketIndex(5)));
+    assert_eq!(t.table.heap, std::mem::size_of::<super::Evicted>());
+    // Later bytes are absorbed and counted, in both directions.
+    t.tx(40000, 6800, "A", 105, 501, b"ef")
+        .tx(6800, 40000, "A", 501, 109, b"12345");
+    assert!(t.take().is_empty());
+    t.finish();
+    assert_eq!(t.take(), ["evicted 0 c2s 1+7@5", "evicted 0 s2c 0+5@5"]);
 }

@@ -2,6 +2,7 @@
 //! helpers it shares with them.
 
 use super::reassembly::{ReassemblyEvent, Sink, HELD_ENTRY_COST};
+use super::Reassembler;
 use crate::capture::{PacketIndex, Timestamp};
 
 pub(super) fn len64(n: usize) -> u64 {
@@ -88,5 +89,27 @@ impl Held {
             Held::Bytes { data, .. } => data.truncate(to_usize(keep)),
             Held::Missing { len, .. } => *len = keep.min(*len),
         }
+    }
+}
+
+impl Reassembler {
+    /// Cost of the held out-of-order data (see
+    /// [`super::ReassemblyConfig::max_buffered`]).
+    pub fn buffered(&self) -> usize {
+        self.held_cost
+    }
+
+    /// Heap bytes held: out-of-order data (with its entry cost) and the
+    /// window of recently delivered bytes.
+    pub fn memory(&self) -> usize {
+        self.held_cost.saturating_add(self.recent.memory())
+    }
+
+    /// Bytes held out of order that were not delivered yet.
+    pub fn held_bytes(&self) -> u64 {
+        self.held
+            .values()
+            .map(Held::len)
+            .fold(0, u64::saturating_add)
     }
 }

@@ -147,9 +147,9 @@ pub struct Reassembler {
     fin: Option<u64>,
     /// Held out-of-order entries, keyed by offset, never overlapping,
     /// all starting after `next`.
-    held: BTreeMap<u64, Held>,
-    held_cost: usize,
-    recent: RecentBytes,
+    pub(super) held: BTreeMap<u64, Held>,
+    pub(super) held_cost: usize,
+    pub(super) recent: RecentBytes,
     last_packet: PacketIndex,
     /// An ACK past a hole: (acknowledged offset, its packet, calls left
     /// before the hole becomes a gap).
@@ -196,11 +196,6 @@ impl Reassembler {
     /// Whether a FIN was seen and every byte before it was delivered or gapped.
     pub fn is_complete(&self) -> bool {
         self.fin.is_some_and(|f| self.next >= f)
-    }
-
-    /// Cost of the held out-of-order data (see [`ReassemblyConfig::max_buffered`]).
-    pub fn buffered(&self) -> usize {
-        self.held_cost
     }
 
     /// Last packet fed to this direction (segment or ACK).

@@ -68,6 +68,13 @@ impl StreamMap {
         StreamMap::default()
     }
 
+    /// Heap bytes the map holds (its chunk buffer).
+    pub fn memory(&self) -> usize {
+        self.chunks
+            .capacity()
+            .saturating_mul(std::mem::size_of::<Chunk>())
+    }
+
     /// Record that `chunk.packet` carried `[chunk.offset, chunk.end())`.
     ///
     /// Chunks must come in stream order, as the reassembler delivers them.
@@ -184,6 +191,11 @@ pub(crate) struct RecentBytes {
 }
 
 impl RecentBytes {
+    /// Heap bytes held: the window and its owners.
+    pub(crate) fn memory(&self) -> usize {
+        self.bytes.capacity().saturating_add(self.owners.memory())
+    }
+
     fn end(&self) -> u64 {
         let len = u64::try_from(self.bytes.len()).unwrap_or(u64::MAX);
         self.start.saturating_add(len)

@@ -186,6 +186,22 @@ impl ConnDecoder {
         self.banners.get(dir.index()).and_then(|b| b.as_ref())
     }
 
+    /// Heap bytes the decoder buffers (both directions' frame buffers).
+    pub fn memory(&self) -> usize {
+        self.dirs
+            .iter()
+            .map(|d| d.buf.capacity())
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Where a direction's analysis stands: the offset of its first byte
+    /// not yet decoded, and how many bytes from there are buffered.
+    pub fn pending(&self, dir: Direction) -> (u64, u64) {
+        self.dirs
+            .get(dir.index())
+            .map_or((0, 0), |d| (d.base, d.buf.len() as u64))
+    }
+
     /// A direction's current connection mode.
     pub fn mode(&self, dir: Direction) -> Mode {
         self.dirs.get(dir.index()).map_or(Mode::Crc, |d| d.mode)

@@ -1,0 +1,113 @@
+//! The dissector's side of the memory budget: what a connection's state
+//! holds, and its eviction with the row that reports it.
+
+use super::{ConnState, Inner};
+use crate::analysis::record::{Record, RecordKind};
+use crate::capture::{PacketIndex, Timestamp};
+use crate::msgr2::{Problem, ProblemKind};
+use crate::tcp::{ConnId, Direction, FlowTable, StreamMap};
+use std::net::SocketAddr;
+
+impl ConnState {
+    /// Bytes of memory the state holds.
+    pub(super) fn memory(&self) -> usize {
+        let maps = self
+            .maps
+            .iter()
+            .map(StreamMap::memory)
+            .fold(0usize, usize::saturating_add);
+        std::mem::size_of::<(ConnId, ConnState)>()
+            .saturating_add(self.decoder.memory())
+            .saturating_add(maps)
+            .saturating_add(
+                self.held
+                    .capacity()
+                    .saturating_mul(std::mem::size_of::<Record>()),
+            )
+    }
+}
+
+impl Inner {
+    /// Charge the connections touched by the last packet what they hold now.
+    pub(super) fn recharge(&mut self) {
+        for id in std::mem::take(&mut self.touched) {
+            if let Some(c) = self.conns.get_mut(&id) {
+                let now = c.memory();
+                self.budget.charge(&mut c.charged, now);
+            }
+        }
+    }
+
+    /// Evict `conn` to free memory: its held rows go out, its state is
+    /// dropped, and the flow table keeps a record that reports what was
+    /// not analysed when the connection ends.
+    pub(super) fn evict(
+        &mut self,
+        flows: &mut FlowTable,
+        conn: ConnId,
+        packet: PacketIndex,
+        ts: Timestamp,
+    ) {
+        self.release(conn, None);
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let lost = [
+            c.decoder.pending(Direction::ClientToServer),
+            c.decoder.pending(Direction::ServerToClient),
+        ];
+        let ends = (c.client, c.server);
+        self.forget(conn);
+        if !flows.evict(ends, conn, lost, packet) {
+            // Not open in the flow table: report at once.
+            let (client, server) = ends;
+            for (dir, (offset, len), src, dst) in [
+                (Direction::ClientToServer, lost[0], client, server),
+                (Direction::ServerToClient, lost[1], server, client),
+            ] {
+                if len > 0 {
+                    self.evicted_row(conn, dir, (src, dst), (offset, len), packet, ts);
+                }
+            }
+        }
+    }
+
+    /// The row of bytes of `conn` that were never analysed: evicted.
+    pub(super) fn evicted_row(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        (src, dst): (SocketAddr, SocketAddr),
+        (offset, len): (u64, u64),
+        at: PacketIndex,
+        ts: Timestamp,
+    ) {
+        let p = Problem::new(ProblemKind::MemcapEvicted, offset, len, "tcp.evicted").values(
+            "analysed",
+            format!(
+                "{len} bytes not analysed: connection evicted at packet {at}, memory cap reached"
+            ),
+        );
+        let mut rec = Record {
+            number: self.next_number,
+            conn,
+            dir,
+            src,
+            dst,
+            ts,
+            packets: vec![at],
+            kind: RecordKind::Undecoded(p),
+            msg: None,
+            problem_packets: vec![at],
+            session: None,
+            payload: None,
+            info: String::new(),
+        };
+        self.next_number += 1;
+        rec.decode_payload(&crate::decode::payload::Sender::default());
+        if let Some(s) = self.summary.conns.get_mut(&conn) {
+            s.count(&rec);
+        }
+        self.pending.push(rec);
+    }
+}
