@@ -25,10 +25,7 @@
 //! This file holds the typed values (parse, encode, Ceph's text form) and
 //! the field definitions; `addr_tree.rs` builds their field trees.
 
-pub use super::addr_tree::{
-    addr_nodes, addr_tree, addrvec_nodes, addrvec_tree, entity_name_nodes, entity_name_tree,
-    name_t_nodes, name_t_tree,
-};
+pub use super::addr_tree::{addr_nodes, addrvec_nodes, entity_name_nodes, name_t_nodes};
 pub use super::entity::{addrvec, entity_name, name_t, AddrVec, EntityName, EntityNameT, NameT};
 use super::grammar::prim::{le16, le32, length, raw, refuse, u8_};
 use super::grammar::{note, offset, DencError, Fault, In, Note, NoteKind, PResult, Sp};

@@ -26,16 +26,23 @@
 //! CephXTicketBlob        u8 v, le64 secret_id, bl blob (encrypted with the service's secret)
 //! ```
 //!
-//! Everything encrypted stays bytes.
+//! Everything encrypted stays bytes. The cephx structures are typed values
+//! in `cephx.rs`; this file decides which one a payload holds (by its
+//! first bytes, as the peer's state would) and holds their fields.
 
-use super::addr_tree::entity_name_tree;
+use super::addr::{entity_name_nodes, put_bl, EntityName};
+use super::cephx::{bl, bytes_leaf, rest_of};
+pub use super::cephx::{
+    Authenticate, Authorizer, MonReply, Nautilus, PlainTicket, ServiceTicket, Ticket, TicketBlob,
+    TicketReply,
+};
+use super::grammar::prim::{le16, le64, u8_};
 use super::grammar::view::Nodes;
-use super::grammar::{note, offset, DencError, Fault, In, Note, NoteKind, PResult};
-use super::region::{len_region, list_text, rest, sub, Reg};
+use super::grammar::{note, In, Note, NoteKind, PResult, Sp};
+use super::text::list_text;
 use crate::fields;
-use crate::model::tree::{Res, Tree, TRAILING};
-use crate::model::{FieldNode, Source, Value};
-use nom::Input;
+use crate::model::tree::TRAILING;
+use crate::model::FieldDef;
 
 fields! {
     MODE = "msgr2.auth.mode", "Auth mode", Enum, "First byte of an auth payload: 1-9 authorizer (service), 10-19 mon (auth/Auth.h AUTH_MODE_*).";
@@ -188,232 +195,6 @@ fn is_request_type(v: u16) -> bool {
     )
 }
 
-/// AUTH_REQUEST's payload (region `reg`), for auth method `method`.
-pub fn request_payload(t: &mut Tree<'_>, reg: Reg<'_>, method: u32) -> Res<()> {
-    let mode = t.enumerated(&MODE, 1, auth_mode_name)?;
-    match (u8::try_from(mode).unwrap_or(0), method) {
-        // MonClient.cc MonConnection::get_auth_request: mode, EntityName, global_id.
-        (AUTH_MODE_MON..=AUTH_MODE_MON_MAX, _)
-        | (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_NONE) => {
-            // AuthNoneProtocol.h AuthNoneAuthorizer: struct_v 1, EntityName, global_id.
-            entity_name_tree(t)?;
-            t.uint(&GLOBAL_ID, 8)?;
-            Ok(())
-        }
-        (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_CEPHX) => authorizer_body(t),
-        _ => rest(t, &reg, &PAYLOAD),
-    }
-}
-
-/// A cephx authorizer after its first byte (CephxProtocol.cc
-/// CephXTicketHandler::build_authorizer): global_id, service_id, ticket,
-/// encrypted CephXAuthorize.
-fn authorizer_body(t: &mut Tree<'_>) -> Res<()> {
-    t.uint(&GLOBAL_ID, 8)?;
-    t.enumerated(&SERVICE_ID, 4, entity_type_name)?;
-    ticket_blob(t)?;
-    t.blob(&AUTHORIZE)?;
-    Ok(())
-}
-
-/// CephXTicketBlob as a `ceph.cephx.ticket` group.
-fn ticket_blob(t: &mut Tree<'_>) -> Res<()> {
-    let mut secret = 0;
-    let mut len = 0;
-    let node = t.group(&TICKET, |t| {
-        t.uint(&STRUCT_V, 1)?;
-        secret = t.uint(&SECRET_ID, 8)?;
-        len = t.blob(&TICKET_BLOB)?.len();
-        Ok(())
-    })?;
-    node.summary = Some(format!("secret_id {secret}, {len} bytes"));
-    Ok(())
-}
-
-/// AUTH_REPLY_MORE's payload.
-pub fn reply_more_payload(t: &mut Tree<'_>, reg: Reg<'_>) -> Res<()> {
-    // CephXServerChallenge is 9 bytes, struct_v 1 (CephxProtocol.h).
-    if reg.len == 9 && reg.peek(t, 1)? == [1] {
-        t.uint(&STRUCT_V, 1)?;
-        t.uint(&SERVER_CHALLENGE, 8)?;
-        return Ok(());
-    }
-    // A service's challenge: AES-CBC ciphertext, whole 16-byte blocks
-    // (CephxProtocol.cc cephx_verify_authorizer, encode_encrypt_enc_bl).
-    if reg.len > 0 && reg.len % 16 == 0 {
-        return rest(t, &reg, &AUTHORIZE_CHALLENGE);
-    }
-    rest(t, &reg, &PAYLOAD)
-}
-
-/// AUTH_REQUEST_MORE's payload.
-pub fn request_more_payload(t: &mut Tree<'_>, reg: Reg<'_>) -> Res<()> {
-    let first = reg.peek(t, 1)?;
-    if matches!(first, [AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX]) {
-        // The authorizer again, now answering the service's challenge
-        // (CephXAuthorizer::add_challenge).
-        t.enumerated(&MODE, 1, auth_mode_name)?;
-        return authorizer_body(t);
-    }
-    let head = reg.peek(t, 2)?;
-    let ty = u16::from_le_bytes([
-        head.first().copied().unwrap_or(0),
-        head.get(1).copied().unwrap_or(0),
-    ]);
-    if !is_request_type(ty) {
-        return rest(t, &reg, &PAYLOAD);
-    }
-    t.enumerated(&REQUEST_TYPE, 2, cephx_request_name)?;
-    if ty != CEPHX_GET_AUTH_SESSION_KEY {
-        return rest(t, &reg, &PAYLOAD);
-    }
-    // CephXAuthenticate (CephxProtocol.h): v2 and v3 encode the same fields.
-    let mut keys = None;
-    let node = t.group(&AUTHENTICATE, |t| {
-        let v = t.uint(&STRUCT_V, 1)?;
-        t.uint(&CLIENT_CHALLENGE, 8)?;
-        t.uint(&KEY, 8)?;
-        ticket_blob(t)?;
-        if v >= 2 {
-            keys = Some(other_keys(t)?);
-        }
-        Ok(())
-    })?;
-    node.summary = keys.map(|k| format!("wants {}", entity_types_text(k)));
-    Ok(())
-}
-
-fn other_keys(t: &mut Tree<'_>) -> Res<u64> {
-    let (v, sp) = t.read_uint(4, OTHER_KEYS.abbrev)?;
-    let mut node = crate::model::FieldNode::new(&OTHER_KEYS, Value::Uint(v), Some(sp));
-    node.summary = Some(format!("{v:#x} ({})", entity_types_text(v)));
-    t.push(node);
-    Ok(v)
-}
-
-/// AUTH_DONE's payload.
-pub fn done_payload(t: &mut Tree<'_>, reg: Reg<'_>) -> Res<()> {
-    if reg.len == 0 {
-        return Ok(());
-    }
-    let head = reg.peek(t, reg.len.min(4))?;
-    let le16 = |b: &[u8]| {
-        u16::from_le_bytes([
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-        ])
-    };
-    let le32 = |b: &[u8]| {
-        b.get(..4)
-            .and_then(|x| x.try_into().ok())
-            .map(u32::from_le_bytes)
-    };
-    if reg.len >= 6 && is_request_type(le16(head)) {
-        return mon_reply(t, reg);
-    }
-    if le32(head).and_then(|n| usize::try_from(n).ok()) == Some(reg.len.saturating_sub(4)) {
-        // CephxProtocol.cc cephx_verify_authorizer: encode_encrypt(reply).
-        t.blob(&AUTHORIZE_REPLY)?;
-        return Ok(());
-    }
-    rest(t, &reg, &PAYLOAD)
-}
-
-/// A mon's reply (CephxServiceHandler.cc handle_request).
-fn mon_reply(t: &mut Tree<'_>, reg: Reg<'_>) -> Res<()> {
-    let ty = t.enumerated(&REQUEST_TYPE, 2, cephx_request_name)?;
-    let status = t.int(&STATUS, 4)?;
-    let ok = status == 0
-        && (ty == u64::from(CEPHX_GET_AUTH_SESSION_KEY)
-            || ty == u64::from(CEPHX_GET_PRINCIPAL_SESSION_KEY));
-    if !ok {
-        return rest(t, &reg, &PAYLOAD);
-    }
-    ticket_reply(t, &TICKET_REPLY)?;
-    // Nautilus+ clients (other_keys != 0) also get the connection secret
-    // and the other services' tickets.
-    if ty == u64::from(CEPHX_GET_AUTH_SESSION_KEY) && reg.left(t) > 0 {
-        len_region(t, &CONN_SECRET_LEN, |t, reg| {
-            if reg.len > 0 {
-                t.blob(&CONN_SECRET)?;
-            }
-            Ok(())
-        })?;
-        len_region(t, &EXTRA_LEN, |t, reg| {
-            if reg.len > 0 {
-                ticket_reply(t, &EXTRA)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(())
-}
-
-/// A service ticket reply (CephxProtocol.cc cephx_build_service_ticket_reply)
-/// as a group of `def`.
-fn ticket_reply(t: &mut Tree<'_>, def: &'static crate::model::FieldDef) -> Res<()> {
-    let mut services = Vec::new();
-    let node = t.group(def, |t| {
-        t.uint(&STRUCT_V, 1)?;
-        let n = t.uint(&TICKET_COUNT, 4)?;
-        for _ in 0..n {
-            services.push(service_ticket(t)?);
-        }
-        Ok(())
-    })?;
-    node.summary = Some(format!(
-        "{} ticket(s): {}",
-        services.len(),
-        list_text(&services, entity_type_name)
-    ));
-    Ok(())
-}
-
-fn service_ticket(t: &mut Tree<'_>) -> Res<u64> {
-    let mut service = 0;
-    let node = t.group(&SERVICE_TICKET, |t| {
-        service = t.enumerated(&SERVICE_ID, 4, entity_type_name)?;
-        t.uint(&STRUCT_V, 1)?;
-        t.blob(&SESSION)?;
-        if t.bool(&TICKET_ENC)? {
-            t.blob(&ENC_TICKET)?;
-        } else {
-            len_region(t, &TICKET_LEN, |t, _| ticket_blob(t))?;
-        }
-        Ok(())
-    })?;
-    node.summary = Some(
-        entity_type_name(service).map_or_else(|| format!("service {service}"), str::to_string),
-    );
-    Ok(service)
-}
-
-/// A short description of an auth payload for summaries: the entity name
-/// and auth mode of an AUTH_REQUEST, when decodable.
-pub fn request_summary(method: u32, payload: &[u8]) -> Option<String> {
-    let mut r = super::region::Rd::new(payload);
-    let mode = r.u8()?;
-    match (mode, method) {
-        (AUTH_MODE_MON..=AUTH_MODE_MON_MAX, _) => {
-            let name = super::entity::read_rd(&mut r, super::addr::EntityName::parse)?;
-            Some(format!("mon {name}"))
-        }
-        (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_NONE) => {
-            let name = super::entity::read_rd(&mut r, super::addr::EntityName::parse)?;
-            let gid = r.u64()?;
-            Some(format!("authorizer {name} global_id={gid}"))
-        }
-        (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_CEPHX) => {
-            let gid = r.u64()?;
-            let svc = r.u32()?;
-            let svc =
-                entity_type_name(u64::from(svc)).map_or_else(|| svc.to_string(), str::to_string);
-            Some(format!("authorizer for {svc} global_id={gid}"))
-        }
-        _ => None,
-    }
-}
-
 /// Which auth payload a bufferlist is: it decides how the bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadKind {
@@ -427,92 +208,310 @@ pub enum PayloadKind {
     Done,
 }
 
+/// An entity name and global id after the auth mode: a mon-mode request
+/// (MonClient.cc MonConnection::get_auth_request), or an auth none
+/// authorizer (AuthNoneProtocol.h: struct_v 1, EntityName, global_id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Named {
+    /// AUTH_MODE_* (the authorizer's struct_v).
+    pub mode: Sp<u8>,
+    /// The client's name.
+    pub name: EntityName,
+    /// The client's global id.
+    pub global_id: Sp<u64>,
+}
+
+/// What an auth payload holds, by layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Body {
+    /// Nothing read yet.
+    #[default]
+    Empty,
+    /// Auth mode, EntityName, global_id.
+    Named(Named),
+    /// Auth mode, then a cephx authorizer.
+    Authorizer(Sp<u8>, Authorizer),
+    /// Auth mode, then bytes of a layout not decoded.
+    Mode(Sp<u8>, Sp<Vec<u8>>),
+    /// CephXServerChallenge: struct_v, server_challenge.
+    Challenge(Sp<u8>, Sp<u64>),
+    /// Bytes as one field (an encrypted challenge, an unknown layout).
+    Bytes(&'static FieldDef, Sp<Vec<u8>>),
+    /// CephXRequestHeader (GET_AUTH_SESSION_KEY), CephXAuthenticate.
+    Authenticate(Sp<u16>, Authenticate),
+    /// CephXRequestHeader of another request, then its bytes.
+    Request(Sp<u16>, Sp<Vec<u8>>),
+    /// A mon's reply.
+    MonReply(MonReply),
+    /// A service's reply: bl of the encrypted CephXAuthorizeReply.
+    AuthorizeReply(Sp<Vec<u8>>),
+}
+
+impl Body {
+    /// AUTH_REQUEST's payload, for auth method `method`.
+    fn request<'a>(&mut self, method: u32, i: In<'a>) -> PResult<'a, ()> {
+        let (i, mode) = u8_(&MODE)(i)?;
+        match (mode.v, method) {
+            // MonClient.cc MonConnection::get_auth_request: mode, EntityName, global_id.
+            (AUTH_MODE_MON..=AUTH_MODE_MON_MAX, _)
+            | (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_NONE) => {
+                let mut x = Named {
+                    mode,
+                    ..Named::default()
+                };
+                let res = (|| {
+                    let (i, ()) = x.name.parse(i)?;
+                    let (i, g) = le64(&GLOBAL_ID)(i)?;
+                    x.global_id = g;
+                    Ok((i, ()))
+                })();
+                *self = Body::Named(x);
+                res
+            }
+            (AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX, AUTH_CEPHX) => {
+                self.authorizer(mode, i)
+            }
+            _ => {
+                let (i, rest) = rest_of(i);
+                *self = Body::Mode(mode, rest);
+                Ok((i, ()))
+            }
+        }
+    }
+
+    /// A cephx authorizer after its first byte.
+    fn authorizer<'a>(&mut self, mode: Sp<u8>, i: In<'a>) -> PResult<'a, ()> {
+        let mut a = Authorizer::default();
+        let res = a.parse(i);
+        *self = Body::Authorizer(mode, a);
+        res
+    }
+
+    /// AUTH_REPLY_MORE's payload.
+    fn reply_more<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let b = i.fragment();
+        // CephXServerChallenge is 9 bytes, struct_v 1 (CephxProtocol.h).
+        if b.len() == 9 && b.first() == Some(&1) {
+            let (i, v) = u8_(&STRUCT_V)(i)?;
+            let (i, c) = le64(&SERVER_CHALLENGE)(i)?;
+            *self = Body::Challenge(v, c);
+            return Ok((i, ()));
+        }
+        // A service's challenge: AES-CBC ciphertext, whole 16-byte blocks
+        // (CephxProtocol.cc cephx_verify_authorizer, encode_encrypt_enc_bl).
+        let def = if !b.is_empty() && b.len() % 16 == 0 {
+            &AUTHORIZE_CHALLENGE
+        } else {
+            &PAYLOAD
+        };
+        let (i, rest) = rest_of(i);
+        *self = Body::Bytes(def, rest);
+        Ok((i, ()))
+    }
+
+    /// AUTH_REQUEST_MORE's payload.
+    fn request_more<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let b = i.fragment();
+        if matches!(
+            b.first(),
+            Some(AUTH_MODE_AUTHORIZER..=AUTH_MODE_AUTHORIZER_MAX)
+        ) {
+            // The authorizer again, now answering the service's challenge
+            // (CephXAuthorizer::add_challenge).
+            let (i, mode) = u8_(&MODE)(i)?;
+            return self.authorizer(mode, i);
+        }
+        let ty = match b {
+            [a, b, ..] => u16::from_le_bytes([*a, *b]),
+            // CephxServiceHandler.cc handle_request decodes the
+            // CephXRequestHeader first: too short is end_of_buffer there.
+            _ => return le16(&REQUEST_TYPE)(i).map(|(i, _)| (i, ())),
+        };
+        if !is_request_type(ty) {
+            let (i, rest) = rest_of(i);
+            *self = Body::Bytes(&PAYLOAD, rest);
+            return Ok((i, ()));
+        }
+        let (i, ty) = le16(&REQUEST_TYPE)(i)?;
+        if ty.v != CEPHX_GET_AUTH_SESSION_KEY {
+            let (i, rest) = rest_of(i);
+            *self = Body::Request(ty, rest);
+            return Ok((i, ()));
+        }
+        let mut a = Authenticate::default();
+        let res = a.parse(i);
+        *self = Body::Authenticate(ty, a);
+        res
+    }
+
+    /// AUTH_DONE's payload.
+    fn done<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        let b = i.fragment();
+        let le32_at_0 = b
+            .get(..4)
+            .and_then(|x| <[u8; 4]>::try_from(x).ok())
+            .map(u32::from_le_bytes);
+        if let [x, y, _, _, _, _, ..] = b {
+            if is_request_type(u16::from_le_bytes([*x, *y])) {
+                let mut r = MonReply::default();
+                let res = r.parse(i);
+                *self = Body::MonReply(r);
+                return res;
+            }
+        }
+        if le32_at_0.and_then(|n| usize::try_from(n).ok()) == Some(b.len().saturating_sub(4)) {
+            // CephxProtocol.cc cephx_verify_authorizer: encode_encrypt(reply).
+            let (i, r) = bl(&AUTHORIZE_REPLY)(i)?;
+            *self = Body::AuthorizeReply(r);
+            return Ok((i, ()));
+        }
+        let (i, rest) = rest_of(i);
+        *self = Body::Bytes(&PAYLOAD, rest);
+        Ok((i, ()))
+    }
+
+    /// Encode.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Body::Empty => {}
+            Body::Named(x) => {
+                out.push(x.mode.v);
+                x.name.encode(out);
+                out.extend_from_slice(&x.global_id.v.to_le_bytes());
+            }
+            Body::Authorizer(m, a) => {
+                out.push(m.v);
+                a.encode(out);
+            }
+            Body::Mode(m, b) => {
+                out.push(m.v);
+                out.extend_from_slice(&b.v);
+            }
+            Body::Challenge(v, c) => {
+                out.push(v.v);
+                out.extend_from_slice(&c.v.to_le_bytes());
+            }
+            Body::Bytes(_, b) => out.extend_from_slice(&b.v),
+            Body::Authenticate(t, a) => {
+                out.extend_from_slice(&t.v.to_le_bytes());
+                a.encode(out);
+            }
+            Body::Request(t, b) => {
+                out.extend_from_slice(&t.v.to_le_bytes());
+                out.extend_from_slice(&b.v);
+            }
+            Body::MonReply(r) => r.encode(out),
+            Body::AuthorizeReply(b) => put_bl(out, &b.v),
+        }
+    }
+
+    /// The bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut o = Vec::new();
+        self.encode(&mut o);
+        o
+    }
+
+    /// Its nodes: leaves and groups that were parsed.
+    pub fn nodes(&self, n: &mut Nodes) {
+        match self {
+            Body::Empty => {}
+            Body::Named(x) => {
+                n.opt_enum(&MODE, &x.mode, auth_mode_name);
+                entity_name_nodes(n, &x.name);
+                n.opt_uint(&GLOBAL_ID, &x.global_id);
+            }
+            Body::Authorizer(m, a) => {
+                n.opt_enum(&MODE, m, auth_mode_name);
+                a.nodes(n);
+            }
+            Body::Mode(m, b) => {
+                n.opt_enum(&MODE, m, auth_mode_name);
+                bytes_leaf(n, &PAYLOAD, b);
+            }
+            Body::Challenge(v, c) => {
+                n.opt_uint(&STRUCT_V, v).opt_uint(&SERVER_CHALLENGE, c);
+            }
+            Body::Bytes(def, b) => bytes_leaf(n, def, b),
+            Body::Authenticate(t, a) => {
+                n.opt_enum(&REQUEST_TYPE, t, cephx_request_name);
+                a.nodes(n);
+            }
+            Body::Request(t, b) => {
+                n.opt_enum(&REQUEST_TYPE, t, cephx_request_name);
+                bytes_leaf(n, &PAYLOAD, b);
+            }
+            Body::MonReply(r) => r.nodes(n),
+            Body::AuthorizeReply(b) => bytes_leaf(n, &AUTHORIZE_REPLY, b),
+        }
+    }
+
+    /// A short description for summaries: the entity name and auth mode
+    /// of an AUTH_REQUEST.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Body::Named(x) if x.mode.v >= AUTH_MODE_MON => Some(format!("mon {}", x.name)),
+            Body::Named(x) => Some(format!("authorizer {} global_id={}", x.name, x.global_id.v)),
+            Body::Authorizer(_, a) => Some(a.text()),
+            _ => None,
+        }
+    }
+}
+
 /// An auth payload's structures, read once from its bytes.
 #[derive(Debug, Clone, Default)]
 pub struct AuthBody {
-    nodes: Vec<FieldNode>,
-    summary: Option<String>,
+    /// What it holds.
+    pub body: Body,
+    /// Bytes after it.
+    pub trailing: Sp<Vec<u8>>,
+    /// Every field decoded.
+    pub done: bool,
 }
 
 impl AuthBody {
     /// Read the whole of `i` as a payload of `kind`.
     pub fn parse<'a>(&mut self, kind: PayloadKind, i: In<'a>) -> PResult<'a, ()> {
-        let bytes: &'a [u8] = i.fragment();
-        let base = offset(&i);
-        let mut t = Tree::new(bytes, base, Source::Wire);
-        let res = sub(&mut t, bytes.len(), |t, reg| match kind {
-            PayloadKind::Request(m) => request_payload(t, reg, m),
-            PayloadKind::ReplyMore => reply_more_payload(t, reg),
-            PayloadKind::RequestMore => request_more_payload(t, reg),
-            PayloadKind::Done => done_payload(t, reg),
-        });
-        self.nodes = t.into_nodes();
-        if let PayloadKind::Request(m) = kind {
-            self.summary = request_summary(m, bytes);
-        }
-        for n in self
-            .nodes
-            .iter()
-            .filter(|n| n.def.abbrev == TRAILING.abbrev)
-        {
-            let r = n.span.as_ref().map_or(0..0, |s| s.range.clone());
+        let (i, ()) = match kind {
+            PayloadKind::Request(m) => self.body.request(m, i),
+            PayloadKind::ReplyMore => self.body.reply_more(i),
+            PayloadKind::RequestMore => self.body.request_more(i),
+            PayloadKind::Done => self.body.done(i),
+        }?;
+        let (i, t) = rest_of(i);
+        if t.len > 0 {
             note(
                 &i,
                 Note {
                     kind: NoteKind::Trailing,
-                    offset: r.start,
-                    len: r.len(),
+                    offset: t.at,
+                    len: t.len,
                     field: PAYLOAD.abbrev,
                     expected: "end of the auth payload".into(),
-                    found: format!("{} more bytes", r.len()),
+                    found: format!("{} more bytes", t.len),
                 },
             );
         }
-        let (rest, _) = i.take_split(bytes.len());
-        match res {
-            Ok(()) => Ok((rest, ())),
-            Err(m) => {
-                let field = m.what.split(':').next().unwrap_or_default();
-                let field = ALL
-                    .iter()
-                    .chain(super::addr::ALL)
-                    .find(|d| d.abbrev == field)
-                    .map(|d| d.abbrev);
-                let short = m.what.contains("needs") || m.what.contains("left");
-                let fault = if short {
-                    Fault::EndOfBuffer
-                } else {
-                    Fault::Malformed
-                };
-                let mut e = DencError::new(fault, m.offset, "a decodable value", m.what);
-                e.field = field;
-                Err(nom::Err::Failure(e))
-            }
-        }
+        self.trailing = t;
+        self.done = true;
+        Ok((i, ()))
+    }
+
+    /// Encode.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        self.body.encode(out);
+        out.extend_from_slice(&self.trailing.v);
     }
 
     /// Its nodes.
     pub fn nodes(&self, n: &mut Nodes) {
-        let src = n.source();
-        for node in &self.nodes {
-            let mut node = node.clone();
-            resource(&mut node, src);
-            n.push(node);
-        }
+        self.body.nodes(n);
+        bytes_leaf(n, &TRAILING, &self.trailing);
     }
 
     /// A short description for summaries (AUTH_REQUEST: the entity name
-    /// and auth mode).
+    /// and auth mode), once decoded.
     pub fn summary(&self) -> Option<String> {
-        self.summary.clone()
-    }
-}
-
-fn resource(n: &mut FieldNode, src: Source) {
-    if let Some(s) = n.span.as_mut() {
-        s.source = src;
-    }
-    for c in &mut n.children {
-        resource(c, src);
+        self.done.then(|| self.body.text()).flatten()
     }
 }

@@ -13,7 +13,7 @@ use super::control_enc::{name_of, Layout};
 use super::grammar::prim::{array, bool_, count, i32_, le32, le64, length};
 use super::grammar::view::Nodes;
 use super::grammar::{offset, In, PResult, Sp};
-use super::region::list_text;
+use super::text::list_text;
 use crate::model::{FieldDef, Value};
 use crate::msgr2::Tag;
 use nom::Input;

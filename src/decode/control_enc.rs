@@ -17,7 +17,7 @@ use super::features::feature_nodes;
 use super::grammar::prim::{bool_, i64_, le64, u8_, utime};
 use super::grammar::view::Nodes;
 use super::grammar::{In, PResult, Sp};
-use super::region::utc_text;
+use super::text::utc_text;
 use crate::model::{FieldDef, FieldNode, Value};
 use crate::msgr2::Tag;
 

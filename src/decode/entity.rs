@@ -241,18 +241,3 @@ pub fn entity_name<'a>() -> impl FnMut(In<'a>) -> PResult<'a, EntityName> {
 pub fn name_t<'a>() -> impl FnMut(In<'a>) -> PResult<'a, NameT> {
     whole(NameT::parse)
 }
-
-/// Parse a `T` by its `parse` at the position of a byte reader and move
-/// the reader past it (for the summaries that still read with `Rd`).
-pub fn read_rd<T: Default>(
-    r: &mut super::region::Rd<'_>,
-    p: for<'a> fn(&mut T, In<'a>) -> PResult<'a, ()>,
-) -> Option<T> {
-    let mut probe = r.clone();
-    let bytes = probe.bytes(probe.remaining())?;
-    let notes = std::cell::RefCell::new(Vec::new());
-    let mut v = T::default();
-    let (rest, ()) = p(&mut v, super::grammar::input(bytes, 0, &notes)).ok()?;
-    r.bytes(super::grammar::offset(&rest))?;
-    Some(v)
-}

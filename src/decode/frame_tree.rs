@@ -1,8 +1,9 @@
 //! The field tree of a frame: framing (preamble, segments, checks,
 //! epilogue) and, below it, the payload (control frame or Ceph message).
 
+use super::grammar::view::Nodes;
+use super::grammar::Sp;
 use crate::fields;
-use crate::model::tree::Tree;
 use crate::model::{FieldNode, Source, Span, Value};
 use crate::msgr2::{preamble, CheckKind, CheckStatus, Frame, Mode, Tag};
 
@@ -193,35 +194,58 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
     root
 }
 
+/// The preamble's nodes, a view of the parsed [`preamble::Preamble`] at
+/// its fixed offsets (frames_v2.h preamble_block_t).
 fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
     let p = &f.preamble;
-    let mut t = Tree::new(&p.raw, 0, src);
-    let res: crate::model::tree::Res<()> = (|| {
-        t.enumerated(&TAG, 1, tag_name)?;
-        t.uint(&NUM_SEGMENTS, 1)?;
-        for i in 0..preamble::MAX_SEGMENTS {
-            t.group(&SEG_DESC, |t| {
-                t.uint(&SEG_LEN, 4)?;
-                t.uint(&SEG_ALIGN, 2)?;
-                Ok(())
-            })?
-            .summary = p
-                .segments
-                .get(i)
-                .map(|s| format!("segment {i}: {} bytes, align {}", s.len, s.align));
-        }
-        t.uint(&FLAGS, 1)?;
-        t.generated(&COMPRESSED, Value::Bool(p.compressed()));
-        t.uint(&RESERVED, 1)?;
-        t.uint(&PREAMBLE_CRC, 4)?;
-        let status = f
-            .checks
-            .iter()
-            .find(|c| c.kind == CheckKind::Preamble)
-            .map_or(CheckStatus::Unverified, |c| c.status);
-        t.generated(&PREAMBLE_CRC_STATUS, Value::Str(status.as_str().into()));
-        Ok(())
-    })();
+    let at = |r: std::ops::Range<usize>| Sp {
+        v: (),
+        at: r.start,
+        len: r.len(),
+    };
+    let one = |b: usize| b..b + 1;
+    let mut n = Nodes::new(src);
+    let tag = u64::from(p.tag.raw());
+    n.leaf(
+        &TAG,
+        Value::Enum(tag, tag_name(tag)),
+        &at(one(preamble::TAG)),
+    );
+    n.leaf(
+        &NUM_SEGMENTS,
+        Value::Uint(u64::from(p.num_segments)),
+        &at(one(preamble::NUM_SEGMENTS)),
+    );
+    for (i, s) in p.segments.iter().enumerate() {
+        let (len, align) = (preamble::seg_len_range(i), preamble::seg_align_range(i));
+        n.group(&SEG_DESC, Value::None, len.start, 6, |g| {
+            g.leaf(&SEG_LEN, Value::Uint(u64::from(s.len)), &at(len));
+            g.leaf(&SEG_ALIGN, Value::Uint(u64::from(s.align)), &at(align));
+        })
+        .summary(format!("segment {i}: {} bytes, align {}", s.len, s.align));
+    }
+    n.leaf(
+        &FLAGS,
+        Value::Uint(u64::from(p.flags)),
+        &at(one(preamble::FLAGS)),
+    );
+    n.generated(&COMPRESSED, Value::Bool(p.compressed()));
+    n.leaf(
+        &RESERVED,
+        Value::Uint(u64::from(p.reserved)),
+        &at(one(preamble::RESERVED)),
+    );
+    n.leaf(
+        &PREAMBLE_CRC,
+        Value::Uint(u64::from(p.crc)),
+        &at(preamble::CRC),
+    );
+    let status = f
+        .checks
+        .iter()
+        .find(|c| c.kind == CheckKind::Preamble)
+        .map_or(CheckStatus::Unverified, |c| c.status);
+    n.generated(&PREAMBLE_CRC_STATUS, Value::Str(status.as_str().into()));
     let mut node = FieldNode::new(
         &PREAMBLE,
         Value::None,
@@ -230,6 +254,6 @@ fn preamble_tree(f: &Frame, src: Source) -> FieldNode {
             range: 0..preamble::LEN,
         }),
     );
-    node.children = t.finish_with(res);
+    node.children = n.finish();
     node
 }

@@ -5,6 +5,7 @@ pub mod addr;
 pub mod addr_tree;
 pub mod auth;
 pub mod auth_enc;
+pub mod cephx;
 pub mod control;
 pub mod control_auth;
 pub mod control_enc;
@@ -17,7 +18,7 @@ pub mod messages;
 pub mod msg;
 pub mod msg_type;
 pub mod payload;
-pub mod region;
+pub mod text;
 
 pub use frame_tree::frame_tree;
 pub use header2::Header2;

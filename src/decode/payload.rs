@@ -9,8 +9,7 @@
 
 use super::grammar::{DencError, Fault, Note, NoteKind};
 use super::{control, header2, messages, MsgType};
-use crate::model::tree::{MALFORMED, TRAILING};
-use crate::model::{FieldNode, Problem, ProblemKind, Source, Span, Value};
+use crate::model::{FieldNode, Problem, ProblemKind, Source};
 use crate::msgr2::{Frame, Tag};
 
 /// What the session knows about the sender, used in the text.
@@ -122,67 +121,7 @@ pub fn decode_with_header(
         out.error = d.error;
         out.notes = d.notes;
     }
-    if out.error.is_none() {
-        out.error = first_malformed(&out.nodes);
-    }
-    if out.notes.is_empty() {
-        trailing_notes(&out.nodes, &mut out.notes);
-    }
     out
-}
-
-/// The first `ceph.malformed` node of a tree built by the cursor decoders,
-/// as a fault: a short read is `end_of_buffer`, anything else
-/// `malformed_input`.
-fn first_malformed(nodes: &[FieldNode]) -> Option<DencError> {
-    let mut stack: Vec<&FieldNode> = nodes.iter().rev().collect();
-    let mut prev: Option<&'static str> = None;
-    while let Some(n) = stack.pop() {
-        if n.def.abbrev == MALFORMED.abbrev {
-            let what = match &n.value {
-                Value::Str(s) => s.clone(),
-                _ => String::new(),
-            };
-            let short = what.contains("needs") || what.contains("left") || what.contains("past");
-            let at = n.span.as_ref().map_or(0, |s| s.range.start);
-            let mut e = DencError::new(
-                if short {
-                    Fault::EndOfBuffer
-                } else {
-                    Fault::Malformed
-                },
-                at,
-                "a decodable value",
-                what,
-            );
-            e.field = prev;
-            return Some(e);
-        }
-        if n.span.is_some() {
-            prev = Some(n.def.abbrev);
-        }
-        stack.extend(n.children.iter().rev());
-    }
-    None
-}
-
-/// Notes for `ceph.trailing` nodes of a tree built by the cursor decoders.
-fn trailing_notes(nodes: &[FieldNode], out: &mut Vec<Note>) {
-    let mut stack: Vec<&FieldNode> = nodes.iter().rev().collect();
-    while let Some(n) = stack.pop() {
-        if n.def.abbrev == TRAILING.abbrev {
-            let r = n.span.as_ref().map_or(0..0, |s: &Span| s.range.clone());
-            out.push(Note {
-                kind: NoteKind::Trailing,
-                offset: r.start,
-                len: r.len(),
-                field: "ceph.trailing",
-                expected: "end of structure".into(),
-                found: format!("{} more bytes", r.len()),
-            });
-        }
-        stack.extend(n.children.iter().rev());
-    }
 }
 
 /// Stream offset of a frame-relative offset into `f.data`: segment bytes

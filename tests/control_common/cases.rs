@@ -39,31 +39,20 @@ pub fn v6() -> EntityAddr {
 }
 
 pub fn ticket(id: u64) -> TicketBlob {
-    TicketBlob {
-        secret_id: id,
-        blob: vec![0xab; 32],
-    }
+    TicketBlob::new(id, vec![0xab; 32])
 }
 
 /// One populated payload of every tag, and several auth payload layouts.
 pub fn cases() -> Vec<Control> {
     let admin = EntityName::new(8, "admin");
-    let tickets = vec![ServiceTicket {
-        service_id: 32,
-        session: vec![1; 48],
-        ticket: Ticket::Plain(ticket(2)),
-    }];
+    let tickets = vec![ServiceTicket::new(
+        32,
+        vec![1; 48],
+        Ticket::plain(ticket(2)),
+    )];
     let extra = vec![
-        ServiceTicket {
-            service_id: 1,
-            session: vec![2; 48],
-            ticket: Ticket::Plain(ticket(5)),
-        },
-        ServiceTicket {
-            service_id: 4,
-            session: vec![3; 48],
-            ticket: Ticket::Encrypted(vec![4; 64]),
-        },
+        ServiceTicket::new(1, vec![2; 48], Ticket::plain(ticket(5))),
+        ServiceTicket::new(4, vec![3; 48], Ticket::encrypted(vec![4; 64])),
     ];
     let addrs = AddrVec::new(vec![
         v4([10, 0, 0, 7], 6800, 4242, 2),
@@ -107,8 +96,13 @@ pub fn cases() -> Vec<Control> {
             auth_payload: (vec![0x52; 32]).into(),
         }),
         Control::AuthRequestMore(AuthRequestMore {
-            auth_payload: (authp::authenticate(0xd457, 0x93e3, &TicketBlob::default(), 0x35))
-                .into(),
+            auth_payload: (authp::authenticate(
+                0xd457,
+                0x93e3,
+                &TicketBlob::new(0, Vec::new()),
+                0x35,
+            ))
+            .into(),
         }),
         Control::AuthRequestMore(AuthRequestMore {
             auth_payload: (authp::cephx_authorizer(4112, 4, &ticket(2), &[8; 32])).into(),
