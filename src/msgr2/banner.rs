@@ -8,6 +8,11 @@
 //!  +---------+--------+-----------------+-----------------+
 //! ```
 
+use nom::bytes::{complete, streaming, streaming::take};
+use nom::error::{ErrorKind, ParseError};
+use nom::number::complete::{le_u16, le_u64};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
 use std::ops::Range;
 
 /// The fixed prefix (msgr.h `CEPH_BANNER_V2_PREFIX`).
@@ -52,13 +57,9 @@ impl Banner {
     }
 }
 
-/// What the first bytes of a stream say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BannerParse {
-    /// Need at least this many bytes in total.
-    Needed(usize),
-    /// A complete banner.
-    Banner(Banner),
+/// Why the first bytes of a stream are not a banner to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reject {
     /// The msgr1 banner: not msgr2.
     Msgr1,
     /// Not a Ceph banner at all.
@@ -67,43 +68,54 @@ pub enum BannerParse {
     BadLength(u16),
 }
 
-fn le_u64(b: &[u8], r: Range<usize>) -> Option<u64> {
-    b.get(r)?.try_into().ok().map(u64::from_le_bytes)
+impl<I> ParseError<I> for Reject {
+    fn from_error_kind(_: I, _: ErrorKind) -> Self {
+        Reject::NotCeph
+    }
+
+    fn append(_: I, _: ErrorKind, other: Self) -> Self {
+        other
+    }
 }
 
-/// Parse a banner at the start of `b`, the stream bytes from `offset`.
-pub fn parse(b: &[u8], offset: u64) -> BannerParse {
-    let n = b.len().min(PREFIX.len());
-    if b.get(..n) != PREFIX.get(..n) {
-        let m = b.len().min(V1_PREFIX.len());
-        if m >= 7 && b.get(..m) == V1_PREFIX.get(..m) {
-            return BannerParse::Msgr1;
+/// What bytes that do not open with [`PREFIX`] are.
+fn other_prefix(b: &[u8]) -> Reject {
+    let m = b.len().min(V1_PREFIX.len());
+    if m >= 7 && b.get(..m) == V1_PREFIX.get(..m) {
+        Reject::Msgr1
+    } else {
+        Reject::NotCeph
+    }
+}
+
+/// The banner at the start of a stream whose first byte is at `offset`
+/// (nom, streaming). A prefix that differs is rejected as soon as a byte
+/// differs; until the length is there `Incomplete` asks for the rest of
+/// the first [`HEAD_LEN`] bytes, then for the rest of the payload.
+pub fn parse(offset: u64) -> impl Fn(&[u8]) -> IResult<&[u8], Banner, Reject> {
+    move |i: &[u8]| {
+        if let Err(nom::Err::Error(())) = streaming::tag::<_, _, ()>(&PREFIX[..]).parse(i) {
+            return Err(nom::Err::Error(other_prefix(i)));
         }
-        return BannerParse::NotCeph;
-    }
-    let Some(len_bytes) = b.get(PAYLOAD_LEN) else {
-        return BannerParse::Needed(HEAD_LEN);
-    };
-    let Ok(len_arr) = <[u8; 2]>::try_from(len_bytes) else {
-        return BannerParse::Needed(HEAD_LEN);
-    };
-    let payload_len = u16::from_le_bytes(len_arr);
-    let plen = usize::from(payload_len);
-    if !(MIN_PAYLOAD..=MAX_PAYLOAD).contains(&plen) {
-        return BannerParse::BadLength(payload_len);
-    }
-    let total = HEAD_LEN + plen;
-    if b.len() < total {
-        return BannerParse::Needed(total);
-    }
-    match (le_u64(b, SUPPORTED), le_u64(b, REQUIRED)) {
-        (Some(supported), Some(required)) => BannerParse::Banner(Banner {
-            offset,
-            payload_len,
-            supported,
-            required,
-        }),
-        _ => BannerParse::Needed(total),
+        let (body, head) = take(HEAD_LEN)(i)?;
+        let (_, payload_len) = preceded(complete::tag(&PREFIX[..]), le_u16).parse(head)?;
+        let plen = usize::from(payload_len);
+        if !(MIN_PAYLOAD..=MAX_PAYLOAD).contains(&plen) {
+            return Err(nom::Err::Error(Reject::BadLength(payload_len)));
+        }
+        // Payload bytes past the two feature words are skipped (a later
+        // release may add fields; ProtocolV2.cc decodes only these two).
+        let (rest, payload) = take(plen)(body)?;
+        let (_, (supported, required)) = (le_u64, le_u64).parse(payload)?;
+        Ok((
+            rest,
+            Banner {
+                offset,
+                payload_len,
+                supported,
+                required,
+            },
+        ))
     }
 }
 
@@ -121,35 +133,82 @@ pub fn encode(supported: u64, required: u64) -> Vec<u8> {
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use nom::{Err, Needed};
+
+    // The client's banner in captures/none-crc.pcap, packet 8
+    // (42644 -> 43500), client stream offset 0: payload 16 bytes,
+    // supported = REVISION_1, required = 0 (Ceph 16.2).
+    const REAL: [u8; 26] = [
+        0x63, 0x65, 0x70, 0x68, 0x20, 0x76, 0x32, 0x0a, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
 
     #[test]
     fn real_banner() {
-        // Ceph 16.2: supported = REVISION_1, required = 0 (FACTS.md).
-        let b = encode(1, 0);
+        assert_eq!(&REAL[..], &encode(1, 0)[..]);
+        // The client's HELLO preamble follows in the stream.
+        let mut wire = REAL.to_vec();
+        wire.extend_from_slice(&[0x01, 0x01, 0x24]);
+        let (rest, b) = parse(0)(&wire).unwrap();
+        assert_eq!(rest, &[0x01, 0x01, 0x24]);
         assert_eq!(
-            parse(&b, 0),
-            BannerParse::Banner(Banner {
+            b,
+            Banner {
                 offset: 0,
                 payload_len: 16,
-                supported: 1,
+                supported: FEATURE_REVISION_1,
                 required: 0
-            })
+            }
         );
-        for n in 0..b.len() {
-            assert!(
-                matches!(parse(&b[..n], 0), BannerParse::Needed(_)),
+        assert_eq!(b.wire_len(), 26);
+        assert_eq!(
+            u64::from_le_bytes(REAL[SUPPORTED].try_into().unwrap()),
+            b.supported
+        );
+        assert_eq!(u16::from_le_bytes(REAL[PAYLOAD_LEN].try_into().unwrap()), 16);
+        // Before the length is in, the head is asked for; then the payload.
+        for n in 0..REAL.len() {
+            let want = if n < HEAD_LEN { HEAD_LEN - n } else { REAL.len() - n };
+            assert_eq!(
+                parse(0)(&REAL[..n]),
+                Err(Err::Incomplete(Needed::new(want))),
                 "prefix {n}"
             );
         }
     }
 
     #[test]
+    fn longer_payload_is_skipped() {
+        let mut b = encode(3, 1);
+        b[PAYLOAD_LEN.start] = 20;
+        b.extend_from_slice(&[9, 9, 9, 9, 0x01]);
+        let (rest, got) = parse(100)(&b).unwrap();
+        assert_eq!(rest, &[0x01]);
+        assert_eq!((got.offset, got.payload_len), (100, 20));
+        assert_eq!((got.supported, got.required), (3, 1));
+        assert_eq!(got.wire_len(), 30);
+        assert_eq!(
+            parse(100)(&b[..29]),
+            Err(Err::Incomplete(Needed::new(1)))
+        );
+    }
+
+    #[test]
     fn other_streams() {
-        assert_eq!(parse(b"ceph v027\0", 0), BannerParse::Msgr1);
-        assert_eq!(parse(b"GET / HTTP/1.1", 0), BannerParse::NotCeph);
+        let p = parse(0);
+        assert_eq!(p(b"ceph v027\0"), Err(Err::Error(Reject::Msgr1)));
+        assert_eq!(p(b"ceph v0"), Err(Err::Error(Reject::Msgr1)));
+        assert_eq!(p(b"GET / HTTP/1.1"), Err(Err::Error(Reject::NotCeph)));
+        // A differing byte is enough, before the rest arrives.
+        assert_eq!(p(b"cepx"), Err(Err::Error(Reject::NotCeph)));
+        assert_eq!(p(b"ceph v"), Err(Err::Incomplete(Needed::new(4))));
         let mut b = encode(1, 0);
         b[8] = 0xff;
         b[9] = 0xff;
-        assert_eq!(parse(&b, 0), BannerParse::BadLength(0xffff));
+        assert_eq!(p(&b), Err(Err::Error(Reject::BadLength(0xffff))));
+        assert_eq!(p(&b[..10]), Err(Err::Error(Reject::BadLength(0xffff))));
+        b[8] = 15;
+        b[9] = 0;
+        assert_eq!(p(&b), Err(Err::Error(Reject::BadLength(15))));
     }
 }

@@ -10,10 +10,14 @@
 //! Segment CRCs use seed 0xFFFFFFFF; an unused segment's CRC is 0.
 
 use super::crc::segment_crc;
+use super::epilogue::{self, CrcEpilogue};
 use super::preamble::{self, Preamble, MAX_SEGMENTS};
 use super::problem::{Problem, ProblemKind};
 use super::Tag;
 use bytes::Bytes;
+use nom::bytes::{complete, streaming::take};
+use nom::number::complete::le_u32;
+use nom::IResult;
 use std::ops::Range;
 
 /// Protocol revision of a connection's framing.
@@ -63,11 +67,11 @@ pub const LATE_STATUS_COMPLETE: u8 = 0x0e;
 /// msgr2.1 `FRAME_LATE_STATUS_ABORTED_MASK` (frames_v2.h).
 pub const LATE_STATUS_MASK: u8 = 0x0f;
 /// msgr2.0 crc epilogue: late_flags + 4 crcs.
-pub const EPILOGUE_REV0_CRC: u64 = 17;
+pub const EPILOGUE_REV0_CRC: u64 = epilogue::REV0_LEN as u64;
 /// msgr2.1 crc epilogue: late_status + 3 crcs.
-pub const EPILOGUE_REV1_CRC: u64 = 13;
+pub const EPILOGUE_REV1_CRC: u64 = epilogue::REV1_LEN as u64;
 /// Size of one CRC field.
-pub const CRC_LEN: u64 = 4;
+pub const CRC_LEN: u64 = epilogue::CRC_LEN as u64;
 
 /// What a checksum (or GCM tag) check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,19 +235,6 @@ pub fn crc_layout(p: &Preamble, rev: Rev) -> CrcLayout {
     }
 }
 
-fn le32(b: &[u8], at: u64) -> Option<u32> {
-    let s = usize::try_from(at).ok()?;
-    Some(u32::from_le_bytes(
-        b.get(s..s.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn urange(r: &Range<u64>) -> Range<usize> {
-    let s = usize::try_from(r.start).unwrap_or(usize::MAX);
-    let e = usize::try_from(r.end).unwrap_or(usize::MAX);
-    s..e
-}
-
 /// Verdict on one segment CRC.
 pub fn crc_status(stored: u32, computed: u32) -> CheckStatus {
     if stored == computed {
@@ -306,30 +297,106 @@ pub fn preamble_notes(p: &Preamble, offset: u64, problems: &mut Vec<Problem>) {
     }
 }
 
-/// Decode a complete crc-mode frame. `wire` holds exactly `layout.total`
-/// bytes starting at stream `offset`; the preamble CRC has already matched.
-pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
-    let layout = crc_layout(&p, rev);
+/// A crc-mode frame's pieces, positions relative to its first byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrcParts {
+    /// Range of each segment (empty for unused segments).
+    pub segments: [Range<usize>; MAX_SEGMENTS],
+    /// msgr2.1: where segment 0's CRC is and its value, when segment 0 is
+    /// not empty.
+    pub seg0_crc: Option<(usize, u32)>,
+    /// Where the epilogue is and what it holds, when the frame has one.
+    pub epilogue: Option<(usize, CrcEpilogue)>,
+    /// Bytes on the wire.
+    pub total: usize,
+}
+
+impl CrcParts {
+    /// Where segment `i`'s CRC is stored and its value, if the frame has one.
+    pub fn stored_crc(&self, rev: Rev, i: usize) -> Option<(usize, u32)> {
+        if rev == Rev::V1 && i == 0 {
+            return self.seg0_crc;
+        }
+        let (at, e) = self.epilogue.as_ref()?;
+        let r = epilogue::crc_range(rev, i)?;
+        Some((at.checked_add(r.start)?, (*e.crcs.get(i)?)?))
+    }
+}
+
+/// The crc-mode frame at the start of `i`, laid out as its (checked)
+/// preamble `p` says (nom, streaming): until the whole frame is there,
+/// `Incomplete` asks for the bytes missing. Then, in wire order: the
+/// preamble, each segment, segment 0's CRC (msgr2.1, when not empty), the
+/// epilogue (msgr2.0 always; msgr2.1 when nseg > 1).
+pub fn crc_frame<'a>(
+    p: &Preamble,
+    rev: Rev,
+) -> impl Fn(&'a [u8]) -> IResult<&'a [u8], CrcParts> {
+    let lens = [0, 1, 2, 3].map(|k| usize::try_from(p.seg_len(k)).unwrap_or(usize::MAX));
+    let has_epilogue = rev == Rev::V0 || p.nseg() > 1;
+    let total = usize::try_from(crc_layout(p, rev).total).unwrap_or(usize::MAX);
+    move |i: &'a [u8]| {
+        let (rest, frame) = take(total)(i)?;
+        let pos = |r: &[u8]| frame.len().saturating_sub(r.len());
+        let (mut r, _) = complete::take(preamble::LEN)(frame)?;
+        let mut segments: [Range<usize>; MAX_SEGMENTS] = [0..0, 0..0, 0..0, 0..0];
+        let mut seg0_crc = None;
+        for (k, (range, len)) in segments.iter_mut().zip(lens).enumerate() {
+            let start = pos(r);
+            (r, _) = complete::take(len)(r)?;
+            *range = start..pos(r);
+            if k == 0 && rev == Rev::V1 && len > 0 {
+                let at = pos(r);
+                let (after, crc) = le_u32(r)?;
+                seg0_crc = Some((at, crc));
+                r = after;
+            }
+        }
+        let epilogue = if has_epilogue {
+            let at = pos(r);
+            let (_, e) = epilogue::crc(rev)(r)?;
+            Some((at, e))
+        } else {
+            None
+        };
+        Ok((
+            rest,
+            CrcParts {
+                segments,
+                seg0_crc,
+                epilogue,
+                total,
+            },
+        ))
+    }
+}
+
+/// Decode a complete crc-mode frame: `parts` is what [`crc_frame`] found
+/// in `wire`, the frame's bytes from stream `offset`; the preamble CRC has
+/// already matched.
+pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: Bytes) -> Frame {
+    let at = |pos: usize| offset + pos as u64;
     let mut problems = Vec::new();
     preamble_notes(&p, offset, &mut problems);
     let mut checks = vec![Check {
         kind: CheckKind::Preamble,
-        offset: offset + 28,
+        offset: offset + preamble::CRC.start as u64,
         stored: p.crc,
         computed: p.computed_crc,
         status: CheckStatus::Good,
     }];
     let seg_data = |i: usize| {
-        layout
+        parts
             .segments
             .get(i)
-            .and_then(|r| wire.get(urange(r)))
+            .and_then(|r| wire.get(r.clone()))
             .unwrap_or(&[])
     };
 
     // Late byte first: an aborted frame's trailing CRCs are not meaningful.
-    let late = layout.epilogue.as_ref().and_then(|e| {
-        let value = *wire.get(urange(e).start)?;
+    let late = parts.epilogue.as_ref().map(|(e_at, e)| {
+        let value = e.late;
+        let late_at = at(e_at + epilogue::LATE);
         let (aborted, bad) = judge_late(rev, value);
         let field = match rev {
             Rev::V0 => "msgr2.epilogue.late_flags",
@@ -341,40 +408,19 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
                 Rev::V1 => "low nibble 0xe (complete) or 0x1 (aborted)",
             };
             problems.push(
-                Problem::new(kind, offset + e.start, 1, field)
-                    .values(expected, format!("{value:#04x}")),
+                Problem::new(kind, late_at, 1, field).values(expected, format!("{value:#04x}")),
             );
         }
-        Some(Late {
+        Late {
             value,
-            offset: offset + e.start,
+            offset: late_at,
             aborted,
-        })
+        }
     });
     let aborted = late.is_some_and(|l| l.aborted);
 
-    // Where each segment's CRC is stored.
-    let mut crc_at: [Option<u64>; MAX_SEGMENTS] = [None; MAX_SEGMENTS];
-    match rev {
-        Rev::V0 => {
-            if let Some(e) = &layout.epilogue {
-                for (i, slot) in crc_at.iter_mut().enumerate() {
-                    *slot = Some(e.start + 1 + 4 * i as u64);
-                }
-            }
-        }
-        Rev::V1 => {
-            crc_at[0] = layout.seg0_crc.as_ref().map(|r| r.start);
-            if let Some(e) = &layout.epilogue {
-                for (i, slot) in crc_at.iter_mut().enumerate().skip(1) {
-                    *slot = Some(e.start + 1 + 4 * (i as u64 - 1));
-                }
-            }
-        }
-    }
-    for (i, at) in crc_at.iter().enumerate() {
-        let Some(at) = *at else { continue };
-        let Some(stored) = le32(&wire, at) else {
+    for i in 0..MAX_SEGMENTS {
+        let Some((pos, stored)) = parts.stored_crc(rev, i) else {
             continue;
         };
         let used = i < p.nseg();
@@ -385,20 +431,21 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
             status = CheckStatus::Unverified;
         }
         let field = "msgr2.segment.crc";
+        let len = epilogue::CRC_LEN as u64;
         match status {
             CheckStatus::Bad => problems.push(
-                Problem::new(ProblemKind::SegmentCrcBad, offset + at, 4, field)
+                Problem::new(ProblemKind::SegmentCrcBad, at(pos), len, field)
                     .values(format!("{computed:#010x}"), format!("{stored:#010x}")),
             ),
             CheckStatus::Absent => problems.push(
-                Problem::new(ProblemKind::SegmentCrcAbsent, offset + at, 4, field)
+                Problem::new(ProblemKind::SegmentCrcAbsent, at(pos), len, field)
                     .values(format!("{computed:#010x}"), "0x00000000"),
             ),
             _ => {}
         }
         checks.push(Check {
             kind: CheckKind::Segment(i as u8),
-            offset: offset + at,
+            offset: at(pos),
             stored,
             computed,
             status,
@@ -414,11 +461,10 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
         ));
     }
     problems.sort_by_key(|pr| pr.offset);
-    let segments = layout.segments.clone().map(|r| urange(&r));
-    let segment_offsets = layout.segments.clone().map(|r| offset + r.start);
+    let segment_offsets = parts.segments.clone().map(|r| at(r.start));
     Frame {
         offset,
-        wire_len: layout.total,
+        wire_len: parts.total as u64,
         rev,
         mode: super::frame::Mode::Crc,
         preamble: p,
@@ -426,7 +472,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, wire: Bytes) -> Frame {
         late,
         problems,
         data: wire,
-        segments,
+        segments: parts.segments.clone(),
         segment_offsets,
         decrypted: false,
     }
@@ -466,7 +512,96 @@ mod tests {
             let p = pre(lens);
             assert_eq!(crc_layout(&p, Rev::V0).total, *rev0, "{lens:?}");
             assert_eq!(crc_layout(&p, Rev::V1).total, *rev1, "{lens:?}");
+            // The parser walks the same layout the arithmetic gives.
+            for rev in [Rev::V0, Rev::V1] {
+                let layout = crc_layout(&p, rev);
+                let wire = vec![0u8; layout.total as usize + 3];
+                let (rest, parts) = crc_frame(&p, rev)(&wire).unwrap();
+                assert_eq!(rest.len(), 3);
+                assert_eq!(parts.total as u64, layout.total);
+                assert_eq!(parts.segments, layout.segments.clone().map(|r| urange(&r)));
+                assert_eq!(
+                    parts.seg0_crc.map(|(at, _)| at as u64),
+                    layout.seg0_crc.map(|r| r.start)
+                );
+                assert_eq!(
+                    parts.epilogue.map(|(at, _)| at as u64),
+                    layout.epilogue.map(|r| r.start)
+                );
+            }
         }
+    }
+
+    fn urange(r: &Range<u64>) -> Range<usize> {
+        r.start as usize..r.end as usize
+    }
+
+    // The client's first MESSAGE frame in captures/none-crc.pcap (packet
+    // 26, 42644 -> 43500, client stream offset 614): msgr2.1, header 41
+    // bytes, front 29 (a mon_subscribe), no middle, no data.
+    const REAL_MESSAGE: [u8; 119] = [
+        0x11, 0x02, 0x29, 0x00, 0x00, 0x00, 0x08, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfb, 0x0c,
+        0x16, 0xb4, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x0f, 0x00, 0x7f, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0x00, 0x40, 0x88,
+        0x9b, 0x55, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x6d, 0x67, 0x72, 0x6d, 0x61,
+        0x70, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x76,
+        0x6d, 0x0e, 0x2e, 0x60, 0x64, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn real_message_frame() {
+        let (_, p) = preamble::preamble(&REAL_MESSAGE).unwrap();
+        assert!(p.crc_ok());
+        assert_eq!((p.tag, p.nseg(), p.seg_len(0), p.seg_len(1)), (Tag::Message, 2, 41, 29));
+        let (rest, parts) = crc_frame(&p, Rev::V1)(&REAL_MESSAGE).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(parts.segments, [32..73, 77..106, 106..106, 106..106]);
+        assert_eq!(parts.seg0_crc, Some((73, 0x559b_8840)));
+        let (e_at, e) = parts.epilogue.unwrap();
+        assert_eq!((e_at, e.late), (106, LATE_STATUS_COMPLETE));
+        assert_eq!(e.crcs, [None, Some(0x1e64_602e), Some(0), Some(0)]);
+        assert_eq!(parts.total, 119);
+        assert_eq!(parts.stored_crc(Rev::V1, 0), Some((73, 0x559b_8840)));
+        assert_eq!(parts.stored_crc(Rev::V1, 1), Some((107, 0x1e64_602e)));
+        assert_eq!(parts.stored_crc(Rev::V1, 3), Some((115, 0)));
+        // Until the whole frame is in, the parser asks for exactly the rest.
+        for n in 0..REAL_MESSAGE.len() {
+            assert_eq!(
+                crc_frame(&p, Rev::V1)(&REAL_MESSAGE[..n]),
+                Err(nom::Err::Incomplete(nom::Needed::new(119 - n))),
+                "prefix {n}"
+            );
+        }
+        let f = decode_crc(p, Rev::V1, 614, &parts, Bytes::from_static(&REAL_MESSAGE));
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        assert_eq!((f.offset, f.wire_len), (614, 119));
+        let got: Vec<_> = f
+            .checks
+            .iter()
+            .map(|c| (c.kind, c.offset, c.stored, c.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (CheckKind::Preamble, 642, 0xb416_0cfb, CheckStatus::Good),
+                (CheckKind::Segment(0), 687, 0x559b_8840, CheckStatus::Good),
+                (CheckKind::Segment(1), 721, 0x1e64_602e, CheckStatus::Good),
+                (CheckKind::Segment(2), 725, 0, CheckStatus::Good),
+                (CheckKind::Segment(3), 729, 0, CheckStatus::Good),
+            ]
+        );
+        assert_eq!(
+            f.late,
+            Some(Late {
+                value: 0x0e,
+                offset: 720,
+                aborted: false
+            })
+        );
+        assert_eq!(f.segment_offsets, [646, 691, 720, 720]);
+        assert_eq!(f.segment(1).map(<[u8]>::len), Some(29));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod crc;
 pub mod crypto;
 pub mod decoder;
 pub mod encoder;
+pub mod epilogue;
 pub mod frame;
 pub mod keys;
 pub mod preamble;

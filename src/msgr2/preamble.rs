@@ -11,11 +11,18 @@
 //! All integers little-endian. The CRC covers bytes 0..28 with seed 0 and is
 //! checked in every mode, after decryption in secure mode.
 //!
-//! No-panic contract: [`Preamble::parse`] takes any slice; every accessor
+//! [`preamble`] is a nom streaming parser: it takes any slice and asks for
+//! the missing bytes (`Incomplete`) until the 32 are there; every accessor
 //! works on the copied, fixed-size array.
 
 use super::crc::preamble_crc;
 use super::Tag;
+use nom::bytes::{complete, streaming::take};
+use nom::combinator::all_consuming;
+use nom::error::ErrorKind;
+use nom::multi::fill;
+use nom::number::complete::{le_u16, le_u32, le_u8};
+use nom::{IResult, Parser};
 use std::ops::Range;
 
 /// Preamble length.
@@ -38,6 +45,14 @@ pub const CRC: Range<usize> = 28..32;
 pub const MAX_SEGMENTS: usize = 4;
 /// `FRAME_EARLY_DATA_COMPRESSED` (frames_v2.h).
 pub const FLAG_COMPRESSED: u8 = 1;
+
+// The parser reads the fields in wire order: the named ranges must tile
+// the block exactly as frames_v2.h `preamble_block_t` lays it out.
+const _: () = assert!(TAG == 0 && NUM_SEGMENTS == TAG + 1 && SEGMENTS.start == NUM_SEGMENTS + 1);
+const _: () = assert!(SEGMENTS.end - SEGMENTS.start == 6 * MAX_SEGMENTS);
+const _: () = assert!(FLAGS == SEGMENTS.end && RESERVED == FLAGS + 1);
+const _: () = assert!(CRC_COVERED.start == 0 && CRC_COVERED.end == RESERVED + 1);
+const _: () = assert!(CRC.start == CRC_COVERED.end && CRC.end == LEN);
 
 /// Byte range of segment `i`'s length field.
 pub fn seg_len_range(i: usize) -> Range<usize> {
@@ -94,28 +109,50 @@ pub enum PreambleProblem {
     SegmentTooLong(usize, u32),
 }
 
+/// The preamble at the start of `i` (nom, streaming): fewer than 32 bytes
+/// give `Incomplete(Needed::new(32 - len))`. Every field is read from its
+/// named range; the CRC over [`CRC_COVERED`] is computed, not judged.
+pub fn preamble(i: &[u8]) -> IResult<&[u8], Preamble> {
+    let (rest, block) = take(LEN)(i)?;
+    let (_, (covered, crc)) = (complete::take(CRC.start), le_u32).parse(block)?;
+    let mut segments = [SegmentDesc::default(); MAX_SEGMENTS];
+    let (_, (tag, num_segments, (), flags, reserved)) = (
+        le_u8,
+        le_u8,
+        fill(segment_desc, &mut segments),
+        le_u8,
+        all_consuming(le_u8),
+    )
+        .parse(covered)?;
+    let Ok(raw) = <[u8; LEN]>::try_from(block) else {
+        return Err(nom::Err::Error(nom::error::Error::new(i, ErrorKind::Eof)));
+    };
+    Ok((
+        rest,
+        Preamble {
+            raw,
+            tag: Tag::from(tag),
+            num_segments,
+            segments,
+            flags,
+            reserved,
+            crc,
+            computed_crc: preamble_crc(covered),
+        },
+    ))
+}
+
+/// One segment descriptor: le32 length, le16 alignment.
+fn segment_desc(i: &[u8]) -> IResult<&[u8], SegmentDesc> {
+    (le_u32, le_u16)
+        .map(|(len, align)| SegmentDesc { len, align })
+        .parse(i)
+}
+
 impl Preamble {
     /// Decode the first 32 bytes of `b`; `None` if fewer are there.
     pub fn parse(b: &[u8]) -> Option<Preamble> {
-        let raw: [u8; LEN] = b.get(..LEN)?.try_into().ok()?;
-        let mut segments = [SegmentDesc::default(); MAX_SEGMENTS];
-        for (i, seg) in segments.iter_mut().enumerate() {
-            let l = raw.get(seg_len_range(i))?;
-            let a = raw.get(seg_align_range(i))?;
-            seg.len = u32::from_le_bytes(l.try_into().ok()?);
-            seg.align = u16::from_le_bytes(a.try_into().ok()?);
-        }
-        let crc = u32::from_le_bytes(raw.get(CRC)?.try_into().ok()?);
-        Some(Preamble {
-            tag: Tag::from(raw[TAG]),
-            num_segments: raw[NUM_SEGMENTS],
-            segments,
-            flags: raw[FLAGS],
-            reserved: raw[RESERVED],
-            crc,
-            computed_crc: preamble_crc(raw.get(CRC_COVERED)?),
-            raw,
-        })
+        preamble(b).ok().map(|(_, p)| p)
     }
 
     /// Whether the stored CRC matches.
@@ -183,9 +220,76 @@ pub fn encode(tag: u8, segments: &[SegmentDesc], flags: u8) -> [u8; LEN] {
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use nom::{Err, Needed};
+
+    // The client's HELLO preamble in captures/none-crc.pcap, packet 14
+    // (42644 -> 43500), client stream offset 26 right after the banner.
+    const REAL_HELLO: [u8; LEN] = [
+        0x01, 0x01, 0x24, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0xbd,
+        0x6b, 0x06,
+    ];
+
+    #[test]
+    fn real_capture_preamble() {
+        // The frame's first payload bytes follow the preamble in the packet.
+        let mut wire = REAL_HELLO.to_vec();
+        wire.extend_from_slice(&[0x01, 0x01, 0x01, 0x01]);
+        let (rest, p) = preamble(&wire).unwrap();
+        assert_eq!(rest, &[0x01, 0x01, 0x01, 0x01]);
+        assert_eq!(p.raw, REAL_HELLO);
+        assert_eq!(p.tag, Tag::Hello);
+        assert_eq!(p.num_segments, 1);
+        assert_eq!(p.segments[0], SegmentDesc { len: 36, align: 8 });
+        assert_eq!(p.segments[1..], [SegmentDesc::default(); 3]);
+        assert_eq!((p.flags, p.reserved), (0, 0));
+        assert_eq!(p.crc, 0x066b_bd3f);
+        assert_eq!(p.computed_crc, 0x066b_bd3f);
+        assert!(p.crc_ok());
+        assert_eq!(p.validate(1 << 20), Ok(()));
+        // Stream offsets of the named fields: the frame starts at 26.
+        let base = 26u64;
+        assert_eq!(base + CRC.start as u64, 54);
+        assert_eq!(base + seg_len_range(0).start as u64, 28);
+        assert_eq!(base + seg_align_range(0).start as u64, 32);
+        for n in 0..LEN {
+            assert_eq!(
+                preamble(&REAL_HELLO[..n]),
+                Err(Err::Incomplete(Needed::new(LEN - n))),
+                "prefix {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_come_from_their_ranges() {
+        // A byte changed inside a named range changes that field alone.
+        let base = preamble(&REAL_HELLO).unwrap().1;
+        let changed = |at: usize| {
+            let mut raw = REAL_HELLO;
+            raw[at] ^= 0x40;
+            preamble(&raw).unwrap().1
+        };
+        assert_eq!(changed(TAG).tag, Tag::from(0x41));
+        assert_eq!(changed(NUM_SEGMENTS).num_segments, 0x41);
+        assert_eq!(changed(FLAGS).flags, 0x40);
+        assert_eq!(changed(RESERVED).reserved, 0x40);
+        for i in 0..MAX_SEGMENTS {
+            let l = changed(seg_len_range(i).start).segments[i];
+            assert_eq!(l.len, base.segments[i].len ^ 0x40, "segment {i}");
+            let a = changed(seg_align_range(i).end - 1).segments[i];
+            assert_eq!(a.align, base.segments[i].align ^ 0x4000, "segment {i}");
+        }
+        let c = changed(CRC.end - 1);
+        assert_eq!(c.crc, 0x466b_bd3f);
+        assert_eq!(c.computed_crc, base.computed_crc);
+        for at in CRC_COVERED {
+            assert!(!changed(at).crc_ok(), "byte {at}");
+        }
+    }
 
     #[test]
     fn real_hello_preamble() {

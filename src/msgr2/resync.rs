@@ -94,11 +94,12 @@ pub(crate) fn preamble_problem(e: PreambleProblem, base: u64, max_seg: u32) -> P
 pub(crate) fn probe_rev(p: &Preamble, buf: &[u8], force: bool) -> Option<Rev> {
     let mut fits = Vec::new();
     for rev in [Rev::V1, Rev::V0] {
-        let total = crc_layout(p, rev).total;
-        let Some(bytes) = buf.get(..usize::try_from(total).ok()?) else {
+        // Not all of the frame there yet under this revision's layout.
+        let Ok((_, parts)) = frame::crc_frame(p, rev)(buf) else {
             continue;
         };
-        let f = frame::decode_crc(*p, rev, 0, bytes::Bytes::copy_from_slice(bytes));
+        let bytes = buf.get(..parts.total).unwrap_or(&[]);
+        let f = frame::decode_crc(*p, rev, 0, &parts, bytes::Bytes::copy_from_slice(bytes));
         let segs_ok = f
             .checks
             .iter()

@@ -20,9 +20,9 @@
 //! the negotiated mode and everything after it, in both directions, uses it
 //! (FACTS.md "Secure mode").
 
-use super::banner::{self, Banner, BannerParse};
-use super::frame::{self, crc_layout, Frame, Mode, Rev};
-use super::preamble::Preamble;
+use super::banner::{self, Banner, Reject};
+use super::frame::{self, Frame, Mode, Rev};
+use super::preamble::preamble;
 use super::problem::{Problem, ProblemKind};
 use super::resync::{auth_done_secure, preamble_problem, probe_rev};
 use super::secure::{SecureDir, SecureStep};
@@ -31,6 +31,7 @@ mod hunt;
 use super::Tag;
 use crate::tcp::Direction;
 use bytes::BytesMut;
+use nom::Needed;
 
 /// Limits of the decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,9 +327,9 @@ impl ConnDecoder {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return false;
         };
-        match banner::parse(&st.buf, st.base) {
-            BannerParse::Needed(_) => false,
-            BannerParse::Banner(b) => {
+        match banner::parse(st.base)(&st.buf) {
+            Err(nom::Err::Incomplete(_)) => false,
+            Ok((_, b)) => {
                 let n = usize::try_from(b.wire_len()).unwrap_or(usize::MAX);
                 st.consume(n);
                 st.phase = Phase::Frames;
@@ -339,8 +340,9 @@ impl ConnDecoder {
                 self.check_banners(dir, out);
                 true
             }
-            BannerParse::Msgr1 | BannerParse::NotCeph => {
-                let reason = if matches!(banner::parse(&st.buf, st.base), BannerParse::Msgr1) {
+            Err(nom::Err::Error(r @ (Reject::Msgr1 | Reject::NotCeph)))
+            | Err(nom::Err::Failure(r @ (Reject::Msgr1 | Reject::NotCeph))) => {
+                let reason = if r == Reject::Msgr1 {
                     "msgr1 banner (ceph v027)"
                 } else {
                     "no msgr2 banner"
@@ -364,7 +366,8 @@ impl ConnDecoder {
                 ));
                 true
             }
-            BannerParse::BadLength(l) => {
+            Err(nom::Err::Error(Reject::BadLength(l)))
+            | Err(nom::Err::Failure(Reject::BadLength(l))) => {
                 let p = Problem::new(
                     ProblemKind::BannerBad,
                     st.base + 8,
@@ -431,8 +434,10 @@ impl ConnDecoder {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return false;
         };
-        let Some(p) = Preamble::parse(&st.buf) else {
-            return false;
+        let p = match preamble(&st.buf) {
+            Ok((_, p)) => p,
+            // Fewer than 32 bytes: wait (a whole block always parses).
+            Err(_) => return false,
         };
         if st.pending_secure {
             let auth = matches!(p.tag, Tag::Hello | Tag::AuthRequest | Tag::AuthRequestMore);
@@ -484,20 +489,25 @@ impl ConnDecoder {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return false;
         };
-        let total = crc_layout(&p, rev).total;
-        if (st.buf.len() as u64) < total {
-            st.buf.reserve(
-                usize::try_from(total)
-                    .unwrap_or(0)
-                    .saturating_sub(st.buf.len())
-                    .min(1 << 20),
-            );
-            return false;
-        }
+        let parsed = match frame::crc_frame(&p, rev)(&st.buf) {
+            Ok((_, parts)) => Ok(parts),
+            Err(nom::Err::Incomplete(needed)) => Err(needed),
+            // The layout only takes bytes: a whole frame always parses.
+            Err(_) => Err(Needed::Unknown),
+        };
+        let parts = match parsed {
+            Ok(parts) => parts,
+            Err(needed) => {
+                if let Needed::Size(n) = needed {
+                    st.buf.reserve(n.get().min(1 << 20));
+                }
+                return false;
+            }
+        };
         let offset = st.base;
-        let wire = st.consume(usize::try_from(total).unwrap_or(usize::MAX));
+        let wire = st.consume(parts.total);
         st.frames += 1;
-        let f = frame::decode_crc(p, rev, offset, wire);
+        let f = frame::decode_crc(p, rev, offset, &parts, wire);
         let switch = dir == Direction::ServerToClient
             && f.tag() == Tag::AuthDone
             && !f.aborted()

@@ -41,7 +41,7 @@ use super::problem::{Problem, ProblemKind};
 /// FRAME_PREAMBLE_INLINE_SIZE).
 pub const INLINE_SIZE: usize = 48;
 /// Secure epilogue: late byte + 15 zero bytes.
-pub const EPILOGUE_LEN: usize = 16;
+pub const EPILOGUE_LEN: usize = super::epilogue::SECURE_LEN;
 /// First operation on the wire (msgr2.1).
 pub const FIRST_OP_LEN: usize = preamble::LEN + INLINE_SIZE + TAG_LEN;
 

@@ -3,13 +3,15 @@
 //! msgr2.0, with the plaintext checks (preamble CRC, padding, epilogue).
 
 use super::SecureStep;
-use super::{pad16, secure_len, EPILOGUE_LEN, FIRST_OP_LEN, INLINE_SIZE};
+use super::{pad16, secure_len, FIRST_OP_LEN, INLINE_SIZE};
 use crate::msgr2::crypto::{GcmStream, TAG_LEN};
+use crate::msgr2::epilogue;
 use crate::msgr2::decoder::Event;
 use crate::msgr2::frame::{self, Check, CheckKind, CheckStatus, Frame, Late, Mode, Rev};
-use crate::msgr2::preamble::{self, Preamble, MAX_SEGMENTS};
+use crate::msgr2::preamble::{self, preamble, Preamble, MAX_SEGMENTS};
 use crate::msgr2::problem::{Problem, ProblemKind};
 use bytes::Bytes;
+use nom::bytes::streaming::take;
 
 /// Decode one secure frame at the start of `buf`. Returns the step and,
 /// when the frame's preamble cannot be trusted, the problem (the caller
@@ -25,15 +27,13 @@ pub(super) fn decode_frame(
         Rev::V1 => FIRST_OP_LEN,
         Rev::V0 => preamble::LEN,
     };
-    let Some(head) = buf.get(..head_len.min(preamble::LEN)) else {
+    // The first operation (msgr2.0: the preamble block) before anything.
+    let Ok((_, first)) = take::<_, _, ()>(head_len)(buf) else {
         return (SecureStep::Needed, None);
     };
-    if buf.len() < head_len {
-        return (SecureStep::Needed, None);
-    }
     // The preamble decrypts before its tag is checked: lengths first.
-    let plain_pre = s.peek_keystream_decrypt(head);
-    let Some(p) = Preamble::parse(&plain_pre) else {
+    let plain_pre = s.peek_keystream_decrypt(first.get(..preamble::LEN).unwrap_or(first));
+    let Ok((_, p)) = preamble(&plain_pre) else {
         return (SecureStep::Needed, None);
     };
     if !p.crc_ok() {
@@ -61,7 +61,7 @@ pub(super) fn decode_frame(
         return (SecureStep::Needed, Some(pr));
     }
     let total = secure_len(&p, rev);
-    let Some(wire) = buf.get(..total) else {
+    let Ok((_, wire)) = take::<_, _, ()>(total)(buf) else {
         return (SecureStep::Needed, None);
     };
     let f = match rev {
@@ -176,7 +176,8 @@ fn epilogue(
     verified: bool,
     problems: &mut Vec<Problem>,
 ) -> Option<Late> {
-    let value = *plain.first()?;
+    let (_, e) = epilogue::secure(plain).ok()?;
+    let value = e.late;
     let (aborted, bad) = frame::judge_late(rev, value);
     if let Some(kind) = bad {
         problems.push(
@@ -194,8 +195,8 @@ fn epilogue(
     }
     if verified {
         check_zero(
-            plain.get(1..EPILOGUE_LEN).unwrap_or(&[]),
-            at + 1,
+            e.padding,
+            at + epilogue::SECURE_PADDING.start as u64,
             "msgr2.epilogue.padding",
             problems,
         );
