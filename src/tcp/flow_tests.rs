@@ -478,6 +478,8 @@ fn syn_with_rst_and_data_opens_one_connection() {
     let opened = ev.iter().filter(|e| e.starts_with("open")).count();
     assert_eq!(opened, 1, "{ev:?}");
     assert!(ev.iter().any(|e| e.starts_with("close 0")), "{ev:?}");
+}
+
 #[test]
 fn syn_only_flows_hold_no_buffers() {
     assert_eq!(std::mem::size_of::<Slot>(), 16);
