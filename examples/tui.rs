@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let result = options().and_then(|o| tui::run(o).map_err(|e| e.to_string()));
     match result {
         Ok(tui::Ended::Quit) => ExitCode::SUCCESS,
-        Ok(tui::Ended::Signal(s)) => ExitCode::from(cephshark::cli::signals::exit_status(s)),
+        Ok(tui::Ended::Signal(s)) => ExitCode::from(cephshark::signals::exit_status(s)),
         Err(e) => {
             eprintln!("tui: {e}");
             ExitCode::from(2)

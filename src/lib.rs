@@ -39,6 +39,7 @@ pub mod filter;
 pub mod fuzzing;
 pub mod model;
 pub mod msgr2;
+pub mod signals;
 pub mod tcp;
 #[cfg(feature = "tui")]
 pub mod tui;

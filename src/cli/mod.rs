@@ -14,7 +14,6 @@
 pub mod export;
 pub mod fields;
 pub mod progress;
-pub mod signals;
 pub mod stats;
 mod text;
 pub mod tree;
@@ -222,7 +221,7 @@ pub fn list_with<R: Read, W: Write>(
     let stop = pass.opts.stop;
     let mut interrupted = false;
     let read_error = loop {
-        if signals::stopped(stop) {
+        if crate::signals::stopped(stop) {
             interrupted = true;
             break None;
         }

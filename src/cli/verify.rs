@@ -112,7 +112,7 @@ pub(crate) fn verify_where<R: Read>(
     };
     let mut interrupted = false;
     let read_error = loop {
-        if super::signals::stopped(stop) {
+        if crate::signals::stopped(stop) {
             interrupted = true;
             break None;
         }

@@ -25,7 +25,7 @@
 //!
 //! The terminal is restored on exit, on error, on panic (a panic hook), on
 //! Ctrl-C (read as a key in raw mode), and on SIGTERM, SIGINT and SIGHUP
-//! (caught by [`crate::cli::signals`], seen by the loop within one tick;
+//! (caught by [`crate::signals`], seen by the loop within one tick;
 //! the binary then exits 128 + the signal's number). `NO_COLOR` turns
 //! colours off.
 
@@ -51,7 +51,7 @@ pub use {crossterm, ratatui};
 
 use crate::analysis::Config;
 use crate::capture::{CaptureError, CaptureReader};
-use crate::cli::signals::Signals;
+use crate::signals::Signals;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::backend::CrosstermBackend;
