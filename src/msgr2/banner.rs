@@ -165,10 +165,17 @@ mod tests {
             u64::from_le_bytes(REAL[SUPPORTED].try_into().unwrap()),
             b.supported
         );
-        assert_eq!(u16::from_le_bytes(REAL[PAYLOAD_LEN].try_into().unwrap()), 16);
+        assert_eq!(
+            u16::from_le_bytes(REAL[PAYLOAD_LEN].try_into().unwrap()),
+            16
+        );
         // Before the length is in, the head is asked for; then the payload.
         for n in 0..REAL.len() {
-            let want = if n < HEAD_LEN { HEAD_LEN - n } else { REAL.len() - n };
+            let want = if n < HEAD_LEN {
+                HEAD_LEN - n
+            } else {
+                REAL.len() - n
+            };
             assert_eq!(
                 parse(0)(&REAL[..n]),
                 Err(Err::Incomplete(Needed::new(want))),
@@ -187,10 +194,7 @@ mod tests {
         assert_eq!((got.offset, got.payload_len), (100, 20));
         assert_eq!((got.supported, got.required), (3, 1));
         assert_eq!(got.wire_len(), 30);
-        assert_eq!(
-            parse(100)(&b[..29]),
-            Err(Err::Incomplete(Needed::new(1)))
-        );
+        assert_eq!(parse(100)(&b[..29]), Err(Err::Incomplete(Needed::new(1))));
     }
 
     #[test]

@@ -142,9 +142,7 @@ mod tests {
     // The msgr2.1 epilogue of the MESSAGE frame (mon_subscribe, segments
     // 41 + 29) at client stream offset 614 of captures/none-crc.pcap,
     // packet 26: complete, crc1 = 0x1e64602e, segments 2 and 3 unused.
-    const REAL_REV1: [u8; 13] = [
-        0x0e, 0x2e, 0x60, 0x64, 0x1e, 0, 0, 0, 0, 0, 0, 0, 0,
-    ];
+    const REAL_REV1: [u8; 13] = [0x0e, 0x2e, 0x60, 0x64, 0x1e, 0, 0, 0, 0, 0, 0, 0, 0];
 
     #[test]
     fn real_rev1_epilogue() {
@@ -155,7 +153,10 @@ mod tests {
         assert_eq!(REAL_REV1[LATE], 0x0e);
         let r = crc_range(Rev::V1, 1).unwrap();
         assert_eq!(r, 1..5);
-        assert_eq!(u32::from_le_bytes(REAL_REV1[r].try_into().unwrap()), 0x1e64_602e);
+        assert_eq!(
+            u32::from_le_bytes(REAL_REV1[r].try_into().unwrap()),
+            0x1e64_602e
+        );
         assert_eq!(crc_range(Rev::V1, 0), None);
         assert_eq!(crc_range(Rev::V1, 3), Some(9..13));
         assert_eq!(crc_range(Rev::V1, 4), None);
@@ -184,7 +185,12 @@ mod tests {
         assert_eq!(e.late, 0x01);
         assert_eq!(
             e.crcs,
-            [Some(0x1111_1111), Some(0x2222_2222), Some(0), Some(0x4444_4444)]
+            [
+                Some(0x1111_1111),
+                Some(0x2222_2222),
+                Some(0),
+                Some(0x4444_4444)
+            ]
         );
         for i in 0..MAX_SEGMENTS {
             let r = crc_range(Rev::V0, i).unwrap();

@@ -328,10 +328,7 @@ impl CrcParts {
 /// `Incomplete` asks for the bytes missing. Then, in wire order: the
 /// preamble, each segment, segment 0's CRC (msgr2.1, when not empty), the
 /// epilogue (msgr2.0 always; msgr2.1 when nseg > 1).
-pub fn crc_frame<'a>(
-    p: &Preamble,
-    rev: Rev,
-) -> impl Fn(&'a [u8]) -> IResult<&'a [u8], CrcParts> {
+pub fn crc_frame<'a>(p: &Preamble, rev: Rev) -> impl Fn(&'a [u8]) -> IResult<&'a [u8], CrcParts> {
     let lens = [0, 1, 2, 3].map(|k| usize::try_from(p.seg_len(k)).unwrap_or(usize::MAX));
     let has_epilogue = rev == Rev::V0 || p.nseg() > 1;
     let total = usize::try_from(crc_layout(p, rev).total).unwrap_or(usize::MAX);
@@ -554,7 +551,10 @@ mod tests {
     fn real_message_frame() {
         let (_, p) = preamble::preamble(&REAL_MESSAGE).unwrap();
         assert!(p.crc_ok());
-        assert_eq!((p.tag, p.nseg(), p.seg_len(0), p.seg_len(1)), (Tag::Message, 2, 41, 29));
+        assert_eq!(
+            (p.tag, p.nseg(), p.seg_len(0), p.seg_len(1)),
+            (Tag::Message, 2, 41, 29)
+        );
         let (rest, parts) = crc_frame(&p, Rev::V1)(&REAL_MESSAGE).unwrap();
         assert!(rest.is_empty());
         assert_eq!(parts.segments, [32..73, 77..106, 106..106, 106..106]);

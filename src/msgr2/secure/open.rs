@@ -5,8 +5,8 @@
 use super::SecureStep;
 use super::{pad16, secure_len, FIRST_OP_LEN, INLINE_SIZE};
 use crate::msgr2::crypto::{GcmStream, TAG_LEN};
-use crate::msgr2::epilogue;
 use crate::msgr2::decoder::Event;
+use crate::msgr2::epilogue;
 use crate::msgr2::frame::{self, Check, CheckKind, CheckStatus, Frame, Late, Mode, Rev};
 use crate::msgr2::preamble::{self, preamble, Preamble, MAX_SEGMENTS};
 use crate::msgr2::problem::{Problem, ProblemKind};
