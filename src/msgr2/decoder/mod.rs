@@ -6,6 +6,10 @@
 //! (bounded by [`DecoderConfig::max_segment_len`]) and never trusts a length
 //! before the preamble CRC has matched.
 //!
+//! Waiting: the banner, the preamble and a crc frame's layout (segments,
+//! CRCs, epilogue) are nom streaming parsers; `Incomplete(Needed)` means
+//! "wait for more bytes" (and says how many to make room for).
+//!
 //! Resynchronisation: after a gap, a bad preamble CRC or an impossible
 //! preamble, the decoder hunts byte by byte for the next offset where 32
 //! bytes form a preamble whose CRC matches and whose fields are plausible,
