@@ -8,7 +8,6 @@
 
 mod support;
 
-use cephshark::analysis::Record;
 use cephshark::model::{Group, ProblemKind};
 use cephshark::msgr2::banner;
 use cephshark::msgr2::Tag;
@@ -255,44 +254,6 @@ fn control_examples() -> BTreeMap<u8, [Vec<u8>; 4]> {
     out
 }
 
-/// The leaves of a control payload's fields (segment 0 offsets): range,
-/// abbrev and value (a count's: the end of its group), in byte order.
-fn payload_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &'static str, u64)> {
-    fn walk(
-        n: &cephshark::model::FieldNode,
-        out: &mut Vec<(std::ops::Range<usize>, &'static str, u64)>,
-        parent_end: usize,
-    ) {
-        let Some(sp) = &n.span else { return };
-        if n.children.iter().all(|c| c.span.is_none()) {
-            // A count's value becomes the end of what it counts (its group's).
-            let v = if n.def.abbrev.ends_with(".count") {
-                parent_end as u64
-            } else {
-                n.value.as_u64().unwrap_or(0)
-            };
-            out.push((sp.range.clone(), n.def.abbrev, v));
-        }
-        for c in &n.children {
-            walk(c, out, sp.range.end);
-        }
-    }
-    let d = cephshark::decode::control::decode(
-        Tag::from(tag),
-        payload,
-        0,
-        cephshark::model::Source::Wire,
-        None,
-    );
-    assert!(d.error.is_none(), "tag {tag}: {:?}", d.error);
-    let mut out = Vec::new();
-    for n in &d.nodes {
-        walk(n, &mut out, payload.len());
-    }
-    out.sort_by_key(|x| x.0.start);
-    out
-}
-
 /// Lengths and counts whose run past the buffer Ceph meets as
 /// `end_of_buffer` (a sockaddr length is bounded by its family first:
 /// msg_types.h "elen exceeds sockaddr len", `malformed_input`).
@@ -301,28 +262,6 @@ fn is_length(abbrev: &str) -> bool {
         || abbrev.ends_with(".count")
         || abbrev == "ceph.addr.struct_len"
         || abbrev == "ceph.addr.sockaddr_len"
-}
-
-/// One encoding error of `kind` on `field` at byte `at` of segment 0.
-fn assert_one(
-    r: &Record,
-    segs: &[Vec<u8>; 4],
-    kind: ProblemKind,
-    field: &str,
-    at: usize,
-    what: &str,
-) {
-    let errs = encoding_errors(r);
-    assert_eq!(errs.len(), 1, "{what}: {:?}", r.problems());
-    assert_eq!(errs[0].kind, kind, "{what}: {:?}", errs[0]);
-    assert_eq!(errs[0].field, field, "{what}: {:?}", errs[0]);
-    assert_eq!(
-        errs[0].offset,
-        wire_offset(segs, 0, at),
-        "{what}: {:?}",
-        errs[0]
-    );
-    assert!(r.is_faulty(), "{what}");
 }
 
 /// Every length and count of every control tag in the real captures,
@@ -467,4 +406,123 @@ fn control_address_markers_ceph_refuses() {
     // HELLO's address; CLIENT_IDENT's addrvec and target; SERVER_IDENT's
     // addrvec (and the addresses inside the vectors).
     assert!(seen >= 4, "{seen}");
+}
+
+/// Every length, bufferlist, string and ticket count of the cephx
+/// structures in the real captures, pushed past its buffer: an
+/// `end_of_buffer` at that field, with its abbrev.
+#[test]
+fn cephx_lengths_pushed_past_their_buffer() {
+    let mut checked = BTreeMap::new();
+    for (tag, segs) in cephx_frames() {
+        for (r, abbrev, b) in cephx_leaves(tag, &segs[0]) {
+            if b == Bound::Plain {
+                continue;
+            }
+            let mut m = segs.clone();
+            let past = u32::try_from(m[0].len() + 100).unwrap_or(u32::MAX);
+            m[0][r.start..r.start + 4].copy_from_slice(&past.to_le_bytes());
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} {abbrev} at {}", r.start);
+            assert_one(
+                &rec,
+                &m,
+                ProblemKind::EncodingEndOfBuffer,
+                abbrev,
+                r.start,
+                &what,
+            );
+            assert_eq!(ka.status(), "ok", "{what}");
+            *checked.entry(abbrev).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(
+        checked.keys().copied().collect::<Vec<_>>(),
+        [
+            "ceph.cephx.authorize",
+            "ceph.cephx.connection_secret",
+            "ceph.cephx.connection_secret_len",
+            "ceph.cephx.extra_len",
+            "ceph.cephx.service_ticket.session",
+            "ceph.cephx.service_ticket.ticket_len",
+            "ceph.cephx.ticket.blob",
+            "ceph.cephx.ticket_reply.count",
+            "ceph.entity_name.id",
+        ],
+        "{checked:?}"
+    );
+    assert_eq!(checked.values().sum::<i32>(), 30, "{checked:?}");
+}
+
+/// The cephx structures cut at the start of each of their fields, the
+/// auth payload's length re-sealed to match: an `end_of_buffer` at that
+/// field or at the outermost length or count whose bytes are cut.
+#[test]
+fn cephx_truncations_blame_the_first_missing_field() {
+    let frames = cephx_frames();
+    let layouts: Vec<(u8, usize)> = frames.iter().map(|(t, s)| (*t, s[0].len())).collect();
+    // AUTH_REQUEST mon mode and authorizer; AUTH_REQUEST_MORE with
+    // CephXAuthenticate and with the authorizer answering a challenge;
+    // AUTH_DONE without and with extra tickets.
+    assert_eq!(
+        layouts,
+        [(2, 38), (2, 190), (5, 40), (5, 178), (6, 226), (6, 776)]
+    );
+    let mut checked = 0;
+    for (tag, segs) in frames {
+        let leaves = cephx_leaves(tag, &segs[0]);
+        let start = leaves[0].0.start;
+        let len_at = start - 4;
+        // The first bytes tell the layout: an auth mode, a request type,
+        // a CephXResponseHeader (le16 + le32) for a mon's AUTH_DONE.
+        let min = if tag == Tag::AuthDone.raw() { 6 } else { 1 };
+        for (cut_leaf, ..) in leaves.iter().filter(|l| l.0.start >= start + min) {
+            let cut = cut_leaf.start;
+            let fails = |(r, _, b): &(std::ops::Range<usize>, &str, Bound)| match *b {
+                Bound::Len(n) => cut < r.end + n,
+                Bound::Count(n) => cut < r.end || n * 14 > cut - r.end,
+                Bound::Bl | Bound::Plain => cut < r.end,
+            };
+            let blamed = leaves.iter().find(|l| fails(l));
+            let mut m = segs.clone();
+            m[0].truncate(cut);
+            let n = u32::try_from(cut - start).unwrap_or(0);
+            m[0][len_at..start].copy_from_slice(&n.to_le_bytes());
+            let (rec, ka) = send(tag, &m);
+            let what = format!("tag {tag} cut at {cut}");
+            match blamed {
+                // CephxClientHandler::handle_response reads the secret and
+                // the extra tickets only when bytes remain.
+                Some((r, "ceph.cephx.connection_secret_len", _)) if r.start == cut => {
+                    assert_eq!(rec.status(), "ok", "{what}: {:?}", rec.problems());
+                }
+                Some((r, a, _)) => {
+                    let kind = ProblemKind::EncodingEndOfBuffer;
+                    assert_one(&rec, &m, kind, a, r.start, &what);
+                }
+                None => unreachable!("{what}"),
+            }
+            assert_eq!(ka.status(), "ok", "{what}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 74);
+}
+
+/// A one-byte AUTH_REQUEST_MORE payload that is no authorizer: Ceph's
+/// cephx server decodes the CephXRequestHeader first (le16), so it runs
+/// out of buffer at the request type.
+#[test]
+fn cephx_request_header_cut() {
+    let recs = real_named("cephx-crc.pcap");
+    let mut segs = frames_of(&recs, Tag::AuthRequestMore)
+        .into_iter()
+        .find(|s| s[0].get(4..6) == Some(&[0, 1][..]))
+        .unwrap_or_else(|| panic!("no CephXAuthenticate"));
+    segs[0].truncate(5);
+    segs[0][..4].copy_from_slice(&1u32.to_le_bytes());
+    let (rec, ka) = send(Tag::AuthRequestMore.raw(), &segs);
+    let (kind, field) = (ProblemKind::EncodingEndOfBuffer, "ceph.cephx.request_type");
+    assert_one(&rec, &segs, kind, field, 4, "one byte");
+    assert_eq!(ka.status(), "ok");
 }

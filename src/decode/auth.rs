@@ -32,9 +32,9 @@
 
 use super::addr::{entity_name_nodes, put_bl, EntityName};
 use super::cephx::{bl, bytes_leaf, rest_of};
-pub use super::cephx::{
-    Authenticate, Authorizer, MonReply, Nautilus, PlainTicket, ServiceTicket, Ticket, TicketBlob,
-    TicketReply,
+pub use super::cephx::{Authenticate, Authorizer, TicketBlob};
+pub use super::cephx_tickets::{
+    MonReply, Nautilus, PlainTicket, ServiceTicket, Ticket, TicketReply,
 };
 use super::grammar::prim::{le16, le64, u8_};
 use super::grammar::view::Nodes;

@@ -6,6 +6,7 @@
 
 use super::synth::{connection, Send};
 use cephshark::analysis::{dissect, Config, Record};
+use cephshark::model::ProblemKind;
 use cephshark::model::{Group, Severity};
 use cephshark::msgr2::banner;
 use cephshark::msgr2::crypto::{GcmStream, Nonce, NonceFormat};
@@ -23,8 +24,30 @@ pub fn records(pcap: &[u8]) -> Vec<Record> {
 }
 
 pub fn real() -> Vec<Record> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/none-crc.pcap");
+    real_named("none-crc.pcap")
+}
+
+/// The rows of a bundled capture.
+pub fn real_named(name: &str) -> Vec<Record> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name);
     records(&std::fs::read(p).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Every frame of `tag` in the capture whose segment 0 differs in length
+/// from those before it (one of each layout): the frame's segments.
+pub fn frames_of(recs: &[Record], tag: Tag) -> Vec<[Vec<u8>; 4]> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for r in recs {
+        let Some(f) = r.frame() else { continue };
+        let s0 = f.segment(0).unwrap_or(&[]);
+        if f.tag() == tag && seen.insert(s0.len()) {
+            out.push([0, 1, 2, 3].map(|i| f.segment(i).unwrap_or(&[]).to_vec()));
+        }
+    }
+    out
 }
 
 /// One real example of every control tag and message type in the capture:
@@ -173,4 +196,126 @@ pub fn send_secure(tag: u8, segs: &[Vec<u8>; 4]) -> (Record, Record) {
         unreachable!()
     };
     (a, b)
+}
+
+/// The leaves of a control payload's fields (segment 0 offsets): range,
+/// abbrev and value (a count's: the end of its group), in byte order.
+pub fn payload_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &'static str, u64)> {
+    fn walk(
+        n: &cephshark::model::FieldNode,
+        out: &mut Vec<(std::ops::Range<usize>, &'static str, u64)>,
+        parent_end: usize,
+    ) {
+        let Some(sp) = &n.span else { return };
+        if n.children.iter().all(|c| c.span.is_none()) {
+            // A count's value becomes the end of what it counts (its group's).
+            let v = if n.def.abbrev.ends_with(".count") {
+                parent_end as u64
+            } else {
+                n.value.as_u64().unwrap_or(0)
+            };
+            out.push((sp.range.clone(), n.def.abbrev, v));
+        }
+        for c in &n.children {
+            walk(c, out, sp.range.end);
+        }
+    }
+    let d = cephshark::decode::control::decode(
+        Tag::from(tag),
+        payload,
+        0,
+        cephshark::model::Source::Wire,
+        None,
+    );
+    assert!(d.error.is_none(), "tag {tag}: {:?}", d.error);
+    let mut out = Vec::new();
+    for n in &d.nodes {
+        walk(n, &mut out, payload.len());
+    }
+    out.sort_by_key(|x| x.0.start);
+    out
+}
+
+/// One encoding error of `kind` on `field` at byte `at` of segment 0.
+pub fn assert_one(
+    r: &Record,
+    segs: &[Vec<u8>; 4],
+    kind: ProblemKind,
+    field: &str,
+    at: usize,
+    what: &str,
+) {
+    let errs = encoding_errors(r);
+    assert_eq!(errs.len(), 1, "{what}: {:?}", r.problems());
+    assert_eq!(errs[0].kind, kind, "{what}: {:?}", errs[0]);
+    assert_eq!(errs[0].field, field, "{what}: {:?}", errs[0]);
+    assert_eq!(
+        errs[0].offset,
+        wire_offset(segs, 0, at),
+        "{what}: {:?}",
+        errs[0]
+    );
+    assert!(r.is_faulty(), "{what}");
+}
+
+/// What a leaf of a cephx structure bounds: the bytes its own le32 counts
+/// (`Len`), a number of service tickets (`Count`, 14 bytes each at the
+/// least), or only itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// A length: the bytes after it that it counts.
+    Len(usize),
+    /// A ticket count.
+    Count(usize),
+    /// A bufferlist or string: its le32 length and bytes in one leaf.
+    Bl,
+    /// A fixed-width field.
+    Plain,
+}
+
+/// The leaves of the auth payload of a cephx AUTH_* frame (segment 0
+/// offsets, in byte order), with what each bounds.
+pub fn cephx_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &'static str, Bound)> {
+    let le32 = |at: usize| u32::from_le_bytes(payload[at..at + 4].try_into().unwrap()) as usize;
+    payload_leaves(tag, payload)
+        .into_iter()
+        .skip_while(|l| !l.1.ends_with(".payload_len"))
+        .skip(1)
+        .map(|(r, a, _)| {
+            let b = match a {
+                "ceph.cephx.service_ticket.ticket_len"
+                | "ceph.cephx.connection_secret_len"
+                | "ceph.cephx.extra_len" => Bound::Len(le32(r.start)),
+                "ceph.cephx.ticket_reply.count" => Bound::Count(le32(r.start)),
+                "ceph.entity_name.id"
+                | "ceph.cephx.ticket.blob"
+                | "ceph.cephx.authorize"
+                | "ceph.cephx.authorize_reply"
+                | "ceph.cephx.service_ticket.session"
+                | "ceph.cephx.service_ticket.encrypted_ticket"
+                | "ceph.cephx.connection_secret" => Bound::Bl,
+                _ => Bound::Plain,
+            };
+            (r, a, b)
+        })
+        .collect()
+}
+
+/// The cephx AUTH_REQUEST, AUTH_REQUEST_MORE and mon AUTH_DONE payloads of
+/// cephx-crc.pcap, one of each layout.
+pub fn cephx_frames() -> Vec<(u8, [Vec<u8>; 4])> {
+    let recs = real_named("cephx-crc.pcap");
+    let ex = examples(&recs);
+    assert!(ex.contains_key(&(Tag::AuthDone.raw(), 0)));
+    let mut out = Vec::new();
+    for tag in [Tag::AuthRequest, Tag::AuthRequestMore, Tag::AuthDone] {
+        for segs in frames_of(&recs, tag) {
+            let leaves = cephx_leaves(tag.raw(), &segs[0]);
+            // A service's AUTH_DONE is ciphertext in a bl: no structure.
+            if leaves.iter().any(|l| l.1 != "ceph.cephx.authorize_reply") {
+                out.push((tag.raw(), segs));
+            }
+        }
+    }
+    out
 }
