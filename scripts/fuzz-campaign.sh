@@ -5,6 +5,8 @@
 # executions, coverage (libFuzzer's cov and ft at the end) and crashes per
 # target. Exits 1 when any target found a crash, timeout or out-of-memory
 # (its reproducer is under fuzz/artifacts/<target>/, named in the summary).
+# A timeout whose input, run again alone, finishes within the limit was
+# the machine's load, not the input: it is logged and not counted.
 #
 #   scripts/fuzz-campaign.sh [SECONDS_PER_TARGET]     default 1800
 #
@@ -42,6 +44,29 @@ for t in $targets; do
     ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
     found=$(find "fuzz/artifacts/$t" -type f -newer "$scratch/start" \
         \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | sort)
+    # A timeout is wall-clock time: on a loaded machine a fast input can
+    # pass ten seconds. Each one is run again alone; only an input that is
+    # slow again (or a crash, out-of-memory or leak) is a failure.
+    slow=""
+    for f in $found; do
+        case $f in
+        */timeout-*)
+            if timeout 60 cargo +nightly fuzz run "$t" "$f" -- \
+                -runs=1 -timeout=10 -rss_limit_mb=2048 >>"$log" 2>&1; then
+                rm -f "$f"
+                echo "$t: timeout during the run; replayed alone within the limit ($(basename "$f"))" >>"$log"
+            else
+                slow="$slow $f"
+            fi
+            ;;
+        *) slow="$slow $f" ;;
+        esac
+    done
+    found=$(echo $slow)
+    if [ "$rc" != 0 ] && [ -z "$found" ] && grep -q "ERROR: libFuzzer: timeout" "$log" \
+        && grep -q "replayed alone within the limit" "$log"; then
+        rc=0
+    fi
     if [ "$rc" = 0 ] && [ -z "$found" ]; then
         result=ok
     else

@@ -110,3 +110,38 @@ fn segment_records_build_their_packets() {
     assert_eq!(t.ack, isn(3, false) + 7);
     assert_eq!(t.payload, b"ceph v2");
 }
+
+/// Every input the fuzzers ever found (`fuzz/regressions/TARGET-KIND-ID`)
+/// runs through its target's entry point again, and quickly: a crash fails
+/// here, and so does a slow input (the budget is generous against a debug
+/// build; the inputs took libFuzzer over 10 s in release before their fix).
+#[test]
+fn fuzz_regressions_replay() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let target = name.split('-').next().unwrap_or("");
+        let started = std::time::Instant::now();
+        match target {
+            "capture" => fuzzing::capture(&data),
+            "packets" => fuzzing::packets(&data),
+            "frames" => fuzzing::frames(&data),
+            "secure" => fuzzing::secure_frames(&data),
+            "payloads" => fuzzing::payloads(&data),
+            "filter" => fuzzing::filter(&data),
+            "keys" => fuzzing::keys(&data),
+            other => panic!("{name}: no fuzz target {other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(took.as_secs() < 5, "{name} took {took:?}");
+        seen += 1;
+    }
+    assert!(seen >= 1, "no regression inputs in {}", dir.display());
+}
