@@ -44,7 +44,8 @@ fn payloads_are_decoded_once_per_row_whatever_is_shown() {
     assert!(matched >= 15, "{matched}");
     // The content column, as every printer and the TUI's list show it.
     for r in &rows {
-        assert_eq!(cephshark::cli::info(r), r.info);
+        assert_eq!(cephshark::cli::info(r), r.info());
+        assert!(r.frame().is_none() || !r.info().is_empty());
     }
     assert_eq!(count(), after_rows, "a view decoded a payload again");
 }

@@ -425,7 +425,7 @@ impl Inner {
                 problem_packets: Vec::new(),
                 session: None,
                 payload: None,
-                info: String::new(),
+                info_text: std::sync::OnceLock::new(),
             };
             let first = rec.packets.first().copied().unwrap_or(packet);
             rec.problem_packets = rec

@@ -101,7 +101,7 @@ impl Inner {
             problem_packets: vec![at],
             session: None,
             payload: None,
-            info: String::new(),
+            info_text: std::sync::OnceLock::new(),
         };
         self.next_number += 1;
         rec.decode_payload(&crate::decode::payload::Sender::default());

@@ -1,6 +1,6 @@
 //! The content column of a row: what a banner, frame, lost stretch or
-//! undecodable stretch says, in one line. Computed once, when the row is
-//! made, from the payload decoded then.
+//! undecodable stretch says, in one line: a view of the payload decoded
+//! when the row was made, computed the first time a row is shown.
 
 use super::record::{Record, RecordKind};
 
@@ -52,14 +52,14 @@ fn frame_info(r: &Record, f: &crate::msgr2::Frame) -> String {
             " seq={} type={} tid={} ",
             h.seq, h.msg_type, h.tid
         ));
-        match r.payload.as_ref().and_then(|p| p.text.as_ref()) {
-            Some(text) => s.push_str(text),
+        match r.payload.as_ref().and_then(|p| p.text(f)) {
+            Some(text) => s.push_str(&text),
             None => s.push_str(&t.display_name()),
         }
-    } else if let Some(gist) = r.payload.as_ref().and_then(|p| p.text.as_ref()) {
+    } else if let Some(gist) = r.payload.as_ref().and_then(|p| p.text(f)) {
         if !gist.is_empty() {
             s.push(' ');
-            s.push_str(gist);
+            s.push_str(&gist);
         }
     }
     s

@@ -54,8 +54,9 @@ pub struct Record {
     pub session: Option<super::session::SessionNote>,
     /// The frame's payload, decoded once when the row was made.
     pub payload: Option<std::sync::Arc<PayloadDecode>>,
-    /// The content column: what the row says, computed once.
-    pub info: String,
+    /// The content column, computed the first time it is asked for
+    /// ([`Record::info`]).
+    pub info_text: std::sync::OnceLock<String>,
 }
 
 impl Record {
@@ -135,8 +136,8 @@ impl Record {
         self.msg.map(|h| MsgType(h.msg_type))
     }
 
-    /// Decode the frame's payload (once), add its encoding problems to the
-    /// frame and compute the content column.
+    /// Decode the frame's payload (once) and add its encoding problems to
+    /// the frame.
     ///
     /// `sender` is what the session knew of the sending entity before this
     /// row.
@@ -152,7 +153,12 @@ impl Record {
             }
             self.payload = Some(std::sync::Arc::new(p));
         }
-        self.info = super::info::info(self);
+    }
+
+    /// The content column: what the row says in one line (computed once,
+    /// when first asked: `verify` and statistics never format it).
+    pub fn info(&self) -> &str {
+        self.info_text.get_or_init(|| super::info::info(self))
     }
 
     /// The typed control value of the row's frame, when it decoded whole.

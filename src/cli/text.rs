@@ -9,9 +9,9 @@ fn rel(ts: Timestamp, origin: Timestamp) -> f64 {
     ts.as_f64() - origin.as_f64()
 }
 
-/// Short description of the row's content (computed once, with the row).
+/// Short description of the row's content (computed once, when first shown).
 pub fn info(r: &Record) -> String {
-    r.info.clone()
+    r.info().to_string()
 }
 
 /// Write the one-line form of a row.
@@ -25,7 +25,7 @@ pub fn write_line<W: Write>(w: &mut W, r: &Record, origin: Timestamp) -> io::Res
         r.dst.to_string(),
         r.conn.0,
         r.tag_name(),
-        r.info,
+        r.info(),
         r.status()
     )
 }

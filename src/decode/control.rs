@@ -32,7 +32,7 @@
 
 use super::control_enc::*;
 use super::grammar::view::Nodes;
-use super::grammar::{run, Decoded, DencError, In, PResult};
+use super::grammar::{run, Decoded, DencError, In, Note, PResult};
 use crate::fields;
 use crate::model::tree::TRAILING;
 use crate::model::{FieldDef, FieldNode, Source, Span, Value};
@@ -362,16 +362,40 @@ pub fn decode_typed(
     src: Source,
     sender_type: Option<u8>,
 ) -> (Decoded, Option<Control>) {
-    let mut typed = None;
-    let notes = RefCell::new(Vec::new());
-    let mut n = Nodes::new(src);
-    let mut out = Decoded::default();
-    let whole = |at: usize, len: usize| Span {
-        source: src,
-        range: at..at.saturating_add(len),
+    let p = Parsed::parse(tag, payload, base);
+    let out = Decoded {
+        nodes: p.nodes(payload, base, src),
+        text: p.text(sender_type),
+        error: p.error.clone(),
+        notes: p.notes.clone(),
     };
-    match (Control::empty(tag), group_def(tag)) {
-        (Some(mut c), Some(def)) => {
+    (out, p.whole().cloned())
+}
+
+/// A control payload parsed once: the typed value (whole, or as far as
+/// the bytes went), the bytes it used, the fault and the notes. Its nodes
+/// and text are views made when asked.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    tag: Option<Tag>,
+    value: Option<Control>,
+    used: usize,
+    /// The first fault, where Ceph's decoder would throw.
+    pub error: Option<DencError>,
+    /// Bytes Ceph would skip.
+    pub notes: Vec<Note>,
+}
+
+impl Parsed {
+    /// Parse `payload` (segment 0 of a frame with tag `tag`, at frame
+    /// offset `base`).
+    pub fn parse(tag: Tag, payload: &[u8], base: usize) -> Parsed {
+        let mut out = Parsed {
+            tag: Some(tag),
+            ..Parsed::default()
+        };
+        let notes = RefCell::new(Vec::new());
+        if let (Some(mut c), Some(def)) = (Control::empty(tag), group_def(tag)) {
             let res = run(payload, base, def, &notes, |i| {
                 let start = super::grammar::offset(&i);
                 let (rest, ()) = c.parse(i)?;
@@ -379,45 +403,71 @@ pub fn decode_typed(
                 Ok((rest, used))
             });
             match res {
-                Ok(used) => {
-                    n.group(def, Value::None, base, used, |g| c.nodes(g))
+                Ok(used) => out.used = used,
+                Err(e) => out.error = Some(e),
+            }
+            out.value = Some(c);
+        }
+        out.notes = notes.into_inner();
+        out
+    }
+
+    /// The typed value, when the payload decoded whole.
+    pub fn whole(&self) -> Option<&Control> {
+        self.value.as_ref().filter(|_| self.error.is_none())
+    }
+
+    /// The text after the tag, when the payload decoded whole (`sender`:
+    /// the sender's entity type).
+    pub fn text(&self, sender: Option<u8>) -> Option<String> {
+        self.whole().map(|c| c.text(sender))
+    }
+
+    /// The `msgr2.payload` node over `payload`: the tag's group holding
+    /// the fields read, then the fault or the bytes after the last field.
+    pub fn nodes(&self, payload: &[u8], base: usize, src: Source) -> Vec<FieldNode> {
+        let mut n = Nodes::new(src);
+        let whole = |at: usize, len: usize| Span {
+            source: src,
+            range: at..at.saturating_add(len),
+        };
+        let def = self.tag.and_then(group_def);
+        match (&self.value, def) {
+            (Some(c), Some(def)) => match &self.error {
+                None => {
+                    n.group(def, Value::None, base, self.used, |g| c.nodes(g))
                         .summary(c.text(None));
-                    if let Some(rest) = payload.get(used..).filter(|r| !r.is_empty()) {
-                        let sp = whole(base.saturating_add(used), rest.len());
+                    if let Some(rest) = payload.get(self.used..).filter(|r| !r.is_empty()) {
+                        let sp = whole(base.saturating_add(self.used), rest.len());
                         n.push(FieldNode::new(
                             &TRAILING,
                             Value::Bytes(rest.to_vec()),
                             Some(sp),
                         ));
                     }
-                    out.text = Some(c.text(sender_type));
-                    typed = Some(c);
                 }
-                Err(e) => {
-                    n.wrap(def, Value::None, |g| c.nodes(g)).fault(&e);
-                    out.error = Some(e);
+                Some(e) => {
+                    n.wrap(def, Value::None, |g| c.nodes(g)).fault(e);
                 }
+            },
+            _ if payload.is_empty() => {}
+            _ => {
+                let sp = whole(base, payload.len());
+                n.push(FieldNode::new(
+                    &RAW,
+                    Value::Bytes(payload.to_vec()),
+                    Some(sp),
+                ));
             }
         }
-        _ if payload.is_empty() => {}
-        _ => {
-            let sp = whole(base, payload.len());
-            n.push(FieldNode::new(
-                &RAW,
-                Value::Bytes(payload.to_vec()),
-                Some(sp),
-            ));
-        }
+        let mut node = FieldNode::new(
+            &super::frame_tree::PAYLOAD,
+            Value::None,
+            Some(whole(base, payload.len())),
+        );
+        node.children = n.finish();
+        vec![node]
     }
-    let mut node = FieldNode::new(
-        &super::frame_tree::PAYLOAD,
-        Value::None,
-        Some(whole(base, payload.len())),
-    );
-    node.children = n.finish();
-    out.nodes = vec![node];
-    out.notes = notes.into_inner();
-    (out, typed)
 }
 
 /// A one-line description of a control frame for the frame list, e.g.

@@ -21,32 +21,40 @@ pub struct Sender {
     pub name: Option<String>,
 }
 
-/// A decoded payload.
+/// A decoded payload: typed values kept, views (field nodes, text) made
+/// from them when asked.
 #[derive(Debug, Clone, Default)]
 pub struct PayloadDecode {
-    /// The payload's nodes: a control frame's group, or a message's header
-    /// and body.
-    pub nodes: Vec<FieldNode>,
-    /// The text after the tag in the frame list (a control frame's gist,
-    /// a message as Ceph's log prints it); `None` when it does not decode.
-    pub text: Option<String>,
     /// The first encoding fault, where Ceph's decoder would throw.
     pub error: Option<DencError>,
     /// Bytes Ceph would skip: newer fields, trailing bytes.
     pub notes: Vec<Note>,
     /// A control frame's typed value, when its payload decoded whole.
     pub control: Option<control::Control>,
-    /// A message's front, kept as its typed value: its nodes are a view
-    /// built when a tree is asked for ([`PayloadDecode::tree`]).
-    message: Option<std::sync::Arc<MessageBody>>,
+    /// What was decoded, for the views.
+    body: Body,
 }
 
-/// A message body as decoded: the typed front (or none, for types not
-/// decoded here) and the encoding version the views need.
+/// The decoded payload, kept for its views.
+#[derive(Debug, Clone, Default)]
+enum Body {
+    /// No segment 0.
+    #[default]
+    None,
+    /// A control payload, parsed once (value whole or partial).
+    Control {
+        parsed: std::sync::Arc<control::Parsed>,
+        sender_type: Option<u8>,
+    },
+    /// A message: its header (when segment 0 held one) and its front.
+    Message(std::sync::Arc<MessageBody>),
+}
+
+/// A message body as decoded: the typed header and front (or none, for
+/// types not decoded here).
 #[derive(Debug)]
 struct MessageBody {
-    ty: MsgType,
-    version: u16,
+    header: Option<header2::Header2>,
     kept: Option<crate::decode::msg::Kept>,
 }
 
@@ -70,6 +78,18 @@ pub fn decode(f: &Frame, sender: &Sender) -> PayloadDecode {
     decode_with_header(f, sender, h)
 }
 
+/// The front, middle and data of a MESSAGE frame with their frame offsets.
+fn message_parts(f: &Frame, version: u16) -> (crate::decode::msg::Parts<'_>, [usize; 3]) {
+    let seg = |i: usize| f.segment(i).unwrap_or(&[]);
+    let p = crate::decode::msg::Parts {
+        version,
+        front: seg(1),
+        middle: seg(2),
+        data: seg(3),
+    };
+    (p, [1, 2, 3].map(|i| segment_base(f, i)))
+}
+
 /// [`decode`] of a frame whose message header the caller parsed already
 /// (`h`: `Header2::parse` of segment 0, for MESSAGE frames).
 pub fn decode_with_header(
@@ -78,48 +98,39 @@ pub fn decode_with_header(
     h: Option<header2::Header2>,
 ) -> PayloadDecode {
     DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let src = source(f);
     let Some(s0) = f.segment(0) else {
         return PayloadDecode::default();
     };
     let base0 = segment_base(f, 0);
     let mut out = PayloadDecode::default();
     if f.tag() == Tag::Message {
-        let d = header2::decode_parsed(h, s0, base0, src);
-        out.nodes = d.nodes;
-        out.error = d.error;
-        out.notes = d.notes;
-        if let Some(h) = h {
-            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
-            let ctx = messages::MsgContext {
-                tid: Some(h.tid),
-                source: sender.name.clone(),
-            };
-            let p = crate::decode::msg::Parts {
-                version: h.version,
-                front: parts[0].0,
-                middle: parts[1].0,
-                data: parts[2].0,
-            };
-            let kept = crate::decode::msg::parse(h.msg_type, &p, parts[0].1, &ctx);
-            if let Some(k) = &kept {
-                out.text.clone_from(&k.text);
-                out.error = out.error.take().or_else(|| k.error.clone());
-                out.notes.extend(k.notes.iter().cloned());
+        let mut kept = None;
+        match h {
+            Some(h) => {
+                let ctx = messages::MsgContext {
+                    tid: Some(h.tid),
+                    source: sender.name.clone(),
+                };
+                let (p, bases) = message_parts(f, h.version);
+                kept = crate::decode::msg::parse(h.msg_type, &p, bases[0], &ctx);
+                if let Some(k) = &kept {
+                    out.error.clone_from(&k.error);
+                    out.notes.extend(k.notes.iter().cloned());
+                }
             }
-            out.message = Some(std::sync::Arc::new(MessageBody {
-                ty: MsgType(h.msg_type),
-                version: h.version,
-                kept,
-            }));
+            // Segment 0 too short for a header: where Ceph's decoder stops.
+            None => out.error = header2::decode_parsed(None, s0, base0, source(f)).error,
         }
+        out.body = Body::Message(std::sync::Arc::new(MessageBody { header: h, kept }));
     } else {
-        let (d, typed) = control::decode_typed(f.tag(), s0, base0, src, sender.entity_type);
-        out.control = typed;
-        out.nodes = d.nodes;
-        out.text = d.text;
-        out.error = d.error;
-        out.notes = d.notes;
+        let parsed = control::Parsed::parse(f.tag(), s0, base0);
+        out.control = parsed.whole().cloned();
+        out.error.clone_from(&parsed.error);
+        out.notes.clone_from(&parsed.notes);
+        out.body = Body::Control {
+            parsed: std::sync::Arc::new(parsed),
+            sender_type: sender.entity_type,
+        };
     }
     out
 }
@@ -164,27 +175,57 @@ pub fn hydrate(nodes: &mut [FieldNode], f: &Frame) {
 }
 
 impl PayloadDecode {
-    /// The payload's field nodes (a view: the message body's nodes are
-    /// built from its typed value, segment bytes taken from the frame).
-    pub fn tree(&self, f: &Frame) -> Vec<FieldNode> {
-        let mut nodes = self.nodes.clone();
-        if let Some(m) = &self.message {
-            let src = source(f);
-            let parts = [1, 2, 3].map(|i| (f.segment(i).unwrap_or(&[]), segment_base(f, i)));
-            match &m.kept {
-                Some(k) => {
-                    let p = crate::decode::msg::Parts {
-                        version: m.version,
-                        front: parts[0].0,
-                        middle: parts[1].0,
-                        data: parts[2].0,
-                    };
-                    let bases = parts.map(|(_, b)| b);
-                    nodes.extend(k.nodes(&p, bases, src, true));
-                }
-                None => nodes.extend(messages::tree(m.ty, m.version, parts, src)),
+    /// The text after the tag in the frame list (a control frame's gist,
+    /// a message as Ceph's log prints it); `None` when it does not decode.
+    /// A view of the typed value, made when asked.
+    pub fn text(&self, f: &Frame) -> Option<String> {
+        match &self.body {
+            Body::None => None,
+            Body::Control {
+                parsed,
+                sender_type,
+            } => parsed.text(*sender_type),
+            Body::Message(m) => {
+                let (k, h) = (m.kept.as_ref()?, m.header?);
+                k.text(&message_parts(f, h.version).0)
             }
         }
+    }
+
+    /// The payload's field nodes: a control frame's group, or a message's
+    /// header and body (a view: built from the typed values, segment
+    /// bytes taken from the frame).
+    pub fn tree(&self, f: &Frame) -> Vec<FieldNode> {
+        let src = source(f);
+        let s0 = f.segment(0).unwrap_or(&[]);
+        let base0 = segment_base(f, 0);
+        let mut nodes = match &self.body {
+            Body::None => Vec::new(),
+            Body::Control { parsed, .. } => parsed.nodes(s0, base0, src),
+            Body::Message(m) => {
+                let mut nodes = header2::decode_parsed(m.header, s0, base0, src).nodes;
+                if let Some(h) = m.header {
+                    let (p, bases) = message_parts(f, h.version);
+                    match &m.kept {
+                        Some(k) => nodes.extend(k.nodes(&p, bases, src, true)),
+                        None => {
+                            let parts = [
+                                (p.front, bases[0]),
+                                (p.middle, bases[1]),
+                                (p.data, bases[2]),
+                            ];
+                            nodes.extend(messages::tree(
+                                MsgType(h.msg_type),
+                                h.version,
+                                parts,
+                                src,
+                            ));
+                        }
+                    }
+                }
+                nodes
+            }
+        };
         hydrate(&mut nodes, f);
         nodes
     }

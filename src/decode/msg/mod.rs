@@ -106,7 +106,7 @@ pub fn decode(
     let k = parse(ty, p, bases[0], ctx)?;
     Some(Decoded {
         nodes: k.nodes(p, bases, src, segments),
-        text: k.text,
+        text: k.text(p),
         error: k.error,
         notes: k.notes,
     })
@@ -117,8 +117,8 @@ pub fn decode(
 #[derive(Debug)]
 pub struct Kept {
     value: Box<dyn Front>,
-    /// The message as Ceph's log prints it, when the front parsed whole.
-    pub text: Option<String>,
+    /// What the text uses besides the bytes (tid, sender name).
+    ctx: MsgContext,
     /// The first fault.
     pub error: Option<crate::decode::grammar::DencError>,
     /// Bytes Ceph would skip.
@@ -130,6 +130,7 @@ trait Front: std::fmt::Debug + Send + Sync {
     fn view(&self, o: &mut Out<'_>, p: &Parts<'_>);
     fn node(&self) -> &'static FieldDef;
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)>;
+    fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String;
 }
 
 impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
@@ -141,6 +142,9 @@ impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
     }
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
         Body::data_pieces(self)
+    }
+    fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String {
+        Body::text(self, p, ctx)
     }
 }
 
@@ -188,17 +192,21 @@ fn keep_as<B: Body + std::fmt::Debug + Send + Sync + 'static>(
     let mut b = B::default();
     let notes = RefCell::new(Vec::new());
     let res = run(p.front, base, B::NODE, &notes, |i| b.parse(i, p));
-    let error = res.err();
-    let text = error.is_none().then(|| b.text(p, ctx));
     Some(Kept {
         value: Box::new(b),
-        text,
-        error,
+        ctx: ctx.clone(),
+        error: res.err(),
         notes: notes.into_inner(),
     })
 }
 
 impl Kept {
+    /// The message as Ceph's log prints it, when the front parsed whole
+    /// (a view of the typed value, made when asked).
+    pub fn text(&self, p: &Parts<'_>) -> Option<String> {
+        self.error.is_none().then(|| self.value.text(p, &self.ctx))
+    }
+
     /// The message's nodes: the front's group (fields read, then the
     /// fault or trailing bytes), then with `segments` the middle and data
     /// segments. `bases` are the frame offsets of front, middle and data.
@@ -237,7 +245,7 @@ impl Run<'_, '_> {
     fn view(&self, k: &Kept) -> Vec<FieldNode> {
         let p = self.p;
         let base = self.bases[0];
-        let (error, notes, text) = (&k.error, &k.notes, &k.text);
+        let (error, notes, text) = (&k.error, &k.notes, k.text(p));
         let mut o = Out::new(self.src, p.front, base);
         k.value.view(&mut o, p);
         let mut kids = o.finish();
@@ -255,7 +263,7 @@ impl Run<'_, '_> {
         }
         let mut node = FieldNode::new(k.value.node(), Value::None, self.span(base, p.front.len()));
         node.children = kids;
-        node.summary = text.clone();
+        node.summary = text;
         let mut nodes = vec![node];
         if self.segments {
             if !p.middle.is_empty() {

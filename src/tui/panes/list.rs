@@ -23,7 +23,7 @@ const TAG_MAX: usize = 22;
 
 /// The content column: the CLI's info text, plus the problems when any.
 pub fn content(row: &Row) -> String {
-    let mut s = row.record.info.clone();
+    let mut s = row.record.info().to_string();
     if row.level != Level::Ok {
         s.push_str(&format!("  [{}]", row.record.status()));
     }
