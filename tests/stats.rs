@@ -393,49 +393,9 @@ fn conv_tags_and_errors_agree_with_the_rows() {
     );
 }
 
-/// Entity names come from HELLO (entity type) and IDENT (gid) fields when
-/// the frame's tree has them (fields placed first here, so they are the
-/// ones found whatever the decoders add).
-#[test]
-fn conv_names_entities_from_hello_and_ident_fields() {
-    use cephshark::model::{FieldNode, Value};
-    cephshark::fields! {
-        ENTITY = "msgr2.hello.entity_type", "Entity type", Enum, "test";
-        GID = "msgr2.client_ident.gid", "Gid", Uint, "test";
-        SGID = "msgr2.server_ident.gid", "Gid", Uint, "test";
-    }
-    let recs = rows("none-crc");
-    let mut s = Stats::new(&[StatKind::Conv]);
-    for r in recs.iter().filter(|r| r.conn == ConnId(2)) {
-        let mut tree = cephshark::analysis::record_tree(r);
-        let tag = r.frame().map(|f| f.tag());
-        if tag == Some(cephshark::msgr2::Tag::Hello) {
-            let v = if r.dir == Direction::ClientToServer {
-                Value::Enum(8, Some("client"))
-            } else {
-                Value::Enum(4, None)
-            };
-            tree.children.insert(0, FieldNode::new(&ENTITY, v, None));
-        }
-        if tag == Some(cephshark::msgr2::Tag::ClientIdent) {
-            tree.children
-                .insert(0, FieldNode::new(&GID, Value::Uint(4123), None));
-        }
-        if tag == Some(cephshark::msgr2::Tag::ServerIdent) {
-            tree.children
-                .insert(0, FieldNode::new(&SGID, Value::Uint(7), None));
-        }
-        s.add(r, Some(&tree));
-    }
-    assert_eq!(
-        s.conv[&ConnId(2)].names,
-        [Some("client.4123".to_string()), Some("osd.7".to_string())]
-    );
-    assert_eq!(ALL.len(), 3);
-}
-
-/// With the decoders' own HELLO/IDENT fields, each side's name is the
-/// peer name Ceph logged for the messages that side sent.
+/// From the typed HELLO (entity type) and IDENT (gid) values decoded with
+/// each row, each side's name is the peer name Ceph logged for the
+/// messages that side sent.
 #[test]
 fn conv_names_equal_the_peers_ceph_logged() {
     if cephshark::analysis::registry::by_abbrev("msgr2.hello.entity_type").is_none() {

@@ -10,9 +10,11 @@
 
 use super::record::{Record, RecordKind};
 use crate::capture::{PacketIndex, Timestamp};
+use crate::decode::auth::entity_type_name;
+use crate::decode::control::Control;
 use crate::decode::MsgType;
 use crate::model::{FieldNode, Value};
-use crate::msgr2::{Mode, ProblemKind, Rev, Tag};
+use crate::msgr2::{Mode, ProblemKind, Rev};
 use crate::tcp::{ConnId, Direction};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -320,12 +322,9 @@ impl Stats {
     /// Whether [`Stats::add`] reads `r`'s field tree (so a caller that has
     /// built it should pass it).
     pub fn needs_tree(&self, r: &Record) -> bool {
-        let tag = r.frame().map(|f| f.tag());
-        (self.wants(StatKind::Conv)
-            && matches!(tag, Some(Tag::Hello | Tag::ClientIdent | Tag::ServerIdent)))
-            || (self.wants(StatKind::OpLat)
-                && self.op_code_known
-                && r.msg.is_some_and(|h| h.msg_type == OSD_OP))
+        self.wants(StatKind::OpLat)
+            && self.op_code_known
+            && r.msg.is_some_and(|h| h.msg_type == OSD_OP)
     }
 
     /// Count one row; `tree` is its field tree if already built (built
@@ -341,7 +340,7 @@ impl Stats {
             None => None,
         };
         if self.wants(StatKind::Conv) {
-            self.add_conv(r, tree);
+            self.add_conv(r);
         }
         if self.wants(StatKind::Tags) {
             let (_, len) = r.range();
@@ -362,7 +361,7 @@ impl Stats {
         }
     }
 
-    fn add_conv(&mut self, r: &Record, tree: Option<&FieldNode>) {
+    fn add_conv(&mut self, r: &Record) {
         let (client, server) = match r.dir {
             Direction::ClientToServer => (r.src, r.dst),
             Direction::ServerToClient => (r.dst, r.src),
@@ -400,29 +399,27 @@ impl Stats {
         if r.is_faulty() {
             row.errors += 1;
         }
-        let tag = r.frame().map(|f| f.tag());
-        if let (Some(tree), Some(ent)) = (tree, row.entity.get_mut(i)) {
-            if tag == Some(Tag::Hello) {
-                if let Some(t) = find_suffix(tree, "entity_type").and_then(entity_type) {
-                    ent.0 = Some(t);
+        // Entity type from HELLO, gid from the ident frames: the typed
+        // values decoded with the row.
+        let Some(ent) = row.entity.get_mut(i) else {
+            return;
+        };
+        match r.control() {
+            Some(Control::Hello(h)) => {
+                if let Some(t) = entity_type_name(u64::from(h.entity_type.v)) {
+                    ent.0 = Some(t.to_string());
                 }
             }
-            if matches!(tag, Some(Tag::ClientIdent | Tag::ServerIdent)) {
-                // A negative gid is entity_name_t::NEW, printed `?` by Ceph.
-                if let Some(g) = find_suffix(tree, ".gid").and_then(|n| match n.value {
-                    Value::Int(i) if i < 0 => Some("?".to_string()),
-                    ref v => v.as_u64().map(|g| g.to_string()),
-                }) {
-                    ent.1 = Some(g);
-                }
-            }
-            if let (Some(name), Some(e)) = (row.names.get_mut(i), row.entity.get(i)) {
-                *name = match e {
-                    (Some(t), Some(g)) => Some(format!("{t}.{g}")),
-                    (Some(t), None) => Some(t.clone()),
-                    (None, _) => None,
-                };
-            }
+            Some(Control::ClientIdent(c)) => ent.1 = Some(gid_text(c.gid.v)),
+            Some(Control::ServerIdent(s)) => ent.1 = Some(gid_text(s.gid.v)),
+            _ => return,
+        }
+        if let (Some(name), Some(e)) = (row.names.get_mut(i), row.entity.get(i)) {
+            *name = match e {
+                (Some(t), Some(g)) => Some(format!("{t}.{g}")),
+                (Some(t), None) => Some(t.clone()),
+                (None, _) => None,
+            };
         }
     }
 
@@ -494,29 +491,12 @@ fn elapsed_ns(a: Timestamp, b: Timestamp) -> u64 {
     u64::try_from(ns(b) - ns(a)).unwrap_or(0)
 }
 
-fn find_suffix<'a>(n: &'a FieldNode, suffix: &str) -> Option<&'a FieldNode> {
-    n.walk()
-        .into_iter()
-        .find(|c| c.def.abbrev.ends_with(suffix))
-}
-
-/// An entity type's name (`CEPH_ENTITY_TYPE_*` in msgr.h).
-fn entity_type(n: &FieldNode) -> Option<String> {
-    match &n.value {
-        Value::Enum(_, Some(name)) => Some(name.to_ascii_lowercase()),
-        Value::Str(s) => Some(s.clone()),
-        v => Some(
-            match v.as_u64()? {
-                0x01 => "mon",
-                0x02 => "mds",
-                0x04 => "osd",
-                0x08 => "client",
-                0x10 => "mgr",
-                0x20 => "auth",
-                _ => return None,
-            }
-            .to_string(),
-        ),
+/// A gid as Ceph prints it: a negative one is entity_name_t::NEW, `?`.
+fn gid_text(gid: i64) -> String {
+    if gid < 0 {
+        "?".into()
+    } else {
+        gid.to_string()
     }
 }
 
