@@ -236,24 +236,6 @@ fn experts_list_every_kind_with_group_and_severity() {
         .any(|l| l.starts_with("E\tsegment_crc_bad\tchecksum\terror\t")));
 }
 
-/// Control frames of the real captures: one example of every tag (crc
-/// mode, where the payloads are in the clear).
-fn control_examples() -> BTreeMap<u8, [Vec<u8>; 4]> {
-    let mut out = BTreeMap::new();
-    for name in ["none-crc.pcap", "cephx-crc.pcap"] {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("captures")
-            .join(name);
-        let recs = records(&std::fs::read(p).unwrap_or_else(|e| panic!("{e}")));
-        for ((tag, _), segs) in examples(&recs) {
-            if tag != Tag::Message.raw() {
-                out.entry(tag).or_insert(segs);
-            }
-        }
-    }
-    out
-}
-
 /// Lengths and counts whose run past the buffer Ceph meets as
 /// `end_of_buffer` (a sockaddr length is bounded by its family first:
 /// msg_types.h "elen exceeds sockaddr len", `malformed_input`).
@@ -270,7 +252,10 @@ fn is_length(abbrev: &str) -> bool {
 #[test]
 fn every_control_length_pushed_past_its_buffer() {
     let mut checked = BTreeMap::new();
-    for (tag, segs) in control_examples() {
+    for (wire, (tag, segs)) in WIRES
+        .iter()
+        .flat_map(|w| control_examples().into_iter().map(move |e| (*w, e)))
+    {
         for (r, abbrev, _) in payload_leaves(tag, &segs[0]) {
             if !is_length(abbrev) {
                 continue;
@@ -278,14 +263,14 @@ fn every_control_length_pushed_past_its_buffer() {
             let mut m = segs.clone();
             let past = u32::try_from(m[0].len() + 100).unwrap_or(u32::MAX);
             m[0][r.start..r.start + 4].copy_from_slice(&past.to_le_bytes());
-            let (rec, ka) = send(tag, &m);
+            let (rec, ka) = wire.send(tag, &m);
             let kind = if abbrev == "ceph.addr.sockaddr_len" {
                 ProblemKind::EncodingMalformed
             } else {
                 ProblemKind::EncodingEndOfBuffer
             };
             let what = format!("tag {tag} {abbrev} at {}", r.start);
-            assert_one(&rec, &m, kind, abbrev, r.start, &what);
+            assert_one_in(wire, &rec, &m, kind, abbrev, (0, r.start), &what);
             assert_eq!(ka.status(), "ok", "{what}");
             *checked.entry(tag).or_insert(0) += 1;
         }
@@ -303,7 +288,8 @@ fn every_control_length_pushed_past_its_buffer() {
     ] {
         assert!(checked.contains_key(&tag.raw()), "{tag:?}: {checked:?}");
     }
-    assert_eq!(checked.values().sum::<i32>(), 15, "{checked:?}");
+    // 15 in each mode.
+    assert_eq!(checked.values().sum::<i32>(), 30, "{checked:?}");
 }
 
 /// Every control tag in the real captures cut at the start of each of its
@@ -364,14 +350,18 @@ fn every_control_truncation_blames_the_first_missing_field() {
                 .unwrap_or_else(|| unreachable!());
             let mut m = segs.clone();
             m[0].truncate(cut);
-            let (rec, ka) = send(tag, &m);
-            let what = format!("tag {tag} cut at {cut}");
-            assert_one(&rec, &m, ProblemKind::EncodingEndOfBuffer, field, at, &what);
-            assert_eq!(ka.status(), "ok", "{what}");
-            checked += 1;
+            for wire in WIRES {
+                let (rec, ka) = wire.send(tag, &m);
+                let what = format!("tag {tag} cut at {cut}");
+                let kind = ProblemKind::EncodingEndOfBuffer;
+                assert_one_in(wire, &rec, &m, kind, field, (0, at), &what);
+                assert_eq!(ka.status(), "ok", "{what}");
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 60, "{checked}");
+    // At least 60 cuts, each in crc and secure mode.
+    assert!(checked >= 120, "{checked}");
 }
 
 /// The address markers Ceph refuses, in every control tag that carries
@@ -389,23 +379,20 @@ fn control_address_markers_ceph_refuses() {
             };
             let mut m = segs.clone();
             m[0][r.start] = bad;
-            let (rec, ka) = send(tag, &m);
-            let what = format!("tag {tag} {abbrev} at {}", r.start);
-            assert_one(
-                &rec,
-                &m,
-                ProblemKind::EncodingMalformed,
-                abbrev,
-                r.start,
-                &what,
-            );
-            assert_eq!(ka.status(), "ok", "{what}");
-            seen += 1;
+            for wire in WIRES {
+                let (rec, ka) = wire.send(tag, &m);
+                let what = format!("tag {tag} {abbrev} at {}", r.start);
+                let kind = ProblemKind::EncodingMalformed;
+                assert_one_in(wire, &rec, &m, kind, abbrev, (0, r.start), &what);
+                assert_eq!(ka.status(), "ok", "{what}");
+                seen += 1;
+            }
         }
     }
     // HELLO's address; CLIENT_IDENT's addrvec and target; SERVER_IDENT's
     // addrvec (and the addresses inside the vectors).
-    assert!(seen >= 4, "{seen}");
+    // (Each in crc and secure mode.)
+    assert!(seen >= 8, "{seen}");
 }
 
 /// Every length, bufferlist, string and ticket count of the cephx

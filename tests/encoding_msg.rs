@@ -85,14 +85,28 @@ fn leaves_of(
     out
 }
 
-/// Send the mutated message; its one encoding error, and the keepalive after it is clean.
-fn one_error(ty: u16, segs: &[Vec<u8>; 4], what: &str) -> cephshark::model::Problem {
-    let (r, ka) = send(Tag::Message.raw(), segs);
-    assert_eq!(ka.status(), "ok", "type {ty} {what}");
+/// Send the mutated message in `wire`'s mode; its one encoding error and
+/// the stream offset of byte `at` of its front (the keepalive after it is
+/// clean).
+fn one_error(
+    wire: Wire,
+    ty: u16,
+    segs: &[Vec<u8>; 4],
+    at: usize,
+    what: &str,
+) -> (cephshark::model::Problem, u64) {
+    let (r, ka) = wire.send(Tag::Message.raw(), segs);
+    assert_eq!(ka.status(), "ok", "type {ty} {what} ({wire:?})");
     let errs = encoding_errors(&r);
-    assert_eq!(errs.len(), 1, "type {ty} {what}: {:?}", r.problems());
-    assert!(r.is_faulty(), "type {ty} {what}");
-    errs.into_iter().next().unwrap()
+    assert_eq!(
+        errs.len(),
+        1,
+        "type {ty} {what} ({wire:?}): {:?}",
+        r.problems()
+    );
+    assert!(r.is_faulty(), "type {ty} {what} ({wire:?})");
+    let e = errs.into_iter().next().unwrap();
+    (e, wire.offset(&r, segs, 1, at))
 }
 
 fn le_put(b: &mut [u8], at: usize, width: usize, v: u64) {
@@ -126,19 +140,19 @@ fn message_struct_compat_raised_is_compat_too_new() {
                 continue;
             }
             // encoding.h DECODE_START: struct_compat > v -> malformed_input.
-            let e = one_error(ty, &m, parent);
-            assert_eq!(
-                e.kind,
-                ProblemKind::EncodingCompatTooNew,
-                "type {ty} {parent}"
-            );
-            assert_eq!(e.field, "ceph.denc.struct_compat");
-            assert_eq!(e.offset, wire_offset(&m, 1, r.start), "type {ty} {parent}");
-            assert_eq!(e.found, "255");
-            checked += 1;
+            for wire in WIRES {
+                let (e, at) = one_error(wire, ty, &m, r.start, parent);
+                let kind = ProblemKind::EncodingCompatTooNew;
+                assert_eq!(e.kind, kind, "type {ty} {parent} ({wire:?})");
+                assert_eq!(e.field, "ceph.denc.struct_compat");
+                assert_eq!(e.offset, at, "type {ty} {parent} ({wire:?})");
+                assert_eq!(e.found, "255");
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 6, "{checked}");
+    // At least 6 structures, each in crc and secure mode.
+    assert!(checked >= 12, "{checked}");
 }
 
 #[test]
@@ -152,7 +166,6 @@ fn message_struct_len_past_the_front() {
             let mut m = segs.clone();
             let past = (m[1].len() - r.end + 1) as u64;
             le_put(&mut m[1], r.start, 4, past);
-            let e = one_error(ty, &m, parent);
             // DECODE_START: struct_len > remaining -> malformed_input
             // (DECODE_ERR_PAST); DENC_START reads on into end_of_buffer.
             let want = if parent == "ceph.osd_op.reqid" {
@@ -160,13 +173,17 @@ fn message_struct_len_past_the_front() {
             } else {
                 ProblemKind::EncodingMalformed
             };
-            assert_eq!(e.kind, want, "type {ty} {parent}");
-            assert_eq!(e.field, "ceph.denc.struct_len");
-            assert_eq!(e.offset, wire_offset(&m, 1, r.start), "type {ty} {parent}");
-            checked += 1;
+            for wire in WIRES {
+                let (e, at) = one_error(wire, ty, &m, r.start, parent);
+                assert_eq!(e.kind, want, "type {ty} {parent} ({wire:?})");
+                assert_eq!(e.field, "ceph.denc.struct_len");
+                assert_eq!(e.offset, at, "type {ty} {parent} ({wire:?})");
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 8, "{checked}");
+    // At least 8 structures, each in crc and secure mode.
+    assert!(checked >= 16, "{checked}");
 }
 
 #[test]
@@ -181,14 +198,18 @@ fn message_counts_that_cannot_fit() {
             }
             let mut m = segs.clone();
             le_put(&mut m[1], r.start, r.len(), 0x7fff_ffff);
-            let e = one_error(ty, &m, ab);
-            assert_eq!(e.kind, ProblemKind::EncodingEndOfBuffer, "type {ty} {ab}");
-            assert_eq!(e.field, ab);
-            assert_eq!(e.offset, wire_offset(&m, 1, r.start), "type {ty} {ab}");
-            checked += 1;
+            for wire in WIRES {
+                let (e, at) = one_error(wire, ty, &m, r.start, ab);
+                let kind = ProblemKind::EncodingEndOfBuffer;
+                assert_eq!(e.kind, kind, "type {ty} {ab} ({wire:?})");
+                assert_eq!(e.field, ab);
+                assert_eq!(e.offset, at, "type {ty} {ab} ({wire:?})");
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 12, "{checked}");
+    // At least 12 counts, each in crc and secure mode.
+    assert!(checked >= 24, "{checked}");
 }
 
 #[test]
@@ -250,19 +271,18 @@ fn message_truncations_are_blamed_exactly() {
             }
             let mut m = segs.clone();
             m[1].truncate(cut);
-            let e = one_error(ty, &m, c.def.abbrev);
-            assert_eq!(e.kind, kind, "type {ty} {} cut {cut}", c.def.abbrev);
-            assert_eq!(e.field, field, "type {ty} cut {cut}");
-            assert_eq!(
-                e.offset,
-                wire_offset(&m, 1, at),
-                "type {ty} {} cut {cut}",
-                c.def.abbrev
-            );
-            checked += 1;
+            for wire in WIRES {
+                let (e, at) = one_error(wire, ty, &m, at, c.def.abbrev);
+                let what = format!("type {ty} {} cut {cut} ({wire:?})", c.def.abbrev);
+                assert_eq!(e.kind, kind, "{what}");
+                assert_eq!(e.field, field, "{what}");
+                assert_eq!(e.offset, at, "{what}");
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 30, "{checked}");
+    // At least 30 cuts, each in crc and secure mode.
+    assert!(checked >= 60, "{checked}");
 }
 
 #[test]

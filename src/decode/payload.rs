@@ -135,26 +135,10 @@ pub fn decode_with_header(
     out
 }
 
-/// Stream offset of a frame-relative offset into `f.data`: segment bytes
-/// map to their place on the wire (secure mode: in the ciphertext).
+/// Stream offset of a frame-relative offset into `f.data`
+/// ([`Frame::stream_offset`]).
 pub fn stream_offset(f: &Frame, at: usize) -> u64 {
-    let placed = || f.segments.iter().zip(f.segment_offsets);
-    if let Some((r, off)) = placed().find(|(r, _)| r.contains(&at)) {
-        let into = u64::try_from(at.saturating_sub(r.start)).unwrap_or(0);
-        return off.saturating_add(into);
-    }
-    // An empty segment still has a place on the wire: a fault at its start.
-    if let Some((_, off)) =
-        placed().find(|(r, off)| r.is_empty() && r.start == at && *off > f.offset)
-    {
-        return off;
-    }
-    // Past the last byte of a segment (a fault at its very end).
-    placed()
-        .filter(|(r, _)| r.end <= at && !r.is_empty())
-        .map(|(r, off)| off.saturating_add(u64::try_from(r.len()).unwrap_or(0)))
-        .max()
-        .unwrap_or(f.offset)
+    f.stream_offset(at)
 }
 
 /// Frame offset where segment `i` starts; an empty segment the framing did
@@ -233,6 +217,16 @@ impl PayloadDecode {
     /// The problems of this payload, located in the stream: the fault as
     /// an error, the notes as notes.
     pub fn problems(&self, f: &Frame) -> Vec<Problem> {
+        // The segment the grammar read: a message's body faults are in its
+        // front, all others in segment 0.
+        let seg = match &self.body {
+            Body::Message(m) if m.header.is_some() => 1,
+            _ => 0,
+        };
+        let stream_offset = |f: &Frame, at: usize| {
+            f.segment_stream_offset(seg, at)
+                .unwrap_or_else(|| f.stream_offset(at))
+        };
         let mut out = Vec::new();
         if let Some(e) = &self.error {
             let kind = match e.fault {

@@ -161,6 +161,10 @@ pub struct Frame {
     pub segments: [Range<usize>; MAX_SEGMENTS],
     /// Stream offset of each segment's first byte (secure: of its ciphertext).
     pub segment_offsets: [u64; MAX_SEGMENTS],
+    /// msgr2.1 secure mode: stream offset of segment 0's bytes past the
+    /// first [`INLINE_SIZE`](super::secure::INLINE_SIZE), which travel in
+    /// their own GCM operation after the preamble block's tag.
+    pub seg0_rest_offset: Option<u64>,
     /// Whether `data` is decrypted plaintext rather than wire bytes.
     pub decrypted: bool,
 }
@@ -184,6 +188,69 @@ impl Frame {
     /// Whether the sender aborted the frame.
     pub fn aborted(&self) -> bool {
         self.late.is_some_and(|l| l.aborted)
+    }
+
+    /// Stream offset of byte `at` of `data` read as part of segment `seg`
+    /// (its bytes, or just past its last byte, or its start when empty);
+    /// `None` when `at` is outside that segment. In secure mode segments
+    /// lie back to back in `data` but padded on the wire, so the end of
+    /// one and the start of the next are different places.
+    pub fn segment_stream_offset(&self, seg: usize, at: usize) -> Option<u64> {
+        let r = self.segments.get(seg)?;
+        let off = *self.segment_offsets.get(seg)?;
+        if at < r.start || at > r.end {
+            return None;
+        }
+        let into = at - r.start;
+        let inline = super::secure::INLINE_SIZE;
+        // frames_v2.cc: FRAME_PREAMBLE_INLINE_SIZE bytes of segment 0 ride
+        // in the preamble's block; the rest follow its tag.
+        let placed = match (seg, self.seg0_rest_offset) {
+            (0, Some(rest)) if into >= inline && r.len() > inline => {
+                rest.saturating_add(u64::try_from(into - inline).unwrap_or(0))
+            }
+            _ => off.saturating_add(u64::try_from(into).unwrap_or(0)),
+        };
+        Some(placed)
+    }
+
+    /// Stream offset of byte `at` of `data`: segment bytes map to their
+    /// place on the wire (secure mode: in the ciphertext, where GCM keeps
+    /// each byte's place).
+    pub fn stream_offset(&self, at: usize) -> u64 {
+        let placed = || self.segments.iter().zip(self.segment_offsets);
+        let index = placed().enumerate().find(|(_, (r, _))| r.contains(&at));
+        if let Some((i, (r, off))) = index {
+            let into = at.saturating_sub(r.start);
+            // frames_v2.cc: FRAME_PREAMBLE_INLINE_SIZE bytes of segment 0
+            // ride in the preamble's block; the rest follow its tag.
+            let inline = super::secure::INLINE_SIZE;
+            if let (0, Some(rest), true) = (i, self.seg0_rest_offset, into >= inline) {
+                return rest.saturating_add(u64::try_from(into - inline).unwrap_or(0));
+            }
+            return off.saturating_add(u64::try_from(into).unwrap_or(0));
+        }
+        // An empty segment still has a place on the wire: a fault at its start.
+        if let Some((_, off)) =
+            placed().find(|(r, off)| r.is_empty() && r.start == at && *off > self.offset)
+        {
+            return off;
+        }
+        // Past the last byte of a segment (a fault at its very end).
+        let end = |(i, (r, off)): (usize, (&Range<usize>, u64))| {
+            let len = r.len();
+            match (i, self.seg0_rest_offset) {
+                (0, Some(rest)) if len > super::secure::INLINE_SIZE => rest
+                    .saturating_add(u64::try_from(len - super::secure::INLINE_SIZE).unwrap_or(0)),
+                _ => off.saturating_add(u64::try_from(len).unwrap_or(0)),
+            }
+        };
+        placed()
+            .enumerate()
+            .filter(|(_, (r, _))| r.end <= at && !r.is_empty())
+            .map(end)
+            .max()
+            .unwrap_or(self.offset)
     }
 
     /// Whether any problem of at least warning severity was found.
@@ -471,6 +538,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         data: wire,
         segments: parts.segments.clone(),
         segment_offsets,
+        seg0_rest_offset: None,
         decrypted: false,
     }
 }

@@ -174,6 +174,7 @@ pub(crate) fn partial_frame(
         data,
         segments: layout.segments.clone().map(|r| clip(&r)),
         segment_offsets: layout.segments.map(|r| offset + r.start),
+        seg0_rest_offset: None,
         decrypted: false,
     }
 }

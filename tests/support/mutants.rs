@@ -236,7 +236,8 @@ pub fn payload_leaves(tag: u8, payload: &[u8]) -> Vec<(std::ops::Range<usize>, &
     out
 }
 
-/// One encoding error of `kind` on `field` at byte `at` of segment 0.
+/// One encoding error of `kind` on `field` at byte `at` of segment 0
+/// (crc mode).
 pub fn assert_one(
     r: &Record,
     segs: &[Vec<u8>; 4],
@@ -245,17 +246,99 @@ pub fn assert_one(
     at: usize,
     what: &str,
 ) {
+    assert_one_in(Wire::Crc, r, segs, kind, field, (0, at), what);
+}
+
+/// One encoding error of `kind` on `field` at byte `at.1` of segment
+/// `at.0`, sent in `wire`'s mode.
+pub fn assert_one_in(
+    wire: Wire,
+    r: &Record,
+    segs: &[Vec<u8>; 4],
+    kind: ProblemKind,
+    field: &str,
+    at: (usize, usize),
+    what: &str,
+) {
     let errs = encoding_errors(r);
-    assert_eq!(errs.len(), 1, "{what}: {:?}", r.problems());
-    assert_eq!(errs[0].kind, kind, "{what}: {:?}", errs[0]);
-    assert_eq!(errs[0].field, field, "{what}: {:?}", errs[0]);
+    assert_eq!(errs.len(), 1, "{what} ({wire:?}): {:?}", r.problems());
+    assert_eq!(errs[0].kind, kind, "{what} ({wire:?}): {:?}", errs[0]);
+    assert_eq!(errs[0].field, field, "{what} ({wire:?}): {:?}", errs[0]);
     assert_eq!(
         errs[0].offset,
-        wire_offset(segs, 0, at),
-        "{what}: {:?}",
+        wire.offset(r, segs, at.0, at.1),
+        "{what} ({wire:?}): {:?}",
         errs[0]
     );
-    assert!(r.is_faulty(), "{what}");
+    assert!(r.is_faulty(), "{what} ({wire:?})");
+}
+
+/// How a mutant goes on the wire: msgr2.1 crc mode, or msgr2.1 secure
+/// mode after AUTH_DONE(secure), sealed with a key the dissector is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Crc,
+    Secure,
+}
+
+/// Both modes, for tests that run every mutant in each.
+pub const WIRES: [Wire; 2] = [Wire::Crc, Wire::Secure];
+
+impl Wire {
+    /// Send the frame; the rows of the frame and of the KEEPALIVE2 after it.
+    pub fn send(self, tag: u8, segs: &[Vec<u8>; 4]) -> (Record, Record) {
+        match self {
+            Wire::Crc => send(tag, segs),
+            Wire::Secure => send_secure(tag, segs),
+        }
+    }
+
+    /// Stream offset of byte `at` of segment `seg` of the frame of row `r`.
+    pub fn offset(self, r: &Record, segs: &[Vec<u8>; 4], seg: usize, at: usize) -> u64 {
+        let start = r.frame().map_or(0, |f| f.offset);
+        let lens = segs.clone().map(|s| s.len());
+        start + frame_offset(self, lens, seg, at) as u64
+    }
+}
+
+/// Offset inside a msgr2.1 frame of byte `at` of segment `seg`
+/// (frames_v2.cc, msgr2.rst "Frame format"):
+/// crc:    preamble 32 | seg0 | crc 4 | seg1 | seg2 | seg3 | epilogue
+/// secure: [preamble 32 | seg0[..48] padded | tag 16] [seg0[48..] padded
+///         to 16 | tag 16] [seg1 | seg2 | seg3, each padded to 16 | ...]
+pub fn frame_offset(wire: Wire, lens: [usize; 4], seg: usize, at: usize) -> usize {
+    const PREAMBLE: usize = 32;
+    const INLINE: usize = 48; // FRAME_PREAMBLE_INLINE_SIZE
+    const TAG: usize = 16;
+    let pad16 = |n: usize| n.div_ceil(16) * 16;
+    match (wire, seg) {
+        (Wire::Crc, 0) => PREAMBLE + at,
+        (Wire::Crc, _) => PREAMBLE + lens[0] + 4 + lens[1..seg].iter().sum::<usize>() + at,
+        // A fault just past a segment 0 that fits inline is where its
+        // bytes end (the block's tag follows).
+        (Wire::Secure, 0) if at < INLINE || lens[0] <= INLINE => PREAMBLE + at,
+        (Wire::Secure, 0) => PREAMBLE + INLINE + TAG + (at - INLINE),
+        (Wire::Secure, _) => {
+            let s0 = pad16(lens[0]);
+            let rest0 = if s0 > INLINE { s0 - INLINE + TAG } else { 0 };
+            let before: usize = lens[1..seg].iter().map(|&l| pad16(l)).sum();
+            PREAMBLE + INLINE + TAG + rest0 + before + at
+        }
+    }
+}
+
+/// Control frames of the real crc captures (where the payloads are in the
+/// clear): one example of every tag.
+pub fn control_examples() -> BTreeMap<u8, [Vec<u8>; 4]> {
+    let mut out = BTreeMap::new();
+    for name in ["none-crc.pcap", "cephx-crc.pcap"] {
+        for ((tag, _), segs) in examples(&real_named(name)) {
+            if tag != Tag::Message.raw() {
+                out.entry(tag).or_insert(segs);
+            }
+        }
+    }
+    out
 }
 
 /// What a leaf of a cephx structure bounds: the bytes its own le32 counts

@@ -141,14 +141,23 @@ struct Builder {
     data: Vec<u8>,
     segments: [std::ops::Range<usize>; MAX_SEGMENTS],
     offsets: [u64; MAX_SEGMENTS],
+    /// Where segment 0's bytes past the inline part are (msgr2.1).
+    seg0_rest: Option<u64>,
     problems: Vec<Problem>,
 }
 
 impl Builder {
-    /// Append segment `i` from padded plaintext `padded` (wire offset `at`);
-    /// its padding is judged only if the plaintext is `verified` (a bad tag
-    /// already says the bytes are wrong).
-    fn segment(&mut self, i: usize, len: usize, padded: &[u8], at: u64, verified: bool) {
+    /// Append segment `i` from padded plaintext `padded` (wire offset `at`,
+    /// its padding at `pad_at`); the padding is judged only if the
+    /// plaintext is `verified` (a bad tag already says the bytes are wrong).
+    fn segment(
+        &mut self,
+        i: usize,
+        len: usize,
+        padded: &[u8],
+        (at, pad_at): (u64, u64),
+        verified: bool,
+    ) {
         let start = self.data.len();
         self.data
             .extend_from_slice(padded.get(..len).unwrap_or(padded));
@@ -161,7 +170,7 @@ impl Builder {
         if verified {
             check_zero(
                 padded.get(len..).unwrap_or(&[]),
-                at + len as u64,
+                pad_at,
                 "msgr2.secure.padding",
                 &mut self.problems,
             );
@@ -233,6 +242,7 @@ fn finish(
         data: Bytes::from(b.data),
         segments: b.segments,
         segment_offsets: b.offsets,
+        seg0_rest_offset: b.seg0_rest,
         decrypted: true,
     }
 }
@@ -260,6 +270,7 @@ fn new_builder(p: &Preamble) -> Builder {
         data,
         segments: [0..0, 0..0, 0..0, 0..0],
         offsets: [0; MAX_SEGMENTS],
+        seg0_rest: None,
         problems: Vec::new(),
     }
 }
@@ -279,7 +290,13 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     let mut seg0 = plain1.get(preamble::LEN..).unwrap_or(&[]).to_vec();
     let mut at = FIRST_OP_LEN;
     let mut ok0 = ok1;
+    let seg0_at = base + preamble::LEN as u64;
+    // Padding of segment 0 follows its last byte: in the preamble block,
+    // or in the second operation when segment 0 is longer than the inline part.
+    let mut pad_at = seg0_at + s0 as u64;
     if s0p > INLINE_SIZE {
+        b.seg0_rest = Some(base + FIRST_OP_LEN as u64);
+        pad_at = base + FIRST_OP_LEN as u64 + (s0 - INLINE_SIZE) as u64;
         let n = s0p - INLINE_SIZE + TAG_LEN;
         let op2 = wire.get(at..at + n).unwrap_or(&[]);
         let (plain2, ok2) = open_op(s, op2, 1, base + at as u64, &mut checks, &mut b.problems);
@@ -291,7 +308,7 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
         0,
         s0,
         seg0.get(..s0p.max(INLINE_SIZE)).unwrap_or(&seg0),
-        base + preamble::LEN as u64,
+        (seg0_at, pad_at),
         ok0,
     );
     let mut late = None;
@@ -302,7 +319,8 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
         for i in 1..MAX_SEGMENTS {
             let len = seg_len(&p, i);
             let padded = plain3.get(off..off + pad16(len)).unwrap_or(&[]);
-            b.segment(i, len, padded, base + (at + off) as u64, ok3);
+            let seg_at = base + (at + off) as u64;
+            b.segment(i, len, padded, (seg_at, seg_at + len as u64), ok3);
             off += pad16(len);
         }
         let epi_at = base + (at + off) as u64;
@@ -326,7 +344,8 @@ fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     for i in 0..MAX_SEGMENTS {
         let len = seg_len(&p, i);
         let padded = plain.get(off..off + pad16(len)).unwrap_or(&[]);
-        b.segment(i, len, padded, base + off as u64, ok);
+        let seg_at = base + off as u64;
+        b.segment(i, len, padded, (seg_at, seg_at + len as u64), ok);
         off += pad16(len);
     }
     let late = epilogue(
@@ -337,4 +356,61 @@ fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
         &mut b.problems,
     );
     finish(p, Rev::V0, base, wire.len(), checks, b, late)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::msgr2::crypto::{Nonce, NonceFormat};
+    use crate::msgr2::encoder::FrameSpec;
+
+    /// A msgr2.1 secure frame whose segment 0 (50 bytes) is longer than
+    /// the inline part: bytes 48.. travel after the preamble block's tag
+    /// (frames_v2.cc), and so does their padding.
+    #[test]
+    fn segment_0_past_the_inline_part_is_placed_after_the_first_tag() {
+        let key = [3u8; 16];
+        let nonce = Nonce::from_parts(5, 9);
+        let payload: Vec<u8> = (0..50).collect();
+        let pre = FrameSpec::control(17, &payload).preamble();
+        let mut tx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
+        let mut op1 = pre.to_vec();
+        op1.extend_from_slice(&payload[..INLINE_SIZE]);
+        let mut wire = tx.seal(&op1);
+        // Bytes 48 and 49, then 14 bytes of padding, one of them not zero.
+        let mut rest = payload[INLINE_SIZE..].to_vec();
+        rest.resize(16, 0);
+        rest[5] = 0xaa;
+        wire.extend(tx.seal(&rest));
+        assert_eq!(wire.len(), FIRST_OP_LEN + 16 + TAG_LEN);
+        let base = 1000u64;
+        let mut rx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
+        let (step, _) = decode_frame(&mut rx, base, &wire, Rev::V1, 1 << 20);
+        let SecureStep::Consumed {
+            event: Some(crate::msgr2::Event::Frame(f)),
+            ..
+        } = step
+        else {
+            panic!("{step:?}")
+        };
+        assert_eq!(f.segment(0), Some(&payload[..]));
+        // Byte 10 is inline; byte 49 is the second byte after the tag
+        // (`data` holds the preamble first).
+        let s0 = f.segments[0].start;
+        let first_op = base + FIRST_OP_LEN as u64;
+        assert_eq!(f.segment_stream_offset(0, s0 + 10), Some(base + 32 + 10));
+        assert_eq!(f.segment_stream_offset(0, s0 + 49), Some(first_op + 1));
+        assert_eq!(f.stream_offset(s0 + 49), first_op + 1);
+        // Just past the last byte.
+        assert_eq!(f.segment_stream_offset(0, s0 + 50), Some(first_op + 2));
+        // The padding byte 0xaa: 5 bytes into the second operation.
+        let pad: Vec<_> = f
+            .problems
+            .iter()
+            .filter(|p| p.field == "msgr2.secure.padding")
+            .collect();
+        assert_eq!(pad.len(), 1, "{:?}", f.problems);
+        assert_eq!(pad[0].offset, first_op + 5);
+    }
 }
