@@ -5,20 +5,11 @@
 mod support;
 
 use cephshark::analysis::{dissect, Config, KeyStatus, Record, RecordKind};
-use cephshark::capture::{parse_tcp, LinkType, PcapOptions, PcapWriter};
 use cephshark::msgr2::keys::KeyLog;
 use cephshark::msgr2::{Mode, ProblemKind};
 use std::sync::Arc;
 use support::capture_conv::{read_all, OwnedPacket};
-
-fn capture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("captures")
-            .join(name),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
+use support::flip::{capture, write, Placement};
 
 fn config() -> Config {
     let text = String::from_utf8(capture("cephx-secure.keys")).unwrap_or_else(|e| panic!("{e}"));
@@ -28,16 +19,6 @@ fn config() -> Config {
         )),
         ..Config::default()
     }
-}
-
-fn write(packets: &[OwnedPacket]) -> Vec<u8> {
-    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET))
-        .unwrap_or_else(|e| panic!("{e}"));
-    for p in packets {
-        w.write_packet(p.ts, p.data.len() as u32, &p.data)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    w.into_inner().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A row as (src, dst, offset, len, tag, status, segment lengths, plaintext).
@@ -66,28 +47,7 @@ fn rows(pcap: &[u8]) -> (Vec<Record>, cephshark::analysis::Summary) {
 /// Flip bit `bit` of the byte at stream offset `at` of the direction
 /// `src -> dst`, in every packet that carries it.
 fn flip(pkts: &mut [OwnedPacket], src: &str, dst: &str, at: u64, bit: u8) -> usize {
-    let isn = pkts
-        .iter()
-        .filter_map(|p| parse_tcp(p.link, &p.data).ok().flatten())
-        .find(|t| t.flags.syn && t.src.to_string() == src && t.dst.to_string() == dst)
-        .map(|t| t.seq)
-        .unwrap_or_else(|| panic!("no SYN from {src}"));
-    let mut hits = 0;
-    for p in pkts.iter_mut() {
-        let Some(t) = parse_tcp(p.link, &p.data).ok().flatten() else {
-            continue;
-        };
-        if t.src.to_string() != src || t.dst.to_string() != dst || t.payload.is_empty() {
-            continue;
-        }
-        let start = u64::from(t.seq.wrapping_sub(isn).wrapping_sub(1));
-        if (start..start + t.payload.len() as u64).contains(&at) {
-            let i = t.payload_offset + (at - start) as usize;
-            p.data[i] ^= 1 << bit;
-            hits += 1;
-        }
-    }
-    hits
+    Placement::new(pkts).flip(pkts, (src, dst), at, bit)
 }
 
 #[test]
