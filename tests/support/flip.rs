@@ -7,18 +7,24 @@ use super::capture_conv::OwnedPacket;
 use cephshark::capture::{parse_tcp, LinkType, PcapOptions, PcapWriter};
 use std::collections::HashMap;
 
-/// Where the bytes of each direction (`src -> dst`, as text) lie: per
-/// packet carrying payload, (stream start, length, packet, payload offset).
+/// A direction, `(src, dst)` as text.
+type Dir = (String, String);
+
+/// A packet's payload in its direction: (stream start, length, packet,
+/// payload offset in the packet).
+type Piece = (u64, u64, usize, usize);
+
+/// Where the bytes of each direction lie.
 pub struct Placement {
-    dirs: HashMap<(String, String), Vec<(u64, u64, usize, usize)>>,
+    dirs: HashMap<Dir, Vec<Piece>>,
 }
 
 impl Placement {
     /// Map every packet's payload to its direction's stream offsets (from
     /// the direction's SYN).
     pub fn new(pkts: &[OwnedPacket]) -> Placement {
-        let mut isn: HashMap<(String, String), u32> = HashMap::new();
-        let mut dirs: HashMap<(String, String), Vec<(u64, u64, usize, usize)>> = HashMap::new();
+        let mut isn: HashMap<Dir, u32> = HashMap::new();
+        let mut dirs: HashMap<Dir, Vec<Piece>> = HashMap::new();
         for (i, p) in pkts.iter().enumerate() {
             let Some(t) = parse_tcp(p.link, &p.data).ok().flatten() else {
                 continue;
