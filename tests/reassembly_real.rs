@@ -4,38 +4,20 @@
 mod support;
 
 use cephshark::analysis::{dissect, Config, Record, RecordKind};
-use cephshark::capture::{parse_tcp, LinkType, PcapOptions, PcapWriter};
+use cephshark::capture::parse_tcp;
 use cephshark::msgr2::ProblemKind;
 use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
 use std::collections::BTreeMap;
 use support::capture_conv::{read_all, OwnedPacket};
+use support::flip::{capture, write};
 
 /// A row as (tag, segment lengths, status, stream offset, length, msg seq/type).
 type Row = (String, [u32; 4], String, u64, u64, Option<(u64, u16)>);
 /// (client, server, dir) -> rows.
 type Streams = BTreeMap<(String, String, &'static str), Vec<Row>>;
 
-fn capture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("captures")
-            .join(name),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn original() -> Vec<u8> {
     capture("none-crc.pcap")
-}
-
-fn write(packets: &[OwnedPacket]) -> Vec<u8> {
-    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET))
-        .unwrap_or_else(|e| panic!("{e}"));
-    for p in packets {
-        w.write_packet(p.ts, p.data.len() as u32, &p.data)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    w.into_inner().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Rows per stream. `ack_ahead` notes are left out of the status: they
@@ -412,4 +394,149 @@ fn a_dropped_segment_flags_exactly_the_frames_it_touches() {
         }
     }
     assert!(named > 0, "no undecodable stretch was checked");
+}
+
+/// A loss inside a frame whose preamble was read (so its length is known):
+/// the frame's row is flagged incomplete, the lost bytes are one row, the
+/// rest of that frame is one skipped stretch, and the next frame decodes.
+#[test]
+fn a_loss_inside_a_large_frame_skips_the_rest_as_one_stretch() {
+    let pkts = read_all(&original());
+    let (_, recs) = streams(&write(&pkts));
+    // The largest frame spanning at least four data packets (a 3 MB
+    // osd_op write, the last frame of its direction).
+    let big = recs
+        .iter()
+        .filter(|r| r.frame().is_some() && r.packets.len() >= 4)
+        .max_by_key(|r| r.range().1)
+        .unwrap_or_else(|| panic!("no large frame"));
+    let (off, len) = big.range();
+    let victim = big.packets[big.packets.len() / 2];
+    let mut fewer = pkts.clone();
+    fewer.retain(|p| p.index != victim.0);
+    let (_, got) = streams(&write(&fewer));
+    let mine: Vec<&Record> = got
+        .iter()
+        .filter(|r| r.conn == big.conn && r.dir == big.dir)
+        .filter(|r| {
+            let (o, l) = r.range();
+            o < off + len + 200 && o + l > off
+        })
+        .collect();
+    // The frame up to the loss, the loss, the rest skipped as one stretch
+    // naming its frame, up to the frame's known end.
+    let shape: Vec<(String, String)> = mine.iter().map(|r| (r.tag_name(), r.status())).collect();
+    assert_eq!(
+        shape,
+        [
+            ("MESSAGE", "incomplete"),
+            ("[LOST]", "bytes_lost"),
+            ("[UNDECODED]", "undecoded"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string())),
+    );
+    let (lo, ll) = mine[1].range();
+    assert_eq!(mine[0].range(), (off, lo - off));
+    assert_eq!(mine[2].range(), (lo + ll, off + len - lo - ll));
+    let RecordKind::Undecoded(p) = &mine[2].kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        p.found,
+        format!("the rest of the frame at stream offset {off}, after lost bytes: skipped")
+    );
+}
+
+/// The same with a frame after the damaged one, and two losses in it: each
+/// part of the rest between losses is one row, and the next frame, where
+/// the damaged one ends by its preamble's lengths, decodes.
+#[test]
+fn the_next_frame_is_read_where_a_damaged_frame_ends() {
+    use cephshark::msgr2::encoder::{encode_crc, FrameSpec};
+    use cephshark::msgr2::{banner, Rev, Tag};
+    use support::synth::{connection, Send};
+    let ka = encode_crc(
+        Rev::V1,
+        &FrameSpec::control(Tag::Keepalive2.raw(), &[1, 0, 0, 0, 2, 0, 0, 0]),
+    );
+    // The data carries a whole valid frame's bytes after the second loss:
+    // a decoder hunting for preambles would take it for a frame.
+    let mut data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    data[15_000..15_000 + ka.len()].copy_from_slice(&ka);
+    let header = vec![0u8; 41];
+    let big = encode_crc(Rev::V1, &FrameSpec::message(&header, b"front", b"", &data));
+    let sends = [
+        Send {
+            from_client: true,
+            data: banner::encode(1, 0),
+        },
+        Send {
+            from_client: false,
+            data: banner::encode(1, 0),
+        },
+        Send {
+            from_client: true,
+            data: big.clone(),
+        },
+        Send {
+            from_client: true,
+            data: ka,
+        },
+    ];
+    let pkts = read_all(&connection(40000, 6800, &sends, 1000));
+    // The big frame's packets: the client's data packets of 1000 bytes.
+    let carrying: Vec<usize> = (0..pkts.len())
+        .filter(|&i| payload_len(&pkts[i]) == 1000)
+        .collect();
+    assert!(carrying.len() >= 18, "{}", carrying.len());
+    let mut fewer = pkts.clone();
+    // Lose the 5th and the 12th.
+    fewer.remove(carrying[11]);
+    fewer.remove(carrying[4]);
+    let (_, got) = streams(&write(&fewer));
+    let rows: Vec<(String, String, (u64, u64))> = got
+        .iter()
+        .filter(|r| r.dir.short() == "c2s")
+        .map(|r| (r.tag_name(), r.status(), r.range()))
+        .collect();
+    let off = 26u64; // after the client's banner
+    let end = off + big.len() as u64;
+    let tags: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        tags,
+        [
+            "BANNER",
+            "MESSAGE",
+            "[LOST]",
+            "[UNDECODED]",
+            "[LOST]",
+            "[UNDECODED]",
+            "KEEPALIVE2"
+        ],
+        "{rows:?}"
+    );
+    // Contiguous: each row starts where the one before ends.
+    for w in rows.windows(2) {
+        assert_eq!(w[0].2 .0 + w[0].2 .1, w[1].2 .0, "{rows:?}");
+    }
+    assert_eq!(rows[1].2 .0, off);
+    assert_eq!(rows[5].2 .0 + rows[5].2 .1, end);
+    assert_eq!((rows[6].1.as_str(), rows[6].2 .0), ("ok", end));
+    assert_eq!(rows[2].2 .1, 1000);
+    assert_eq!(rows[4].2 .1, 1000);
+    for r in [3, 5] {
+        let RecordKind::Undecoded(p) = &got
+            .iter()
+            .filter(|r| r.dir.short() == "c2s")
+            .nth(r)
+            .unwrap()
+            .kind
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            p.found,
+            format!("the rest of the frame at stream offset {off}, after lost bytes: skipped")
+        );
+    }
 }

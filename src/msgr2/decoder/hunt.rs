@@ -84,6 +84,51 @@ impl ConnDecoder {
         }
     }
 
+    /// Where the frame being read in `dir` starts and ends, when its
+    /// preamble was read and checked (crc mode: its layout gives the
+    /// length), or the frame being skipped after a loss.
+    pub(super) fn known_end(&self, dir: Direction) -> Option<(u64, u64)> {
+        let st = self.dirs.get(dir.index())?;
+        match st.phase {
+            Phase::Skip { until, frame, .. } => Some((frame, until)),
+            Phase::Frames => {
+                let p = Preamble::parse(&st.buf)?;
+                let rev = self.rev?;
+                if !p.crc_ok() || p.validate(self.cfg.max_segment_len).is_err() {
+                    return None;
+                }
+                let total = crate::msgr2::frame::crc_layout(&p, rev).total;
+                Some((st.base, st.base.saturating_add(total)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Skip the rest of a frame cut by lost bytes up to its known end, then
+    /// report the skipped stretch as one row and read frames again.
+    pub(super) fn step_skip(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
+        let Some(st) = self.dirs.get_mut(dir.index()) else {
+            return false;
+        };
+        let Phase::Skip {
+            since,
+            until,
+            frame,
+        } = st.phase
+        else {
+            return false;
+        };
+        let want = usize::try_from(until.saturating_sub(st.base)).unwrap_or(usize::MAX);
+        let n = want.min(st.buf.len());
+        st.consume(n);
+        if st.base < until {
+            return false;
+        }
+        out.push((dir, Event::Undecoded(skipped(since, until, frame))));
+        st.phase = Phase::Frames;
+        true
+    }
+
     /// Report a direction's buffered, unfinished bytes and empty the buffer.
     pub(super) fn flush_partial(
         &mut self,
@@ -119,6 +164,23 @@ impl ConnDecoder {
                 if let Some(ev) = st.secure.flush(st.base, &st.buf, kind) {
                     out.push((dir, ev));
                 }
+            }
+            Phase::Skip {
+                since,
+                until,
+                frame,
+            } => {
+                // The part of the rest skipped so far (more bytes lost, or
+                // the capture ends); skipping goes on after a loss.
+                let end = st.end().min(until);
+                if end > since {
+                    out.push((dir, Event::Undecoded(skipped(since, end, frame))));
+                }
+                st.phase = Phase::Skip {
+                    since: end,
+                    until,
+                    frame,
+                };
             }
             phase => {
                 st.phase = phase.clone();
@@ -159,4 +221,19 @@ impl ConnDecoder {
             st.consume(n);
         }
     }
+}
+
+/// The rest of the frame at `frame`, bytes `[since, end)`, skipped after a
+/// loss inside it: its length was known from its checked preamble.
+fn skipped(since: u64, end: u64, frame: u64) -> Problem {
+    Problem::new(
+        ProblemKind::Undecoded,
+        since,
+        end.saturating_sub(since),
+        "msgr2.frame",
+    )
+    .values(
+        "a whole frame",
+        format!("the rest of the frame at stream offset {frame}, after lost bytes: skipped"),
+    )
 }

@@ -109,6 +109,15 @@ enum Phase {
         problem: Option<Problem>,
         skip_first: bool,
     },
+    /// The rest of a frame whose preamble was read, after bytes of it were
+    /// lost: skipped up to its known end (`until`), where the next frame
+    /// starts; `since` is where the skipped stretch began, `frame` where
+    /// the frame began.
+    Skip {
+        since: u64,
+        until: u64,
+        frame: u64,
+    },
     Secure,
     Ignore,
 }
@@ -268,6 +277,7 @@ impl ConnDecoder {
     ) {
         // Decode whatever is complete before the loss.
         self.pump(dir, out);
+        let known = self.known_end(dir);
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -286,6 +296,17 @@ impl ConnDecoder {
             Phase::Secure => {
                 st.secure.lost_sync(offset + len);
                 Phase::Secure
+            }
+            // The loss fell inside a frame of known length: its rest is
+            // skipped, and the next frame is where it ends.
+            _ if known.is_some_and(|(_, end)| end == st.base) => Phase::Frames,
+            _ if known.is_some_and(|(_, end)| end > st.base) => {
+                let (frame, until) = known.unwrap_or_default();
+                Phase::Skip {
+                    since: st.base,
+                    until,
+                    frame,
+                }
             }
             _ => Phase::Hunt {
                 since: st.base,
@@ -313,6 +334,7 @@ impl ConnDecoder {
                 Some(Phase::Frames) => self.step_frame(dir, out),
                 Some(Phase::Hunt { .. }) => self.step_hunt(dir, out),
                 Some(Phase::Secure) => self.step_secure(dir, out),
+                Some(Phase::Skip { .. }) => self.step_skip(dir, out),
                 Some(Phase::Ignore) | None => {
                     if let Some(st) = self.dirs.get_mut(dir.index()) {
                         let n = st.buf.len();
