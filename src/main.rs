@@ -143,7 +143,9 @@ fn open(path: &Path) -> anyhow::Result<Input> {
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = f.metadata().ok().map(|m| m.len());
-    let r: Box<dyn Read> = Box::new(io::BufReader::with_capacity(1 << 20, f));
+    // The capture reader buffers (large reads, straight into its buffer):
+    // a BufReader here would copy every byte once more.
+    let r: Box<dyn Read> = Box::new(f);
     let reader = CountingReader::new(r);
     Ok(Input { reader, size })
 }

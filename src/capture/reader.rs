@@ -42,8 +42,9 @@ use std::ops::Range;
 /// The largest block (pcap record with its header, or pcapng block) the
 /// reader buffers; anything larger is [`CaptureError::BlockTooLarge`].
 pub const MAX_BLOCK_LEN: usize = 16 * 1024 * 1024;
-/// Buffer size to start with (and read at most per call).
-const INITIAL_BUFFER: usize = 64 * 1024;
+/// Buffer size to start with (and read at most per call): large reads
+/// keep system calls and the copy of a block's start to the front rare.
+const INITIAL_BUFFER: usize = 1024 * 1024;
 /// More interfaces than this in one pcapng section is treated as malformed.
 const MAX_INTERFACES: usize = 65_536;
 
