@@ -418,6 +418,8 @@ impl Inner {
                     if let Some(s) = self.summary.conns.get_mut(&conn) {
                         s.not_msgr2 = true;
                     }
+                    // A direction that is not msgr2: its frames are unseen.
+                    c.conformance.blind();
                     continue;
                 }
             };

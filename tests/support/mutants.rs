@@ -319,3 +319,37 @@ pub fn cephx_frames() -> Vec<(u8, [Vec<u8>; 4])> {
     }
     out
 }
+
+/// A real connection's rows sent again: its banners as they were and each
+/// frame re-sealed by the encoder in crc mode (its own revision, CRCs
+/// valid), in capture order; `true` marks the client's sends. Rows that
+/// are not banners or frames are left out.
+pub fn resend(recs: &[Record], conn: cephshark::tcp::ConnId) -> Vec<Send> {
+    use cephshark::analysis::RecordKind;
+    let mut out = Vec::new();
+    for r in recs.iter().filter(|r| r.conn == conn) {
+        let data = match &r.kind {
+            RecordKind::Banner(b) => banner::encode(b.supported, b.required),
+            RecordKind::Frame(f) => {
+                let segs = [0, 1, 2, 3].map(|i| f.segment(i).unwrap_or(&[]).to_vec());
+                let spec = if f.tag() == Tag::Message {
+                    FrameSpec::message(&segs[0], &segs[1], &segs[2], &segs[3])
+                } else {
+                    FrameSpec::control(f.tag().raw(), &segs[0])
+                };
+                encode_crc(f.rev, &spec)
+            }
+            _ => continue,
+        };
+        out.push(Send {
+            from_client: r.dir == cephshark::tcp::Direction::ClientToServer,
+            data,
+        });
+    }
+    out
+}
+
+/// A control frame in msgr2.1 crc mode.
+pub fn control_frame(c: &cephshark::decode::control::Control) -> Vec<u8> {
+    encode_crc(Rev::V1, &FrameSpec::control(c.tag().raw(), &c.encode()))
+}

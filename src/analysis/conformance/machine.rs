@@ -468,14 +468,27 @@ pub fn step(m: &Machine, side: Side, input: Input) -> (Machine, Option<Violation
         }
         Input::Frame(tag) => tag,
     };
-    if n.client.phase == Phase::Banner {
-        // The first frame: judged only if both banners were seen.
-        let start = if n.banners.iter().all(Option::is_some) {
-            Phase::Hello
+    if n.client.phase == Phase::Banner || n.server.phase == Phase::Banner {
+        // The start: an end is judged from its banner, or from a first frame
+        // that is its HELLO when only its banner went uncaptured (and the
+        // other banner shows compression is off: nothing else depends on
+        // the features). Anything else is a capture begun mid-stream.
+        let i = usize::from(side == Side::Server);
+        let mine = n.banners.get(i).copied().flatten();
+        let other = n.banners.get(1 - i).copied().flatten();
+        let compression = other.is_some_and(|f| f & FEATURE_COMPRESSION != 0);
+        let opened = n.peer(side).phase != Phase::Banner
+            || mine.is_some()
+            || (tag == Tag::Hello && !compression);
+        if opened {
+            for p in [&mut n.client, &mut n.server] {
+                if p.phase == Phase::Banner {
+                    p.phase = Phase::Hello;
+                }
+            }
         } else {
-            Phase::Unknown
-        };
-        n.set_both(start);
+            n.set_both(Phase::Unknown);
+        }
     }
     if n.client.phase == Phase::Unknown {
         // Mid-stream: only a ready-state frame tells where both ends are.
@@ -618,3 +631,8 @@ fn apply(n: &mut Machine, side: Side, tag: Tag) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+#[path = "machine_tests.rs"]
+mod tests;

@@ -130,6 +130,12 @@ impl Conformance {
         }
     }
 
+    /// Bytes of the connection that make no row (a direction that is not
+    /// msgr2): what they held is unknown.
+    pub fn blind(&mut self) {
+        self.machine = step(&self.machine, Side::Client, Input::Blind).0;
+    }
+
     /// How the connection ended (`reset`: a TCP RST closed it).
     pub fn final_state(&self, reset: bool) -> FinalState {
         let m = &self.machine;
