@@ -521,7 +521,8 @@ impl Inner {
         let input = Conformance::input(&rec);
         c.session.observe(&mut rec);
         self.reconnects.observe(&mut rec);
-        c.conformance.observe(&mut rec, input);
+        let peer_busy = c.decoder.pending(phys.reverse()).1 > 0;
+        c.conformance.observe(&mut rec, input, peer_busy);
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));

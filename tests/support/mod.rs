@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
 pub mod capture_conv;
+pub mod conform;
 pub mod mutants;
 pub mod synth;

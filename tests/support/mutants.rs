@@ -353,3 +353,73 @@ pub fn resend(recs: &[Record], conn: cephshark::tcp::ConnId) -> Vec<Send> {
 pub fn control_frame(c: &cephshark::decode::control::Control) -> Vec<u8> {
     encode_crc(Rev::V1, &FrameSpec::control(c.tag().raw(), &c.encode()))
 }
+
+/// A row's status without the state machine's order verdicts
+/// (`state_unexpected_frame`, `state_wrong_side`): for a frame sent alone,
+/// outside any conversation, or rows of packets shuffled across the two
+/// directions, whose order then is not the conversation's.
+pub fn status_alone(r: &Record) -> String {
+    let names: Vec<&str> = r
+        .problems()
+        .iter()
+        .map(|p| p.kind)
+        .filter(|k| !matches!(k, ProblemKind::UnexpectedFrame | ProblemKind::WrongSide))
+        .map(|k| k.name())
+        .collect();
+    if names.is_empty() {
+        "ok".into()
+    } else {
+        names.join(",")
+    }
+}
+
+/// The sends of a short conforming handshake after the banners (auth none,
+/// crc mode, mon and client), so that what follows is in the READY state.
+pub fn handshake() -> Vec<Send> {
+    use cephshark::decode::addr::EntityAddr;
+    use cephshark::decode::control::Control;
+    use cephshark::decode::control_enc::*;
+    use cephshark::decode::entity::AddrVec;
+    use cephshark::decode::grammar::Sp;
+    let server = EntityAddr::v2(std::net::Ipv4Addr::LOCALHOST, 3300, 0);
+    let c = |ctl: Control| Send {
+        from_client: true,
+        data: control_frame(&ctl),
+    };
+    let s = |ctl: Control| Send {
+        from_client: false,
+        data: control_frame(&ctl),
+    };
+    let hello = |t: u8| {
+        Control::Hello(Hello {
+            entity_type: Sp::new(t),
+            peer_addr: server.clone(),
+        })
+    };
+    vec![
+        c(hello(8)),
+        s(hello(1)),
+        c(Control::AuthRequest(AuthRequest {
+            method: Sp::new(1),
+            preferred_modes: vec![1].into(),
+            ..Default::default()
+        })),
+        s(Control::AuthDone(AuthDone {
+            global_id: Sp::new(4242),
+            con_mode: Sp::new(1),
+            ..Default::default()
+        })),
+        s(Control::AuthSignature(AuthSignature::default())),
+        c(Control::AuthSignature(AuthSignature::default())),
+        c(Control::ClientIdent(ClientIdent {
+            addrs: AddrVec::new(vec![server.clone()]),
+            target_addr: server.clone(),
+            gid: Sp::new(-1),
+            ..Default::default()
+        })),
+        s(Control::ServerIdent(ServerIdent {
+            addrs: AddrVec::new(vec![server.clone()]),
+            ..Default::default()
+        })),
+    ]
+}

@@ -9,6 +9,7 @@
 
 pub mod machine;
 pub mod rules;
+mod words;
 
 use super::record::{Record, RecordKind};
 use crate::model::Group;
@@ -88,10 +89,19 @@ impl Conformance {
 
     /// Judge row `r` (whose [`Conformance::input`] was `input`), adding
     /// the problems found to its frame.
-    pub fn observe(&mut self, r: &mut Record, input: Option<Input>) {
+    ///
+    /// `peer_busy`: the other direction holds bytes not yet made rows (a
+    /// frame being decrypted or resynchronised); its frames may precede
+    /// this one on the wire, so a frame its state refuses is not judged
+    /// (the state becomes unknown instead).
+    pub fn observe(&mut self, r: &mut Record, input: Option<Input>, peer_busy: bool) {
         let Some(input) = input else { return };
         let side = side(r.dir);
-        let (next, violation) = step(&self.machine, side, input);
+        let (mut next, mut violation) = step(&self.machine, side, input);
+        if violation.is_some() && peer_busy {
+            next = step(&self.machine, side, Input::Blind).0;
+            violation = None;
+        }
         let judged = self.machine.known() && !self.machine.faulted;
         self.machine = next;
         let resumes = r.session.as_ref().is_some_and(|s| s.resumes.is_some());
