@@ -42,6 +42,9 @@ fn side(addr: std::net::SocketAddr, name: &Option<String>) -> String {
     }
 }
 
+/// The last column of `-z conv`: how each connection ended.
+const STATE_HEADING: &str = "state";
+
 fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>) -> io::Result<()> {
     header(w, "msgr2 Conversations", filter)?;
     writeln!(
@@ -57,7 +60,7 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
         "s2c fr",
         "s2c bytes",
         "errors",
-        "state"
+        STATE_HEADING
     )?;
     for (id, c) in &s.conv {
         // The summary knows the final mode once the connection closed.
