@@ -34,6 +34,7 @@ fn control(tag: Tag, payload: &[u8]) -> Vec<u8> {
 
 fn run(sends: &[Send]) -> Vec<Record> {
     let mut all = vec![c(banner::encode(1, 0)), s(banner::encode(1, 0))];
+    all.extend(support::mutants::handshake());
     all.extend_from_slice(sends);
     let pcap = connection(40000, 3300, &all, 1400);
     let mut out = Vec::new();

@@ -8,6 +8,7 @@
 //! its first byte (one that only exchanged SYNs costs only its flow table
 //! entry), and the whole is kept within [`Config::memcap`] (see `memcap`).
 
+use super::conformance::Conformance;
 use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
@@ -69,6 +70,8 @@ struct ConnState {
     decoder: ConnDecoder,
     maps: [StreamMap; 2],
     session: Session,
+    /// The connection judged against the msgr2 state machine.
+    conformance: Conformance,
     /// Captured mid-connection and its roles not yet confirmed by a
     /// message: rows wait in `held` (at most [`MAX_HELD_ROWS`]).
     undecided: bool,
@@ -79,6 +82,8 @@ struct ConnState {
     last: u64,
     /// Bytes charged to the memory budget.
     charged: usize,
+    /// A TCP reset ended it.
+    reset: bool,
 }
 
 /// Rows of a connection picked up mid-stream held back while its roles
@@ -254,11 +259,13 @@ impl Inner {
                         decoder,
                         maps: Default::default(),
                         session: Session::default(),
+                        conformance: Conformance::default(),
                         undecided: !handshake_seen,
                         flipped: false,
                         held: Vec::new(),
                         last: 0,
                         charged: 0,
+                        reset: false,
                     },
                 );
                 self.summary
@@ -325,7 +332,14 @@ impl Inner {
                 len,
                 packet: at,
             } => self.evicted_row(conn, dir, (src, dst), (offset, len), at, ts),
-            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts),
+            StreamEvent::Closed { conn, reason, .. } => {
+                if reason == crate::tcp::CloseReason::Rst {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.reset = true;
+                    }
+                }
+                self.close(conn, packet, ts)
+            }
         }
     }
 
@@ -355,6 +369,7 @@ impl Inner {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
+                s.state = Some(c.conformance.final_state(c.reset));
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
@@ -403,6 +418,8 @@ impl Inner {
                     if let Some(s) = self.summary.conns.get_mut(&conn) {
                         s.not_msgr2 = true;
                     }
+                    // A direction that is not msgr2: its frames are unseen.
+                    c.conformance.blind();
                     continue;
                 }
             };
@@ -501,8 +518,11 @@ impl Inner {
             }
         }
         let before = rec.problems().len();
+        let input = Conformance::input(&rec);
         c.session.observe(&mut rec);
         self.reconnects.observe(&mut rec);
+        let peer_busy = c.decoder.pending(phys.reverse()).1 > 0;
+        c.conformance.observe(&mut rec, input, peer_busy);
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));

@@ -1,6 +1,7 @@
 //! Analysis: the dissector that drives the pipeline, the rows it produces,
 //! per-connection counters, the verify findings and the `-z` statistics.
 
+pub mod conformance;
 mod dissector;
 pub mod info;
 pub mod memcap;

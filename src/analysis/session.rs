@@ -104,6 +104,12 @@ struct DirState {
     last_seq: Option<u64>,
     /// KEEPALIVE2 stamps sent and not yet acknowledged: (stamp, row, time).
     keepalives: VecDeque<([u8; 8], u64, Timestamp)>,
+    /// Every keepalive of the direction is known: its banner was seen, no
+    /// bytes were lost and none was forgotten for lack of room.
+    whole: bool,
+    /// The numbering resumes a session (SESSION_RECONNECT): messages at or
+    /// below `last_seq` are replays the receiver discards.
+    resumed: bool,
 }
 
 /// Session state of one connection.
@@ -168,6 +174,13 @@ impl Session {
             // of this direction is unknown until its next message.
             if let Some(d) = self.dirs.get_mut(i) {
                 d.last_seq = None;
+                d.whole = false;
+            }
+            return;
+        }
+        if matches!(r.kind, RecordKind::Banner(_)) {
+            if let Some(d) = self.dirs.get_mut(i) {
+                d.whole = true;
             }
             return;
         }
@@ -182,12 +195,38 @@ impl Session {
                 // A new session: numbering starts again.
                 for d in &mut self.dirs {
                     d.last_seq = None;
+                    d.resumed = false;
+                }
+            }
+            Tag::SessionReconnect | Tag::SessionReconnectOk => {
+                // ProtocolV2 send_reconnect / handle_reconnect_ok: each side
+                // names the last seq it received; the peer's messages
+                // resume after it (requeued ones up to it are discarded).
+                let seq = match r.payload.as_ref().and_then(|p| p.control.as_ref()) {
+                    Some(Control::SessionReconnect(s)) => s.msg_seq.v,
+                    Some(Control::SessionReconnectOk(s)) => s.msg_seq.v,
+                    _ => return,
+                };
+                if let Some(d) = self.dirs.get_mut(peer) {
+                    d.last_seq = Some(seq);
+                    d.resumed = true;
                 }
             }
             Tag::Message => {
                 let Some(h) = r.msg else { return };
                 let seg0 = f.segment_offsets[0];
+                let resumed = self.dirs.get(i).is_some_and(|d| d.resumed);
                 if let Some(last) = self.dirs.get(i).and_then(|d| d.last_seq) {
+                    if resumed && h.seq <= last {
+                        // handle_message: "got old message ... discarding".
+                        f.problems.push(
+                            Problem::new(ProblemKind::SeqReplayed, seg0, 8, "ceph.msg.seq").values(
+                                format!("more than {last} (received before the reconnect)"),
+                                h.seq.to_string(),
+                            ),
+                        );
+                        return;
+                    }
                     if h.seq != last.wrapping_add(1) {
                         f.problems.push(
                             Problem::new(ProblemKind::SeqJump, seg0, 8, "ceph.msg.seq")
@@ -197,6 +236,7 @@ impl Session {
                 }
                 if let Some(d) = self.dirs.get_mut(i) {
                     d.last_seq = Some(h.seq);
+                    d.resumed = false;
                 }
                 if let Some(peer_last) = self.dirs.get(peer).and_then(|d| d.last_seq) {
                     if h.ack_seq > peer_last {
@@ -235,6 +275,7 @@ impl Session {
                 if let (Some(stamp), Some(d)) = (stamp(f), self.dirs.get_mut(i)) {
                     if d.keepalives.len() >= MAX_PENDING_KEEPALIVES {
                         d.keepalives.pop_front();
+                        d.whole = false;
                     }
                     d.keepalives.push_back((stamp, r.number, r.ts));
                 }
@@ -250,6 +291,21 @@ impl Session {
                         note.keepalive_rtt_ns = rtt;
                         note.keepalive_row = Some(row);
                     }
+                } else if d.whole {
+                    // handle_keepalive2 echoes the stamp it received.
+                    let at = f.segment_offsets[0];
+                    f.problems.push(
+                        Problem::new(
+                            ProblemKind::KeepaliveAckUnmatched,
+                            at,
+                            8,
+                            "msgr2.keepalive2_ack.timestamp",
+                        )
+                        .values(
+                            "the timestamp of a KEEPALIVE2 of the peer",
+                            stamp_text(stamp),
+                        ),
+                    );
                 }
             }
             _ => {}
@@ -263,6 +319,14 @@ impl Session {
 /// The utime_t a KEEPALIVE2 or its ack carries (frames_v2.h KeepAliveFrame).
 fn stamp(f: &crate::msgr2::Frame) -> Option<[u8; 8]> {
     f.segment(0)?.get(..8)?.try_into().ok()
+}
+
+/// A utime_t's bytes as the frame list prints them.
+fn stamp_text(b: [u8; 8]) -> String {
+    let [a, b2, c, d, e, f, g, h] = b;
+    let sec = u32::from_le_bytes([a, b2, c, d]);
+    let nsec = u32::from_le_bytes([e, f, g, h]);
+    crate::decode::text::utc_text(i64::from(sec), nsec)
 }
 
 /// `type.num` as Ceph names entities (msg_types.h entity_name_t).

@@ -37,6 +37,9 @@ pub struct ConnSummary {
     /// Entity names of the client and the server (`client.4112`, `osd.0`),
     /// from their HELLO and ident frames.
     pub names: [Option<String>; 2],
+    /// How the connection ended (once it closed): ready, reset, faulted
+    /// or incomplete.
+    pub state: Option<super::conformance::FinalState>,
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -68,6 +71,7 @@ impl ConnSummary {
             faulty: 0,
             keys: Default::default(),
             names: [None, None],
+            state: None,
         }
     }
 

@@ -42,11 +42,14 @@ fn side(addr: std::net::SocketAddr, name: &Option<String>) -> String {
     }
 }
 
+/// The last column of `-z conv`: how each connection ended.
+const STATE_HEADING: &str = "state";
+
 fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>) -> io::Result<()> {
     header(w, "msgr2 Conversations", filter)?;
     writeln!(
         w,
-        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}",
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {}",
         "conn",
         "client",
         "server",
@@ -56,7 +59,8 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
         "c2s bytes",
         "s2c fr",
         "s2c bytes",
-        "errors"
+        "errors",
+        STATE_HEADING
     )?;
     for (id, c) in &s.conv {
         // The summary knows the final mode once the connection closed.
@@ -67,9 +71,15 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
             .map(|cs| cs.mode)
             .or(c.mode)
             .map_or("-", |m| m.as_str());
+        // The state the connection ended in (known once it closed).
+        let state = summary
+            .conns
+            .get(id)
+            .and_then(|cs| cs.state)
+            .map_or("-", |s| s.as_str());
         writeln!(
             w,
-            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}",
+            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {}",
             id.0,
             side(c.client, &c.names[0]),
             side(c.server, &c.names[1]),
@@ -79,7 +89,8 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
             c.bytes[0],
             c.frames[1],
             c.bytes[1],
-            c.errors
+            c.errors,
+            state
         )?;
     }
     Ok(())

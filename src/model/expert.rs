@@ -30,7 +30,8 @@ pub enum Group {
     Decryption,
     /// Message sequence and session tracking.
     Sequence,
-    /// Things worth knowing that are not errors.
+    /// The conversation: tags, states and what was negotiated
+    /// (ProtocolV2's state machine), and things worth knowing about it.
     Protocol,
 }
 
@@ -167,6 +168,41 @@ problem_kinds! {
     /// Bytes after a payload's last field: Ceph's decoders do not read
     /// them (frames_v2.h decodes control payloads field by field).
     EncodingTrailing => "encoding_trailing", Note;
+    /// A frame the receiver's state does not accept, or that the sender's
+    /// state does not send (ProtocolV2's handle_* functions fault the
+    /// connection: "not in auth connect state!", an unknown tag, ...).
+    UnexpectedFrame => "state_unexpected_frame", Error;
+    /// A frame only the other side sends (msgr2.rst: client->server or
+    /// server->client); the receiver is never in a state that takes it.
+    WrongSide => "state_wrong_side", Error;
+    /// AUTH_DONE's con_mode is not among the modes the client's
+    /// AUTH_REQUEST offered (AuthServer::pick_con_mode picks among them).
+    ModeNotOffered => "state_mode_not_offered", Error;
+    /// An AUTH_REQUEST after AUTH_BAD_METHOD with a method or modes the
+    /// server said it does not allow: it is refused again.
+    MethodNotAllowed => "state_method_not_allowed", Warning;
+    /// SERVER_IDENT's addresses do not include the CLIENT_IDENT
+    /// target_addr: ProtocolV2 handle_server_ident faults the client.
+    WrongTarget => "state_wrong_target", Error;
+    /// A client's CLIENT_IDENT gid differs from the global_id AUTH_DONE
+    /// gave it: it claims a name that is not its own.
+    GidMismatch => "state_gid_mismatch", Warning;
+    /// A SESSION_RECONNECT Ceph never sends: server cookie 0, connect_seq
+    /// 0, or seqs that ignore SESSION_RETRY / SESSION_RETRY_GLOBAL
+    /// (ProtocolV2 handle_auth_done, handle_session_retry(_global)).
+    ReconnectBad => "state_reconnect_bad", Error;
+    /// A SESSION_RECONNECT whose cookies name no session established
+    /// earlier in the capture (it may predate the capture).
+    ReconnectUnknownSession => "state_reconnect_unknown_session", Note;
+    /// ceph_msg_header2 fields that disagree: compat_version above version,
+    /// a priority above CEPH_MSG_PRIO_HIGHEST (msgr.h).
+    MsgHeaderInconsistent => "msg_header_inconsistent", Warning;
+    /// A message at or below the seq acknowledged at a reconnect: the
+    /// receiver discards it as old (ProtocolV2 handle_message).
+    SeqReplayed => "seq_replayed", Note;
+    /// A KEEPALIVE2_ACK whose timestamp no KEEPALIVE2 of the peer carried
+    /// (ProtocolV2 handle_keepalive2 echoes the stamp it received).
+    KeepaliveAckUnmatched => "keepalive_ack_unmatched", Note;
 }
 
 impl ProblemKind {
@@ -182,8 +218,19 @@ impl ProblemKind {
             Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
             | NotMsgr2 | MemcapEvicted => Group::Capture,
             NoKey | SecureSyncLost => Group::Decryption,
-            SeqJump | AckAhead => Group::Sequence,
-            TagUnknown | Compressed | Aborted => Group::Protocol,
+            SeqJump | AckAhead | SeqReplayed | KeepaliveAckUnmatched => Group::Sequence,
+            TagUnknown
+            | Compressed
+            | Aborted
+            | UnexpectedFrame
+            | WrongSide
+            | ModeNotOffered
+            | MethodNotAllowed
+            | WrongTarget
+            | GidMismatch
+            | ReconnectBad
+            | ReconnectUnknownSession
+            | MsgHeaderInconsistent => Group::Protocol,
         }
     }
 

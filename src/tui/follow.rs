@@ -71,6 +71,16 @@ fn arrow(row: &Row, width: usize) -> String {
     if row.level != Level::Ok {
         text.push_str(&format!(" [{}]", r.status()));
     }
+    // A frame out of place on the ladder: the state it met and what that
+    // state expected.
+    if let Some(p) = r.problems().into_iter().find(|p| {
+        matches!(
+            p.kind,
+            crate::model::ProblemKind::UnexpectedFrame | crate::model::ProblemKind::WrongSide
+        )
+    }) {
+        text.push_str(&format!(" ✗ expected {}", p.expected));
+    }
     let room = width.saturating_sub(4);
     let text: String = text.chars().take(room).collect();
     let fill = "─".repeat(width.saturating_sub(text.chars().count() + 2));

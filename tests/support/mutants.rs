@@ -402,3 +402,107 @@ pub fn cephx_frames() -> Vec<(u8, [Vec<u8>; 4])> {
     }
     out
 }
+
+/// A real connection's rows sent again: its banners as they were and each
+/// frame re-sealed by the encoder in crc mode (its own revision, CRCs
+/// valid), in capture order; `true` marks the client's sends. Rows that
+/// are not banners or frames are left out.
+pub fn resend(recs: &[Record], conn: cephshark::tcp::ConnId) -> Vec<Send> {
+    use cephshark::analysis::RecordKind;
+    let mut out = Vec::new();
+    for r in recs.iter().filter(|r| r.conn == conn) {
+        let data = match &r.kind {
+            RecordKind::Banner(b) => banner::encode(b.supported, b.required),
+            RecordKind::Frame(f) => {
+                let segs = [0, 1, 2, 3].map(|i| f.segment(i).unwrap_or(&[]).to_vec());
+                let spec = if f.tag() == Tag::Message {
+                    FrameSpec::message(&segs[0], &segs[1], &segs[2], &segs[3])
+                } else {
+                    FrameSpec::control(f.tag().raw(), &segs[0])
+                };
+                encode_crc(f.rev, &spec)
+            }
+            _ => continue,
+        };
+        out.push(Send {
+            from_client: r.dir == cephshark::tcp::Direction::ClientToServer,
+            data,
+        });
+    }
+    out
+}
+
+/// A control frame in msgr2.1 crc mode.
+pub fn control_frame(c: &cephshark::decode::control::Control) -> Vec<u8> {
+    encode_crc(Rev::V1, &FrameSpec::control(c.tag().raw(), &c.encode()))
+}
+
+/// A row's status without the state machine's order verdicts
+/// (`state_unexpected_frame`, `state_wrong_side`): for a frame sent alone,
+/// outside any conversation, or rows of packets shuffled across the two
+/// directions, whose order then is not the conversation's.
+pub fn status_alone(r: &Record) -> String {
+    let names: Vec<&str> = r
+        .problems()
+        .iter()
+        .map(|p| p.kind)
+        .filter(|k| !matches!(k, ProblemKind::UnexpectedFrame | ProblemKind::WrongSide))
+        .map(|k| k.name())
+        .collect();
+    if names.is_empty() {
+        "ok".into()
+    } else {
+        names.join(",")
+    }
+}
+
+/// The sends of a short conforming handshake after the banners (auth none,
+/// crc mode, mon and client), so that what follows is in the READY state.
+pub fn handshake() -> Vec<Send> {
+    use cephshark::decode::addr::EntityAddr;
+    use cephshark::decode::control::Control;
+    use cephshark::decode::control_enc::*;
+    use cephshark::decode::entity::AddrVec;
+    use cephshark::decode::grammar::Sp;
+    let server = EntityAddr::v2(std::net::Ipv4Addr::LOCALHOST, 3300, 0);
+    let c = |ctl: Control| Send {
+        from_client: true,
+        data: control_frame(&ctl),
+    };
+    let s = |ctl: Control| Send {
+        from_client: false,
+        data: control_frame(&ctl),
+    };
+    let hello = |t: u8| {
+        Control::Hello(Hello {
+            entity_type: Sp::new(t),
+            peer_addr: server.clone(),
+        })
+    };
+    vec![
+        c(hello(8)),
+        s(hello(1)),
+        c(Control::AuthRequest(AuthRequest {
+            method: Sp::new(1),
+            preferred_modes: vec![1].into(),
+            ..Default::default()
+        })),
+        s(Control::AuthDone(AuthDone {
+            global_id: Sp::new(4242),
+            con_mode: Sp::new(1),
+            ..Default::default()
+        })),
+        s(Control::AuthSignature(AuthSignature::default())),
+        c(Control::AuthSignature(AuthSignature::default())),
+        c(Control::ClientIdent(ClientIdent {
+            addrs: AddrVec::new(vec![server.clone()]),
+            target_addr: server.clone(),
+            gid: Sp::new(-1),
+            ..Default::default()
+        })),
+        s(Control::ServerIdent(ServerIdent {
+            addrs: AddrVec::new(vec![server.clone()]),
+            ..Default::default()
+        })),
+    ]
+}
