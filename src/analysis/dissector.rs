@@ -8,6 +8,7 @@
 //! its first byte (one that only exchanged SYNs costs only its flow table
 //! entry), and the whole is kept within [`Config::memcap`] (see `memcap`).
 
+use super::interop::Tracker;
 use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
@@ -33,6 +34,8 @@ pub struct Config {
     /// Cap in bytes on the memory of connection state and buffered stream
     /// bytes; past it the idlest connections are evicted and reported.
     pub memcap: usize,
+    /// Request/reply tracking settings.
+    pub interop: super::interop::InteropConfig,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             decoder: DecoderConfig::default(),
             keys: None,
             memcap: DEFAULT_MEMCAP,
+            interop: Default::default(),
         }
     }
 }
@@ -69,6 +73,8 @@ struct ConnState {
     decoder: ConnDecoder,
     maps: [StreamMap; 2],
     session: Session,
+    /// Releases, requests waiting for replies.
+    interop: Tracker,
     /// Captured mid-connection and its roles not yet confirmed by a
     /// message: rows wait in `held` (at most [`MAX_HELD_ROWS`]).
     undecided: bool,
@@ -201,7 +207,7 @@ impl Dissector {
         let mut ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            inner.close(id, last, ts);
+            inner.close(id, last, ts, false);
         }
         for r in inner.pending.drain(..) {
             out(r);
@@ -254,6 +260,7 @@ impl Inner {
                         decoder,
                         maps: Default::default(),
                         session: Session::default(),
+                        interop: Tracker::new(!handshake_seen),
                         undecided: !handshake_seen,
                         flipped: false,
                         held: Vec::new(),
@@ -325,17 +332,20 @@ impl Inner {
                 len,
                 packet: at,
             } => self.evicted_row(conn, dir, (src, dst), (offset, len), at, ts),
-            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts),
+            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts, true),
         }
     }
 
-    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+    /// The connection ends: `closed` by its peers, or by the end of the
+    /// capture.
+    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp, closed: bool) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
         self.release(conn, None);
+        self.unanswered_rows(conn, ts, closed);
         self.forget(conn);
     }
 
@@ -355,6 +365,8 @@ impl Inner {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
+                s.releases = [Direction::ClientToServer, Direction::ServerToClient]
+                    .map(|d| c.interop.release(d));
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
@@ -424,6 +436,7 @@ impl Inner {
                 msg,
                 problem_packets: Vec::new(),
                 session: None,
+                interop: None,
                 payload: None,
                 info: String::new(),
             };
@@ -503,6 +516,7 @@ impl Inner {
         let before = rec.problems().len();
         c.session.observe(&mut rec);
         self.reconnects.observe(&mut rec);
+        c.interop.observe(&mut rec);
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));

@@ -3,6 +3,7 @@
 
 mod dissector;
 pub mod info;
+pub mod interop;
 pub mod memcap;
 mod record;
 pub mod record_fields;

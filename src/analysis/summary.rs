@@ -37,6 +37,9 @@ pub struct ConnSummary {
     /// Entity names of the client and the server (`client.4112`, `osd.0`),
     /// from their HELLO and ident frames.
     pub names: [Option<String>; 2],
+    /// Ceph releases of the client and the server, from their ident
+    /// frames' features.
+    pub releases: [Option<crate::analysis::interop::Release>; 2],
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -68,6 +71,7 @@ impl ConnSummary {
             faulty: 0,
             keys: Default::default(),
             names: [None, None],
+            releases: [None, None],
         }
     }
 

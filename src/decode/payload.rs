@@ -164,6 +164,18 @@ pub fn hydrate(nodes: &mut [FieldNode], f: &Frame) {
 }
 
 impl PayloadDecode {
+    /// The message's typed front, when it decoded as a `B` (whole or in
+    /// part: see [`PayloadDecode::error`]).
+    pub fn front<B: 'static>(&self) -> Option<&B> {
+        self.message.as_ref()?.kept.as_ref()?.front::<B>()
+    }
+
+    /// Whether the message's front was decoded at all (its type and
+    /// version are ones cephshark reads).
+    pub fn front_decoded(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| m.kept.is_some())
+    }
+
     /// The payload's field nodes (a view: the message body's nodes are
     /// built from its typed value, segment bytes taken from the frame).
     pub fn tree(&self, f: &Frame) -> Vec<FieldNode> {

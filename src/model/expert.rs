@@ -32,6 +32,10 @@ pub enum Group {
     Sequence,
     /// Things worth knowing that are not errors.
     Protocol,
+    /// Whether the peers understand each other: message versions against
+    /// the receiver's release, requests and their replies, values no
+    /// release defines.
+    Interop,
 }
 
 impl Group {
@@ -45,6 +49,7 @@ impl Group {
             Group::Decryption => "decryption",
             Group::Sequence => "sequence",
             Group::Protocol => "protocol",
+            Group::Interop => "interop",
         }
     }
 }
@@ -167,6 +172,24 @@ problem_kinds! {
     /// Bytes after a payload's last field: Ceph's decoders do not read
     /// them (frames_v2.h decodes control payloads field by field).
     EncodingTrailing => "encoding_trailing", Note;
+    /// A message encoded at a version the receiver's release cannot
+    /// decode (its header version or compat_version is past what that
+    /// release reads): Ceph drops it or leaves it undecoded, and never
+    /// answers.
+    VersionUnsupported => "ceph.msg.version_unsupported", Error;
+    /// A request (osd_op, mon_command, ...) with no reply on its
+    /// connection by the time the connection closed, or the capture
+    /// ended past the grace period (`--reply-grace`).
+    RequestUnanswered => "ceph.request.unanswered", Warning;
+    /// A reply whose request this connection did not carry in the
+    /// capture (its tid was never sent, or was answered already).
+    ReplyUnrequested => "ceph.reply.unrequested", Note;
+    /// An OSD op code no Ceph release defines (the OSD prints it `???`
+    /// and answers -EOPNOTSUPP).
+    OsdOpUnknown => "ceph.osd_op.op_unknown", Note;
+    /// CEPH_OSD_FLAG_* or CEPH_OSD_OP_FLAG_* bits no Ceph release
+    /// defines (printed `???` by Ceph).
+    OsdFlagsUnknown => "ceph.osd_op.flags_unknown", Note;
 }
 
 impl ProblemKind {
@@ -184,6 +207,8 @@ impl ProblemKind {
             NoKey | SecureSyncLost => Group::Decryption,
             SeqJump | AckAhead => Group::Sequence,
             TagUnknown | Compressed | Aborted => Group::Protocol,
+            VersionUnsupported | RequestUnanswered | ReplyUnrequested | OsdOpUnknown
+            | OsdFlagsUnknown => Group::Interop,
         }
     }
 

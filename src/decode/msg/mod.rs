@@ -130,9 +130,10 @@ trait Front: std::fmt::Debug + Send + Sync {
     fn view(&self, o: &mut Out<'_>, p: &Parts<'_>);
     fn node(&self) -> &'static FieldDef;
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)>;
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
-impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
+impl<B: Body + std::fmt::Debug + Send + Sync + 'static> Front for B {
     fn view(&self, o: &mut Out<'_>, p: &Parts<'_>) {
         Body::view(self, o, p);
     }
@@ -141,6 +142,9 @@ impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
     }
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)> {
         Body::data_pieces(self)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -199,6 +203,12 @@ fn keep_as<B: Body + std::fmt::Debug + Send + Sync + 'static>(
 }
 
 impl Kept {
+    /// The typed front, when it is a `B` (analyses read decoded values
+    /// through this; they never parse the bytes again).
+    pub fn front<B: 'static>(&self) -> Option<&B> {
+        self.value.as_any().downcast_ref::<B>()
+    }
+
     /// The message's nodes: the front's group (fields read, then the
     /// fault or trailing bytes), then with `segments` the middle and data
     /// segments. `bases` are the frame offsets of front, middle and data.
