@@ -47,7 +47,7 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
     header(w, "msgr2 Conversations", filter)?;
     writeln!(
         w,
-        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {}",
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  releases",
         "conn",
         "client",
         "server",
@@ -57,8 +57,7 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
         "c2s bytes",
         "s2c fr",
         "s2c bytes",
-        "errors",
-        "releases"
+        "errors"
     )?;
     for (id, c) in &s.conv {
         // The summary knows the final mode once the connection closed.
