@@ -60,7 +60,11 @@ fn streams(pcap: &[u8]) -> (Streams, Vec<Record>) {
                 r.segment_lens(),
                 r.status()
                     .replace(",ack_ahead", "")
-                    .replace("ack_ahead", "ok"),
+                    .replace("ack_ahead", "ok")
+                    // Like ack_ahead, a reply before its request in
+                    // capture order (the shuffle moves it) is a note.
+                    .replace(",ceph.reply.unrequested", "")
+                    .replace("ceph.reply.unrequested", "ok"),
                 off,
                 len,
                 r.msg.map(|h| (h.seq, h.msg_type)),

@@ -125,6 +125,8 @@ struct Inner {
     budget: Budget,
     /// Connections with an event in the packet being processed.
     touched: Vec<ConnId>,
+    /// The capture has ended: connections still open close with it.
+    ending: bool,
 }
 
 impl Dissector {
@@ -141,6 +143,7 @@ impl Dissector {
                 reconnects: Reconnects::default(),
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
+                ending: false,
                 cfg,
             },
         }
@@ -200,6 +203,7 @@ impl Dissector {
     /// End of capture: flush every connection.
     pub fn finish(&mut self, out: &mut dyn FnMut(Record)) {
         let inner = &mut self.inner;
+        inner.ending = true;
         let last = PacketIndex(inner.summary.packets);
         let ts = inner.summary.last_ts.unwrap_or_default();
         self.flows
@@ -332,7 +336,7 @@ impl Inner {
                 len,
                 packet: at,
             } => self.evicted_row(conn, dir, (src, dst), (offset, len), at, ts),
-            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts, true),
+            StreamEvent::Closed { conn, .. } => self.close(conn, packet, ts, !self.ending),
         }
     }
 

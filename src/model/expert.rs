@@ -181,8 +181,10 @@ problem_kinds! {
     /// connection by the time the connection closed, or the capture
     /// ended past the grace period (`--reply-grace`).
     RequestUnanswered => "ceph.request.unanswered", Warning;
-    /// A reply whose request this connection did not carry in the
-    /// capture (its tid was never sent, or was answered already).
+    /// A reply whose request this connection did not carry before it in
+    /// the capture (its tid was never sent, or was answered already). A
+    /// capture that reorders packets across directions shows it too; the
+    /// request that follows is then taken as answered.
     ReplyUnrequested => "ceph.reply.unrequested", Note;
     /// An OSD op code no Ceph release defines (the OSD prints it `???`
     /// and answers -EOPNOTSUPP).

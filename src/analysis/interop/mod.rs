@@ -129,6 +129,9 @@ pub struct Tracker {
     /// Waiting requests by (direction, reply type, key), in arrival order.
     pending: HashMap<(usize, u16, u64), VecDeque<Pending>>,
     waiting: usize,
+    /// Replies seen before any request (a capture may reorder packets
+    /// across directions): a request arriving later is answered already.
+    early: HashMap<(usize, u16, u64), u32>,
     /// The capture began inside the connection: replies to requests before
     /// it are not remarkable.
     mid_stream: bool,
@@ -173,11 +176,15 @@ impl Tracker {
         let RecordKind::Frame(f) = &r.kind else {
             return;
         };
-        if f.aborted() || f.has_problems() {
+        // An aborted frame never reached its receiver (frames_v2.h late
+        // status); one with other framing problems still pairs (its reply
+        // shows it was received) but gives no features and no verdicts.
+        if f.aborted() {
             return;
         }
+        let judged = !f.has_problems();
         let i = r.dir.index();
-        match r.control() {
+        match r.control().filter(|_| judged) {
             Some(Control::ClientIdent(c)) => {
                 if let Some(x) = self.features.get_mut(i) {
                     *x = Some(c.supported_features.v);
@@ -199,11 +206,11 @@ impl Tracker {
         if f.tag() == Tag::Message {
             if let Some(h) = r.msg {
                 let seg0 = f.segment_offsets[0];
-                if let Some(p) = versions::verdict(&h, note.receiver, seg0) {
-                    problems.push(p);
-                }
-                if let Some(p) = r.payload.as_deref() {
-                    problems.extend(values::unknown(h.msg_type, p, f));
+                if judged {
+                    problems.extend(versions::verdict(&h, note.receiver, seg0));
+                    if let Some(p) = r.payload.as_deref() {
+                        problems.extend(values::unknown(h.msg_type, p, f));
+                    }
                 }
                 self.pair(r, &h, seg0, &mut note, &mut problems);
             }
@@ -225,10 +232,25 @@ impl Tracker {
         problems: &mut Vec<Problem>,
     ) {
         let payload = r.payload.as_deref();
-        if let Some(pair) = pairing::as_request(h.msg_type) {
+        // A request whose bytes did not all cross (the capture lost or cut
+        // them) may never have reached its receiver.
+        let whole = r.frame().is_some_and(|f| {
+            !f.problems
+                .iter()
+                .any(|p| matches!(p.kind, ProblemKind::Truncated | ProblemKind::Incomplete))
+        });
+        if let Some(pair) = pairing::as_request(h.msg_type).filter(|_| whole) {
             let Some(key) = pairing::key(pair, h.tid, payload, false) else {
                 return;
             };
+            let k = (r.dir.index(), pair.reply, key);
+            if let Some(n) = self.early.get_mut(&k) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.early.remove(&k);
+                }
+                return;
+            }
             if self.waiting >= MAX_PENDING {
                 self.overflow += 1;
                 return;
@@ -257,12 +279,17 @@ impl Tracker {
             if self.pending.get(&k).is_some_and(VecDeque::is_empty) {
                 self.pending.remove(&k);
             }
+            if found.is_none() && !self.mid_stream && self.early.len() < MAX_PENDING {
+                *self.early.entry(k).or_default() += 1;
+            }
             match found {
                 Some(req) => {
                     self.waiting = self.waiting.saturating_sub(1);
                     note.request = Some((req.row, elapsed(req.ts, r.ts)));
                 }
-                None if !self.mid_stream => {
+                // Only in a session whose start the capture holds (both
+                // idents seen): before them no message was sent.
+                None if !self.mid_stream && self.features.iter().all(Option::is_some) => {
                     let req = MsgType(pair.request).display_name();
                     let (field, at) = match pair.by {
                         pairing::By::Tid => ("ceph.msg.tid", seg0.saturating_add(8)),
