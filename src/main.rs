@@ -96,6 +96,11 @@ struct Args {
     /// Memory cap (`512M`, default 1G); past it idle connections are evicted.
     #[arg(long, value_name = "SIZE", global = true, value_parser = memcap::parse_cap)]
     memcap: Option<usize>,
+    /// Seconds a request may still wait for its reply when the capture
+    /// ends before it is reported unanswered (default 5; a request whose
+    /// connection closed is always reported).
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_grace)]
+    reply_grace: Option<u64>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -166,6 +171,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     }
     let mut cfg = Config::default();
     cfg.memcap = args.memcap.unwrap_or(cfg.memcap);
+    if let Some(ns) = args.reply_grace {
+        cfg.interop.grace_ns = ns;
+    }
     if let Some(path) = key_file {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
@@ -599,4 +607,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `--reply-grace`: seconds (fractions allowed) as nanoseconds.
+fn parse_grace(s: &str) -> Result<u64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(0.0..=1e9).contains(&secs) {
+        return Err(format!("`{s}`: expected 0 to 1e9 seconds"));
+    }
+    Ok((secs * 1e9).round() as u64)
 }

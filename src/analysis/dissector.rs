@@ -9,6 +9,7 @@
 //! entry), and the whole is kept within [`Config::memcap`] (see `memcap`).
 
 use super::conformance::Conformance;
+use super::interop::Tracker;
 use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
@@ -34,6 +35,8 @@ pub struct Config {
     /// Cap in bytes on the memory of connection state and buffered stream
     /// bytes; past it the idlest connections are evicted and reported.
     pub memcap: usize,
+    /// Request/reply tracking settings.
+    pub interop: super::interop::InteropConfig,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             decoder: DecoderConfig::default(),
             keys: None,
             memcap: DEFAULT_MEMCAP,
+            interop: Default::default(),
         }
     }
 }
@@ -72,6 +76,8 @@ struct ConnState {
     session: Session,
     /// The connection judged against the msgr2 state machine.
     conformance: Conformance,
+    /// Releases, requests waiting for replies.
+    interop: Tracker,
     /// Captured mid-connection and its roles not yet confirmed by a
     /// message: rows wait in `held` (at most [`MAX_HELD_ROWS`]).
     undecided: bool,
@@ -124,6 +130,8 @@ struct Inner {
     budget: Budget,
     /// Connections with an event in the packet being processed.
     touched: Vec<ConnId>,
+    /// The capture has ended: connections still open close with it.
+    ending: bool,
 }
 
 impl Dissector {
@@ -140,6 +148,7 @@ impl Dissector {
                 reconnects: Reconnects::default(),
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
+                ending: false,
                 cfg,
             },
         }
@@ -199,6 +208,7 @@ impl Dissector {
     /// End of capture: flush every connection.
     pub fn finish(&mut self, out: &mut dyn FnMut(Record)) {
         let inner = &mut self.inner;
+        inner.ending = true;
         let last = PacketIndex(inner.summary.packets);
         let ts = inner.summary.last_ts.unwrap_or_default();
         self.flows
@@ -206,7 +216,7 @@ impl Dissector {
         let mut ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            inner.close(id, last, ts);
+            inner.close(id, last, ts, false);
         }
         for r in inner.pending.drain(..) {
             out(r);
@@ -260,6 +270,7 @@ impl Inner {
                         maps: Default::default(),
                         session: Session::default(),
                         conformance: Conformance::default(),
+                        interop: Tracker::new(!handshake_seen),
                         undecided: !handshake_seen,
                         flipped: false,
                         held: Vec::new(),
@@ -338,18 +349,21 @@ impl Inner {
                         c.reset = true;
                     }
                 }
-                self.close(conn, packet, ts)
+                self.close(conn, packet, ts, !self.ending)
             }
         }
     }
 
-    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+    /// The connection ends: `closed` by its peers, or by the end of the
+    /// capture.
+    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp, closed: bool) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
         self.release(conn, None);
+        self.unanswered_rows(conn, ts, closed);
         self.forget(conn);
     }
 
@@ -370,6 +384,8 @@ impl Inner {
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
                 s.state = Some(c.conformance.final_state(c.reset));
+                s.releases = [Direction::ClientToServer, Direction::ServerToClient]
+                    .map(|d| c.interop.release(d));
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
@@ -441,6 +457,7 @@ impl Inner {
                 msg,
                 problem_packets: Vec::new(),
                 session: None,
+                interop: None,
                 payload: None,
                 info_text: std::sync::OnceLock::new(),
             };
@@ -523,6 +540,7 @@ impl Inner {
         self.reconnects.observe(&mut rec);
         let peer_busy = c.decoder.pending(phys.reverse()).1 > 0;
         c.conformance.observe(&mut rec, input, peer_busy);
+        c.interop.observe(&mut rec);
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));

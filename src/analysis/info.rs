@@ -15,6 +15,9 @@ pub fn info(r: &Record) -> String {
         RecordKind::Lost { offset, len } => {
             format!("{len} bytes not captured at stream offset {offset}")
         }
+        RecordKind::Undecoded(p) if p.kind == crate::msgr2::ProblemKind::RequestUnanswered => {
+            p.found.clone()
+        }
         RecordKind::Undecoded(p) => {
             let mut s = format!(
                 "{} bytes at stream offset {}: {}",

@@ -52,6 +52,8 @@ pub struct Record {
     pub problem_packets: Vec<PacketIndex>,
     /// What session tracking found (keepalive round trips).
     pub session: Option<super::session::SessionNote>,
+    /// What interop tracking found (releases, the request a reply answers).
+    pub interop: Option<super::interop::InteropNote>,
     /// The frame's payload, decoded once when the row was made.
     pub payload: Option<std::sync::Arc<PayloadDecode>>,
     /// The content column, computed the first time it is asked for
@@ -82,6 +84,9 @@ impl Record {
                 "[TCP-OVERLAP]".into()
             }
             RecordKind::Undecoded(p) if p.kind == ProblemKind::MemcapEvicted => "[EVICTED]".into(),
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::RequestUnanswered => {
+                "[UNANSWERED]".into()
+            }
             RecordKind::Undecoded(_) => "[UNDECODED]".into(),
         }
     }

@@ -11,7 +11,7 @@ fields! {
     NUMBER = "frame.number", "Number", Uint, "1-based row number.";
     TIME = "frame.time", "Time", Time, "Capture time of the packet that completed the row.";
     PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet).";
-    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded.";
+    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered.";
     STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
     CONN = "tcp.stream", "Connection", Uint, "Connection index (0-based, in order of appearance).";
     SRC = "tcp.src", "Source", Addr, "Sender ip:port.";
@@ -51,6 +51,9 @@ pub fn record_tree(r: &Record) -> FieldNode {
         RecordKind::Banner(_) => "banner",
         RecordKind::Frame(_) => "frame",
         RecordKind::Lost { .. } => "lost",
+        RecordKind::Undecoded(p) if p.kind == crate::msgr2::ProblemKind::RequestUnanswered => {
+            "unanswered"
+        }
         RecordKind::Undecoded(_) => "undecoded",
     };
     k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
@@ -106,6 +109,9 @@ pub fn record_tree(r: &Record) -> FieldNode {
         if let Some(rtt) = note.keepalive_rtt_ns {
             k.push(FieldNode::new(&KEEPALIVE_RTT, Value::Uint(rtt), None));
         }
+    }
+    if let Some(note) = &r.interop {
+        k.extend(note.nodes());
     }
     match &r.kind {
         RecordKind::Banner(b) => {

@@ -31,6 +31,7 @@ const LISTS: &[&[&FieldDef]] = &[
     crate::decode::msg::pg_create::ALL,
     crate::decode::msg::mgr::ALL,
     super::record_fields::ALL,
+    super::interop::ALL,
 ];
 
 /// Every field definition, in module order.

@@ -45,6 +45,8 @@ pub enum StatKind {
     OpLat,
     /// Problems by kind.
     Errors,
+    /// Results of the answers per op.
+    Results,
 }
 
 impl StatKind {
@@ -70,6 +72,11 @@ impl StatKind {
             StatKind::Errors,
             "errors",
             "every problem, grouped by kind, with its first locations",
+        ),
+        (
+            StatKind::Results,
+            "results",
+            "results of osd_op_reply and mon_command_ack per op, errno names",
         ),
     ];
 
@@ -116,6 +123,8 @@ pub struct ConvRow {
     pub bytes: [u64; 2],
     /// Rows with a problem of warning level or worse.
     pub errors: u64,
+    /// Ceph releases of client and server, from their ident features.
+    pub releases: [Option<super::interop::Release>; 2],
     /// Partial entity name per side: type and number.
     entity: [(Option<String>, Option<String>); 2],
 }
@@ -234,7 +243,7 @@ pub struct OpLat {
     pub orphan_replies: u64,
     /// A request whose tid was already waiting on the same connection.
     pub duplicate_requests: u64,
-    pending: HashMap<(ConnId, Direction, u64), (Timestamp, String)>,
+    pending: HashMap<(ConnId, Direction, u64), (Timestamp, String, u64)>,
 }
 
 impl OpLat {
@@ -246,6 +255,18 @@ impl OpLat {
     /// Replies paired with their request.
     pub fn paired(&self) -> u64 {
         self.ops.values().map(|l| l.count).sum()
+    }
+
+    /// The requests still unanswered: (row, connection, tid, op name, sent
+    /// at), in row order.
+    pub fn waiting(&self) -> Vec<(u64, ConnId, u64, &str, Timestamp)> {
+        let mut v: Vec<_> = self
+            .pending
+            .iter()
+            .map(|((c, _, tid), (ts, name, row))| (*row, *c, *tid, name.as_str(), *ts))
+            .collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v
     }
 }
 
@@ -296,6 +317,8 @@ pub struct Stats {
     pub oplat: OpLat,
     /// `errors`: per problem name.
     pub errors: BTreeMap<&'static str, ErrorGroup>,
+    /// `results`.
+    pub results: super::interop::results::Results,
     op_code_known: bool,
 }
 
@@ -359,6 +382,9 @@ impl Stats {
         if self.wants(StatKind::Errors) {
             self.add_errors(r);
         }
+        if self.wants(StatKind::Results) {
+            self.results.add(r);
+        }
     }
 
     fn add_conv(&mut self, r: &Record) {
@@ -375,6 +401,7 @@ impl Stats {
             frames: [0; 2],
             bytes: [0; 2],
             errors: 0,
+            releases: [None, None],
             entity: Default::default(),
         });
         let i = r.dir.index();
@@ -398,6 +425,14 @@ impl Stats {
         }
         if r.is_faulty() {
             row.errors += 1;
+        }
+        if let Some(n) = &r.interop {
+            let j = r.dir.reverse().index();
+            for (k, side) in [(i, n.sender), (j, n.receiver)] {
+                if let (Some(x), Some((_, Some(rel)))) = (row.releases.get_mut(k), side) {
+                    *x = Some(rel);
+                }
+            }
         }
         // Entity type from HELLO, gid from the ident frames: the typed
         // values decoded with the row.
@@ -444,10 +479,10 @@ impl Stats {
                     o.overflow += 1;
                     return;
                 }
-                o.pending.insert(key, (r.ts, name));
+                o.pending.insert(key, (r.ts, name, r.number));
             }
             OSD_OP_REPLY => match o.pending.remove(&(r.conn, r.dir.reverse(), h.tid)) {
-                Some((ts, name)) => {
+                Some((ts, name, _)) => {
                     o.ops.entry(name).or_default().add(elapsed_ns(ts, r.ts));
                 }
                 None => o.orphan_replies += 1,

@@ -40,6 +40,9 @@ pub struct ConnSummary {
     /// How the connection ended (once it closed): ready, reset, faulted
     /// or incomplete.
     pub state: Option<super::conformance::FinalState>,
+    /// Ceph releases of the client and the server, from their ident
+    /// frames' features.
+    pub releases: [Option<crate::analysis::interop::Release>; 2],
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -72,6 +75,7 @@ impl ConnSummary {
             keys: Default::default(),
             names: [None, None],
             state: None,
+            releases: [None, None],
         }
     }
 

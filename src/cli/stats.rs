@@ -29,6 +29,7 @@ pub fn write_stats<W: Write>(
             StatKind::Msgs => msgs(w, stats, filter)?,
             StatKind::OpLat => oplat(w, stats, filter)?,
             StatKind::Errors => errors(w, stats, summary, filter)?,
+            StatKind::Results => results(w, stats, filter)?,
         }
         writeln!(w, "{RULE}")?;
     }
@@ -49,7 +50,7 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
     header(w, "msgr2 Conversations", filter)?;
     writeln!(
         w,
-        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {}",
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} releases",
         "conn",
         "client",
         "server",
@@ -77,9 +78,23 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
             .get(id)
             .and_then(|cs| cs.state)
             .map_or("-", |s| s.as_str());
+        // Releases: the row's, or the summary's once the connection closed.
+        let rel = |k: usize| {
+            c.releases
+                .get(k)
+                .copied()
+                .flatten()
+                .or_else(|| {
+                    summary
+                        .conns
+                        .get(id)
+                        .and_then(|s| s.releases.get(k).copied().flatten())
+                })
+                .map_or("-", |r| r.name())
+        };
         writeln!(
             w,
-            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {}",
+            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} {}/{}",
             id.0,
             side(c.client, &c.names[0]),
             side(c.server, &c.names[1]),
@@ -90,7 +105,9 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
             c.frames[1],
             c.bytes[1],
             c.errors,
-            state
+            state,
+            rel(0),
+            rel(1)
         )?;
     }
     Ok(())
@@ -179,6 +196,12 @@ fn oplat<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()>
         o.unanswered(),
         o.orphan_replies
     )?;
+    for (row, conn, tid, name, _) in o.waiting() {
+        writeln!(
+            w,
+            "    unanswered: frame {row} conn {conn} tid {tid} {name}"
+        )?;
+    }
     if o.duplicate_requests > 0 {
         writeln!(
             w,
@@ -244,4 +267,23 @@ fn errors<W: Write>(
         }
     }
     Ok(())
+}
+
+fn results<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> {
+    header(
+        w,
+        "Results per op (osd_op_reply result per op, mon_command_ack r)",
+        filter,
+    )?;
+    writeln!(w, "{:<28} {:<24} {:>8}", "op", "result", "count")?;
+    for ((op, r), n) in &s.results.counts {
+        let text = crate::decode::errno::text(*r);
+        writeln!(w, "{op:<28} {text:<24} {n:>8}")?;
+    }
+    writeln!(
+        w,
+        "answers: {}  errors: {}",
+        s.results.total(),
+        s.results.errors()
+    )
 }

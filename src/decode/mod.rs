@@ -11,6 +11,7 @@ pub mod control;
 pub mod control_auth;
 pub mod control_enc;
 pub mod entity;
+pub mod errno;
 pub mod features;
 pub mod frame_tree;
 pub mod grammar;

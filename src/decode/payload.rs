@@ -176,6 +176,21 @@ impl PayloadDecode {
         }
     }
 
+    /// The message's typed front, when it decoded as a `B` (whole or in
+    /// part: see [`PayloadDecode::error`]).
+    pub fn front<B: 'static>(&self) -> Option<&B> {
+        match &self.body {
+            Body::Message(m) => m.kept.as_ref()?.front::<B>(),
+            _ => None,
+        }
+    }
+
+    /// Whether the message's front was decoded at all (its type and
+    /// version are ones cephshark reads).
+    pub fn front_decoded(&self) -> bool {
+        matches!(&self.body, Body::Message(m) if m.kept.is_some())
+    }
+
     /// The payload's field nodes: a control frame's group, or a message's
     /// header and body (a view: built from the typed values, segment
     /// bytes taken from the frame).

@@ -327,7 +327,13 @@ fn literal(
             other => Err(not_for(other.as_str())),
         },
         _ => match kind {
-            FieldKind::Uint | FieldKind::Hex | FieldKind::Int => integer(&text)
+            FieldKind::Uint | FieldKind::Hex => integer(&text)
+                .map(Lit::Int)
+                .ok_or_else(|| bad(v, &format!("integer for {field}"))),
+            // Signed fields hold results: an errno name stands for its
+            // negative value (`ceph.osd_op_reply.result == EOPNOTSUPP`).
+            FieldKind::Int => integer(&text)
+                .or_else(|| crate::decode::errno::from_name(&text).map(i128::from))
                 .map(Lit::Int)
                 .ok_or_else(|| bad(v, &format!("integer for {field}"))),
             FieldKind::Bool => boolean(&text)

@@ -33,6 +33,10 @@ pub enum Group {
     /// The conversation: tags, states and what was negotiated
     /// (ProtocolV2's state machine), and things worth knowing about it.
     Protocol,
+    /// Whether the peers understand each other: message versions against
+    /// the receiver's release, requests and their replies, values no
+    /// release defines.
+    Interop,
 }
 
 impl Group {
@@ -46,6 +50,7 @@ impl Group {
             Group::Decryption => "decryption",
             Group::Sequence => "sequence",
             Group::Protocol => "protocol",
+            Group::Interop => "interop",
         }
     }
 }
@@ -203,6 +208,26 @@ problem_kinds! {
     /// A KEEPALIVE2_ACK whose timestamp no KEEPALIVE2 of the peer carried
     /// (ProtocolV2 handle_keepalive2 echoes the stamp it received).
     KeepaliveAckUnmatched => "keepalive_ack_unmatched", Note;
+    /// A message encoded at a version the receiver's release cannot
+    /// decode (its header version or compat_version is past what that
+    /// release reads): Ceph drops it or leaves it undecoded, and never
+    /// answers.
+    VersionUnsupported => "msg_version_unsupported", Error;
+    /// A request (osd_op, mon_command, ...) with no reply on its
+    /// connection by the time the connection closed, or the capture
+    /// ended past the grace period (`--reply-grace`).
+    RequestUnanswered => "request_unanswered", Warning;
+    /// A reply whose request this connection did not carry before it in
+    /// the capture (its tid was never sent, or was answered already). A
+    /// capture that reorders packets across directions shows it too; the
+    /// request that follows is then taken as answered.
+    ReplyUnrequested => "reply_unrequested", Note;
+    /// An OSD op code no Ceph release defines (the OSD prints it `???`
+    /// and answers -EOPNOTSUPP).
+    OsdOpUnknown => "osd_op_unknown", Note;
+    /// CEPH_OSD_FLAG_* or CEPH_OSD_OP_FLAG_* bits no Ceph release
+    /// defines (printed `???` by Ceph).
+    OsdFlagsUnknown => "osd_flags_unknown", Note;
 }
 
 impl ProblemKind {
@@ -231,6 +256,8 @@ impl ProblemKind {
             | ReconnectBad
             | ReconnectUnknownSession
             | MsgHeaderInconsistent => Group::Protocol,
+            VersionUnsupported | RequestUnanswered | ReplyUnrequested | OsdOpUnknown
+            | OsdFlagsUnknown => Group::Interop,
         }
     }
 

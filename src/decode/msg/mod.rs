@@ -131,9 +131,10 @@ trait Front: std::fmt::Debug + Send + Sync {
     fn node(&self) -> &'static FieldDef;
     fn data_pieces(&self) -> Vec<(&'static FieldDef, u64)>;
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String;
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
-impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
+impl<B: Body + std::fmt::Debug + Send + Sync + 'static> Front for B {
     fn view(&self, o: &mut Out<'_>, p: &Parts<'_>) {
         Body::view(self, o, p);
     }
@@ -145,6 +146,9 @@ impl<B: Body + std::fmt::Debug + Send + Sync> Front for B {
     }
     fn text(&self, p: &Parts<'_>, ctx: &MsgContext) -> String {
         Body::text(self, p, ctx)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -205,6 +209,12 @@ impl Kept {
     /// (a view of the typed value, made when asked).
     pub fn text(&self, p: &Parts<'_>) -> Option<String> {
         self.error.is_none().then(|| self.value.text(p, &self.ctx))
+    }
+
+    /// The typed front, when it is a `B` (analyses read decoded values
+    /// through this; they never parse the bytes again).
+    pub fn front<B: 'static>(&self) -> Option<&B> {
+        self.value.as_any().downcast_ref::<B>()
     }
 
     /// The message's nodes: the front's group (fields read, then the

@@ -92,7 +92,8 @@ impl Body for Command {
 #[derive(Debug, Default)]
 pub struct CommandAck {
     paxos: Paxos,
-    r: Sp<i32>,
+    /// The command's result: 0 or a negative errno.
+    pub r: Sp<i32>,
     rs: Sp<String>,
     cmd: Strings,
     data_len: u64,
@@ -113,7 +114,7 @@ impl Body for CommandAck {
     }
     fn view(&self, o: &mut Out<'_>, _p: &Parts<'_>) {
         self.paxos.view(o);
-        o.int(&R, &self.r);
+        o.result(&R, &self.r);
         o.str(&RS, &self.rs);
         self.cmd.view(o, &ACK_CMD_DEFS);
     }

@@ -29,7 +29,8 @@ fields! {
 /// A decoded MMonGetVersion.
 #[derive(Debug, Default)]
 pub struct GetVersion {
-    handle: Sp<u64>,
+    /// The request's handle, echoed by the reply (MMonGetVersion.h).
+    pub handle: Sp<u64>,
     what: Sp<String>,
 }
 
@@ -58,7 +59,8 @@ impl Body for GetVersion {
 /// A decoded MMonGetVersionReply.
 #[derive(Debug, Default)]
 pub struct GetVersionReply {
-    handle: Sp<u64>,
+    /// The handle of the request answered.
+    pub handle: Sp<u64>,
     version: Sp<u64>,
     oldest: Sp<u64>,
 }

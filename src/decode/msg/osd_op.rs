@@ -1,10 +1,12 @@
 //! osd_op (CEPH_MSG_OSD_OP, 42): a client's request to an OSD, MOSDOp
 //! encoding version 8 as Ceph since Luminous sends it
-//! (messages/MOSDOp.h encode_payload, header.version 8):
+//! (messages/MOSDOp.h encode_payload, header.version 8), and version 9,
+//! which Squid sends to peers with SERVER_SQUID: the same with an
+//! OpenTelemetry span context after the blkin trace:
 //!
 //! ```text
 //! spg_t pgid | le32 hash | le32 osdmap_epoch | le32 flags | osd_reqid_t reqid
-//! | blkin_trace_info | le32 client_inc | utime_t mtime | object_locator_t
+//! | blkin_trace_info | [v9: jspan_context] | le32 client_inc | utime_t mtime | object_locator_t
 //! | string oid | le16 num_ops | num_ops x ceph_osd_op | le64 snapid
 //! | le64 snap_seq | vector<le64> snaps | le32 retry_attempt | le64 features
 //! ```
@@ -16,8 +18,9 @@
 use super::denc::{self, snap_text, Oloc, Reqid, Spg, Trace};
 use super::osd_ops::{self, flag_names, flags_text, Op, OpDefs, OP_LEN};
 use super::out::{count16, Out};
+use super::out::{Start, Vh};
 use super::{Body, MsgContext, Parts};
-use crate::decode::grammar::prim::{count, i32_, le32, le64, string, utime};
+use crate::decode::grammar::prim::{bool_, count, i32_, le32, le64, raw, string, u8_, utime};
 use crate::decode::grammar::{In, PResult, Sp};
 use crate::fields;
 use crate::model::{FieldDef, Value};
@@ -62,6 +65,83 @@ fields! {
     SNAP = "ceph.osd_op.snap", "Snap", Uint, "One snapshot of the snap context.";
     RETRY = "ceph.osd_op.retry_attempt", "Retry attempt", Int, "0 for the first attempt, -1 unknown.";
     FEATURES = "ceph.osd_op.features", "Features", Hex, "The client's feature bits.";
+    OTEL = "ceph.osd_op.otel_trace", "OpenTelemetry trace", None, "jspan_context of MOSDOp v9 (Squid): ENCODE_START(1, 1), bool valid, then trace id, span id and flags when valid.";
+    OTEL_VALID = "ceph.osd_op.otel_trace.valid", "Valid", Bool, "Whether a span context follows.";
+    OTEL_TRACE_ID = "ceph.osd_op.otel_trace.trace_id", "Trace id", Bytes, "16-byte OpenTelemetry trace id.";
+    OTEL_SPAN_ID = "ceph.osd_op.otel_trace.span_id", "Span id", Bytes, "8-byte OpenTelemetry span id.";
+    OTEL_FLAGS = "ceph.osd_op.otel_trace.flags", "Trace flags", Hex, "OpenTelemetry trace flags (bit 0: sampled).";
+}
+
+/// jspan_context (common/tracer.cc encode: ENCODE_START(1, 1), bool
+/// is_valid, then when valid the trace id (16 bytes) and span id (8 bytes)
+/// with no length, and the u8 trace flags).
+#[derive(Debug, Clone, Default)]
+pub struct Otel {
+    /// Header.
+    pub h: Vh,
+    /// Whether valid.
+    pub valid: Sp<bool>,
+    /// Trace id.
+    pub trace_id: Option<Sp<()>>,
+    /// Span id.
+    pub span_id: Option<Sp<()>>,
+    /// Flags.
+    pub flags: Sp<u8>,
+}
+
+impl Otel {
+    fn parse<'a>(&mut self, i: In<'a>) -> PResult<'a, ()> {
+        // tracer.cc decode: DECODE_START(1, bl).
+        let (rest, body) = self.h.start(Start::Decode(1), i)?;
+        let (body, valid) = bool_(&OTEL_VALID)(body)?;
+        self.valid = valid.clone();
+        let body = if valid.v {
+            let (body, t) = raw(&OTEL_TRACE_ID, 16)(body)?;
+            self.trace_id = Some(Sp {
+                v: (),
+                at: t.at,
+                len: t.len,
+            });
+            let (body, s) = raw(&OTEL_SPAN_ID, 8)(body)?;
+            self.span_id = Some(Sp {
+                v: (),
+                at: s.at,
+                len: s.len,
+            });
+            let (body, f) = u8_(&OTEL_FLAGS)(body)?;
+            self.flags = f;
+            body
+        } else {
+            body
+        };
+        self.h.finish(&OTEL, &body);
+        Ok((rest, ()))
+    }
+
+    fn view(&self, o: &mut Out<'_>) {
+        o.group(&OTEL, Value::None, None, |o| {
+            o.vh_head(&self.h);
+            o.boolean(&OTEL_VALID, &self.valid);
+            o.raw(&OTEL_TRACE_ID, &self.trace_id, 0);
+            o.raw(&OTEL_SPAN_ID, &self.span_id, 0);
+            o.uint(&OTEL_FLAGS, &self.flags);
+            o.vh_tail(&self.h);
+        });
+    }
+
+    /// The bytes (a test's encoder): an invalid context, or a valid one.
+    pub fn encode(valid: Option<([u8; 16], [u8; 8], u8)>) -> Vec<u8> {
+        let mut body = vec![u8::from(valid.is_some())];
+        if let Some((t, s, f)) = valid {
+            body.extend_from_slice(&t);
+            body.extend_from_slice(&s);
+            body.push(f);
+        }
+        let mut o = vec![1, 1];
+        o.extend_from_slice(&u32::try_from(body.len()).unwrap_or(0).to_le_bytes());
+        o.extend_from_slice(&body);
+        o
+    }
 }
 
 /// The op fields of a request.
@@ -104,6 +184,8 @@ pub struct OsdOp {
     pub reqid: Reqid,
     /// blkin trace.
     pub trace: Trace,
+    /// OpenTelemetry span context (v9).
+    pub otel: Option<Otel>,
     /// Client incarnation.
     pub client_inc: Sp<u32>,
     /// Modification time.
@@ -210,11 +292,13 @@ impl Body for OsdOp {
     const NODE: &'static FieldDef = &NODE;
 
     fn supports(version: u16) -> bool {
-        version == 8
+        // MOSDOp.h: HEAD_VERSION 8 (luminous .. reef), 9 (squid).
+        version == 8 || version == 9
     }
 
-    /// messages/MOSDOp.h decode_payload and finish_decode (header.version 8).
-    fn parse<'a>(&mut self, i: In<'a>, _p: &Parts<'_>) -> PResult<'a, ()> {
+    /// messages/MOSDOp.h decode_payload and finish_decode (header.version
+    /// 8, and 9 with the otel trace after the blkin trace).
+    fn parse<'a>(&mut self, i: In<'a>, p: &Parts<'_>) -> PResult<'a, ()> {
         let (i, ()) = self.pgid.parse(&PGID, i)?;
         let (i, hash) = le32(&HASH)(i)?;
         self.hash = hash;
@@ -224,6 +308,12 @@ impl Body for OsdOp {
         self.flags = flags;
         let (i, ()) = self.reqid.parse(&REQID, i)?;
         let (i, ()) = self.trace.parse(i)?;
+        let i = if p.version >= 9 {
+            let (i, ()) = self.otel.insert(Otel::default()).parse(i)?;
+            i
+        } else {
+            i
+        };
         let (i, inc) = le32(&CLIENT_INC)(i)?;
         self.client_inc = inc;
         let (i, mtime) = utime(&MTIME)(i)?;
@@ -270,6 +360,9 @@ impl Body for OsdOp {
         flags_view(o, &FLAGS, &FLAG, &self.flags);
         self.reqid.view(o, &REQID);
         self.trace.view(o);
+        if let Some(t) = &self.otel {
+            t.view(o);
+        }
         o.uint(&CLIENT_INC, &self.client_inc);
         o.time(&MTIME, &self.mtime);
         self.oloc.view(o, &OLOC);

@@ -234,7 +234,7 @@ impl Body for OsdOpReply {
         o.str(&OID, &self.oid);
         self.pgid.view(o, &PGID);
         flags_view(o, &FLAGS, &FLAG, &self.flags);
-        o.int(&RESULT, &self.result);
+        o.result(&RESULT, &self.result);
         self.bad_replay_version.view(o, &BAD_REPLAY_VERSION);
         o.uint(&EPOCH, &self.epoch);
         o.uint(&NUM_OPS, &self.num_ops);
@@ -243,7 +243,7 @@ impl Body for OsdOpReply {
         }
         o.int(&RETRY, &self.retry);
         for r in &self.rvals {
-            o.int(&RVAL, r);
+            o.result(&RVAL, r);
         }
         self.replay_version.view(o, &REPLAY_VERSION);
         o.uint(&USER_VERSION, &self.user_version);

@@ -221,6 +221,13 @@ pub fn op_name(code: u64) -> Option<&'static str> {
         0x2227 => "set-redirect",
         0x2228 => "set-chunk",
         0x2229 => "tier-promote",
+        // Added after Mimic (rados.h __CEPH_FORALL_OSD_OPS, Octopus on).
+        0x222a => "unset-manifest",
+        0x822b => "tier-flush",
+        0x822c => "tier-evict",
+        0x8228 => "set-chunk",
+        0x222c => "omap-rm-key-range",
+        0x222d => "copy-from2",
         0x1301 => "getxattr",
         0x1302 => "getxattrs",
         0x1303 => "cmpxattr",
@@ -277,6 +284,9 @@ pub fn flag_name(bit: u32) -> &'static str {
         0x800000 => "full_try",
         0x1000000 => "full_force",
         0x2000000 => "ignore_redirect",
+        // rados.h: CEPH_OSD_FLAG_RETURNVEC (Octopus), SUPPORTSPOOLEIO (Quincy).
+        0x4000000 => "returnvec",
+        0x8000000 => "supports_pool_eio",
         _ => "???",
     }
 }
@@ -483,3 +493,11 @@ fn watch_op_name(o: u64) -> &'static str {
         _ => "???",
     }
 }
+
+/// CEPH_OSD_FLAG_* bits some Ceph release defines (rados.h: 0x1 ack ...
+/// 0x8000000 supports_pool_eio).
+pub const KNOWN_FLAGS: u32 = 0x0fff_ffff;
+
+/// CEPH_OSD_OP_FLAG_* bits some Ceph release defines (rados.h: excl ...
+/// fadvise_nocache 0x40, with_reference 0x80, bypass_clean_cache 0x100).
+pub const KNOWN_OP_FLAGS: u32 = 0x1ff;

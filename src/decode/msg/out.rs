@@ -66,6 +66,18 @@ impl<'f> Out<'f> {
         }
     }
 
+    /// A signed result leaf (0 or a negative errno), shown with the
+    /// errno's name: `Result: -95 EOPNOTSUPP`.
+    pub fn result<T: Copy + Into<i64>>(&mut self, def: &'static FieldDef, sp: &Sp<T>) {
+        if sp.len > 0 {
+            let v: i64 = sp.v.into();
+            self.n.int(def, sp);
+            if crate::decode::errno::name(v).is_some() {
+                self.n.summary(crate::decode::errno::text(v));
+            }
+        }
+    }
+
     /// A boolean leaf.
     pub fn boolean(&mut self, def: &'static FieldDef, sp: &Sp<bool>) {
         if sp.len > 0 {
