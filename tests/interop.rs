@@ -150,6 +150,12 @@ fn real_exchange() -> [[Vec<u8>; 4]; 4] {
 /// Banners, the idents, then `frames` (tag, segments, from the client),
 /// one packet each, and the FIN that closes the connection.
 fn converse(ident: &[[Vec<u8>; 4]; 2], frames: &[(bool, Tag, &[Vec<u8>; 4])]) -> Vec<Record> {
+    // A conforming handshake up to the real idents, AUTH_DONE giving the
+    // client the gid its CLIENT_IDENT claims.
+    let gid = match cephshark::decode::control::Control::decode(Tag::ClientIdent, &ident[0][0]) {
+        Some(cephshark::decode::control::Control::ClientIdent(c)) => c.gid.v,
+        _ => panic!("CLIENT_IDENT"),
+    };
     let mut sends = vec![
         Send {
             from_client: true,
@@ -159,6 +165,11 @@ fn converse(ident: &[[Vec<u8>; 4]; 2], frames: &[(bool, Tag, &[Vec<u8>; 4])]) ->
             from_client: false,
             data: banner::encode(1, 0),
         },
+    ];
+    sends.extend(support::mutants::handshake_auth(
+        u64::try_from(gid).unwrap_or(0),
+    ));
+    sends.extend([
         Send {
             from_client: true,
             data: frame(Tag::ClientIdent.raw(), &ident[0]),
@@ -167,7 +178,7 @@ fn converse(ident: &[[Vec<u8>; 4]; 2], frames: &[(bool, Tag, &[Vec<u8>; 4])]) ->
             from_client: false,
             data: frame(Tag::ServerIdent.raw(), &ident[1]),
         },
-    ];
+    ]);
     for (from_client, tag, segs) in frames {
         sends.push(Send {
             from_client: *from_client,

@@ -459,12 +459,43 @@ pub fn status_alone(r: &Record) -> String {
 /// The sends of a short conforming handshake after the banners (auth none,
 /// crc mode, mon and client), so that what follows is in the READY state.
 pub fn handshake() -> Vec<Send> {
-    use cephshark::decode::addr::EntityAddr;
     use cephshark::decode::control::Control;
     use cephshark::decode::control_enc::*;
     use cephshark::decode::entity::AddrVec;
     use cephshark::decode::grammar::Sp;
-    let server = EntityAddr::v2(std::net::Ipv4Addr::LOCALHOST, 3300, 0);
+    let server = handshake_server();
+    let mut all = handshake_auth(4242);
+    all.push(Send {
+        from_client: true,
+        data: control_frame(&Control::ClientIdent(ClientIdent {
+            addrs: AddrVec::new(vec![server.clone()]),
+            target_addr: server.clone(),
+            gid: Sp::new(-1),
+            ..Default::default()
+        })),
+    });
+    all.push(Send {
+        from_client: false,
+        data: control_frame(&Control::ServerIdent(ServerIdent {
+            addrs: AddrVec::new(vec![server]),
+            ..Default::default()
+        })),
+    });
+    all
+}
+
+fn handshake_server() -> cephshark::decode::addr::EntityAddr {
+    cephshark::decode::addr::EntityAddr::v2(std::net::Ipv4Addr::LOCALHOST, 3300, 0)
+}
+
+/// The handshake of [`handshake`] up to the idents: HELLOs, AUTH_REQUEST
+/// (auth none), AUTH_DONE giving `global_id` (crc mode) and both
+/// AUTH_SIGNATUREs; the idents that follow are the caller's.
+pub fn handshake_auth(global_id: u64) -> Vec<Send> {
+    use cephshark::decode::control::Control;
+    use cephshark::decode::control_enc::*;
+    use cephshark::decode::grammar::Sp;
+    let server = handshake_server();
     let c = |ctl: Control| Send {
         from_client: true,
         data: control_frame(&ctl),
@@ -488,21 +519,11 @@ pub fn handshake() -> Vec<Send> {
             ..Default::default()
         })),
         s(Control::AuthDone(AuthDone {
-            global_id: Sp::new(4242),
+            global_id: Sp::new(global_id),
             con_mode: Sp::new(1),
             ..Default::default()
         })),
         s(Control::AuthSignature(AuthSignature::default())),
         c(Control::AuthSignature(AuthSignature::default())),
-        c(Control::ClientIdent(ClientIdent {
-            addrs: AddrVec::new(vec![server.clone()]),
-            target_addr: server.clone(),
-            gid: Sp::new(-1),
-            ..Default::default()
-        })),
-        s(Control::ServerIdent(ServerIdent {
-            addrs: AddrVec::new(vec![server.clone()]),
-            ..Default::default()
-        })),
     ]
 }
