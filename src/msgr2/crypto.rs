@@ -253,6 +253,47 @@ impl GcmStream {
         Ok(plain)
     }
 
+    /// [`open`](Self::open), appending the plaintext to `out` (decrypted in
+    /// place there: no buffer of its own). On a mismatch `out` is left as
+    /// it was.
+    ///
+    /// # Errors
+    /// [`TagMismatch`], as [`open`](Self::open).
+    pub fn open_append(
+        &mut self,
+        ciphertext_with_tag: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), TagMismatch> {
+        let mismatch = TagMismatch {
+            nonce: self.nonce,
+            len: ciphertext_with_tag.len(),
+        };
+        let body_len = ciphertext_with_tag
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(mismatch)?;
+        let (body, tag) = ciphertext_with_tag
+            .split_at_checked(body_len)
+            .ok_or(mismatch)?;
+        let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
+        let start = out.len();
+        out.extend_from_slice(body);
+        let Some(region) = out.get_mut(start..) else {
+            out.truncate(start);
+            return Err(mismatch);
+        };
+        if self
+            .aead
+            .decrypt_in_place_detached(&self.nonce.0.into(), &[], region, &tag.into())
+            .is_err()
+        {
+            out.truncate(start);
+            return Err(mismatch);
+        }
+        self.after_op();
+        Ok(())
+    }
+
     /// Encrypts one GCM operation and returns ciphertext followed by the tag;
     /// steps the nonce as [`open`](Self::open) does. For building test frames.
     ///

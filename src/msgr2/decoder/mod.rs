@@ -58,6 +58,9 @@ impl Default for DecoderConfig {
     }
 }
 
+/// Most room reserved at once for the rest of a frame being received.
+const MAX_RESERVE: usize = 16 << 20;
+
 /// CEPH_CON_MODE_SECURE (ceph_fs.h).
 pub const CON_MODE_SECURE: u32 = 2;
 
@@ -524,8 +527,12 @@ impl ConnDecoder {
         let parts = match parsed {
             Ok(parts) => parts,
             Err(needed) => {
+                // Room for the rest of the frame at once (its preamble is
+                // checked; the buffer's capacity is charged to the memory
+                // cap): growing by doubling would copy a large frame's
+                // bytes again and again.
                 if let Needed::Size(n) = needed {
-                    st.buf.reserve(n.get().min(1 << 20));
+                    st.buf.reserve(n.get().min(MAX_RESERVE));
                 }
                 return false;
             }

@@ -120,6 +120,50 @@ fn open_op(
     (plain, status == CheckStatus::Good)
 }
 
+/// [`open_op`], appending the plaintext to `out` (the frame's own buffer:
+/// large segments are decrypted where they will stay). Returns where it
+/// went in `out` and whether its tag verified.
+fn open_op_into(
+    s: &mut GcmStream,
+    op: &[u8],
+    (idx, at): (u8, u64),
+    checks: &mut Vec<Check>,
+    b: &mut Builder,
+) -> (std::ops::Range<usize>, bool) {
+    let start = b.data.len();
+    let body = op.len().saturating_sub(TAG_LEN);
+    let tag_at = at + body as u64;
+    let status = match s.open_append(op, &mut b.data) {
+        Ok(()) => CheckStatus::Good,
+        Err(e) => {
+            b.data
+                .extend(s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[])));
+            s.skip_op();
+            b.problems.push(
+                Problem::new(
+                    ProblemKind::GcmTagBad,
+                    tag_at,
+                    TAG_LEN as u64,
+                    "msgr2.secure.tag",
+                )
+                .values(
+                    "a tag that verifies",
+                    format!("tag mismatch (nonce {})", e.nonce),
+                ),
+            );
+            CheckStatus::Bad
+        }
+    };
+    checks.push(Check {
+        kind: CheckKind::GcmTag(idx),
+        offset: tag_at,
+        stored: 0,
+        computed: 0,
+        status,
+    });
+    (start..b.data.len(), status == CheckStatus::Good)
+}
+
 fn check_zero(bytes: &[u8], at: u64, field: &'static str, problems: &mut Vec<Problem>) {
     if let Some(i) = bytes.iter().position(|b| *b != 0) {
         problems.push(
@@ -147,6 +191,34 @@ struct Builder {
 }
 
 impl Builder {
+    /// Segment `i` already in `data` at `start` (`len` bytes, then its
+    /// padding up to `padded`), at wire offset `at`; the padding is judged
+    /// only if the plaintext is `verified`.
+    fn placed(
+        &mut self,
+        i: usize,
+        (start, len, padded): (usize, usize, usize),
+        at: u64,
+        verified: bool,
+    ) {
+        let end = start.saturating_add(len).min(self.data.len());
+        if let Some(r) = self.segments.get_mut(i) {
+            *r = start.min(end)..end;
+        }
+        if let Some(o) = self.offsets.get_mut(i) {
+            *o = at;
+        }
+        if verified {
+            let pad_end = start.saturating_add(padded).min(self.data.len());
+            check_zero(
+                self.data.get(end..pad_end).unwrap_or(&[]),
+                at + len as u64,
+                "msgr2.secure.padding",
+                &mut self.problems,
+            );
+        }
+    }
+
     /// Append segment `i` from padded plaintext `padded` (wire offset `at`,
     /// its padding at `pad_at`); the padding is judged only if the
     /// plaintext is `verified` (a bad tag already says the bytes are wrong).
@@ -257,14 +329,15 @@ fn preamble_check(p: &Preamble, base: u64) -> Check {
     }
 }
 
+/// A frame's plaintext, sized once: its segments' bytes are all in the
+/// buffer already (the frame was taken whole), so the size is bounded by
+/// bytes received.
 fn new_builder(p: &Preamble) -> Builder {
-    let mut data = Vec::with_capacity(
-        preamble::LEN
-            + (0..4)
-                .map(|i| p.seg_len(i) as usize)
-                .sum::<usize>()
-                .min(1 << 20),
-    );
+    // Padded segments and the epilogue: what the operations decrypt to.
+    let segs = (0..4)
+        .map(|i| pad16(usize::try_from(p.seg_len(i)).unwrap_or(0)))
+        .fold(INLINE_SIZE + 32, usize::saturating_add);
+    let mut data = Vec::with_capacity(preamble::LEN.saturating_add(segs));
     data.extend_from_slice(&p.raw);
     Builder {
         data,
@@ -313,24 +386,20 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     );
     let mut late = None;
     if p.nseg() > 1 {
+        // Segments 1..3 and the epilogue: decrypted into the frame's
+        // buffer, each segment where it lies in the padded plaintext.
         let op3 = wire.get(at..).unwrap_or(&[]);
-        let (plain3, ok3) = open_op(s, op3, 2, base + at as u64, &mut checks, &mut b.problems);
+        let (r3, ok3) = open_op_into(s, op3, (2, base + at as u64), &mut checks, &mut b);
         let mut off = 0usize;
         for i in 1..MAX_SEGMENTS {
             let len = seg_len(&p, i);
-            let padded = plain3.get(off..off + pad16(len)).unwrap_or(&[]);
             let seg_at = base + (at + off) as u64;
-            b.segment(i, len, padded, (seg_at, seg_at + len as u64), ok3);
+            b.placed(i, (r3.start + off, len, pad16(len)), seg_at, ok3);
             off += pad16(len);
         }
         let epi_at = base + (at + off) as u64;
-        late = epilogue(
-            Rev::V1,
-            plain3.get(off..).unwrap_or(&[]),
-            epi_at,
-            ok3,
-            &mut b.problems,
-        );
+        let epi = b.data.get(r3.start + off..r3.end).unwrap_or(&[]).to_vec();
+        late = epilogue(Rev::V1, &epi, epi_at, ok3, &mut b.problems);
     }
     finish(p, Rev::V1, base, wire.len(), checks, b, late)
 }
@@ -338,23 +407,20 @@ fn open_rev1(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
 fn open_rev0(s: &mut GcmStream, p: Preamble, base: u64, wire: &[u8]) -> Frame {
     let mut checks = vec![preamble_check(&p, base)];
     let mut b = new_builder(&p);
-    let (plain, ok) = open_op(s, wire, 0, base, &mut checks, &mut b.problems);
+    // One operation holds the preamble, the padded segments and the
+    // epilogue: decrypted into the frame's buffer, whose first bytes are
+    // the preamble already.
+    b.data.clear();
+    let (r, ok) = open_op_into(s, wire, (0, base), &mut checks, &mut b);
     s.end_frame();
     let mut off = preamble::LEN;
     for i in 0..MAX_SEGMENTS {
         let len = seg_len(&p, i);
-        let padded = plain.get(off..off + pad16(len)).unwrap_or(&[]);
-        let seg_at = base + off as u64;
-        b.segment(i, len, padded, (seg_at, seg_at + len as u64), ok);
+        b.placed(i, (r.start + off, len, pad16(len)), base + off as u64, ok);
         off += pad16(len);
     }
-    let late = epilogue(
-        Rev::V0,
-        plain.get(off..).unwrap_or(&[]),
-        base + off as u64,
-        ok,
-        &mut b.problems,
-    );
+    let epi = b.data.get(r.start + off..r.end).unwrap_or(&[]).to_vec();
+    let late = epilogue(Rev::V0, &epi, base + off as u64, ok, &mut b.problems);
     finish(p, Rev::V0, base, wire.len(), checks, b, late)
 }
 
