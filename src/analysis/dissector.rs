@@ -18,6 +18,7 @@ use crate::msgr2::keys::KeyLog;
 use crate::msgr2::secure::KeyCandidate;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
+use evict::SUMMARY_BYTES;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -109,7 +110,11 @@ pub struct Dissector {
 /// handled while it is borrowed.
 struct Inner {
     cfg: Config,
-    conns: HashMap<ConnId, ConnState>,
+    /// Boxed: the table grows by doubling, and while it moves both copies
+    /// are live.
+    conns: HashMap<ConnId, Box<ConnState>>,
+    /// Bytes of the summaries of all connections seen (see `evict`).
+    summaries: usize,
     next_number: u64,
     summary: Summary,
     /// Events waiting to become records (reused buffer).
@@ -128,6 +133,7 @@ impl Dissector {
             flows: FlowTable::new(),
             inner: Inner {
                 conns: HashMap::new(),
+                summaries: 0,
                 next_number: 1,
                 summary: Summary::default(),
                 events: Vec::new(),
@@ -172,7 +178,10 @@ impl Dissector {
             }
         }
         inner.recharge();
-        while inner.budget.over(self.flows.memory()) {
+        while inner
+            .budget
+            .over(self.flows.memory().saturating_add(inner.outside()))
+        {
             let conns = &inner.conns;
             let Some(id) = inner
                 .budget
@@ -246,9 +255,10 @@ impl Inner {
                         }
                     }
                 }
+                self.summaries = self.summaries.saturating_add(SUMMARY_BYTES);
                 self.conns.insert(
                     conn,
-                    ConnState {
+                    Box::new(ConnState {
                         client,
                         server,
                         decoder,
@@ -259,7 +269,7 @@ impl Inner {
                         held: Vec::new(),
                         last: 0,
                         charged: 0,
-                    },
+                    }),
                 );
                 self.summary
                     .conns
@@ -355,13 +365,19 @@ impl Inner {
                 s.rev = c.decoder.rev();
                 s.mode = c.decoder.mode(Direction::ServerToClient);
                 s.names = c.session.names();
+                let names = s.names.iter().flatten().map(String::capacity);
+                self.summaries = names.fold(self.summaries, usize::saturating_add);
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
                         (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
                     {
                         *k = match (sd.matched(), sd.no_key()) {
-                            (Some(m), _) => KeyStatus::Opened(m.origin.clone()),
+                            (Some(m), _) => {
+                                let len = m.origin.len();
+                                self.summaries = self.summaries.saturating_add(len);
+                                KeyStatus::Opened(m.origin.clone())
+                            }
                             (None, true) => KeyStatus::Missing,
                             (None, false) => KeyStatus::NotNeeded,
                         };

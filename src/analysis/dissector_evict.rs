@@ -2,10 +2,12 @@
 //! holds, and its eviction with the row that reports it.
 
 use super::{ConnState, Inner};
+use crate::analysis::memcap::OUTSIDE_ALLOWANCE;
 use crate::analysis::record::{Record, RecordKind};
+use crate::analysis::summary::ConnSummary;
 use crate::capture::{PacketIndex, Timestamp};
 use crate::msgr2::{Problem, ProblemKind};
-use crate::tcp::{ConnId, Direction, FlowTable, StreamMap};
+use crate::tcp::{hash_table_bytes, ConnId, Direction, FlowTable, StreamMap};
 use std::net::SocketAddr;
 
 impl ConnState {
@@ -27,7 +29,22 @@ impl ConnState {
     }
 }
 
+/// What the summary of a connection costs, at least: its entry in the
+/// summaries' B-tree, whose nodes are on average about half full when
+/// connections come in order.
+pub(super) const SUMMARY_BYTES: usize = 2 * std::mem::size_of::<(ConnId, ConnSummary)>();
+
 impl Inner {
+    /// Bytes held outside the connections' state that are charged to the
+    /// budget: the summaries of all connections seen and the table of the
+    /// open ones, past [`OUTSIDE_ALLOWANCE`].
+    pub(super) fn outside(&self) -> usize {
+        let entry = std::mem::size_of::<(ConnId, Box<ConnState>)>();
+        hash_table_bytes(self.conns.capacity(), entry)
+            .saturating_add(self.summaries)
+            .saturating_sub(OUTSIDE_ALLOWANCE)
+    }
+
     /// Charge the connections touched by the last packet what they hold now.
     pub(super) fn recharge(&mut self) {
         for id in std::mem::take(&mut self.touched) {

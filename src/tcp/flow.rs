@@ -489,26 +489,27 @@ impl FlowTable {
             let kept = self.end_wait(key, id, wait, sink);
             self.run(kept, sink);
         }
-        let mut open: Vec<(Key, Slot)> = self
+        // Only connections that carried something or were evicted have
+        // anything to say: one that exchanged only SYNs holds no buffer and
+        // was never announced.
+        let mut open: Vec<(ConnId, Key)> = self
             .slots
-            .drain()
-            .filter(|(_, slot)| matches!(slot, Slot::Open(_) | Slot::Evicted(_)))
+            .iter()
+            .filter_map(|(key, slot)| match slot {
+                Slot::Open(c) if c.dirs.is_some() => Some((c.id, key)),
+                Slot::Evicted(e) => Some((e.id, key)),
+                _ => None,
+            })
             .collect();
-        open.sort_by_key(|(_, s)| match s {
-            Slot::Open(c) => c.id,
-            Slot::Evicted(e) => e.id,
-            Slot::Pending(p) => p.id,
-            Slot::Closed(c) => c.id,
-        });
-        self.heap = 0;
-        for (key, slot) in open {
-            let mut conn = match slot {
-                Slot::Open(conn) => conn,
-                Slot::Evicted(ev) => {
+        open.sort_unstable_by_key(|&(id, _)| id);
+        for (_, key) in open {
+            let mut conn = match self.slots.remove(&key) {
+                Some(Slot::Open(conn)) => conn,
+                Some(Slot::Evicted(ev)) => {
                     ev.report(sink);
                     continue;
                 }
-                Slot::Pending(_) | Slot::Closed(_) => continue,
+                _ => continue,
             };
             conn.flush(key.roles(conn.client_low), None, sink);
             if conn.announce.is_some() {
@@ -524,6 +525,8 @@ impl FlowTable {
                 packet,
             });
         }
+        self.slots = Slots::default();
+        self.heap = 0;
         self.closed.clear();
     }
 }

@@ -7,6 +7,7 @@
 //! an IPv6 one needs.
 
 use super::Slot;
+use crate::tcp::hash_table_bytes;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
@@ -99,30 +100,17 @@ impl Slots {
         self.v4.values().chain(self.other.values())
     }
 
-    /// Every entry, taken out.
-    pub(super) fn drain(&mut self) -> impl Iterator<Item = (Key, Slot)> + '_ {
-        let v4 = self.v4.drain().map(|((a, b), s)| (Key::V4(a, b), s));
-        let other = self.other.drain().map(|((a, b), s)| (Key::Other(a, b), s));
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Key, &Slot)> {
+        let v4 = self.v4.iter().map(|(&(a, b), s)| (Key::V4(a, b), s));
+        let other = self.other.iter().map(|(&(a, b), s)| (Key::Other(a, b), s));
         v4.chain(other)
     }
 
-    /// Bytes of the maps' tables (an entry and a control byte per bucket),
-    /// without what the slots point to.
+    /// Bytes of the maps' tables, without what the slots point to.
     pub(super) fn table_memory(&self) -> usize {
-        let v4 = std::mem::size_of::<((u64, u64), Slot)>().saturating_add(1);
-        let other = std::mem::size_of::<((SocketAddr, SocketAddr), Slot)>().saturating_add(1);
-        buckets(self.v4.capacity())
-            .saturating_mul(v4)
-            .saturating_add(buckets(self.other.capacity()).saturating_mul(other))
-    }
-}
-
-/// Buckets of a hash table that holds up to `capacity` entries: the
-/// standard map keeps one in eight free (all but one below eight buckets).
-fn buckets(capacity: usize) -> usize {
-    match capacity {
-        0 => 0,
-        1..=6 => capacity.saturating_add(1),
-        _ => (capacity / 7).saturating_mul(8),
+        let v4 = std::mem::size_of::<((u64, u64), Slot)>();
+        let other = std::mem::size_of::<((SocketAddr, SocketAddr), Slot)>();
+        hash_table_bytes(self.v4.capacity(), v4)
+            .saturating_add(hash_table_bytes(self.other.capacity(), other))
     }
 }
