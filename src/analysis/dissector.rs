@@ -205,12 +205,21 @@ impl Dissector {
         let inner = &mut self.inner;
         let last = PacketIndex(inner.summary.packets);
         let ts = inner.summary.last_ts.unwrap_or_default();
-        self.flows
-            .finish(&mut |ev| inner.stream_event(ev, last, ts));
+        // Rows go out as they come: a capture that ends with many
+        // connections open would otherwise gather all their rows at once.
+        self.flows.finish(&mut |ev| {
+            inner.stream_event(ev, last, ts);
+            for r in inner.pending.drain(..) {
+                out(r);
+            }
+        });
         let mut ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
             inner.close(id, last, ts);
+            for r in inner.pending.drain(..) {
+                out(r);
+            }
         }
         for r in inner.pending.drain(..) {
             out(r);

@@ -492,17 +492,12 @@ impl FlowTable {
         // Only connections that carried something or were evicted have
         // anything to say: one that exchanged only SYNs holds no buffer and
         // was never announced.
-        let mut open: Vec<(ConnId, Key)> = self
-            .slots
-            .iter()
-            .filter_map(|(key, slot)| match slot {
-                Slot::Open(c) if c.dirs.is_some() => Some((c.id, key)),
-                Slot::Evicted(e) => Some((e.id, key)),
-                _ => None,
-            })
-            .collect();
-        open.sort_unstable_by_key(|&(id, _)| id);
-        for (_, key) in open {
+        let open = self.slots.ordered(|slot| match slot {
+            Slot::Open(c) if c.dirs.is_some() => Some(c.id),
+            Slot::Evicted(e) => Some(e.id),
+            _ => None,
+        });
+        for key in open {
             let mut conn = match self.slots.remove(&key) {
                 Some(Slot::Open(conn)) => conn,
                 Some(Slot::Evicted(ev)) => {

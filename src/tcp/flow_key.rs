@@ -8,6 +8,7 @@
 
 use super::Slot;
 use crate::tcp::hash_table_bytes;
+use crate::tcp::ConnId;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
@@ -100,10 +101,31 @@ impl Slots {
         self.v4.values().chain(self.other.values())
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = (Key, &Slot)> {
-        let v4 = self.v4.iter().map(|(&(a, b), s)| (Key::V4(a, b), s));
-        let other = self.other.iter().map(|(&(a, b), s)| (Key::Other(a, b), s));
-        v4.chain(other)
+    /// The keys of the slots `pick` gives an index, in the order of their
+    /// indexes, gathered compactly (one IPv4 key in 24 bytes).
+    pub(super) fn ordered(
+        &self,
+        pick: impl Fn(&Slot) -> Option<ConnId>,
+    ) -> impl Iterator<Item = Key> {
+        fn gather<K: Copy>(
+            map: &HashMap<K, Slot>,
+            pick: &dyn Fn(&Slot) -> Option<ConnId>,
+        ) -> Vec<(ConnId, K)> {
+            let n = map.values().filter(|s| pick(s).is_some()).count();
+            let mut out = Vec::with_capacity(n);
+            out.extend(map.iter().filter_map(|(k, s)| pick(s).map(|id| (id, *k))));
+            out.sort_unstable_by_key(|&(id, _)| id);
+            out
+        }
+        let mut v4 = gather(&self.v4, &pick).into_iter().peekable();
+        let mut other = gather(&self.other, &pick).into_iter().peekable();
+        std::iter::from_fn(move || match (v4.peek(), other.peek()) {
+            (Some(&(i, _)), Some(&(j, _))) if j < i => {
+                other.next().map(|(_, (a, b))| Key::Other(a, b))
+            }
+            (Some(_), _) => v4.next().map(|(_, (a, b))| Key::V4(a, b)),
+            (None, _) => other.next().map(|(_, (a, b))| Key::Other(a, b)),
+        })
     }
 
     /// Bytes of the maps' tables, without what the slots point to.
