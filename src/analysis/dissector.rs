@@ -115,6 +115,8 @@ struct Inner {
     conns: HashMap<ConnId, Box<ConnState>>,
     /// Bytes of the summaries of all connections seen (see `evict`).
     summaries: usize,
+    /// Bytes the caller holds per connection (see `evict`).
+    caller: usize,
     next_number: u64,
     summary: Summary,
     /// Events waiting to become records (reused buffer).
@@ -134,6 +136,7 @@ impl Dissector {
             inner: Inner {
                 conns: HashMap::new(),
                 summaries: 0,
+                caller: 0,
                 next_number: 1,
                 summary: Summary::default(),
                 events: Vec::new(),

@@ -34,14 +34,25 @@ impl ConnState {
 /// connections come in order.
 pub(super) const SUMMARY_BYTES: usize = 2 * std::mem::size_of::<(ConnId, ConnSummary)>();
 
+impl super::Dissector {
+    /// The caller holds `bytes` per connection on the dissection's behalf
+    /// (statistics of its rows): they are charged to the budget with the
+    /// summaries, from the next packet on.
+    pub fn charge_caller(&mut self, bytes: usize) {
+        self.inner.caller = bytes;
+    }
+}
+
 impl Inner {
     /// Bytes held outside the connections' state that are charged to the
-    /// budget: the summaries of all connections seen and the table of the
-    /// open ones, past [`OUTSIDE_ALLOWANCE`].
+    /// budget: the summaries of all connections seen, the table of the
+    /// open ones and what the caller holds per connection, past
+    /// [`OUTSIDE_ALLOWANCE`].
     pub(super) fn outside(&self) -> usize {
         let entry = std::mem::size_of::<(ConnId, Box<ConnState>)>();
         hash_table_bytes(self.conns.capacity(), entry)
             .saturating_add(self.summaries)
+            .saturating_add(self.caller)
             .saturating_sub(OUTSIDE_ALLOWANCE)
     }
 
