@@ -139,3 +139,61 @@ impl Inner {
         self.pending.push(rec);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::summary::KeyStatus;
+    use crate::analysis::{dissector::Dissector, Config};
+    use crate::capture::CaptureReader;
+
+    #[test]
+    fn summaries_and_what_the_caller_holds_are_charged_past_the_allowance() {
+        let mut d = Dissector::new(Config::default());
+        assert_eq!(d.inner.outside(), 0);
+        d.inner.summaries = OUTSIDE_ALLOWANCE + 1000;
+        assert_eq!(d.inner.outside(), 1000);
+        d.charge_caller(24);
+        assert_eq!(d.inner.outside(), 1024);
+    }
+
+    #[test]
+    fn each_summary_is_counted_with_its_strings() {
+        for name in ["cephx-crc.pcap", "cephx-secure.pcap"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("captures")
+                .join(name);
+            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
+            let mut reader = CaptureReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{e}"));
+            let mut d = Dissector::new(Config::default());
+            while let Ok(Some(pkt)) = reader.next_packet() {
+                d.packet(&pkt, &mut |_| {});
+            }
+            d.finish(&mut |_| {});
+            let conns = &d.inner.summary.conns;
+            let strings: usize = conns
+                .values()
+                .map(|c| {
+                    let names: usize = c.names.iter().flatten().map(String::capacity).sum();
+                    let keys: usize = c
+                        .keys
+                        .iter()
+                        .map(|k| match k {
+                            KeyStatus::Opened(o) => o.len(),
+                            _ => 0,
+                        })
+                        .sum();
+                    names + keys
+                })
+                .sum();
+            // Entity names in the clear in crc mode; none readable without
+            // a key in secure mode.
+            assert_eq!(strings > 0, name == "cephx-crc.pcap", "{name}");
+            assert_eq!(
+                d.inner.summaries,
+                conns.len() * SUMMARY_BYTES + strings,
+                "{name}"
+            );
+        }
+    }
+}

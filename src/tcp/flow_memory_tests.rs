@@ -52,3 +52,94 @@ fn a_syn_only_flow_costs_little() {
         "{per_flow} bytes per SYN-only flow"
     );
 }
+
+fn seg<'a>(
+    (src, dst): (SocketAddr, SocketAddr),
+    (syn, ack): (bool, bool),
+    (seq, ackno): (u32, u32),
+    payload: &'a [u8],
+) -> TcpPacket<'a> {
+    TcpPacket {
+        src,
+        dst,
+        seq,
+        ack: ackno,
+        flags: TcpFlags {
+            syn,
+            ack,
+            fin: false,
+            rst: false,
+        },
+        payload,
+        payload_offset: 74,
+        missing: 0,
+    }
+}
+
+/// Pairs that are not two IPv4 endpoints are keyed by their addresses as
+/// given (an IPv6 scope included) and reported exactly.
+#[test]
+fn other_pairs_keep_their_addresses() {
+    let v6c: SocketAddr = "[fe80::1%3]:40000"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v6s: SocketAddr = "[fe80::2]:3300".parse().unwrap_or_else(|e| panic!("{e}"));
+    let v4c = SocketAddr::from(([10, 0, 0, 1], 40001));
+    let mut table = FlowTable::new();
+    let mut seen = Vec::new();
+    let ts = Timestamp::default();
+    for (n, (c, s)) in [(v6c, v6s), (v4c, v6s)].into_iter().enumerate() {
+        let base = 10 * u64::try_from(n).unwrap_or(0);
+        let pkts = [
+            seg((c, s), (true, false), (100, 0), b""),
+            seg((s, c), (true, true), (500, 101), b""),
+            seg((c, s), (false, true), (101, 501), b"hi"),
+        ];
+        for (i, p) in pkts.iter().enumerate() {
+            let at = PacketIndex(base + u64::try_from(i).unwrap_or(0) + 1);
+            table.process(at, ts, p, &mut |e| seen.push(show(e)));
+        }
+    }
+    let entry = std::mem::size_of::<((SocketAddr, SocketAddr), super::Slot)>() + 1;
+    assert!(table.memory() >= 4 * entry);
+    table.finish(&mut |e| seen.push(show(e)));
+    let want = [
+        "open 0 [fe80::1%3]:40000>[fe80::2]:3300 @1 syn",
+        "data 0 c2s 0 2 @3",
+        "open 1 10.0.0.1:40001>[fe80::2]:3300 @11 syn",
+        "data 1 c2s 0 2 @13",
+        "close 0 EndOfCapture",
+        "close 1 EndOfCapture",
+    ];
+    assert_eq!(seen, want);
+}
+
+fn show(e: StreamEvent<'_>) -> String {
+    match e {
+        StreamEvent::Opened {
+            conn,
+            client,
+            server,
+            packet,
+            handshake_seen,
+            ..
+        } => format!(
+            "open {conn} {client}>{server} @{packet} {}",
+            if handshake_seen { "syn" } else { "mid" }
+        ),
+        StreamEvent::Data {
+            conn,
+            dir,
+            offset,
+            data,
+            packet,
+            ..
+        } => format!(
+            "data {conn} {} {offset} {} @{packet}",
+            dir.short(),
+            data.len()
+        ),
+        StreamEvent::Closed { conn, reason, .. } => format!("close {conn} {reason:?}"),
+        other => format!("{other:?}"),
+    }
+}
