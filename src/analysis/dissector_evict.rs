@@ -141,6 +141,7 @@ impl Inner {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::analysis::summary::KeyStatus;

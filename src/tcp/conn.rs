@@ -71,7 +71,10 @@ pub(super) type Ends = (SocketAddr, SocketAddr);
 
 /// The server's segments that wait for the SYN+ACK; nothing allocated
 /// while there are none.
+/// Boxed on purpose: 8 bytes in every connection instead of a vector's 24,
+/// and most connections never keep a segment.
 #[derive(Debug, Default)]
+#[allow(clippy::box_collection)]
 pub(super) struct Early(Option<Box<Vec<EarlySeg>>>);
 
 impl Early {

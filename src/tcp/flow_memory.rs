@@ -93,5 +93,6 @@ impl FlowTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 #[path = "flow_memory_tests.rs"]
 mod tests;
