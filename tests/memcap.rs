@@ -163,3 +163,45 @@ fn syn_only_flows_are_not_msgr2_connections() {
         "{out}"
     );
 }
+
+/// Dissect `name` while the caller says it holds `caller` bytes per
+/// connection on the dissection's behalf.
+fn run_charged(name: &str, caller: usize) -> Vec<Record> {
+    use cephshark::analysis::Dissector;
+    use cephshark::capture::CaptureReader;
+    let bytes = std::fs::read(path(name)).unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = CaptureReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{e}"));
+    let mut d = Dissector::new(Config::default());
+    let mut recs = Vec::new();
+    d.charge_caller(caller);
+    while let Some(pkt) = reader.next_packet().unwrap_or_else(|e| panic!("{e}")) {
+        d.packet(&pkt, &mut |r| recs.push(r));
+    }
+    d.finish(&mut |r| recs.push(r));
+    recs
+}
+
+/// What the caller keeps per connection (the statistics of `-z conv`)
+/// counts against the cap past the fixed allowance: a caller that holds
+/// the whole cap leaves no room for any connection's state.
+#[test]
+fn what_the_caller_holds_is_charged_past_the_allowance() {
+    use cephshark::analysis::memcap::{DEFAULT_MEMCAP, OUTSIDE_ALLOWANCE};
+    let (free, _) = run("cephx-crc.pcap", usize::MAX);
+    let within = run_charged("cephx-crc.pcap", OUTSIDE_ALLOWANCE);
+    assert!(evictions(&within).is_empty());
+    let show_all = |rs: &[Record]| rs.iter().map(show).collect::<Vec<_>>();
+    assert_eq!(show_all(&within), show_all(&free));
+    let over = run_charged("cephx-crc.pcap", OUTSIDE_ALLOWANCE + DEFAULT_MEMCAP);
+    let ev = evictions(&over);
+    // Each connection goes as soon as it holds state: connection 0 at the
+    // packet of its first frame, connection 1 at its banners.
+    assert_eq!(ev.len(), 59);
+    let first = [
+        (0, "s2c", 861, 354, 17),
+        (1, "c2s", 0, 690, 26),
+        (1, "s2c", 26, 1189, 26),
+        (2, "c2s", 0, 928, 53),
+    ];
+    assert_eq!(ev[..4], first);
+}

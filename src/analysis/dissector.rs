@@ -20,6 +20,7 @@ use crate::msgr2::keys::KeyLog;
 use crate::msgr2::secure::KeyCandidate;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
+use evict::SUMMARY_BYTES;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -120,7 +121,13 @@ pub struct Dissector {
 /// handled while it is borrowed.
 struct Inner {
     cfg: Config,
-    conns: HashMap<ConnId, ConnState>,
+    /// Boxed: the table grows by doubling, and while it moves both copies
+    /// are live.
+    conns: HashMap<ConnId, Box<ConnState>>,
+    /// Bytes of the summaries of all connections seen (see `evict`).
+    summaries: usize,
+    /// Bytes the caller holds per connection (see `evict`).
+    caller: usize,
     next_number: u64,
     summary: Summary,
     /// Events waiting to become records (reused buffer).
@@ -141,6 +148,8 @@ impl Dissector {
             flows: FlowTable::new(),
             inner: Inner {
                 conns: HashMap::new(),
+                summaries: 0,
+                caller: 0,
                 next_number: 1,
                 summary: Summary::default(),
                 events: Vec::new(),
@@ -186,7 +195,10 @@ impl Dissector {
             }
         }
         inner.recharge();
-        while inner.budget.over(self.flows.memory()) {
+        while inner
+            .budget
+            .over(self.flows.memory().saturating_add(inner.outside()))
+        {
             let conns = &inner.conns;
             let Some(id) = inner
                 .budget
@@ -211,12 +223,21 @@ impl Dissector {
         inner.ending = true;
         let last = PacketIndex(inner.summary.packets);
         let ts = inner.summary.last_ts.unwrap_or_default();
-        self.flows
-            .finish(&mut |ev| inner.stream_event(ev, last, ts));
+        // Rows go out as they come: a capture that ends with many
+        // connections open would otherwise gather all their rows at once.
+        self.flows.finish(&mut |ev| {
+            inner.stream_event(ev, last, ts);
+            for r in inner.pending.drain(..) {
+                out(r);
+            }
+        });
         let mut ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
             inner.close(id, last, ts, false);
+            for r in inner.pending.drain(..) {
+                out(r);
+            }
         }
         for r in inner.pending.drain(..) {
             out(r);
@@ -261,9 +282,10 @@ impl Inner {
                         }
                     }
                 }
+                self.summaries = self.summaries.saturating_add(SUMMARY_BYTES);
                 self.conns.insert(
                     conn,
-                    ConnState {
+                    Box::new(ConnState {
                         client,
                         server,
                         decoder,
@@ -277,7 +299,7 @@ impl Inner {
                         last: 0,
                         charged: 0,
                         reset: false,
-                    },
+                    }),
                 );
                 self.summary
                     .conns
@@ -386,13 +408,19 @@ impl Inner {
                 s.state = Some(c.conformance.final_state(c.reset));
                 s.releases = [Direction::ClientToServer, Direction::ServerToClient]
                     .map(|d| c.interop.release(d));
+                let names = s.names.iter().flatten().map(String::capacity);
+                self.summaries = names.fold(self.summaries, usize::saturating_add);
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
                     if let (Some(sd), Some(k)) =
                         (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
                     {
                         *k = match (sd.matched(), sd.no_key()) {
-                            (Some(m), _) => KeyStatus::Opened(m.origin.clone()),
+                            (Some(m), _) => {
+                                let len = m.origin.len();
+                                self.summaries = self.summaries.saturating_add(len);
+                                KeyStatus::Opened(m.origin.clone())
+                            }
                             (None, true) => KeyStatus::Missing,
                             (None, false) => KeyStatus::NotNeeded,
                         };

@@ -2,10 +2,12 @@
 //! holds, and its eviction with the row that reports it.
 
 use super::{ConnState, Inner};
+use crate::analysis::memcap::OUTSIDE_ALLOWANCE;
 use crate::analysis::record::{Record, RecordKind};
+use crate::analysis::summary::ConnSummary;
 use crate::capture::{PacketIndex, Timestamp};
 use crate::msgr2::{Problem, ProblemKind};
-use crate::tcp::{ConnId, Direction, FlowTable, StreamMap};
+use crate::tcp::{hash_table_bytes, ConnId, Direction, FlowTable, StreamMap};
 use std::net::SocketAddr;
 
 impl ConnState {
@@ -27,7 +29,33 @@ impl ConnState {
     }
 }
 
+/// What the summary of a connection costs, at least: its entry in the
+/// summaries' B-tree, whose nodes are on average about half full when
+/// connections come in order.
+pub(super) const SUMMARY_BYTES: usize = 2 * std::mem::size_of::<(ConnId, ConnSummary)>();
+
+impl super::Dissector {
+    /// The caller holds `bytes` per connection on the dissection's behalf
+    /// (statistics of its rows): they are charged to the budget with the
+    /// summaries, from the next packet on.
+    pub fn charge_caller(&mut self, bytes: usize) {
+        self.inner.caller = bytes;
+    }
+}
+
 impl Inner {
+    /// Bytes held outside the connections' state that are charged to the
+    /// budget: the summaries of all connections seen, the table of the
+    /// open ones and what the caller holds per connection, past
+    /// [`OUTSIDE_ALLOWANCE`].
+    pub(super) fn outside(&self) -> usize {
+        let entry = std::mem::size_of::<(ConnId, Box<ConnState>)>();
+        hash_table_bytes(self.conns.capacity(), entry)
+            .saturating_add(self.summaries)
+            .saturating_add(self.caller)
+            .saturating_sub(OUTSIDE_ALLOWANCE)
+    }
+
     /// Charge the connections touched by the last packet what they hold now.
     pub(super) fn recharge(&mut self) {
         for id in std::mem::take(&mut self.touched) {
@@ -152,6 +180,65 @@ impl Inner {
                 s.count(&rec);
             }
             self.pending.push(rec);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::analysis::summary::KeyStatus;
+    use crate::analysis::{dissector::Dissector, Config};
+    use crate::capture::CaptureReader;
+
+    #[test]
+    fn summaries_and_what_the_caller_holds_are_charged_past_the_allowance() {
+        let mut d = Dissector::new(Config::default());
+        assert_eq!(d.inner.outside(), 0);
+        d.inner.summaries = OUTSIDE_ALLOWANCE + 1000;
+        assert_eq!(d.inner.outside(), 1000);
+        d.charge_caller(24);
+        assert_eq!(d.inner.outside(), 1024);
+    }
+
+    #[test]
+    fn each_summary_is_counted_with_its_strings() {
+        for name in ["cephx-crc.pcap", "cephx-secure.pcap"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("captures")
+                .join(name);
+            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{e}"));
+            let mut reader = CaptureReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{e}"));
+            let mut d = Dissector::new(Config::default());
+            while let Ok(Some(pkt)) = reader.next_packet() {
+                d.packet(&pkt, &mut |_| {});
+            }
+            d.finish(&mut |_| {});
+            let conns = &d.inner.summary.conns;
+            let strings: usize = conns
+                .values()
+                .map(|c| {
+                    let names: usize = c.names.iter().flatten().map(String::capacity).sum();
+                    let keys: usize = c
+                        .keys
+                        .iter()
+                        .map(|k| match k {
+                            KeyStatus::Opened(o) => o.len(),
+                            _ => 0,
+                        })
+                        .sum();
+                    names + keys
+                })
+                .sum();
+            // Entity names in the clear in crc mode; none readable without
+            // a key in secure mode.
+            assert_eq!(strings > 0, name == "cephx-crc.pcap", "{name}");
+            assert_eq!(
+                d.inner.summaries,
+                conns.len() * SUMMARY_BYTES + strings,
+                "{name}"
+            );
         }
     }
 }

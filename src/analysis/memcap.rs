@@ -24,6 +24,11 @@ use std::collections::VecDeque;
 /// Default cap on the memory of a dissection: 1 GiB.
 pub const DEFAULT_MEMCAP: usize = 1 << 30;
 
+/// Memory held outside the connections' state (their summaries, the table
+/// of open connections) that is not charged to the budget: part of the
+/// fixed margin. Past it, that memory is charged too, and evicts.
+pub const OUTSIDE_ALLOWANCE: usize = 16 << 20;
+
 /// Stale queue entries allowed on top of one per live connection before
 /// the queue is compacted.
 const SLACK: usize = 1024;

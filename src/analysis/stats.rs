@@ -320,6 +320,8 @@ pub struct Stats {
     /// `results`.
     pub results: super::interop::results::Results,
     op_code_known: bool,
+    /// Bytes of the `conv` rows (see [`Stats::memory`]).
+    conv_memory: usize,
 }
 
 impl Stats {
@@ -336,6 +338,13 @@ impl Stats {
             op_code_known: crate::analysis::registry::by_abbrev(OSD_OP_CODE).is_some(),
             ..Default::default()
         }
+    }
+
+    /// Bytes held per connection, at least: the `conv` rows, each counted
+    /// with its share of a B-tree about half full. The other statistics
+    /// are bounded by the kinds of tags, messages and problems.
+    pub fn memory(&self) -> usize {
+        self.conv_memory
     }
 
     fn wants(&self, k: StatKind) -> bool {
@@ -392,17 +401,21 @@ impl Stats {
             Direction::ClientToServer => (r.src, r.dst),
             Direction::ServerToClient => (r.dst, r.src),
         };
-        let row = self.conv.entry(r.conn).or_insert_with(|| ConvRow {
-            client,
-            server,
-            names: [None, None],
-            mode: None,
-            rev: None,
-            frames: [0; 2],
-            bytes: [0; 2],
-            errors: 0,
-            releases: [None, None],
-            entity: Default::default(),
+        let memory = &mut self.conv_memory;
+        let row = self.conv.entry(r.conn).or_insert_with(|| {
+            *memory = memory.saturating_add(2 * std::mem::size_of::<(ConnId, ConvRow)>());
+            ConvRow {
+                client,
+                server,
+                names: [None, None],
+                mode: None,
+                rev: None,
+                frames: [0; 2],
+                bytes: [0; 2],
+                errors: 0,
+                releases: [None, None],
+                entity: Default::default(),
+            }
         });
         let i = r.dir.index();
         match &r.kind {

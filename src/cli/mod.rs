@@ -233,6 +233,7 @@ pub fn list_with<R: Read, W: Write>(
                 }
                 let o = *origin.get_or_insert(pkt.ts);
                 d.packet(&pkt, &mut |r| pass.row(&r, o));
+                d.charge_caller(pass.stats.memory());
                 if pass.err.is_some() {
                     break None;
                 }

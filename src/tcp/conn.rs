@@ -15,25 +15,94 @@ use super::{ConnId, Direction, Reassembler};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
 use std::net::SocketAddr;
 
-/// An open connection.
+/// An open connection. Kept small (it is most of what a connection that
+/// only exchanged SYNs costs): its endpoints are in its key, its `Opened`
+/// event is made from its fields when due, and what a connection carrying
+/// bytes needs is boxed apart.
 #[derive(Debug)]
 pub(super) struct Conn {
     pub(super) id: ConnId,
-    pub(super) client: SocketAddr,
-    /// Initial sequence number of each direction, when its SYN was seen.
-    pub(super) isn: [Option<u32>; 2],
-    /// The two reassemblers, once anything but a handshake was seen.
-    pub(super) dirs: Option<Box<[Reassembler; 2]>>,
-    /// The `Opened` event, until the first event that follows it.
-    pub(super) announce: Option<Box<StreamEvent<'static>>>,
-    /// Packet number of the last segment (for eviction of the idlest).
-    pub(super) last_active: u64,
-    /// Packet of each direction's first FIN.
-    pub(super) fin: [Option<PacketIndex>; 2],
+    /// Whether the client is the lower endpoint of the key.
+    pub(super) client_low: bool,
     /// Opened by a SYN whose SYN+ACK has not come yet: the server's
     /// segments wait in `early`.
     pub(super) awaiting_syn_ack: bool,
-    pub(super) early: Vec<EarlySeg>,
+    /// Initial sequence number of each direction, when its SYN was seen.
+    pub(super) isn: [Option<u32>; 2],
+    /// The reassemblers and FINs, once anything but a handshake was seen.
+    pub(super) dirs: Option<Box<Streams>>,
+    /// What the `Opened` event says, until the first event that follows it.
+    pub(super) announce: Option<Opening>,
+    pub(super) early: Early,
+}
+
+/// What a connection carrying bytes holds.
+#[derive(Debug)]
+pub(super) struct Streams {
+    pub(super) r: [Reassembler; 2],
+    /// Packet of each direction's first FIN.
+    pub(super) fin: [Option<PacketIndex>; 2],
+}
+
+/// The first packet of a connection not announced yet.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Opening {
+    pub(super) packet: PacketIndex,
+    pub(super) ts: Timestamp,
+    pub(super) handshake_seen: bool,
+}
+
+impl Opening {
+    /// The `Opened` event of connection `conn` between `client` and `server`.
+    fn event(self, conn: ConnId, (client, server): Ends) -> StreamEvent<'static> {
+        StreamEvent::Opened {
+            conn,
+            client,
+            server,
+            packet: self.packet,
+            ts: self.ts,
+            handshake_seen: self.handshake_seen,
+        }
+    }
+}
+
+/// Client and server.
+pub(super) type Ends = (SocketAddr, SocketAddr);
+
+/// The server's segments that wait for the SYN+ACK; nothing allocated
+/// while there are none.
+/// Boxed on purpose: 8 bytes in every connection instead of a vector's 24,
+/// and most connections never keep a segment.
+#[derive(Debug, Default)]
+#[allow(clippy::box_collection)]
+pub(super) struct Early(Option<Box<Vec<EarlySeg>>>);
+
+impl Early {
+    pub(super) fn push(&mut self, e: EarlySeg) {
+        self.0.get_or_insert_with(Box::default).push(e);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The segments, taken out.
+    pub(super) fn take(&mut self) -> Vec<EarlySeg> {
+        self.0.take().map(|v| *v).unwrap_or_default()
+    }
+
+    /// Heap bytes held.
+    pub(super) fn memory(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| {
+            v.iter()
+                .map(EarlySeg::memory)
+                .fold(std::mem::size_of::<Vec<EarlySeg>>(), usize::saturating_add)
+        })
+    }
 }
 
 /// What stays of a connection evicted to keep within the memory cap: it
@@ -101,43 +170,51 @@ impl Conn {
     /// The reassemblers, made on first use; their origins come from the
     /// initial sequence numbers seen so far.
     fn make(
-        dirs: &mut Option<Box<[Reassembler; 2]>>,
+        dirs: &mut Option<Box<Streams>>,
         isn: [Option<u32>; 2],
         cfg: ReassemblyConfig,
-    ) -> &mut [Reassembler; 2] {
+    ) -> &mut Streams {
         dirs.get_or_insert_with(|| {
-            let mut d = [Reassembler::with_config(cfg), Reassembler::with_config(cfg)];
-            for (r, isn) in d.iter_mut().zip(isn) {
+            let mut r = [Reassembler::with_config(cfg), Reassembler::with_config(cfg)];
+            for (r, isn) in r.iter_mut().zip(isn) {
                 if let Some(isn) = isn {
                     r.syn(isn);
                 }
             }
-            Box::new(d)
+            Box::new(Streams {
+                r,
+                fin: [None, None],
+            })
         })
+    }
+
+    /// Packet of each direction's first FIN.
+    pub(super) fn fin(&self) -> [Option<PacketIndex>; 2] {
+        self.dirs.as_ref().map_or([None, None], |d| d.fin)
     }
 
     /// Whether both directions are complete up to their FINs.
     pub(super) fn complete(&self) -> bool {
         self.dirs
             .as_ref()
-            .is_some_and(|d| d.iter().all(Reassembler::is_complete))
+            .is_some_and(|d| d.r.iter().all(Reassembler::is_complete))
     }
 
-    /// Heap bytes the reassemblers hold.
+    /// Heap bytes the reassemblers and the waiting segments hold.
     pub(super) fn memory(&self) -> usize {
-        self.dirs.as_ref().map_or(0, |d| {
-            d.iter().map(Reassembler::memory).fold(
-                std::mem::size_of::<[Reassembler; 2]>(),
-                usize::saturating_add,
-            )
-        })
+        let dirs = self.dirs.as_ref().map_or(0, |d| {
+            d.r.iter()
+                .map(Reassembler::memory)
+                .fold(std::mem::size_of::<Streams>(), usize::saturating_add)
+        });
+        dirs.saturating_add(self.early.memory())
     }
 
     /// Bytes of each direction held out of order, never delivered.
     pub(super) fn held_bytes(&self) -> [u64; 2] {
         self.dirs.as_ref().map_or([0, 0], |d| {
             let mut out = [0; 2];
-            for (o, r) in out.iter_mut().zip(d.iter()) {
+            for (o, r) in out.iter_mut().zip(d.r.iter()) {
                 *o = r.held_bytes();
             }
             out
@@ -154,17 +231,18 @@ impl Conn {
         !seg.flags.ack || seg.flags.syn || peer.map(|i| i.wrapping_add(1)) == Some(seg.ack)
     }
 
-    /// Apply one segment; the reason if it closed the connection.
+    /// Apply one segment of the connection between `ends`; the reason if
+    /// it closed the connection.
     pub(super) fn handle(
         &mut self,
         cfg: ReassemblyConfig,
+        ends: Ends,
         packet: PacketIndex,
         ts: Timestamp,
         seg: &TcpPacket<'_>,
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) -> Option<CloseReason> {
-        self.last_active = packet.0;
-        let dir = dir_of(self.client, seg.src);
+        let dir = dir_of(ends.0, seg.src);
         if self.dirs.is_none() {
             if seg.flags.syn {
                 if let Some(i) = self.isn.get_mut(dir.index()) {
@@ -187,12 +265,12 @@ impl Conn {
         let announce = &mut self.announce;
         let mut announced = |ev: StreamEvent<'_>| {
             if let Some(a) = announce.take() {
-                sink(*a);
+                sink(a.event(id, ends));
             }
             sink(ev);
         };
         let sink: &mut dyn FnMut(StreamEvent<'_>) = &mut announced;
-        let [c2s, s2c] = Self::make(&mut self.dirs, self.isn, cfg);
+        let Streams { r: [c2s, s2c], fin } = Self::make(&mut self.dirs, self.isn, cfg);
         let (mine, theirs) = match dir {
             Direction::ClientToServer => (c2s, s2c),
             Direction::ServerToClient => (s2c, c2s),
@@ -229,11 +307,11 @@ impl Conn {
         if seg.flags.fin {
             let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
             mine.fin(seq.wrapping_add(len).wrapping_add(seg.missing));
-            if let Some(fin) = self.fin.get_mut(dir.index()) {
+            if let Some(fin) = fin.get_mut(dir.index()) {
                 fin.get_or_insert(packet);
             }
         }
-        let fins = self.fin.iter().filter(|f| f.is_some()).count();
+        let fins = fin.iter().filter(|f| f.is_some()).count();
         if seg.flags.rst {
             return Some(if fins > 0 {
                 CloseReason::Fin
@@ -246,9 +324,10 @@ impl Conn {
 
     /// Segments that waited for a handshake that did not come are fed
     /// again: each direction without an origin starts where they say.
-    pub(super) fn anchor(&mut self, cfg: ReassemblyConfig, segs: &[EarlySeg]) {
-        let client = self.client;
-        for (r, dir) in Self::make(&mut self.dirs, self.isn, cfg)
+    pub(super) fn anchor(&mut self, cfg: ReassemblyConfig, client: SocketAddr, segs: &[EarlySeg]) {
+        let streams = Self::make(&mut self.dirs, self.isn, cfg);
+        for (r, dir) in streams
+            .r
             .iter_mut()
             .zip([Direction::ClientToServer, Direction::ServerToClient])
         {
@@ -270,22 +349,24 @@ impl Conn {
     pub(super) fn drain_early(
         &mut self,
         cfg: ReassemblyConfig,
+        ends: Ends,
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) {
         self.awaiting_syn_ack = false;
-        let early = std::mem::take(&mut self.early);
+        let early = self.early.take();
         if early.is_empty() {
             return;
         }
-        self.anchor(cfg, &early);
+        self.anchor(cfg, ends.0, &early);
         for e in early {
-            let _ = self.handle(cfg, e.packet, e.ts, &e.view(), sink);
+            let _ = self.handle(cfg, ends, e.packet, e.ts, &e.view(), sink);
         }
     }
 
     /// Deliver what is held in both directions, holes becoming gaps.
     pub(super) fn flush(
         &mut self,
+        ends: Ends,
         packet: Option<PacketIndex>,
         sink: &mut dyn FnMut(StreamEvent<'_>),
     ) {
@@ -296,11 +377,12 @@ impl Conn {
         let announce = &mut self.announce;
         let mut announced = |ev: StreamEvent<'_>| {
             if let Some(a) = announce.take() {
-                sink(*a);
+                sink(a.event(id, ends));
             }
             sink(ev);
         };
         for (r, dir) in dirs
+            .r
             .iter_mut()
             .zip([Direction::ClientToServer, Direction::ServerToClient])
         {

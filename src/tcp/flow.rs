@@ -56,13 +56,13 @@
 //! [`FlowConfig::closed_linger_secs`] of capture time, at most
 //! [`FlowConfig::max_closed`] of them. A new SYN on the pair replaces it.
 
-use super::conn::{dir_of, isn_of, Closed, Conn, Evicted};
+use super::conn::{dir_of, isn_of, Closed, Conn, Early, Evicted, Opening};
 use super::early::{EarlySeg, Pending, Seg, DEFAULT_HANDSHAKE_WAIT, MAX_KEPT};
 pub use super::event::{CloseReason, StreamEvent};
 use super::reassembly::ReassemblyConfig;
 use super::{ConnId, Direction};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 
 /// Default time a closed connection's record absorbs stray packets.
@@ -96,17 +96,6 @@ impl Default for FlowConfig {
     }
 }
 
-/// Endpoints in a fixed order, so both directions find the same entry.
-type Key = (SocketAddr, SocketAddr);
-
-fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
-    }
-}
-
 #[derive(Debug)]
 enum Slot {
     Open(Box<Conn>),
@@ -131,11 +120,11 @@ enum Wait {
 pub struct FlowTable {
     cfg: FlowConfig,
     next_id: u32,
-    slots: HashMap<Key, Slot>,
+    slots: Slots,
     /// Closed records in closing order, for expiry.
     closed: VecDeque<(Timestamp, Key, ConnId)>,
     /// Endpoints seen accepting connections (bounded by [`MAX_LISTENERS`]).
-    listeners: std::collections::HashSet<std::net::SocketAddr>,
+    listeners: HashSet<SocketAddr>,
     /// Waits for a handshake, by the packet number at which they end
     /// (nondecreasing: one is added per packet at most).
     waiting: VecDeque<(u64, Key, ConnId, Wait)>,
@@ -249,8 +238,8 @@ impl FlowTable {
             }
             (Some(Slot::Open(c)), Wait::SynAck) if c.id == id => {
                 c.awaiting_syn_ack = false;
-                let segs = std::mem::take(&mut c.early);
-                c.anchor(self.cfg.reassembly, &segs);
+                let segs = c.early.take();
+                c.anchor(self.cfg.reassembly, key.roles(c.client_low).0, &segs);
                 segs
             }
             _ => Vec::new(),
@@ -345,15 +334,17 @@ impl FlowTable {
                 self.open(key, (packet, ts), &seg, None, sink);
             }
             Some(Slot::Open(conn)) => {
-                let recorded = isn_of(&conn.isn, dir_of(conn.client, seg.src));
+                let client = key.roles(conn.client_low).0;
+                let recorded = isn_of(&conn.isn, dir_of(client, seg.src));
                 let differs = recorded != Some(seg.seq);
                 // Only a segment seen now can start a new connection: one
                 // that waited belongs to the connection it was kept for.
                 let live = matches!(s, Seg::Live(..));
                 if live && syn && differs && (!ack || recorded.is_some()) {
                     if let Some(Slot::Open(mut old)) = self.slots.remove(&key) {
-                        old.drain_early(self.cfg.reassembly, sink);
-                        old.flush(Some(packet), sink);
+                        let ends = key.roles(old.client_low);
+                        old.drain_early(self.cfg.reassembly, ends, sink);
+                        old.flush(ends, Some(packet), sink);
                         if old.announce.is_none() {
                             sink(StreamEvent::Closed {
                                 conn: old.id,
@@ -369,17 +360,18 @@ impl FlowTable {
         let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
             return kept;
         };
-        let from_server = dir_of(conn.client, seg.src) == Direction::ServerToClient;
+        let ends = key.roles(conn.client_low);
+        let from_server = dir_of(ends.0, seg.src) == Direction::ServerToClient;
         if conn.awaiting_syn_ack {
             if from_server && syn && ack {
                 conn.awaiting_syn_ack = false;
-                kept.append(&mut conn.early);
+                kept.append(&mut conn.early.take());
             } else if rst || conn.early.len() >= MAX_KEPT {
                 // A refusal or an abort, or too much waited: what waited
                 // goes first.
                 conn.awaiting_syn_ack = false;
-                let mut all = std::mem::take(&mut conn.early);
-                conn.anchor(self.cfg.reassembly, &all);
+                let mut all = conn.early.take();
+                conn.anchor(self.cfg.reassembly, ends.0, &all);
                 all.push(s.keep());
                 return all;
             } else if from_server && !syn {
@@ -393,9 +385,9 @@ impl FlowTable {
                 return kept;
             }
         }
-        if let Some(reason) = conn.handle(self.cfg.reassembly, packet, ts, &seg, sink) {
+        if let Some(reason) = conn.handle(self.cfg.reassembly, ends, packet, ts, &seg, sink) {
             if reason != CloseReason::Fin || !conn.complete() {
-                conn.flush(Some(packet), sink);
+                conn.flush(ends, Some(packet), sink);
             }
             if conn.announce.is_none() {
                 sink(StreamEvent::Closed {
@@ -406,7 +398,7 @@ impl FlowTable {
             }
             let record = Closed {
                 id: conn.id,
-                client: conn.client,
+                client: ends.0,
                 isn: conn.isn,
             };
             self.closed.push_back((ts, key, record.id));
@@ -419,7 +411,7 @@ impl FlowTable {
     fn anchor(&mut self, key: Key, segs: &[EarlySeg]) {
         let cfg = self.cfg.reassembly;
         if let Some(Slot::Open(c)) = self.slots.get_mut(&key) {
-            c.anchor(cfg, segs);
+            c.anchor(cfg, key.roles(c.client_low).0, segs);
         }
     }
 
@@ -458,26 +450,20 @@ impl FlowTable {
         }
         let id = id.unwrap_or_else(|| self.take_id());
         let (packet, ts) = first;
-        // Announced with the connection's first event (see `conn`).
-        let opened = StreamEvent::Opened {
-            conn: id,
-            client,
-            server,
-            packet,
-            ts,
-            handshake_seen,
-        };
         let _ = sink;
         let conn = Conn {
             id,
-            client,
+            client_low: key.ends().0 == client,
+            awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
             isn: [None, None],
             dirs: None,
-            announce: Some(Box::new(opened)),
-            last_active: packet.0,
-            fin: [None, None],
-            awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
-            early: Vec::new(),
+            // Announced with the connection's first event (see `conn`).
+            announce: Some(Opening {
+                packet,
+                ts,
+                handshake_seen,
+            }),
+            early: Early::default(),
         };
         self.slots.insert(key, Slot::Open(Box::new(conn)));
     }
@@ -503,33 +489,28 @@ impl FlowTable {
             let kept = self.end_wait(key, id, wait, sink);
             self.run(kept, sink);
         }
-        let mut open: Vec<Slot> = self
-            .slots
-            .drain()
-            .map(|(_, slot)| slot)
-            .filter(|slot| matches!(slot, Slot::Open(_) | Slot::Evicted(_)))
-            .collect();
-        open.sort_by_key(|s| match s {
-            Slot::Open(c) => c.id,
-            Slot::Evicted(e) => e.id,
-            Slot::Pending(p) => p.id,
-            Slot::Closed(c) => c.id,
+        // Only connections that carried something or were evicted have
+        // anything to say: one that exchanged only SYNs holds no buffer and
+        // was never announced.
+        let open = self.slots.ordered(|slot| match slot {
+            Slot::Open(c) if c.dirs.is_some() => Some(c.id),
+            Slot::Evicted(e) => Some(e.id),
+            _ => None,
         });
-        self.heap = 0;
-        for slot in open {
-            let mut conn = match slot {
-                Slot::Open(conn) => conn,
-                Slot::Evicted(ev) => {
+        for key in open {
+            let mut conn = match self.slots.remove(&key) {
+                Some(Slot::Open(conn)) => conn,
+                Some(Slot::Evicted(ev)) => {
                     ev.report(sink);
                     continue;
                 }
-                Slot::Pending(_) | Slot::Closed(_) => continue,
+                _ => continue,
             };
-            conn.flush(None, sink);
+            conn.flush(key.roles(conn.client_low), None, sink);
             if conn.announce.is_some() {
                 continue;
             }
-            let (reason, packet) = match conn.fin {
+            let (reason, packet) = match conn.fin() {
                 [Some(a), Some(b)] => (CloseReason::Fin, Some(a.max(b))),
                 _ => (CloseReason::EndOfCapture, None),
             };
@@ -539,9 +520,15 @@ impl FlowTable {
                 packet,
             });
         }
+        self.slots = Slots::default();
+        self.heap = 0;
         self.closed.clear();
     }
 }
+
+#[path = "flow_key.rs"]
+mod key;
+use key::{key_of, Key, Slots};
 
 #[path = "flow_memory.rs"]
 mod memory;

@@ -17,9 +17,7 @@ impl Slot {
                 .fold(0usize, usize::saturating_add)
         };
         match self {
-            Slot::Open(c) => std::mem::size_of::<Conn>()
-                .saturating_add(c.memory())
-                .saturating_add(early(&c.early)),
+            Slot::Open(c) => std::mem::size_of::<Conn>().saturating_add(c.memory()),
             Slot::Pending(p) => std::mem::size_of::<Pending>().saturating_add(early(&p.segs)),
             Slot::Closed(_) => std::mem::size_of::<Closed>(),
             Slot::Evicted(_) => std::mem::size_of::<Evicted>(),
@@ -32,12 +30,10 @@ impl FlowTable {
     /// state and buffers, the segments that wait. Kept up to date as
     /// segments come, in constant time.
     pub fn memory(&self) -> usize {
-        let entry = std::mem::size_of::<(Key, Slot)>().saturating_add(1);
         let wait = std::mem::size_of::<(u64, Key, ConnId, Wait)>();
         let closed = std::mem::size_of::<(Timestamp, Key, ConnId)>();
         self.slots
-            .capacity()
-            .saturating_mul(entry)
+            .table_memory()
             .saturating_add(self.waiting.capacity().saturating_mul(wait))
             .saturating_add(self.closed.capacity().saturating_mul(closed))
             .saturating_add(self.heap)
@@ -74,10 +70,10 @@ impl FlowTable {
         for ((_, n), h) in lost.iter_mut().zip(held) {
             *n = n.saturating_add(h);
         }
-        let server = if c.client == key.0 { key.1 } else { key.0 };
+        let (client, server) = key.roles(c.client_low);
         let ev = Evicted {
             id: c.id,
-            client: c.client,
+            client,
             server,
             isn: c.isn,
             lost,
@@ -95,3 +91,8 @@ impl FlowTable {
         self.heap = self.heap.saturating_sub(before).saturating_add(after);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+#[path = "flow_memory_tests.rs"]
+mod tests;

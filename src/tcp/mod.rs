@@ -41,6 +41,18 @@ pub use reassembly::{
 };
 pub use stream_map::{Chunk, StreamMap};
 
+/// Bytes of the table of a standard hash map that holds up to `capacity`
+/// entries of `entry` bytes: an entry and a control byte per bucket, one
+/// bucket in eight kept free (all but one below eight buckets).
+pub fn hash_table_bytes(capacity: usize, entry: usize) -> usize {
+    let buckets = match capacity {
+        0 => 0,
+        1..=6 => capacity.saturating_add(1),
+        _ => (capacity / 7).saturating_mul(8),
+    };
+    buckets.saturating_mul(entry.saturating_add(1))
+}
+
 /// tcp.stream-style connection index, 0-based in order of first appearance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ConnId(pub u32);
