@@ -13,7 +13,7 @@ use super::interop::Tracker;
 use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
-use super::summary::{ConnSummary, KeyStatus, Summary};
+use super::summary::{ConnSummary, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
 use crate::msgr2::keys::KeyLog;
@@ -376,60 +376,6 @@ impl Inner {
         }
     }
 
-    /// The connection ends: `closed` by its peers, or by the end of the
-    /// capture.
-    fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp, closed: bool) {
-        let Some(c) = self.conns.get_mut(&conn) else {
-            return;
-        };
-        c.decoder.finish(&mut self.events);
-        self.drain(conn, packet, ts);
-        self.release(conn, None);
-        self.unanswered_rows(conn, ts, closed);
-        self.forget(conn);
-    }
-
-    /// Drop the state of `conn`, keeping what its summary needs.
-    fn forget(&mut self, conn: ConnId) {
-        if let Some(mut c) = self.conns.remove(&conn) {
-            self.budget.charge(&mut c.charged, 0);
-            if let Some(s) = self.summary.conns.get_mut(&conn) {
-                // A connection that never showed a banner or a frame is
-                // not counted as msgr2.
-                let banner = [Direction::ClientToServer, Direction::ServerToClient]
-                    .iter()
-                    .any(|&d| c.decoder.banner(d).is_some());
-                if !banner && s.frames == [0, 0] {
-                    s.not_msgr2 = true;
-                }
-                s.rev = c.decoder.rev();
-                s.mode = c.decoder.mode(Direction::ServerToClient);
-                s.names = c.session.names();
-                s.state = Some(c.conformance.final_state(c.reset));
-                s.releases = [Direction::ClientToServer, Direction::ServerToClient]
-                    .map(|d| c.interop.release(d));
-                let names = s.names.iter().flatten().map(String::capacity);
-                self.summaries = names.fold(self.summaries, usize::saturating_add);
-                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                    let shown = if c.flipped { dir.reverse() } else { dir };
-                    if let (Some(sd), Some(k)) =
-                        (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
-                    {
-                        *k = match (sd.matched(), sd.no_key()) {
-                            (Some(m), _) => {
-                                let len = m.origin.len();
-                                self.summaries = self.summaries.saturating_add(len);
-                                KeyStatus::Opened(m.origin.clone())
-                            }
-                            (None, true) => KeyStatus::Missing,
-                            (None, false) => KeyStatus::NotNeeded,
-                        };
-                    }
-                }
-            }
-        }
-    }
-
     /// Turn pending decoder events of `conn` into records.
     fn drain(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
         let events = std::mem::take(&mut self.events);
@@ -583,6 +529,8 @@ impl Inner {
     }
 }
 
+#[path = "dissector_end.rs"]
+mod end;
 #[path = "dissector_evict.rs"]
 mod evict;
 

@@ -141,49 +141,6 @@ impl Inner {
     }
 }
 
-impl Inner {
-    /// The rows of the requests of `conn` still unanswered when it ends
-    /// (`closed` by its peers, or by the end of the capture at `ts`).
-    pub(super) fn unanswered_rows(&mut self, conn: ConnId, ts: Timestamp, closed: bool) {
-        let grace = self.cfg.interop;
-        let Some(c) = self.conns.get_mut(&conn) else {
-            return;
-        };
-        let (client, server, flipped) = (c.client, c.server, c.flipped);
-        for (p, waited) in c.interop.unanswered(ts, closed, &grace) {
-            let problem = crate::analysis::interop::unanswered_problem(&p, waited, closed);
-            // Rows keep their physical endpoints; `dir` is the role.
-            let phys = if flipped { p.dir.reverse() } else { p.dir };
-            let (src, dst) = match phys {
-                Direction::ClientToServer => (client, server),
-                Direction::ServerToClient => (server, client),
-            };
-            let mut rec = Record {
-                number: self.next_number,
-                conn,
-                dir: p.dir,
-                src,
-                dst,
-                ts,
-                packets: vec![p.packet],
-                kind: RecordKind::Undecoded(problem),
-                msg: None,
-                problem_packets: vec![p.packet],
-                session: None,
-                interop: None,
-                payload: None,
-                info_text: std::sync::OnceLock::new(),
-            };
-            self.next_number += 1;
-            rec.decode_payload(&crate::decode::payload::Sender::default());
-            if let Some(s) = self.summary.conns.get_mut(&conn) {
-                s.count(&rec);
-            }
-            self.pending.push(rec);
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {

@@ -1,0 +1,105 @@
+//! A connection's end: its last rows (what the decoder held, requests
+//! left unanswered) and what its summary keeps once its state is dropped.
+
+use super::Inner;
+use crate::analysis::record::{Record, RecordKind};
+use crate::analysis::summary::KeyStatus;
+use crate::capture::{PacketIndex, Timestamp};
+use crate::tcp::{ConnId, Direction};
+
+impl Inner {
+    /// The connection ends: `closed` by its peers, or by the end of the
+    /// capture.
+    pub(super) fn close(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp, closed: bool) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.decoder.finish(&mut self.events);
+        self.drain(conn, packet, ts);
+        self.release(conn, None);
+        self.unanswered_rows(conn, ts, closed);
+        self.forget(conn);
+    }
+
+    /// Drop the state of `conn`, keeping what its summary needs.
+    pub(super) fn forget(&mut self, conn: ConnId) {
+        if let Some(mut c) = self.conns.remove(&conn) {
+            self.budget.charge(&mut c.charged, 0);
+            if let Some(s) = self.summary.conns.get_mut(&conn) {
+                // A connection that never showed a banner or a frame is
+                // not counted as msgr2.
+                let banner = [Direction::ClientToServer, Direction::ServerToClient]
+                    .iter()
+                    .any(|&d| c.decoder.banner(d).is_some());
+                if !banner && s.frames == [0, 0] {
+                    s.not_msgr2 = true;
+                }
+                s.rev = c.decoder.rev();
+                s.mode = c.decoder.mode(Direction::ServerToClient);
+                s.names = c.session.names();
+                s.state = Some(c.conformance.final_state(c.reset));
+                s.releases = [Direction::ClientToServer, Direction::ServerToClient]
+                    .map(|d| c.interop.release(d));
+                let names = s.names.iter().flatten().map(String::capacity);
+                self.summaries = names.fold(self.summaries, usize::saturating_add);
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    let shown = if c.flipped { dir.reverse() } else { dir };
+                    if let (Some(sd), Some(k)) =
+                        (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
+                    {
+                        *k = match (sd.matched(), sd.no_key()) {
+                            (Some(m), _) => {
+                                let len = m.origin.len();
+                                self.summaries = self.summaries.saturating_add(len);
+                                KeyStatus::Opened(m.origin.clone())
+                            }
+                            (None, true) => KeyStatus::Missing,
+                            (None, false) => KeyStatus::NotNeeded,
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows of the requests of `conn` still unanswered when it ends
+    /// (`closed` by its peers, or by the end of the capture at `ts`).
+    pub(super) fn unanswered_rows(&mut self, conn: ConnId, ts: Timestamp, closed: bool) {
+        let grace = self.cfg.interop;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let (client, server, flipped) = (c.client, c.server, c.flipped);
+        for (p, waited) in c.interop.unanswered(ts, closed, &grace) {
+            let problem = crate::analysis::interop::unanswered_problem(&p, waited, closed);
+            // Rows keep their physical endpoints; `dir` is the role.
+            let phys = if flipped { p.dir.reverse() } else { p.dir };
+            let (src, dst) = match phys {
+                Direction::ClientToServer => (client, server),
+                Direction::ServerToClient => (server, client),
+            };
+            let mut rec = Record {
+                number: self.next_number,
+                conn,
+                dir: p.dir,
+                src,
+                dst,
+                ts,
+                packets: vec![p.packet],
+                kind: RecordKind::Undecoded(problem),
+                msg: None,
+                problem_packets: vec![p.packet],
+                session: None,
+                interop: None,
+                payload: None,
+                info_text: std::sync::OnceLock::new(),
+            };
+            self.next_number += 1;
+            rec.decode_payload(&crate::decode::payload::Sender::default());
+            if let Some(s) = self.summary.conns.get_mut(&conn) {
+                s.count(&rec);
+            }
+            self.pending.push(rec);
+        }
+    }
+}
