@@ -2,7 +2,6 @@
 //! left unanswered) and what its summary keeps once its state is dropped.
 
 use super::Inner;
-use crate::analysis::record::{Record, RecordKind};
 use crate::analysis::summary::KeyStatus;
 use crate::capture::{PacketIndex, Timestamp};
 use crate::tcp::{ConnId, Direction};
@@ -78,28 +77,7 @@ impl Inner {
                 Direction::ClientToServer => (client, server),
                 Direction::ServerToClient => (server, client),
             };
-            let mut rec = Record {
-                number: self.next_number,
-                conn,
-                dir: p.dir,
-                src,
-                dst,
-                ts,
-                packets: vec![p.packet],
-                kind: RecordKind::Undecoded(problem),
-                msg: None,
-                problem_packets: vec![p.packet],
-                session: None,
-                interop: None,
-                payload: None,
-                info_text: std::sync::OnceLock::new(),
-            };
-            self.next_number += 1;
-            rec.decode_payload(&crate::decode::payload::Sender::default());
-            if let Some(s) = self.summary.conns.get_mut(&conn) {
-                s.count(&rec);
-            }
-            self.pending.push(rec);
+            self.problem_row(conn, p.dir, (src, dst), (p.packet, ts), problem);
         }
     }
 }

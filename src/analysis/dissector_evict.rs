@@ -116,6 +116,20 @@ impl Inner {
                 "{len} bytes not analysed: connection evicted at packet {at}, memory cap reached"
             ),
         );
+        self.problem_row(conn, dir, (src, dst), (at, ts), p);
+    }
+
+    /// A row of `conn` that is a problem alone (bytes evicted, a request
+    /// unanswered), carried by packet `at`: numbered, counted in the
+    /// connection's summary and queued.
+    pub(super) fn problem_row(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        (src, dst): (SocketAddr, SocketAddr),
+        (at, ts): (PacketIndex, Timestamp),
+        p: Problem,
+    ) {
         let mut rec = Record {
             number: self.next_number,
             conn,

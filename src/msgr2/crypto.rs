@@ -233,23 +233,8 @@ impl GcmStream {
     /// [`TagMismatch`] when the tag does not verify or the input is shorter
     /// than a tag; the nonce is then left unchanged.
     pub fn open(&mut self, ciphertext_with_tag: &[u8]) -> Result<Vec<u8>, TagMismatch> {
-        let mismatch = TagMismatch {
-            nonce: self.nonce,
-            len: ciphertext_with_tag.len(),
-        };
-        let body_len = ciphertext_with_tag
-            .len()
-            .checked_sub(TAG_LEN)
-            .ok_or(mismatch)?;
-        let (body, tag) = ciphertext_with_tag
-            .split_at_checked(body_len)
-            .ok_or(mismatch)?;
-        let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
-        let mut plain = body.to_vec();
-        self.aead
-            .decrypt_in_place_detached(&self.nonce.0.into(), &[], &mut plain, &tag.into())
-            .map_err(|_| mismatch)?;
-        self.after_op();
+        let mut plain = Vec::with_capacity(ciphertext_with_tag.len().saturating_sub(TAG_LEN));
+        self.open_append(ciphertext_with_tag, &mut plain)?;
         Ok(plain)
     }
 

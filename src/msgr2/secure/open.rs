@@ -77,69 +77,25 @@ pub(super) fn decode_frame(
     )
 }
 
-/// Open one operation; on a bad tag fall back to the unverified keystream
-/// decryption so the frame can still be shown, and record the check.
-/// Returns the plaintext and whether its tag verified.
-fn open_op(
-    s: &mut GcmStream,
-    op: &[u8],
-    idx: u8,
-    at: u64,
-    checks: &mut Vec<Check>,
-    problems: &mut Vec<Problem>,
-) -> (Vec<u8>, bool) {
-    let body = op.len().saturating_sub(TAG_LEN);
-    let tag_at = at + body as u64;
-    let (plain, status) = match s.open(op) {
-        Ok(p) => (p, CheckStatus::Good),
-        Err(e) => {
-            let p = s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[]));
-            s.skip_op();
-            problems.push(
-                Problem::new(
-                    ProblemKind::GcmTagBad,
-                    tag_at,
-                    TAG_LEN as u64,
-                    "msgr2.secure.tag",
-                )
-                .values(
-                    "a tag that verifies",
-                    format!("tag mismatch (nonce {})", e.nonce),
-                ),
-            );
-            (p, CheckStatus::Bad)
-        }
-    };
-    checks.push(Check {
-        kind: CheckKind::GcmTag(idx),
-        offset: tag_at,
-        stored: 0,
-        computed: 0,
-        status,
-    });
-    (plain, status == CheckStatus::Good)
-}
-
-/// [`open_op`], appending the plaintext to `out` (the frame's own buffer:
-/// large segments are decrypted where they will stay). Returns where it
-/// went in `out` and whether its tag verified.
-fn open_op_into(
+/// Open one operation, appending its plaintext to `out`; on a bad tag fall
+/// back to the unverified keystream decryption so the frame can still be
+/// shown, and record the check. Returns whether its tag verified.
+fn open_to(
     s: &mut GcmStream,
     op: &[u8],
     (idx, at): (u8, u64),
     checks: &mut Vec<Check>,
-    b: &mut Builder,
-) -> (std::ops::Range<usize>, bool) {
-    let start = b.data.len();
+    problems: &mut Vec<Problem>,
+    out: &mut Vec<u8>,
+) -> bool {
     let body = op.len().saturating_sub(TAG_LEN);
     let tag_at = at + body as u64;
-    let status = match s.open_append(op, &mut b.data) {
+    let status = match s.open_append(op, out) {
         Ok(()) => CheckStatus::Good,
         Err(e) => {
-            b.data
-                .extend(s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[])));
+            out.extend(s.peek_keystream_decrypt(op.get(..body).unwrap_or(&[])));
             s.skip_op();
-            b.problems.push(
+            problems.push(
                 Problem::new(
                     ProblemKind::GcmTagBad,
                     tag_at,
@@ -161,7 +117,37 @@ fn open_op_into(
         computed: 0,
         status,
     });
-    (start..b.data.len(), status == CheckStatus::Good)
+    status == CheckStatus::Good
+}
+
+/// [`open_to`] into a buffer of its own: the plaintext and whether its tag
+/// verified.
+fn open_op(
+    s: &mut GcmStream,
+    op: &[u8],
+    idx: u8,
+    at: u64,
+    checks: &mut Vec<Check>,
+    problems: &mut Vec<Problem>,
+) -> (Vec<u8>, bool) {
+    let mut plain = Vec::with_capacity(op.len().saturating_sub(TAG_LEN));
+    let ok = open_to(s, op, (idx, at), checks, problems, &mut plain);
+    (plain, ok)
+}
+
+/// [`open_to`] into the frame's own buffer (large segments are decrypted
+/// where they will stay): where the plaintext went, and whether its tag
+/// verified.
+fn open_op_into(
+    s: &mut GcmStream,
+    op: &[u8],
+    (idx, at): (u8, u64),
+    checks: &mut Vec<Check>,
+    b: &mut Builder,
+) -> (std::ops::Range<usize>, bool) {
+    let start = b.data.len();
+    let ok = open_to(s, op, (idx, at), checks, &mut b.problems, &mut b.data);
+    (start..b.data.len(), ok)
 }
 
 fn check_zero(bytes: &[u8], at: u64, field: &'static str, problems: &mut Vec<Problem>) {
