@@ -12,6 +12,7 @@ mod ceph_logs;
 mod support;
 
 use cephshark::analysis::conformance::FinalState;
+use cephshark::analysis::interop::Release;
 use cephshark::analysis::{dissect, record_tree, Config, Record, Summary};
 use cephshark::decode::control::Control;
 use cephshark::model::Severity;
@@ -244,6 +245,51 @@ fn reconnect_between_osds_as_both_osds_logged() {
         .unwrap();
     assert_eq!(first.2, kv(&r1[0], "pgs").parse::<u64>().unwrap());
     assert_eq!(kv(&r0[0], "client_cookie"), kv(srv, "client_cookie"));
+
+    // The resumed session keeps its peers although no ident crosses the
+    // new connection: the names each OSD logged for it, Pacific features
+    // (16.2.15 on both sides) on every message, and -z conv shows them.
+    let c = &s.conns[conn];
+    let entity = |l: &str| Some(kv(l, "entity").to_string());
+    assert_eq!(c.names, [entity(srv), entity(cli)]);
+    assert_eq!(c.releases, [Some(Release::Pacific), Some(Release::Pacific)]);
+    let msgs: Vec<&Record> = recs
+        .iter()
+        .filter(|r| r.conn == *conn && r.is_message())
+        .collect();
+    // As many messages as both OSDs logged receiving on the resumed
+    // session (their connection objects of the `cs=1` ready lines) after it
+    // was READY again and while the capture ran.
+    let received = |file: &str, ready: &str| {
+        let ptr = ready
+            .split("conn(")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        ceph_logs::received(&dir().join(format!("{name}.logs")))
+            .into_iter()
+            .filter(|((f, con, _), _)| f.starts_with(file) && con == ptr)
+            .flat_map(|(_, m)| m)
+            .filter(|m| m.time >= time(ready) && m.time <= end)
+            .count()
+    };
+    assert_eq!(msgs.len(), received("osd.0", srv) + received("osd.1", cli));
+    let pacific = cephshark::filter::Filter::parse(
+        "ceph.peer.release == pacific && ceph.peer.receiver_release == pacific",
+    )
+    .unwrap();
+    assert!(msgs.iter().all(|r| pacific.matches(r)));
+    let (_, out) = cephshark(&["-r", &path("lab-reconnect.pcap"), "-q", "-z", "conv"]);
+    let row = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&conn.0.to_string()))
+        .unwrap();
+    assert!(
+        row.contains("(osd.1)") && row.contains("(osd.0)") && row.contains("pacific/pacific"),
+        "{row}"
+    );
 }
 
 /// The `rados watch` client's monitor and OSD connections killed by

@@ -371,6 +371,7 @@ impl Inner {
     fn forget(&mut self, conn: ConnId) {
         if let Some(mut c) = self.conns.remove(&conn) {
             self.budget.charge(&mut c.charged, 0);
+            self.reconnects.keep(conn, c.identity());
             if let Some(s) = self.summary.conns.get_mut(&conn) {
                 // A connection that never showed a banner or a frame is
                 // not counted as msgr2.
@@ -551,12 +552,17 @@ impl Inner {
         if let Some(s) = self.summary.conns.get_mut(&conn) {
             s.count(&rec);
         }
+        if let Some(old) = rec.session.as_ref().and_then(|s| s.resumes) {
+            self.resume(conn, old);
+        }
         self.pending.push(rec);
     }
 }
 
 #[path = "dissector_evict.rs"]
 mod evict;
+#[path = "dissector_resume.rs"]
+mod resume;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.
 pub fn dissect<R: Read>(

@@ -166,6 +166,21 @@ impl Tracker {
             .and_then(Release::from_features)
     }
 
+    /// Supported features per direction's sender, once known.
+    pub fn features(&self) -> [Option<u64>; 2] {
+        self.features
+    }
+
+    /// Take the features of the session this connection resumes (a
+    /// SESSION_RECONNECT carries no ident), where not known already.
+    pub fn adopt(&mut self, features: [Option<u64>; 2]) {
+        for (x, f) in self.features.iter_mut().zip(features) {
+            if x.is_none() {
+                *x = f;
+            }
+        }
+    }
+
     fn side(&self, dir: Direction) -> Option<(u64, Option<Release>)> {
         let f = self.features.get(dir.index()).copied().flatten()?;
         Some((f, Release::from_features(f)))
