@@ -194,10 +194,12 @@ impl Tracker {
         // An aborted frame never reached its receiver (frames_v2.h late
         // status); one with other framing problems still pairs (its reply
         // shows it was received) but gives no features and no verdicts.
+        // A conformance finding (an ident out of order) damages nothing:
+        // its features are still the sender's.
         if f.aborted() {
             return;
         }
-        let judged = !f.has_problems();
+        let judged = !f.problems.iter().any(crate::analysis::conformance::damages);
         let i = r.dir.index();
         match r.control().filter(|_| judged) {
             Some(Control::ClientIdent(c)) => {
