@@ -27,6 +27,7 @@
 #   NAME.keyring  the cluster's keyring (mon., client.admin and the OSDs')
 #   NAME.keys     secure-mode keys of every process (when any connection was secure)
 #   NAME.events   what the script did and when (kills, stops), one line each
+#                 (when it did anything beyond running clients)
 #
 # Environment: PORT (monitor port, default 44600; daemons bind PORT+1..PORT+40),
 # KEEP_WORK=1 keeps the cluster directory.
@@ -195,4 +196,5 @@ cp "$WORK"/log/*.log "$OUT/$NAME.logs/"
 gzip -f "$OUT/$NAME.logs/"*.log
 cat "$WORK/keyring" "$WORK"/osd.*/keyring >"$OUT/$NAME.keyring"
 grep -qv '^#' "$KEYS" || rm -f "$KEYS"
+[ -s "$EVENTS" ] || rm -f "$EVENTS"
 say "done: $OUT/$NAME.pcap ($(stat -c %s "$OUT/$NAME.pcap") bytes)"
