@@ -381,6 +381,9 @@ fn nonce_of(line: &str, sep: &str) -> u32 {
     me.rsplit('/').next().unwrap().parse().unwrap()
 }
 
+/// AUTH_BAD_METHOD of a connection: method, result, allowed methods, modes.
+type BadMethod = (ConnId, u32, i32, Vec<u32>, Vec<u32>);
+
 /// The monitor accepts only secure mode (the recording's
 /// ms_mon_service_mode). The client offering only crc logged
 /// `handle_auth_bad_method method=2 result (95)`, `allowed_methods [2] but
@@ -410,7 +413,7 @@ fn auth_bad_method_as_the_clients_logged() {
         .iter()
         .any(|l| l.contains("s=AUTH_CONNECTING") && l.ends_with(").stop")));
 
-    let bad_methods: Vec<(ConnId, u32, i32, Vec<u32>, Vec<u32>)> = controls(&recs, None)
+    let bad_methods: Vec<BadMethod> = controls(&recs, None)
         .into_iter()
         .filter_map(|(c, x)| match x {
             Control::AuthBadMethod(b) => Some((
