@@ -742,6 +742,30 @@ fn unanswered_op_as_client_and_osd_logged() {
         .iter()
         .any(|l| l.contains(" s=READY ") && l.ends_with(").stop") && l.contains(":44601/")));
     assert_eq!(state(&s, conn), FinalState::Ready);
+
+    // -z oplat: as many paired as the clients logged replies (two writes
+    // and the last stat), this one listed as unanswered.
+    let answered_ops = logs(name, "client.")
+        .iter()
+        .flatten()
+        .filter(|l| l.contains(" <== osd.0 ") && l.contains("osd_op_reply("))
+        .filter(|l| time(l) >= window(&recs).0)
+        .count();
+    let (code, out) = cephshark(&["-r", &path("lab-unanswered.pcap"), "-q", "-z", "oplat"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!(
+            "paired: {answered_ops}  unanswered: 1  replies without request: 0"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "unanswered: frame {frame} conn {} tid 2 write",
+            conn.0
+        )),
+        "{out}"
+    );
 }
 
 /// Every capture but the unanswered op's: no interop finding, and as many
