@@ -525,6 +525,9 @@ impl Inner {
         if let Some(s) = self.summary.conns.get_mut(&conn) {
             s.count(&rec);
         }
+        if let Some(old) = rec.session.as_ref().and_then(|s| s.resumes) {
+            self.resume(conn, old);
+        }
         self.pending.push(rec);
     }
 }
@@ -533,6 +536,8 @@ impl Inner {
 mod end;
 #[path = "dissector_evict.rs"]
 mod evict;
+#[path = "dissector_resume.rs"]
+mod resume;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.
 pub fn dissect<R: Read>(

@@ -24,6 +24,7 @@ impl Inner {
     pub(super) fn forget(&mut self, conn: ConnId) {
         if let Some(mut c) = self.conns.remove(&conn) {
             self.budget.charge(&mut c.charged, 0);
+            self.reconnects.keep(conn, c.identity());
             if let Some(s) = self.summary.conns.get_mut(&conn) {
                 // A connection that never showed a banner or a frame is
                 // not counted as msgr2.

@@ -32,6 +32,21 @@ pub struct SessionNote {
 /// Sessions remembered for matching reconnects.
 pub const MAX_SESSIONS: usize = 65_536;
 
+/// Who the two sides of a session are, per direction (client->server,
+/// server->client): entity types (HELLO), names and supported features
+/// (idents). A SESSION_RECONNECT sends no ident: the resumed session keeps
+/// its peers' (ProtocolV2.cc handle_reconnect / reuse_connection move the
+/// existing connection's peer name and features onto the new socket).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Entity types.
+    pub types: [Option<u8>; 2],
+    /// Entity names.
+    pub names: [Option<String>; 2],
+    /// Supported features.
+    pub features: [Option<u64>; 2],
+}
+
 /// Cookies of the sessions seen so far, across connections: a
 /// SESSION_RECONNECT names the client and server cookies of the session it
 /// resumes (ProtocolV2.cc handle_reconnect), which CLIENT_IDENT and
@@ -43,6 +58,11 @@ pub struct Reconnects {
     /// Complete sessions, oldest first, and their lookup.
     order: VecDeque<(u64, u64)>,
     sessions: std::collections::HashMap<(u64, u64), crate::tcp::ConnId>,
+    /// Who the peers of each remembered session's connection were, kept
+    /// when that connection's state is dropped.
+    kept: std::collections::HashMap<crate::tcp::ConnId, Identity>,
+    /// Connections a remembered session started on.
+    homes: std::collections::HashSet<crate::tcp::ConnId>,
 }
 
 impl Reconnects {
@@ -80,14 +100,33 @@ impl Reconnects {
             if s != 0 {
                 if self.order.len() >= MAX_SESSIONS {
                     if let Some(old) = self.order.pop_front() {
-                        self.sessions.remove(&old);
+                        if let Some(c) = self.sessions.remove(&old) {
+                            self.kept.remove(&c);
+                            self.homes.remove(&c);
+                        }
                     }
                 }
                 self.order.push_back((c, s));
                 self.sessions.insert((c, s), r.conn);
+                self.homes.insert(r.conn);
             }
             self.partial.remove(&r.conn);
         }
+    }
+}
+
+impl Reconnects {
+    /// Keep who the peers of `conn` were, when a session remembered here
+    /// started on it (its state is about to be dropped).
+    pub fn keep(&mut self, conn: crate::tcp::ConnId, id: Identity) {
+        if self.homes.contains(&conn) {
+            self.kept.insert(conn, id);
+        }
+    }
+
+    /// Who the peers of `conn` were, if kept.
+    pub fn kept(&self, conn: crate::tcp::ConnId) -> Option<&Identity> {
+        self.kept.get(&conn)
     }
 }
 
@@ -129,6 +168,27 @@ impl Session {
         crate::decode::payload::Sender {
             entity_type: d.and_then(|d| d.entity_type),
             name: d.and_then(|d| d.name.clone()),
+        }
+    }
+
+    /// Entity types and names per direction.
+    pub fn identity(&self) -> ([Option<u8>; 2], [Option<String>; 2]) {
+        (
+            [self.dirs[0].entity_type, self.dirs[1].entity_type],
+            self.names(),
+        )
+    }
+
+    /// Take the entity types and names of the session this connection
+    /// resumes, where its own frames did not show them.
+    pub fn adopt(&mut self, id: &Identity) {
+        for (i, d) in self.dirs.iter_mut().enumerate() {
+            if d.entity_type.is_none() {
+                d.entity_type = id.types.get(i).copied().flatten();
+            }
+            if d.name.is_none() {
+                d.name = id.names.get(i).cloned().flatten();
+            }
         }
     }
 

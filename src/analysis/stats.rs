@@ -452,6 +452,16 @@ impl Stats {
         let Some(ent) = row.entity.get_mut(i) else {
             return;
         };
+        // A resumed session shows no ident: its rows carry the names of
+        // the session's peers.
+        if ent.1.is_none() {
+            if let (Some(n), Some(name)) = (
+                r.session.as_ref().and_then(|s| s.sender_name.as_ref()),
+                row.names.get_mut(i),
+            ) {
+                name.clone_from(&Some(n.clone()));
+            }
+        }
         match r.control() {
             Some(Control::Hello(h)) => {
                 if let Some(t) = entity_type_name(u64::from(h.entity_type.v)) {

@@ -62,8 +62,9 @@ fn side(dir: Direction) -> Side {
 }
 
 /// Whether a problem says the frame's bytes or payload are not what was
-/// sent (so its tag and values are not judged).
-fn damages(p: &Problem) -> bool {
+/// sent (so its tag and values are not judged). The analyses' own findings
+/// about a well-formed frame (its order, its seq) do not.
+pub(crate) fn damages(p: &Problem) -> bool {
     p.kind.severity() >= Severity::Warning
         && !matches!(p.kind.group(), Group::Sequence | Group::Protocol)
 }

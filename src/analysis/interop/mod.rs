@@ -166,6 +166,21 @@ impl Tracker {
             .and_then(Release::from_features)
     }
 
+    /// Supported features per direction's sender, once known.
+    pub fn features(&self) -> [Option<u64>; 2] {
+        self.features
+    }
+
+    /// Take the features of the session this connection resumes (a
+    /// SESSION_RECONNECT carries no ident), where not known already.
+    pub fn adopt(&mut self, features: [Option<u64>; 2]) {
+        for (x, f) in self.features.iter_mut().zip(features) {
+            if x.is_none() {
+                *x = f;
+            }
+        }
+    }
+
     fn side(&self, dir: Direction) -> Option<(u64, Option<Release>)> {
         let f = self.features.get(dir.index()).copied().flatten()?;
         Some((f, Release::from_features(f)))
@@ -179,10 +194,12 @@ impl Tracker {
         // An aborted frame never reached its receiver (frames_v2.h late
         // status); one with other framing problems still pairs (its reply
         // shows it was received) but gives no features and no verdicts.
+        // A conformance finding (an ident out of order) damages nothing:
+        // its features are still the sender's.
         if f.aborted() {
             return;
         }
-        let judged = !f.has_problems();
+        let judged = !f.problems.iter().any(crate::analysis::conformance::damages);
         let i = r.dir.index();
         match r.control().filter(|_| judged) {
             Some(Control::ClientIdent(c)) => {
