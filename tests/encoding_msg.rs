@@ -28,11 +28,13 @@ const UNCHECKED: [&str; 5] = [
     "ceph.pg_create2.past_intervals",
 ];
 
-/// One real example of every message type and version in none-crc and
-/// cephx-crc: its segments and decoded front nodes (front at offset 0).
+/// One real example of every message type and version in none-crc,
+/// cephx-crc and lab-reconnect (whose daemons talk in crc mode: ping,
+/// osd_alive, pg_created, pg_create2, ...): its segments and decoded front
+/// nodes (front at offset 0).
 fn msg_examples() -> Vec<(u16, [Vec<u8>; 4], Vec<FieldNode>)> {
     let mut seen = BTreeMap::new();
-    for name in ["none-crc.pcap", "cephx-crc.pcap"] {
+    for name in ["none-crc.pcap", "cephx-crc.pcap", "lab-reconnect.pcap"] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("captures")
             .join(name);
@@ -118,8 +120,9 @@ fn message_examples_cover_the_captured_types() {
     let ex = msg_examples();
     let types: Vec<u16> = ex.iter().map(|e| e.0).collect();
     // mon_map, mon_getmap, mon_subscribe, osd_map, osd_op, osd_op_reply,
-    // mon_command(_ack), config, mgrmap.
-    for t in [4, 5, 15, 41, 42, 43, 50, 51, 62, 0x704] {
+    // mon_command(_ack), config, mgrmap; from the daemons: ping,
+    // osd_alive, osd_pg_created, pg_create2.
+    for t in [2, 4, 5, 15, 41, 42, 43, 50, 51, 62, 73, 116, 120, 0x704] {
         assert!(types.contains(&t), "{types:?}");
     }
 }
