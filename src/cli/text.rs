@@ -26,7 +26,7 @@ pub fn write_line<W: Write>(w: &mut W, r: &Record, origin: Timestamp) -> io::Res
         r.dst.to_string(),
         r.conn.0,
         Escaped(&r.tag_name()),
-        Escaped(&r.info()),
+        Escaped(r.info()),
         Escaped(&r.status())
     )
 }
