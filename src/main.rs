@@ -17,12 +17,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// A message to stderr, escaped by the one rule for printed text: errors
-/// echo file names, key-file text and capture contents.
+/// A message to stderr, escaped by the one rule for printed text (errors
+/// echo file names, key-file text and capture contents); the message's own
+/// line breaks (a filter error's caret line) stay line breaks.
 macro_rules! say {
     ($($arg:tt)*) => {
-        eprintln!("cephshark: {}", cephshark::model::Escaped(&format!($($arg)*)))
+        eprintln!("cephshark: {}", escape_lines(&format!($($arg)*)))
     };
+}
+
+fn escape_lines(msg: &str) -> String {
+    msg.split('\n')
+        .map(cephshark::model::escape)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Parser, Debug)]

@@ -379,6 +379,20 @@ fn key_file_errors_escape_the_text_they_echo() {
     );
 }
 
+#[test]
+fn filter_errors_escape_the_text_but_keep_their_caret_line() {
+    let cap = evil_file("filter_errors_escape_the_text_but_keep_their_caret_line");
+    let (o, text) = with_capture(&cap, &["-Y", "ceph.osd_op.oid == \"\u{1b}[2J\" &&"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(text, "");
+    let err = String::from_utf8(o.stderr).unwrap();
+    no_raw("stderr", &err);
+    assert_eq!(
+        err,
+        "cephshark: Missing operand after \"&&\".\n    ceph.osd_op.oid == \"\\x1b[2J\" &&\n                                   ^\n"
+    );
+}
+
 #[cfg(feature = "tui")]
 mod tui {
     use super::*;

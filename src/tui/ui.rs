@@ -209,7 +209,10 @@ fn hint_line(app: &App, area: Rect, buf: &mut Buffer) {
     match app.mode {
         Mode::Filter => {
             if let super::filter_bar::Validity::Invalid(col, msg) = &app.bar.validity {
-                s.push(Span::styled(format!("column {col}: {msg}"), t.message_err));
+                s.push(Span::styled(
+                    format!("column {col}: {}", Escaped(msg)),
+                    t.message_err,
+                ));
                 s.push(Span::raw("  "));
             }
             hint(&mut s, app, i(Action::Enter), "apply");
