@@ -22,15 +22,8 @@ use std::sync::Arc;
 /// line breaks (a filter error's caret line) stay line breaks.
 macro_rules! say {
     ($($arg:tt)*) => {
-        eprintln!("cephshark: {}", escape_lines(&format!($($arg)*)))
+        eprintln!("cephshark: {}", cephshark::model::escape::escape_lines(&format!($($arg)*)))
     };
-}
-
-fn escape_lines(msg: &str) -> String {
-    msg.split('\n')
-        .map(cephshark::model::escape)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[derive(Parser, Debug)]

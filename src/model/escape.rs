@@ -50,6 +50,17 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape`] line by line: the text's own line breaks stay line breaks
+/// (for messages cephshark composes, such as a filter error and its caret
+/// line).
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.contains('\n') {
+        return escape(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(escape).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// Display adapter: formats the string escaped, without allocating.
 #[derive(Debug, Clone, Copy)]
 pub struct Escaped<'a>(pub &'a str);
@@ -133,6 +144,12 @@ mod tests {
     fn padding_counts_the_escaped_text() {
         assert_eq!(format!("[{:<6}]", Escaped("a\tb")), "[a\\tb  ]");
         assert_eq!(format!("[{:>4}]", Escaped("ok")), "[  ok]");
+    }
+
+    #[test]
+    fn lines_keep_their_breaks() {
+        assert_eq!(escape_lines("a\u{1b}\n  ^\r"), "a\\x1b\n  ^\\r");
+        assert_eq!(escape_lines("one\tline"), "one\\tline");
     }
 
     #[test]
