@@ -17,6 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// A message to stderr, escaped by the one rule for printed text (errors
+/// echo file names, key-file text and capture contents); the message's own
+/// line breaks (a filter error's caret line) stay line breaks.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("cephshark: {}", cephshark::model::escape::escape_lines(&format!($($arg)*)))
+    };
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "cephshark",
@@ -224,9 +233,7 @@ fn glossary(report: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         other => {
-            eprintln!(
-                "cephshark: -G {other}: unknown report (known: fields, filter-fields, experts)"
-            );
+            say!("-G {other}: unknown report (known: fields, filter-fields, experts)");
             ExitCode::from(2)
         }
     }
@@ -383,14 +390,14 @@ fn run_list(
     // status 2, so scripts do not take a truncated file for a whole one.
     let mut code = match &result.summary.read_error {
         Some(e) if result.cut_short => {
-            eprintln!(
-                "cephshark: The file \"{}\" appears to have been cut short: {e}",
+            say!(
+                "The file \"{}\" appears to have been cut short: {e}",
                 path.display()
             );
             ExitCode::from(2)
         }
         Some(e) => {
-            eprintln!("cephshark: {}: capture ends early: {e}", path.display());
+            say!("{}: capture ends early: {e}", path.display());
             ExitCode::from(2)
         }
         None => ExitCode::SUCCESS,
@@ -400,10 +407,7 @@ fn run_list(
     if let Some(sig) = caught {
         if result.interrupted {
             let (name, n) = (signals::name(sig), result.summary.packets);
-            eprintln!(
-                "cephshark: {}: stopped by {name} after {n} packets",
-                path.display()
-            );
+            say!("{}: stopped by {name} after {n} packets", path.display());
         }
         code = ExitCode::from(signals::exit_status(sig));
     }
@@ -432,7 +436,7 @@ fn run_list(
         s.finish().context("--export-streams")?;
     }
     match &args.write {
-        Some(out) if caught.is_some() => eprintln!("cephshark: -w {}: not written", out.display()),
+        Some(out) if caught.is_some() => say!("-w {}: not written", out.display()),
         Some(out) => write_capture(path, out, &result)?,
         None => {}
     }
@@ -490,14 +494,14 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
                 }
             }
             Err(e) => {
-                eprintln!("cephshark: {e:#}");
+                say!("{e:#}");
                 worst = 2;
             }
         }
         // Stopped by a signal: the files not yet read are not verified.
         if let Some(s) = sig.caught() {
             let _ = w.flush();
-            eprintln!("cephshark: verify stopped by {}", signals::name(s));
+            say!("verify stopped by {}", signals::name(s));
             return ExitCode::from(signals::exit_status(s));
         }
     }
@@ -506,7 +510,7 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
 }
 
 fn signals_failed(e: &io::Error) -> ExitCode {
-    eprintln!("cephshark: cannot handle signals: {e}");
+    say!("cannot handle signals: {e}");
     ExitCode::from(2)
 }
 
@@ -548,14 +552,14 @@ fn main() -> ExitCode {
     let filter = match parse_filter(args.filter.as_deref()) {
         Ok(f) => f,
         Err(msg) => {
-            eprintln!("cephshark: {msg}");
+            say!("{msg}");
             return ExitCode::from(2);
         }
     };
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("cephshark: {e:#}");
+            say!("{e:#}");
             return ExitCode::from(2);
         }
     };
@@ -568,16 +572,16 @@ fn main() -> ExitCode {
     let plan = match plan(&args) {
         Ok(p) => p,
         Err(msg) => {
-            eprintln!("cephshark: {msg}");
+            say!("{msg}");
             return ExitCode::from(2);
         }
     };
     if let Some(msg) = extra_argument(&args) {
-        eprintln!("cephshark: {msg}");
+        say!("{msg}");
         return ExitCode::from(2);
     }
     let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
-        eprintln!("cephshark: no capture given (use -r FILE, or `cephshark --help`)");
+        say!("no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
     #[cfg(feature = "tui")]
@@ -591,7 +595,7 @@ fn main() -> ExitCode {
             Ok(cephshark::tui::Ended::Quit) => ExitCode::SUCCESS,
             Ok(cephshark::tui::Ended::Signal(s)) => ExitCode::from(signals::exit_status(s)),
             Err(e) => {
-                eprintln!("cephshark: {e}");
+                say!("{e}");
                 ExitCode::from(2)
             }
         };
@@ -603,7 +607,7 @@ fn main() -> ExitCode {
     match run_list(path, &args, &plan, filter.as_ref(), cfg, &sig) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("cephshark: {e:#}");
+            say!("{e:#}");
             ExitCode::from(2)
         }
     }

@@ -165,7 +165,9 @@ impl FieldsSpec {
                 let kind = crate::filter::field_kind(f);
                 let all: Vec<String> = occurrences(tree, f)
                     .iter()
-                    .map(|v| value_text(v, kind))
+                    // Escaped per value: a TAB or newline inside a value
+                    // cannot split a cell or a row.
+                    .map(|v| crate::model::escape(&value_text(v, kind)).into_owned())
                     .collect();
                 let chosen: Vec<String> = match self.occurrence {
                     Occurrence::All => all,

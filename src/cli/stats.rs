@@ -3,6 +3,7 @@
 
 use crate::analysis::stats::{Counter, Latency, StatKind, Stats};
 use crate::analysis::Summary;
+use crate::model::Escaped;
 use crate::tcp::Direction;
 use std::io::{self, Write};
 
@@ -12,7 +13,7 @@ const RULE: &str =
 fn header<W: Write>(w: &mut W, title: &str, filter: Option<&str>) -> io::Result<()> {
     writeln!(w, "{RULE}")?;
     writeln!(w, "{title}")?;
-    writeln!(w, "Filter: {}", filter.unwrap_or("<No Filter>"))
+    writeln!(w, "Filter: {}", Escaped(filter.unwrap_or("<No Filter>")))
 }
 
 /// Write every statistic in `stats`, in the order asked.
@@ -38,7 +39,7 @@ pub fn write_stats<W: Write>(
 
 fn side(addr: std::net::SocketAddr, name: &Option<String>) -> String {
     match name {
-        Some(n) => format!("{addr} ({n})"),
+        Some(n) => format!("{addr} ({})", Escaped(n)),
         None => addr.to_string(),
     }
 }
@@ -119,7 +120,7 @@ fn tags<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> 
     let mut rows: Vec<(&String, &Counter)> = s.tags.iter().collect();
     rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
     for (tag, c) in rows {
-        writeln!(w, "{:<24} {:>10} {:>14}", tag, c.count, c.bytes)?;
+        writeln!(w, "{:<24} {:>10} {:>14}", Escaped(tag), c.count, c.bytes)?;
     }
     let total = s.tags.values().fold(Counter::default(), |a, c| Counter {
         count: a.count + c.count,
@@ -146,7 +147,7 @@ fn msgs<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()> 
         writeln!(
             w,
             "{:<28} {:>6} {:>10} {:>14} {:>10} {:>14}",
-            t.display_name(),
+            Escaped(&t.display_name()),
             t.0,
             a.count,
             a.bytes,
@@ -177,7 +178,7 @@ fn oplat<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()>
         writeln!(
             w,
             "{:<24} {:>8} {:>10} {:>10} {:>10} {:>10}",
-            name,
+            Escaped(name),
             l.count,
             ms(l.min),
             ms(l.quantile(0.5)),
@@ -199,7 +200,8 @@ fn oplat<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<()>
     for (row, conn, tid, name, _) in o.waiting() {
         writeln!(
             w,
-            "    unanswered: frame {row} conn {conn} tid {tid} {name}"
+            "    unanswered: frame {row} conn {conn} tid {tid} {}",
+            Escaped(name)
         )?;
     }
     if o.duplicate_requests > 0 {
@@ -249,10 +251,15 @@ fn errors<W: Write>(
                 l.dir.short(),
                 l.packet,
                 l.offset,
-                l.field
+                Escaped(l.field)
             )?;
             if !l.expected.is_empty() || !l.found.is_empty() {
-                write!(w, ": expected {}, found {}", l.expected, l.found)?;
+                write!(
+                    w,
+                    ": expected {}, found {}",
+                    Escaped(&l.expected),
+                    Escaped(&l.found)
+                )?;
             }
             writeln!(w)?;
         }
@@ -263,7 +270,7 @@ fn errors<W: Write>(
     if summary.malformed_packets > 0 {
         writeln!(w, "malformed packets: {}", summary.malformed_packets)?;
         for (p, e) in &summary.malformed {
-            writeln!(w, "    packet {p}: {e}")?;
+            writeln!(w, "    packet {p}: {}", Escaped(e))?;
         }
     }
     Ok(())
@@ -278,7 +285,7 @@ fn results<W: Write>(w: &mut W, s: &Stats, filter: Option<&str>) -> io::Result<(
     writeln!(w, "{:<28} {:<24} {:>8}", "op", "result", "count")?;
     for ((op, r), n) in &s.results.counts {
         let text = crate::decode::errno::text(*r);
-        writeln!(w, "{op:<28} {text:<24} {n:>8}")?;
+        writeln!(w, "{:<28} {text:<24} {n:>8}", Escaped(op))?;
     }
     writeln!(
         w,

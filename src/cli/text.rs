@@ -2,6 +2,7 @@
 
 use crate::analysis::{Record, RecordKind};
 use crate::capture::Timestamp;
+use crate::model::Escaped;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
@@ -24,9 +25,9 @@ pub fn write_line<W: Write>(w: &mut W, r: &Record, origin: Timestamp) -> io::Res
         r.src.to_string(),
         r.dst.to_string(),
         r.conn.0,
-        r.tag_name(),
-        r.info(),
-        r.status()
+        Escaped(&r.tag_name()),
+        Escaped(r.info()),
+        Escaped(&r.status())
     )
 }
 

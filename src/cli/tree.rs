@@ -6,7 +6,7 @@
 //! per builder; about ten levels in practice), so the recursion is bounded.
 
 use crate::analysis::{record_tree, Record, RecordKind};
-use crate::model::{FieldNode, Source, Value};
+use crate::model::{Escaped, FieldNode, Source, Value};
 use serde_json::{json, Map, Value as Json};
 use std::io::{self, Write};
 
@@ -26,7 +26,7 @@ fn write_node<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()
     } else {
         ""
     };
-    writeln!(w, "{pad}{n}{gen}")?;
+    writeln!(w, "{pad}{}{gen}", Escaped(&n.to_string()))?;
     for c in &n.children {
         write_node(w, c, depth + 1)?;
     }

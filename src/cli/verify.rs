@@ -4,6 +4,7 @@
 use crate::analysis::verify::{findings, Finding};
 use crate::analysis::{Config, Dissector, Summary};
 use crate::capture::{CaptureError, CaptureReader};
+use crate::model::Escaped;
 use std::io::{self, Read, Write};
 use std::sync::atomic::AtomicUsize;
 
@@ -35,6 +36,7 @@ impl VerifyOutcome {
 
     /// Write the report for `name`.
     pub fn report<W: Write>(&self, name: &str, w: &mut W) -> io::Result<()> {
+        let name = Escaped(name);
         for f in &self.findings {
             writeln!(
                 w,
@@ -42,23 +44,23 @@ impl VerifyOutcome {
                 f.conn,
                 f.dir.short(),
                 f.row,
-                f.tag,
+                Escaped(&f.tag),
                 f.offset,
                 f.packet,
                 f.kind.name(),
-                f.field,
-                if f.expected.is_empty() { "-" } else { &f.expected },
-                if f.found.is_empty() { "-" } else { &f.found },
+                Escaped(f.field),
+                Escaped(if f.expected.is_empty() { "-" } else { &f.expected }),
+                Escaped(if f.found.is_empty() { "-" } else { &f.found }),
             )?;
         }
         if self.more > 0 {
             writeln!(w, "{name}: ... and {} more problems not listed", self.more)?;
         }
         for (pkt, e) in &self.summary.malformed {
-            writeln!(w, "{name}: packet {pkt}: {e}")?;
+            writeln!(w, "{name}: packet {pkt}: {}", Escaped(e))?;
         }
         if let Some(e) = &self.summary.read_error {
-            writeln!(w, "{name}: capture ends early: {e}")?;
+            writeln!(w, "{name}: capture ends early: {}", Escaped(e))?;
         }
         let conns = self.summary.conns.values().filter(|c| !c.not_msgr2).count();
         let verdict = match (self.ok(), self.interrupted) {

@@ -120,11 +120,15 @@ impl FilterError {
     ///     ^
     /// ```
     pub fn render(&self, expr: &str) -> String {
-        let shown: String = expr
+        let plain: String = expr
             .chars()
             .map(|c| if c == '\t' { ' ' } else { c })
             .collect();
-        let pad = " ".repeat(self.column.saturating_sub(1));
+        // Controls in the expression are shown escaped; the caret counts
+        // the escaped characters before its column.
+        let shown = crate::model::escape(&plain);
+        let before: String = plain.chars().take(self.column.saturating_sub(1)).collect();
+        let pad = " ".repeat(crate::model::escape(&before).chars().count());
         format!("{}\n    {shown}\n    {pad}^", self.message)
     }
 }

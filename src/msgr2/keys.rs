@@ -50,6 +50,7 @@ use std::net::SocketAddr;
 use std::ops::Range;
 
 use super::crypto::{Nonce, KEY_LEN, NONCE_LEN};
+use crate::model::Escaped;
 
 /// The keyword introducing a connection secret.
 pub const CONNECTION_SECRET: &str = "CONNECTION_SECRET";
@@ -234,16 +235,20 @@ impl fmt::Display for KeyFileErrorKind {
             }
             KeyFileErrorKind::UnknownKeyword(word) => write!(
                 f,
-                "unknown keyword `{word}` (expected {CONNECTION_SECRET} or a 32-hex-digit key)"
+                "unknown keyword `{}` (expected {CONNECTION_SECRET} or a 32-hex-digit key)",
+                Escaped(word)
             ),
             KeyFileErrorKind::BadEndpoint(text) => {
                 write!(
                     f,
-                    "bad endpoint `{text}` (expected IPv4:port or [IPv6]:port)"
+                    "bad endpoint `{}` (expected IPv4:port or [IPv6]:port)",
+                    Escaped(text)
                 )
             }
             KeyFileErrorKind::Missing(field) => write!(f, "missing {field}"),
-            KeyFileErrorKind::Extra(text) => write!(f, "unexpected `{text}` after the last field"),
+            KeyFileErrorKind::Extra(text) => {
+                write!(f, "unexpected `{}` after the last field", Escaped(text))
+            }
         }
     }
 }

@@ -207,7 +207,7 @@ impl FilterBar {
                 spans.push(Span::styled("(none; press / to filter)", theme.dim));
             } else {
                 spans.push(Span::styled(
-                    self.applied.as_str(),
+                    crate::model::escape(&self.applied),
                     theme.base.add_modifier(Modifier::BOLD),
                 ));
             }
@@ -237,7 +237,9 @@ impl FilterBar {
             } else {
                 style
             };
-            chars.push(Span::styled(c.to_string(), s));
+            // One cell per character keeps the cursor in place: a
+            // control character being edited shows as U+FFFD.
+            chars.push(Span::styled(crate::tui::ui::one_cell(c), s));
         }
         // Pad the coloured field to the width of the bar.
         let shown = count.saturating_sub(skip);

@@ -15,6 +15,7 @@ use super::details::scroll_to;
 use super::rows::{Level, Row};
 use super::ui::title_line;
 use crate::analysis::Record;
+use crate::model::escape;
 use crate::tcp::{ConnId, Direction};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -81,6 +82,7 @@ fn arrow(row: &Row, width: usize) -> String {
     }) {
         text.push_str(&format!(" ✗ expected {}", p.expected));
     }
+    let text = escape(&text);
     let room = width.saturating_sub(4);
     let text: String = text.chars().take(room).collect();
     let fill = "─".repeat(width.saturating_sub(text.chars().count() + 2));

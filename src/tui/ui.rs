@@ -14,6 +14,7 @@
 use super::app::{App, Mode, Pane};
 use super::keys::{labels, Action, Scope};
 use super::{conns, follow, help, panes};
+use crate::model::{escape, Escaped};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -97,8 +98,30 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     if app.mode == Mode::Help {
         help::render(app, a.body, buf);
     }
+    no_raw_controls(buf);
     if let Some(pos) = cursor {
         f.set_cursor_position(pos);
+    }
+}
+
+/// The last guard: the views escape what they show, and any control or
+/// bidi character that still reached a cell becomes U+FFFD rather than a
+/// byte sent to the terminal.
+pub fn no_raw_controls(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        if cell.symbol().contains(crate::model::escape::needs_escape) {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
+}
+
+/// A character of text being edited, in one cell: controls and bidi
+/// characters as U+FFFD, so that the cursor stays where it is counted.
+pub fn one_cell(c: char) -> String {
+    if crate::model::escape::needs_escape(c) {
+        '\u{fffd}'.to_string()
+    } else {
+        c.to_string()
     }
 }
 
@@ -106,7 +129,7 @@ fn prompt(buf: &mut Buffer, area: Rect, app: &App, label: &str) -> Option<(u16, 
     let t = &app.theme;
     let line = Line::from(vec![
         Span::styled(label.to_string(), t.title_focused),
-        Span::raw(app.prompt.text.clone()),
+        Span::raw(app.prompt.text.chars().map(one_cell).collect::<String>()),
     ]);
     Paragraph::new(line).render(area, buf);
     let x = area.x + u16::try_from(label.len() + app.prompt.cursor).unwrap_or(u16::MAX);
@@ -160,7 +183,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     };
     parts.push(progress);
     if !app.bar.applied.is_empty() {
-        parts.push(format!("filter: {}", app.bar.applied));
+        parts.push(format!("filter: {}", Escaped(&app.bar.applied)));
     }
     let text = format!(" {}", parts.join(" │ "));
     let pad = usize::from(area.width).saturating_sub(text.chars().count());
@@ -177,7 +200,7 @@ fn hint_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     if let Some(m) = &app.message {
         let style = if m.error { t.message_err } else { t.base };
-        Paragraph::new(Line::styled(m.text.clone(), style)).render(area, buf);
+        Paragraph::new(Line::styled(escape(&m.text).into_owned(), style)).render(area, buf);
         return;
     }
     let mut s: Vec<Span<'static>> = Vec::new();
@@ -186,7 +209,10 @@ fn hint_line(app: &App, area: Rect, buf: &mut Buffer) {
     match app.mode {
         Mode::Filter => {
             if let super::filter_bar::Validity::Invalid(col, msg) = &app.bar.validity {
-                s.push(Span::styled(format!("column {col}: {msg}"), t.message_err));
+                s.push(Span::styled(
+                    format!("column {col}: {}", Escaped(msg)),
+                    t.message_err,
+                ));
                 s.push(Span::raw("  "));
             }
             hint(&mut s, app, i(Action::Enter), "apply");

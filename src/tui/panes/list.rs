@@ -4,6 +4,7 @@
 //! marked. It is virtual: only the rows on screen are formatted, and column
 //! widths are measured on those rows only.
 
+use crate::model::{escape, Escaped};
 use crate::tcp::Direction;
 use crate::tui::app::{App, Pane};
 use crate::tui::rows::{Level, Row};
@@ -23,9 +24,9 @@ const TAG_MAX: usize = 22;
 
 /// The content column: the CLI's info text, plus the problems when any.
 pub fn content(row: &Row) -> String {
-    let mut s = row.record.info().to_string();
+    let mut s = escape(row.record.info()).into_owned();
     if row.level != Level::Ok {
-        s.push_str(&format!("  [{}]", row.record.status()));
+        s.push_str(&format!("  [{}]", Escaped(&row.record.status())));
     }
     s
 }
@@ -89,7 +90,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .max(11);
     let tag_w = visible
         .iter()
-        .map(|(_, r)| r.record.tag_name().len())
+        .map(|(_, r)| escape(&r.record.tag_name()).len())
         .max()
         .unwrap_or(3)
         .clamp(3, TAG_MAX);
@@ -130,7 +131,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             });
         }
         text.push_str(&format!("{:>4} ", r.conn.0));
-        let rest = format!(" {:<tag_w$} {}", r.tag_name(), content(row));
+        let rest = format!(" {:<tag_w$} {}", Escaped(&r.tag_name()), content(row));
         let level_style = match row.level {
             Level::Error => t.error,
             Level::Warning => t.warning,

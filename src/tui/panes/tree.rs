@@ -2,7 +2,7 @@
 //! node (`▸` closed, `▾` open), the selected field's abbrev and byte range
 //! in the title.
 
-use crate::model::{FieldNode, Value};
+use crate::model::{Escaped, FieldNode, Value};
 use crate::tui::app::{App, Pane};
 use crate::tui::details::scroll_to;
 use crate::tui::ui::title_line;
@@ -58,7 +58,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let pad = "  ".repeat(l.depth);
         let style = if is_bad(node) { t.error } else { t.base };
-        let mut spans = vec![Span::styled(format!("{pad}{marker}{node}"), style)];
+        let mut spans = vec![Span::styled(
+            format!("{pad}{marker}{}", Escaped(&node.to_string())),
+            style,
+        )];
         if node.span.is_none() && !matches!(node.value, Value::None) {
             spans.push(Span::styled(" [generated]", t.dim));
         }
