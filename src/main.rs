@@ -89,8 +89,13 @@ struct Args {
     /// Secure-mode key file (format in the README).
     #[arg(long = "keys", value_name = "FILE", global = true)]
     keys: Option<PathBuf>,
+    /// Ceph keyring (repeatable): its entities' keys open cephx in the
+    /// capture and, through it, secure mode (format in the README).
+    #[arg(long = "keyring", value_name = "FILE", global = true)]
+    keyrings: Vec<PathBuf>,
     /// Set a preference, tshark style: `keylog:FILE` (also spelled
-    /// `msgr2.keylog_file:FILE`) names the key file.
+    /// `msgr2.keylog_file:FILE`) names the key file, `ceph.keyring:FILE`
+    /// adds a keyring.
     #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
     prefs: Vec<String>,
     /// Memory cap (`512M`, default 1G); past it idle connections are evicted.
@@ -158,14 +163,16 @@ fn open(path: &Path) -> anyhow::Result<Input> {
 /// Build the dissection settings from the flags: read and check the key file.
 fn config(args: &Args) -> anyhow::Result<Config> {
     let mut key_file = args.keys.clone();
+    let mut keyrings = args.keyrings.clone();
     for pref in &args.prefs {
         let Some((name, value)) = pref.split_once(':') else {
             anyhow::bail!("-o {pref}: expected NAME:VALUE");
         };
         match name {
             "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
+            "ceph.keyring" => keyrings.push(PathBuf::from(value)),
             other => anyhow::bail!(
-                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file)"
+                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file, ceph.keyring)"
             ),
         }
     }
@@ -179,6 +186,22 @@ fn config(args: &Args) -> anyhow::Result<Config> {
             .with_context(|| format!("cannot read key file {}", path.display()))?;
         let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         cfg.keys = Some(Arc::new(log));
+    }
+    if !keyrings.is_empty() {
+        let mut ring = cephshark::cephx::Keyring::default();
+        for path in &keyrings {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read keyring {}", path.display()))?;
+            ring.add(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        for e in ring.unsupported() {
+            eprintln!(
+                "cephshark: keyring entity {}: key type {} (aes256k) is not supported; its connections stay encrypted",
+                e.name, e.key.ty
+            );
+        }
+        cfg.keyring = Some(Arc::new(ring));
     }
     Ok(cfg)
 }

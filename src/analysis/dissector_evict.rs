@@ -101,6 +101,7 @@ impl Inner {
             problem_packets: vec![at],
             session: None,
             interop: None,
+            cephx: None,
             payload: None,
             info_text: std::sync::OnceLock::new(),
         };
@@ -143,6 +144,7 @@ impl Inner {
                 problem_packets: vec![p.packet],
                 session: None,
                 interop: None,
+                cephx: None,
                 payload: None,
                 info_text: std::sync::OnceLock::new(),
             };

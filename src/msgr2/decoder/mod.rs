@@ -226,6 +226,11 @@ impl ConnDecoder {
         self.dirs.get_mut(dir.index()).map(|d| &mut d.secure)
     }
 
+    /// Decode what `dir` holds buffered (after its keys were resolved).
+    pub fn resume(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) {
+        self.pump(dir, out);
+    }
+
     /// Feed in-order bytes of `dir` starting at stream `offset`.
     pub fn feed(
         &mut self,
