@@ -79,6 +79,10 @@ struct Args {
     /// segments) to a file of its own in DIR.
     #[arg(long = "export-streams", value_name = "DIR")]
     export_streams: Option<PathBuf>,
+    /// Write every key that opened a secure direction to FILE, in the key
+    /// file format with endpoints (read back with `--keys`).
+    #[arg(long = "export-keys", value_name = "FILE")]
+    export_keys: Option<PathBuf>,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -454,6 +458,10 @@ fn run_list(
     if let Some(s) = streams {
         s.finish().context("--export-streams")?;
     }
+    if let Some(out) = &args.export_keys {
+        std::fs::write(out, cli::export::keys_text(&result.summary))
+            .with_context(|| format!("--export-keys {}", out.display()))?;
+    }
     match &args.write {
         Some(out) if caught.is_some() => eprintln!("cephshark: -w {}: not written", out.display()),
         Some(out) => write_capture(path, out, &result)?,
@@ -556,6 +564,7 @@ fn wants_tui(args: &Args) -> bool {
         && args.fields.is_empty()
         && args.write.is_none()
         && args.export_streams.is_none()
+        && args.export_keys.is_none()
         && io::stdout().is_terminal()
         && io::stdin().is_terminal()
 }

@@ -113,9 +113,11 @@ fn keyring_alone_opens_every_frame_the_key_file_opens() {
             let KeyStatus::Opened(o) = k else {
                 panic!("conn {}: {k:?}", c.conn);
             };
-            if o.starts_with("keyring client.admin, AUTH session key (tcp.stream ") {
+            if o == "keyring client.admin: AUTH_DONE" {
                 mon += 1;
-            } else if o.starts_with("osd ticket from keyring client.admin, tcp.stream ") {
+            } else if o.starts_with("keyring client.admin, tcp.stream ")
+                && o.ends_with(": osd ticket")
+            {
                 osd += 1;
             } else {
                 panic!("{o}");
@@ -425,4 +427,90 @@ fn cephx_crypto_round_trips() {
         other.open(&ct),
         Err(cephshark::cephx::CryptError::BadMagic(_))
     ));
+}
+
+#[test]
+fn exported_keys_read_back_give_the_same_frames() {
+    let f = std::env::temp_dir().join(format!("cephshark-export-{}.keys", std::process::id()));
+    let (code, _, err) = cli(&[
+        "-q",
+        "--keyring",
+        "captures/cephx-secure.keyring",
+        "--export-keys",
+        f.to_str().unwrap(),
+        "captures/cephx-secure.pcap",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let _ = std::fs::remove_file(&f);
+    let log = KeyLog::parse(&text).unwrap();
+    // One named line per secure direction: 34 connections.
+    assert_eq!(log.entries.len(), 68);
+    assert!(log.entries.iter().all(|e| e.scope.endpoints().is_some()));
+    let (by_ring, _) = run(
+        "cephx-secure.pcap",
+        None,
+        Some(&read("cephx-secure.keyring")),
+    );
+    let (by_export, s) = run("cephx-secure.pcap", Some(&text), None);
+    assert_eq!(by_ring.len(), by_export.len());
+    for (a, b) in by_ring.iter().zip(&by_export) {
+        assert_eq!(a.tag_name(), b.tag_name(), "row {}", a.number);
+        assert_eq!(a.status(), b.status(), "row {}", a.number);
+        assert_eq!(
+            a.frame().map(|f| f.data.clone()),
+            b.frame().map(|f| f.data.clone()),
+            "row {}",
+            a.number
+        );
+    }
+    // Each direction opened by the line naming it.
+    for c in s.conns.values() {
+        for k in &c.keys {
+            assert!(
+                matches!(k, KeyStatus::Opened(o) if o.starts_with("line ")),
+                "{k:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn z_keys_lists_where_each_key_came_from() {
+    let (code, out, _) = cli(&[
+        "-q",
+        "-z",
+        "keys",
+        "--keyring",
+        "captures/cephx-secure.keyring",
+        "captures/cephx-secure.pcap",
+    ]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" -> ") && !l.contains("sender"))
+        .collect();
+    assert_eq!(rows.len(), 68);
+    assert_eq!(
+        rows[0],
+        "   0  c2s  127.0.0.1:38560 -> 127.0.0.1:43700             keyring client.admin: AUTH_DONE"
+    );
+    assert_eq!(
+        rows[7],
+        "   3  s2c  127.0.0.1:43701 -> 127.0.0.1:53056             keyring client.admin, tcp.stream 2: osd ticket"
+    );
+    let (_, out, _) = cli(&[
+        "-q",
+        "-z",
+        "keys",
+        "--keys",
+        "captures/cephx-secure.keys",
+        "captures/cephx-secure.pcap",
+    ]);
+    assert!(
+        out.contains(
+            "   0  c2s  127.0.0.1:38560 -> 127.0.0.1:43700             key file line 29\n"
+        ),
+        "{out}"
+    );
 }

@@ -44,7 +44,7 @@ fn banner_bytes(b: &crate::msgr2::banner::Banner) -> Vec<u8> {
 
 impl ConnCephx {
     /// The candidates a derived connection secret gives `dir`.
-    fn candidates(&self, dir: Direction, label: &str) -> Vec<KeyCandidate> {
+    fn candidates(&self, dir: Direction) -> Vec<KeyCandidate> {
         let Some(s) = &self.conn.derived.secret else {
             return Vec::new();
         };
@@ -59,7 +59,7 @@ impl ConnCephx {
             (Some(key), Some(n)) => vec![KeyCandidate {
                 key,
                 nonce: Nonce(n),
-                origin: format!("{} ({label})", self.conn.derived.origin),
+                origin: self.conn.derived.origin.clone(),
             }],
             _ => Vec::new(),
         }
@@ -209,10 +209,9 @@ impl Inner {
             if !c.decoder.secure_mut(dir).is_some_and(|s| s.waiting()) {
                 continue;
             }
-            let label = format!("tcp.stream {}", conn.0);
             let (cands, why) = match &c.cephx {
                 Some(x) => (
-                    x.candidates(dir, &label),
+                    x.candidates(dir),
                     x.conn.derived.failure.clone().or_else(|| {
                         x.conn.derived.secret.is_none().then(|| {
                             "the keyring opens no AUTH_DONE of this connection".to_string()

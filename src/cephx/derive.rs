@@ -141,7 +141,7 @@ impl CephxConn {
                     Some((t, r)) => {
                         self.derived.session_key = Some(t.session_key.clone());
                         self.derived.origin =
-                            format!("{} ticket from {}", service_name(service), t.from);
+                            format!("{}: {} ticket", t.from, service_name(service));
                         let from = format!("{} session key ({})", service_name(service), t.from);
                         vec![
                             match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
@@ -323,7 +323,7 @@ impl CephxConn {
             return out;
         };
         self.derived.session_key = Some(auth_key.clone());
-        self.derived.origin = format!("keyring {entity}, AUTH session key");
+        self.derived.origin = format!("keyring {entity}: AUTH_DONE");
         let sk_from = format!("{entity}'s AUTH session key");
         let Some(x) = &r.nautilus else {
             self.derived.failure = Some("the AUTH_DONE carries no connection secret".into());

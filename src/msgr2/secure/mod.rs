@@ -172,6 +172,11 @@ impl SecureDir {
         self.deferred = true;
     }
 
+    /// Why no key was derived for the direction, when it was said.
+    pub fn why_no_key(&self) -> Option<&str> {
+        self.why_no_key.as_deref()
+    }
+
     /// Whether the direction waits for [`SecureDir::resolve`].
     pub fn waiting(&self) -> bool {
         matches!(self.state, State::Waiting)
