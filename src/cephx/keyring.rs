@@ -201,7 +201,7 @@ impl Keyring {
                 err(vstart + at, what)
             })?;
             let key = match CryptoKey::parse(&bytes) {
-                Ok((rest, key)) if rest.is_empty() => key,
+                Ok((&[], key)) => key,
                 _ => {
                     return Err(err(
                         vstart,

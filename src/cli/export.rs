@@ -290,33 +290,6 @@ impl StreamExporter {
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn packet_set() {
-        let mut s = PacketSet::default();
-        for p in [1, 64, 65, 1000, 64] {
-            s.insert(PacketIndex(p));
-        }
-        assert_eq!(s.len(), 4);
-        assert!(s.contains(PacketIndex(64)) && s.contains(PacketIndex(1000)));
-        assert!(!s.contains(PacketIndex(2)) && !s.contains(PacketIndex(5000)));
-    }
-
-    #[test]
-    fn names() {
-        let a: SocketAddr = "127.0.0.1:3300".parse().unwrap();
-        let b: SocketAddr = "[::1]:6800".parse().unwrap();
-        assert_eq!(
-            stream_file_name(ConnId(3), Direction::ServerToClient, a, b),
-            "conn3-s2c-127.0.0.1_3300-__1_6800.msgr2"
-        );
-    }
-}
-
 /// `--export-keys`: every key that opened a secure direction, as key file
 /// lines naming their sender and receiver (the format `--keys` reads), so
 /// a capture can be shared with just the keys of its connections.
@@ -347,4 +320,31 @@ pub fn keys_text(summary: &crate::analysis::Summary) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_set() {
+        let mut s = PacketSet::default();
+        for p in [1, 64, 65, 1000, 64] {
+            s.insert(PacketIndex(p));
+        }
+        assert_eq!(s.len(), 4);
+        assert!(s.contains(PacketIndex(64)) && s.contains(PacketIndex(1000)));
+        assert!(!s.contains(PacketIndex(2)) && !s.contains(PacketIndex(5000)));
+    }
+
+    #[test]
+    fn names() {
+        let a: SocketAddr = "127.0.0.1:3300".parse().unwrap();
+        let b: SocketAddr = "[::1]:6800".parse().unwrap();
+        assert_eq!(
+            stream_file_name(ConnId(3), Direction::ServerToClient, a, b),
+            "conn3-s2c-127.0.0.1_3300-__1_6800.msgr2"
+        );
+    }
 }
