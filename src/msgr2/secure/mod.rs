@@ -153,6 +153,7 @@ pub fn secure_len(p: &Preamble, rev: Rev) -> usize {
     }
 }
 
+pub mod midstream;
 mod open;
 mod resync;
 mod trial;
@@ -170,6 +171,23 @@ impl SecureDir {
     /// for [`SecureDir::resolve`].
     pub fn defer_keys(&mut self) {
         self.deferred = true;
+    }
+
+    /// The keys that may open the direction.
+    pub fn candidates(&self) -> &[KeyCandidate] {
+        &self.candidates
+    }
+
+    /// Begin decrypting a direction captured mid-stream at stream offset
+    /// `at`, where a msgr2.1 frame opens with `nonce`, `steps` operations
+    /// past the initial nonce of candidate `c` (see `midstream`).
+    pub fn start_found(&mut self, at: u64, c: &KeyCandidate, nonce: Nonce, steps: u64) {
+        self.rev = Some(Rev::V1);
+        self.secure_start = at;
+        self.state = State::Active(Box::new(GcmStream::new(&c.key, nonce, NonceFormat::Rev1)));
+        let mut m = c.clone();
+        m.origin = format!("{} (mid-stream: nonce counter +{steps})", c.origin);
+        self.matched = Some(m);
     }
 
     /// Why no key was derived for the direction, when it was said.
