@@ -33,6 +33,7 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod cephx;
 pub mod cli;
 pub mod decode;
 pub mod filter;

@@ -88,6 +88,10 @@ struct Args {
     /// segments) to a file of its own in DIR.
     #[arg(long = "export-streams", value_name = "DIR")]
     export_streams: Option<PathBuf>,
+    /// Write every key that opened a secure direction to FILE, in the key
+    /// file format with endpoints (read back with `--keys`).
+    #[arg(long = "export-keys", value_name = "FILE")]
+    export_keys: Option<PathBuf>,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -98,8 +102,13 @@ struct Args {
     /// Secure-mode key file (format in the README).
     #[arg(long = "keys", value_name = "FILE", global = true)]
     keys: Option<PathBuf>,
+    /// Ceph keyring (repeatable): its entities' keys open cephx in the
+    /// capture and, through it, secure mode (format in the README).
+    #[arg(long = "keyring", value_name = "FILE", global = true)]
+    keyrings: Vec<PathBuf>,
     /// Set a preference, tshark style: `keylog:FILE` (also spelled
-    /// `msgr2.keylog_file:FILE`) names the key file.
+    /// `msgr2.keylog_file:FILE`) names the key file, `ceph.keyring:FILE`
+    /// adds a keyring.
     #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
     prefs: Vec<String>,
     /// Memory cap (`512M`, default 1G); past it idle connections are evicted.
@@ -167,14 +176,16 @@ fn open(path: &Path) -> anyhow::Result<Input> {
 /// Build the dissection settings from the flags: read and check the key file.
 fn config(args: &Args) -> anyhow::Result<Config> {
     let mut key_file = args.keys.clone();
+    let mut keyrings = args.keyrings.clone();
     for pref in &args.prefs {
         let Some((name, value)) = pref.split_once(':') else {
             anyhow::bail!("-o {pref}: expected NAME:VALUE");
         };
         match name {
             "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
+            "ceph.keyring" => keyrings.push(PathBuf::from(value)),
             other => anyhow::bail!(
-                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file)"
+                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file, ceph.keyring)"
             ),
         }
     }
@@ -188,6 +199,22 @@ fn config(args: &Args) -> anyhow::Result<Config> {
             .with_context(|| format!("cannot read key file {}", path.display()))?;
         let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         cfg.keys = Some(Arc::new(log));
+    }
+    if !keyrings.is_empty() {
+        let mut ring = cephshark::cephx::Keyring::default();
+        for path in &keyrings {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read keyring {}", path.display()))?;
+            ring.add(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        for e in ring.unsupported() {
+            eprintln!(
+                "cephshark: keyring entity {}: key type {} (aes256k) is not supported; its connections stay encrypted",
+                e.name, e.key.ty
+            );
+        }
+        cfg.keyring = Some(Arc::new(ring));
     }
     Ok(cfg)
 }
@@ -435,6 +462,10 @@ fn run_list(
     if let Some(s) = streams {
         s.finish().context("--export-streams")?;
     }
+    if let Some(out) = &args.export_keys {
+        std::fs::write(out, cli::export::keys_text(&result.summary))
+            .with_context(|| format!("--export-keys {}", out.display()))?;
+    }
     match &args.write {
         Some(out) if caught.is_some() => say!("-w {}: not written", out.display()),
         Some(out) => write_capture(path, out, &result)?,
@@ -537,6 +568,7 @@ fn wants_tui(args: &Args) -> bool {
         && args.fields.is_empty()
         && args.write.is_none()
         && args.export_streams.is_none()
+        && args.export_keys.is_none()
         && io::stdout().is_terminal()
         && io::stdin().is_terminal()
 }

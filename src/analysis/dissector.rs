@@ -17,7 +17,6 @@ use super::summary::{ConnSummary, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
 use crate::msgr2::keys::KeyLog;
-use crate::msgr2::secure::KeyCandidate;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
 use evict::SUMMARY_BYTES;
@@ -33,6 +32,8 @@ pub struct Config {
     pub decoder: DecoderConfig,
     /// Secure-mode keys, if the user gave any.
     pub keys: Option<Arc<KeyLog>>,
+    /// Keyring entities whose keys open cephx and, through it, secure mode.
+    pub keyring: Option<Arc<crate::cephx::Keyring>>,
     /// Cap in bytes on the memory of connection state and buffered stream
     /// bytes; past it the idlest connections are evicted and reported.
     pub memcap: usize,
@@ -45,28 +46,11 @@ impl Default for Config {
         Config {
             decoder: DecoderConfig::default(),
             keys: None,
+            keyring: None,
             memcap: DEFAULT_MEMCAP,
             interop: Default::default(),
         }
     }
-}
-
-/// The key entries that may open the direction `src` -> `dst`.
-fn candidates(
-    keys: &KeyLog,
-    src: SocketAddr,
-    dst: SocketAddr,
-    from_client: bool,
-) -> Vec<KeyCandidate> {
-    keys.entries
-        .iter()
-        .filter(|e| e.scope.may_apply(src, dst, Some(from_client)))
-        .map(|e| KeyCandidate {
-            key: e.key,
-            nonce: e.initial_nonce(),
-            origin: format!("line {}", e.line),
-        })
-        .collect()
 }
 
 struct ConnState {
@@ -91,6 +75,8 @@ struct ConnState {
     charged: usize,
     /// A TCP reset ended it.
     reset: bool,
+    /// cephx state, with `--keyring`.
+    cephx: Option<Box<keys::ConnCephx>>,
 }
 
 /// Rows of a connection picked up mid-stream held back while its roles
@@ -139,6 +125,8 @@ struct Inner {
     touched: Vec<ConnId>,
     /// The capture has ended: connections still open close with it.
     ending: bool,
+    /// Service tickets granted in the capture (`--keyring`).
+    tickets: crate::cephx::TicketTable,
 }
 
 impl Dissector {
@@ -158,6 +146,7 @@ impl Dissector {
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
                 ending: false,
+                tickets: Default::default(),
                 cfg,
             },
         }
@@ -283,24 +272,24 @@ impl Inner {
                     }
                 }
                 self.summaries = self.summaries.saturating_add(SUMMARY_BYTES);
-                self.conns.insert(
-                    conn,
-                    Box::new(ConnState {
-                        client,
-                        server,
-                        decoder,
-                        maps: Default::default(),
-                        session: Session::default(),
-                        conformance: Conformance::default(),
-                        interop: Tracker::new(!handshake_seen),
-                        undecided: !handshake_seen,
-                        flipped: false,
-                        held: Vec::new(),
-                        last: 0,
-                        charged: 0,
-                        reset: false,
-                    }),
-                );
+                let mut state = ConnState {
+                    client,
+                    server,
+                    decoder,
+                    maps: Default::default(),
+                    session: Session::default(),
+                    conformance: Conformance::default(),
+                    interop: Tracker::new(!handshake_seen),
+                    undecided: !handshake_seen,
+                    flipped: false,
+                    held: Vec::new(),
+                    last: 0,
+                    charged: 0,
+                    reset: false,
+                    cephx: None,
+                };
+                state.with_cephx(self.cfg.keyring.is_some());
+                self.conns.insert(conn, Box::new(state));
                 self.summary
                     .conns
                     .insert(conn, ConnSummary::new(conn, client, server, handshake_seen));
@@ -376,8 +365,18 @@ impl Inner {
         }
     }
 
-    /// Turn pending decoder events of `conn` into records.
+    /// Turn pending decoder events of `conn` into records, and decode on
+    /// directions whose keys came from them.
     fn drain(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+        self.drain_events(conn, packet, ts);
+        let mut guard = 0u32;
+        while self.cfg.keyring.is_some() && guard < 4 && self.cephx_settle(conn) {
+            self.drain_events(conn, packet, ts);
+            guard += 1;
+        }
+    }
+
+    fn drain_events(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
         let events = std::mem::take(&mut self.events);
         for (dir, ev) in events {
             let Some(c) = self.conns.get_mut(&conn) else {
@@ -432,6 +431,7 @@ impl Inner {
                 problem_packets: Vec::new(),
                 session: None,
                 interop: None,
+                cephx: None,
                 payload: None,
                 info_text: std::sync::OnceLock::new(),
             };
@@ -509,6 +509,10 @@ impl Inner {
             }
         }
         let before = rec.problems().len();
+        self.cephx_row(conn, &mut rec, phys);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let input = Conformance::input(&rec);
         c.session.observe(&mut rec);
         self.reconnects.observe(&mut rec);
@@ -538,6 +542,10 @@ mod end;
 mod evict;
 #[path = "dissector_resume.rs"]
 mod resume;
+
+#[path = "dissector_keys.rs"]
+mod keys;
+use keys::candidates;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.
 pub fn dissect<R: Read>(

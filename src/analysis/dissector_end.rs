@@ -44,9 +44,15 @@ impl Inner {
                 self.summaries = names.fold(self.summaries, usize::saturating_add);
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     let shown = if c.flipped { dir.reverse() } else { dir };
-                    if let (Some(sd), Some(k)) =
-                        (c.decoder.secure_mut(dir), s.keys.get_mut(shown.index()))
-                    {
+                    if let (Some(sd), Some(k), Some(w)) = (
+                        c.decoder.secure_mut(dir),
+                        s.keys.get_mut(shown.index()),
+                        s.opened_with.get_mut(shown.index()),
+                    ) {
+                        w.clone_from(&sd.matched().cloned());
+                        if let Some(y) = s.no_key_why.get_mut(shown.index()) {
+                            *y = sd.why_no_key().map(str::to_string);
+                        }
                         *k = match (sd.matched(), sd.no_key()) {
                             (Some(m), _) => {
                                 let len = m.origin.len();

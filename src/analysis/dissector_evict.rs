@@ -143,6 +143,7 @@ impl Inner {
             problem_packets: vec![at],
             session: None,
             interop: None,
+            cephx: None,
             payload: None,
             info_text: std::sync::OnceLock::new(),
         };

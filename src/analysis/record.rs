@@ -54,6 +54,9 @@ pub struct Record {
     pub session: Option<super::session::SessionNote>,
     /// What interop tracking found (releases, the request a reply answers).
     pub interop: Option<super::interop::InteropNote>,
+    /// The cephx structures the frame carries encrypted, decrypted with a
+    /// keyring (`--keyring`), and the AUTH_SIGNATURE check.
+    pub cephx: Option<std::sync::Arc<Vec<crate::model::FieldNode>>>,
     /// The frame's payload, decoded once when the row was made.
     pub payload: Option<std::sync::Arc<PayloadDecode>>,
     /// The content column, computed the first time it is asked for

@@ -133,10 +133,16 @@ pub fn record_tree(r: &Record) -> FieldNode {
             ));
             k.push(n);
         }
-        RecordKind::Frame(f) => k.push(match &r.payload {
-            Some(p) => frame_tree_from(f, p),
-            None => frame_tree_with(f, r.session.as_ref().and_then(|n| n.sender_name.clone())),
-        }),
+        RecordKind::Frame(f) => {
+            let mut n = match &r.payload {
+                Some(p) => frame_tree_from(f, p),
+                None => frame_tree_with(f, r.session.as_ref().and_then(|n| n.sender_name.clone())),
+            };
+            if let Some(c) = &r.cephx {
+                n.children.extend(c.iter().cloned());
+            }
+            k.push(n);
+        }
         _ => {}
     }
     root

@@ -31,6 +31,7 @@ const LISTS: &[&[&FieldDef]] = &[
     crate::decode::msg::pg_create::ALL,
     crate::decode::msg::mgr::ALL,
     super::record_fields::ALL,
+    crate::cephx::structs::ALL,
     super::interop::ALL,
 ];
 

@@ -47,6 +47,8 @@ pub enum StatKind {
     Errors,
     /// Results of the answers per op.
     Results,
+    /// Where each secure direction's key came from.
+    Keys,
 }
 
 impl StatKind {
@@ -77,6 +79,11 @@ impl StatKind {
             StatKind::Results,
             "results",
             "results of osd_op_reply and mon_command_ack per op, errno names",
+        ),
+        (
+            StatKind::Keys,
+            "keys",
+            "per secure connection direction: where its key came from (key file line, keyring and ticket) or why none",
         ),
     ];
 

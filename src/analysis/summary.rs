@@ -34,6 +34,11 @@ pub struct ConnSummary {
     pub faulty: u64,
     /// Secure-mode key status per direction.
     pub keys: [KeyStatus; 2],
+    /// The key and initial nonce that opened each direction (client to
+    /// server, server to client), for `--export-keys`.
+    pub opened_with: [Option<crate::msgr2::secure::KeyCandidate>; 2],
+    /// Why no key was derived for a direction (`--keyring`).
+    pub no_key_why: [Option<String>; 2],
     /// Entity names of the client and the server (`client.4112`, `osd.0`),
     /// from their HELLO and ident frames.
     pub names: [Option<String>; 2],
@@ -73,6 +78,8 @@ impl ConnSummary {
             bytes: [0; 2],
             faulty: 0,
             keys: Default::default(),
+            opened_with: [None, None],
+            no_key_why: [None, None],
             names: [None, None],
             state: None,
             releases: [None, None],

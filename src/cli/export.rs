@@ -1,6 +1,7 @@
 //! Exports: the packets of the shown rows to a capture file (`-w`), and
 //! each connection direction's plaintext frames to a file of its own
-//! (`--export-streams DIR`).
+//! (`--export-streams DIR`), and the keys that opened secure directions
+//! (`--export-keys FILE`, see [`keys_text`]).
 //!
 //! `-w` needs two passes over the input: a packet is known to be wanted
 //! only once every row it carries is complete, which may be many packets
@@ -287,6 +288,38 @@ impl StreamExporter {
         files.sort();
         Ok(files)
     }
+}
+
+/// `--export-keys`: every key that opened a secure direction, as key file
+/// lines naming their sender and receiver (the format `--keys` reads), so
+/// a capture can be shared with just the keys of its connections.
+pub fn keys_text(summary: &crate::analysis::Summary) -> String {
+    use std::fmt::Write as _;
+    let hex = crate::cephx::crypto::hex;
+    let mut out = String::from(
+        "# msgr2 secure-mode keys: <sender> <receiver> <aes-128-gcm key> <initial nonce>\n",
+    );
+    for c in summary.conns.values() {
+        for (i, dir) in ["c2s", "s2c"].iter().enumerate() {
+            let Some(Some(k)) = c.opened_with.get(i) else {
+                continue;
+            };
+            let (src, dst) = if i == 0 {
+                (c.client, c.server)
+            } else {
+                (c.server, c.client)
+            };
+            let _ = writeln!(
+                out,
+                "{src} {dst} {} {}  # tcp.stream {} {dir}: {}",
+                hex(&k.key),
+                hex(&k.nonce.0),
+                c.conn.0,
+                k.origin
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -31,8 +31,46 @@ pub fn write_stats<W: Write>(
             StatKind::OpLat => oplat(w, stats, filter)?,
             StatKind::Errors => errors(w, stats, summary, filter)?,
             StatKind::Results => results(w, stats, filter)?,
+            StatKind::Keys => keys(w, summary)?,
         }
         writeln!(w, "{RULE}")?;
+    }
+    Ok(())
+}
+
+/// `-z keys`: per connection direction in secure mode, where its key
+/// came from.
+fn keys<W: Write>(w: &mut W, summary: &Summary) -> io::Result<()> {
+    use crate::analysis::KeyStatus;
+    header(w, "msgr2 Secure Keys", None)?;
+    writeln!(
+        w,
+        "{:>4}  {:<3}  {:<46} key from",
+        "conn", "dir", "sender -> receiver"
+    )?;
+    for c in summary.conns.values() {
+        for (i, dir) in ["c2s", "s2c"].iter().enumerate() {
+            let (src, dst) = if i == 0 {
+                (c.client, c.server)
+            } else {
+                (c.server, c.client)
+            };
+            let from = match c.keys.get(i) {
+                Some(KeyStatus::Opened(o)) if o.starts_with("line ") => format!("key file {o}"),
+                Some(KeyStatus::Opened(o)) => o.clone(),
+                Some(KeyStatus::Missing) => match c.no_key_why.get(i).cloned().flatten() {
+                    Some(why) => why,
+                    None => "none: no key given opens it".into(),
+                },
+                _ => continue,
+            };
+            writeln!(
+                w,
+                "{:>4}  {dir:<3}  {:<46} {from}",
+                c.conn.0,
+                format!("{src} -> {dst}")
+            )?;
+        }
     }
     Ok(())
 }

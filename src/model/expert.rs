@@ -143,6 +143,11 @@ problem_kinds! {
     GcmTagBad => "gcm_tag_bad", Error;
     /// A secure-mode direction with no key that opens it.
     NoKey => "encrypted_no_key", Warning;
+    /// AUTH_SIGNATURE is not the HMAC-SHA256, keyed with the session key,
+    /// of every byte its sender received before it (ProtocolV2.cc
+    /// handle_auth_signature: "pre-auth signature mismatch", the peer
+    /// faults the connection).
+    AuthSignatureBad => "auth_signature_bad", Error;
     /// Secure-mode padding or epilogue bytes that must be zero are not.
     PaddingNotZero => "padding_not_zero", Error;
     /// The secure stream can no longer be followed (a frame failed beyond
@@ -242,7 +247,7 @@ impl ProblemKind {
             | EncodingTrailing => Group::Encoding,
             Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
             | NotMsgr2 | MemcapEvicted => Group::Capture,
-            NoKey | SecureSyncLost => Group::Decryption,
+            NoKey | SecureSyncLost | AuthSignatureBad => Group::Decryption,
             SeqJump | AckAhead | SeqReplayed | KeepaliveAckUnmatched => Group::Sequence,
             TagUnknown
             | Compressed

@@ -2,13 +2,77 @@
 //! and reporting what a direction leaves unfinished.
 
 use super::{ConnDecoder, Event, Phase};
-use crate::msgr2::frame::Rev;
+use crate::msgr2::frame::{Mode, Rev};
 use crate::msgr2::preamble::{self, Preamble};
 use crate::msgr2::problem::{Problem, ProblemKind};
 use crate::msgr2::resync::{hunt_problem, partial_frame, plausible, unfinished};
 use crate::tcp::Direction;
 
+/// Segment starts remembered per direction for the mid-stream search.
+pub(super) const MAX_STARTS: usize = 256;
+/// Bytes a mid-stream direction with keys holds before its secure frame is
+/// searched for (the search looks at the segment starts within them).
+pub(super) const MIDSTREAM_WINDOW: usize = 256 * 1024;
+
 impl ConnDecoder {
+    /// A direction captured mid-stream whose bytes hold no plaintext frame,
+    /// with keys: search the segment starts for a secure frame and the
+    /// nonce counter that opens it (`secure::midstream`). `Some(progress)`
+    /// when it decided (found, or searched in vain), `None` to wait.
+    fn midstream_secure(
+        &mut self,
+        dir: Direction,
+        since: u64,
+        out: &mut Vec<(Direction, Event)>,
+    ) -> Option<bool> {
+        use crate::msgr2::secure::midstream::{search, MIDSTREAM_MAX_OPS};
+        let max_seg = self.cfg.max_segment_len;
+        let finishing = self.finishing;
+        let st = self.dirs.get_mut(dir.index())?;
+        if st.searched || st.frames > 0 || st.secure.candidates().is_empty() {
+            return None;
+        }
+        if st.buf.len() < MIDSTREAM_WINDOW && !finishing {
+            // Keep the bytes: wait for more.
+            return Some(false);
+        }
+        st.searched = true;
+        let starts: Vec<usize> = st
+            .starts
+            .iter()
+            .filter_map(|&s| usize::try_from(s.checked_sub(st.base)?).ok())
+            .filter(|&i| i < st.buf.len())
+            .collect();
+        let found = search(
+            st.secure.candidates(),
+            &st.buf,
+            &starts,
+            MIDSTREAM_MAX_OPS,
+            max_seg,
+        )?;
+        let c = st.secure.candidates().get(found.candidate)?.clone();
+        st.consume(found.offset);
+        let at = st.base;
+        st.mode = Mode::Secure;
+        st.phase = Phase::Secure;
+        st.secure.start_found(at, &c, found.nonce, found.steps);
+        self.rev.get_or_insert(Rev::V1);
+        let p = Problem::new(ProblemKind::MidStream, since, at - since, "msgr2.secure")
+            .values(
+                "a connection captured from its start",
+                format!(
+                    "capture begins mid-connection; secure frames from stream offset {at}, nonce counter {} (+{} operations from {})",
+                    found.nonce.counter(),
+                    found.steps,
+                    c.origin
+                ),
+            );
+        if at > since {
+            out.push((dir, Event::Undecoded(p)));
+        }
+        Some(true)
+    }
+
     pub(super) fn step_hunt(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
         let max_seg = self.cfg.max_segment_len;
         let limit = self.cfg.hunt_limit_without_banner;
@@ -56,32 +120,55 @@ impl ConnDecoder {
                 st.phase = Phase::Frames;
                 true
             }
-            None => {
-                // Keep only a possible preamble prefix; remember the skipped span.
-                let keep = preamble::LEN - 1;
-                let drop = st.buf.len().saturating_sub(keep);
-                st.consume(drop);
-                if no_banner && st.frames == 0 && st.base.saturating_sub(since) > limit {
-                    st.phase = Phase::Ignore;
-                    out.push((
-                        dir,
-                        Event::NotMsgr2 {
-                            offset: since,
-                            reason: "no msgr2 frame found",
-                        },
-                    ));
-                    return true;
+            None if !handshake && problem.is_none() => {
+                if let Some(progress) = self.midstream_secure(dir, since, out) {
+                    if progress || self.dirs.get(dir.index()).is_some_and(|s| !s.searched) {
+                        return progress;
+                    }
                 }
-                if drop > 0 {
-                    st.phase = Phase::Hunt {
-                        since,
-                        problem,
-                        skip_first: false,
-                    };
-                }
-                false
+                self.hunt_on(dir, since, problem, no_banner, limit, out)
             }
+            None => self.hunt_on(dir, since, problem, no_banner, limit, out),
         }
+    }
+
+    /// No frame in the bytes held: drop them but a possible preamble
+    /// prefix, and give up on a direction that never showed msgr2.
+    fn hunt_on(
+        &mut self,
+        dir: Direction,
+        since: u64,
+        problem: Option<Problem>,
+        no_banner: bool,
+        limit: u64,
+        out: &mut Vec<(Direction, Event)>,
+    ) -> bool {
+        let Some(st) = self.dirs.get_mut(dir.index()) else {
+            return false;
+        };
+        // Keep only a possible preamble prefix; remember the skipped span.
+        let keep = preamble::LEN - 1;
+        let drop = st.buf.len().saturating_sub(keep);
+        st.consume(drop);
+        if no_banner && st.frames == 0 && st.base.saturating_sub(since) > limit {
+            st.phase = Phase::Ignore;
+            out.push((
+                dir,
+                Event::NotMsgr2 {
+                    offset: since,
+                    reason: "no msgr2 frame found",
+                },
+            ));
+            return true;
+        }
+        if drop > 0 {
+            st.phase = Phase::Hunt {
+                since,
+                problem,
+                skip_first: false,
+            };
+        }
+        false
     }
 
     /// Where the frame being read in `dir` starts and ends, when its

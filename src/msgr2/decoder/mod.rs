@@ -137,6 +137,10 @@ struct DirState {
     /// AUTH_DONE(secure) was seen; this (client) direction switches after
     /// its last crc-mode auth frame.
     pending_secure: bool,
+    /// Mid-stream: where the capture's segments began (a secure frame is
+    /// searched for there, see `hunt`), and whether the search was made.
+    starts: Vec<u64>,
+    searched: bool,
 }
 
 impl DirState {
@@ -149,6 +153,8 @@ impl DirState {
             frames: 0,
             secure: SecureDir::default(),
             pending_secure: false,
+            starts: Vec::new(),
+            searched: false,
         }
     }
 
@@ -229,6 +235,10 @@ impl ConnDecoder {
         self.dirs.get_mut(dir.index()).map(|d| &mut d.secure)
     }
 
+    /// Decode what `dir` holds buffered (after its keys were resolved).
+    pub fn resume(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) {
+        self.pump(dir, out);
+    }
     /// Feed in-order bytes of `dir` starting at stream `offset`.
     pub fn feed(
         &mut self,
@@ -261,6 +271,9 @@ impl ConnDecoder {
         let end = st.end();
         let skip = usize::try_from(end.saturating_sub(offset)).unwrap_or(usize::MAX);
         if let Some(fresh) = data.get(skip..) {
+            if st.frames == 0 && !self.handshake_seen && st.starts.len() < hunt::MAX_STARTS {
+                st.starts.push(end.max(offset));
+            }
             if st.phase == Phase::Ignore {
                 st.base += fresh.len() as u64;
             } else {

@@ -75,6 +75,9 @@ enum State {
     /// Not in secure mode.
     #[default]
     Off,
+    /// Secure mode began; its keys are still being derived from the
+    /// frames before it (see `defer_keys`): bytes wait.
+    Waiting,
     /// Finding the key. `scan`: 0 while the first operation is tried;
     /// once no key opened it, where the search for a later frame goes on.
     Trial { scan: usize },
@@ -117,6 +120,10 @@ pub struct SecureDir {
     secure_start: u64,
     /// The candidate that opened the direction.
     matched: Option<KeyCandidate>,
+    /// Keys may still come from the frames before secure mode began.
+    deferred: bool,
+    /// Why no key was derived, for the "no key" report.
+    why_no_key: Option<String>,
 }
 
 /// Round up to the AES block size.
@@ -146,6 +153,7 @@ pub fn secure_len(p: &Preamble, rev: Rev) -> usize {
     }
 }
 
+pub mod midstream;
 mod open;
 mod resync;
 mod trial;
@@ -156,6 +164,58 @@ impl SecureDir {
     /// Give the direction the keys that may open it.
     pub fn set_candidates(&mut self, candidates: Vec<KeyCandidate>) {
         self.candidates = candidates;
+    }
+
+    /// Keys for this direction may be derived from the connection's own
+    /// auth frames (a keyring): when secure mode begins, its bytes wait
+    /// for [`SecureDir::resolve`].
+    pub fn defer_keys(&mut self) {
+        self.deferred = true;
+    }
+
+    /// The keys that may open the direction.
+    pub fn candidates(&self) -> &[KeyCandidate] {
+        &self.candidates
+    }
+
+    /// Begin decrypting a direction captured mid-stream at stream offset
+    /// `at`, where a msgr2.1 frame opens with `nonce`, `steps` operations
+    /// past the initial nonce of candidate `c` (see `midstream`).
+    pub fn start_found(&mut self, at: u64, c: &KeyCandidate, nonce: Nonce, steps: u64) {
+        self.rev = Some(Rev::V1);
+        self.secure_start = at;
+        self.state = State::Active(Box::new(GcmStream::new(&c.key, nonce, NonceFormat::Rev1)));
+        let mut m = c.clone();
+        m.origin = format!("{} (mid-stream: nonce counter +{steps})", c.origin);
+        self.matched = Some(m);
+    }
+
+    /// Why no key was derived for the direction, when it was said.
+    pub fn why_no_key(&self) -> Option<&str> {
+        self.why_no_key.as_deref()
+    }
+
+    /// Whether the direction waits for [`SecureDir::resolve`].
+    pub fn waiting(&self) -> bool {
+        matches!(self.state, State::Waiting)
+    }
+
+    /// The derivation is over: `derived` keys are tried first, then the
+    /// ones given before; `why` says why none was derived, if so.
+    pub fn resolve(&mut self, derived: Vec<KeyCandidate>, why: Option<String>) {
+        let mut all = derived;
+        all.append(&mut self.candidates);
+        self.candidates = all;
+        self.why_no_key = why;
+        if self.waiting() {
+            self.state = if self.candidates.is_empty() {
+                State::NoKey {
+                    since: self.secure_start,
+                }
+            } else {
+                State::Trial { scan: 0 }
+            };
+        }
     }
 
     /// The key that opened the direction, once found.
@@ -172,7 +232,9 @@ impl SecureDir {
     pub fn start(&mut self, at: u64, rev: Rev) {
         self.rev = Some(rev);
         self.secure_start = at;
-        self.state = if self.candidates.is_empty() {
+        self.state = if self.deferred {
+            State::Waiting
+        } else if self.candidates.is_empty() {
             State::NoKey { since: at }
         } else {
             State::Trial { scan: 0 }
@@ -191,7 +253,7 @@ impl SecureDir {
                     problem: None,
                 };
             }
-            State::Trial { .. } => {
+            State::Trial { .. } | State::Waiting => {
                 self.state = State::Lost {
                     since: offset,
                     why: "bytes lost by the capture".into(),
@@ -204,7 +266,7 @@ impl SecureDir {
     pub fn step(&mut self, base: u64, buf: &[u8], max_seg: u32) -> SecureStep {
         let rev = self.rev.unwrap_or(Rev::V1);
         match &mut self.state {
-            State::Off => SecureStep::Needed,
+            State::Off | State::Waiting => SecureStep::Needed,
             State::NoKey { .. } | State::Lost { .. } => {
                 if buf.is_empty() {
                     SecureStep::Needed
@@ -297,6 +359,9 @@ impl SecureDir {
         let state = match std::mem::take(&mut self.state) {
             // No key opened the first frame, nor one after it.
             State::Trial { scan: 1.. } => State::NoKey { since: base },
+            State::Waiting => State::NoKey {
+                since: self.secure_start,
+            },
             other => other,
         };
         match state {
@@ -305,7 +370,12 @@ impl SecureDir {
                 (end > since).then(|| {
                     Event::Undecoded(
                         Problem::new(ProblemKind::NoKey, since, end - since, "msgr2.secure")
-                            .values("a key that opens this direction", "none of the keys given"),
+                            .values(
+                                "a key that opens this direction",
+                                self.why_no_key
+                                    .clone()
+                                    .unwrap_or_else(|| "none of the keys given".into()),
+                            ),
                     )
                 })
             }

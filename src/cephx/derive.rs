@@ -1,0 +1,392 @@
+//! From a keyring to msgr2 connection secrets, following cephx through the
+//! capture's auth frames (CEPHX.md; CephxClientHandler.cc handle_response,
+//! CephxProtocol.cc cephx_build_service_ticket_reply, build_authorizer,
+//! cephx_verify_authorizer, CephXAuthorizer::verify_reply):
+//!
+//! - client <-> mon: the AUTH_REQUEST names the entity whose keyring key
+//!   opens the AUTH_DONE's CephXServiceTicket (the AUTH session key); that
+//!   key opens the connection secret and the other services' tickets,
+//!   which join the capture's [`TicketTable`];
+//! - client <-> service: the authorizer's ticket blob picks the service
+//!   session key from the table (or a known key opens its CephXAuthorize);
+//!   that key opens the AUTH_DONE's CephXAuthorizeReply: the secret.
+//!
+//! Typed values of the control frames are read; nothing is re-parsed.
+
+use super::crypto::{CryptError, CryptoKey};
+use super::keyring::Keyring;
+use super::structs::*;
+use crate::decode::auth::{entity_type_name, Body, ServiceTicket, Ticket, AUTHORIZE_CHALLENGE};
+use crate::decode::control::Control;
+use crate::model::FieldNode;
+
+/// CEPH_ENTITY_TYPE_AUTH: the mon's auth service ticket.
+const SERVICE_AUTH: u32 = 0x20;
+/// Service tickets remembered for a capture.
+pub const MAX_TICKETS: usize = 4096;
+
+/// A service ticket a client was granted in the capture.
+#[derive(Debug, Clone)]
+pub struct KnownTicket {
+    /// CEPH_ENTITY_TYPE_* of the service.
+    pub service_id: u32,
+    /// The rotating secret id of its blob.
+    pub secret_id: u64,
+    /// The opaque ticket blob (what the authorizer presents).
+    pub blob: Vec<u8>,
+    /// The service session key.
+    pub session_key: CryptoKey,
+    /// How it was obtained (`keyring client.admin, tcp.stream 0`).
+    pub from: String,
+}
+
+/// Service tickets of the whole capture, in the order granted.
+#[derive(Debug, Clone, Default)]
+pub struct TicketTable {
+    /// The tickets.
+    pub tickets: Vec<KnownTicket>,
+}
+
+impl TicketTable {
+    fn add(&mut self, t: KnownTicket) {
+        if self.tickets.len() < MAX_TICKETS {
+            self.tickets.push(t);
+        }
+    }
+}
+
+/// What the derivation concluded for one connection.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// The key that signs AUTH_SIGNATURE (the AUTH or service session key).
+    pub session_key: Option<CryptoKey>,
+    /// The 64-byte connection secret.
+    pub secret: Option<Vec<u8>>,
+    /// Where the secret came from, for reports.
+    pub origin: String,
+    /// Why no secret was derived.
+    pub failure: Option<String>,
+}
+
+/// One connection's cephx state.
+#[derive(Debug, Clone, Default)]
+pub struct CephxConn {
+    /// Mon-mode AUTH_REQUEST's entity (`client.admin`).
+    entity: Option<String>,
+    /// The authorizer's service and ticket, when one was presented.
+    service: Option<(u32, u64)>,
+    /// The result so far.
+    pub derived: Derived,
+}
+
+fn service_name(id: u32) -> String {
+    entity_type_name(u64::from(id)).map_or_else(|| format!("service {id}"), str::to_string)
+}
+
+fn why(e: &CryptError, what: &str) -> String {
+    match e {
+        CryptError::BadMagic(_) | CryptError::Padding => {
+            format!("{what} does not open: {e} (wrong key)")
+        }
+        _ => format!("{what} does not open: {e}"),
+    }
+}
+
+impl CephxConn {
+    /// Read one control frame of the connection; returns the decrypted
+    /// structures it carries, as field nodes. `label` names the
+    /// connection for reports (`tcp.stream 3`).
+    pub fn observe(
+        &mut self,
+        c: &Control,
+        keyring: &Keyring,
+        table: &mut TicketTable,
+        label: &str,
+    ) -> Vec<FieldNode> {
+        match c {
+            Control::AuthRequest(r) => self.request(&r.auth_payload.body.body, table),
+            Control::AuthRequestMore(r) => self.request(&r.auth_payload.body.body, table),
+            Control::AuthReplyMore(r) => self.challenge(&r.auth_payload.body.body),
+            Control::AuthDone(d) => self.done(&d.auth_payload.body.body, keyring, table, label),
+            _ => Vec::new(),
+        }
+    }
+
+    fn request(&mut self, body: &Body, table: &TicketTable) -> Vec<FieldNode> {
+        match body {
+            Body::Named(x) => {
+                let ty = entity_type_name(u64::from(x.name.entity_type.v)).unwrap_or("unknown");
+                self.entity = Some(format!("{ty}.{}", x.name.id.v));
+                Vec::new()
+            }
+            Body::Authorizer(_, a) => {
+                let service = a.service_id.v;
+                self.service = Some((service, a.ticket.secret_id.v));
+                // The ticket blob granted earlier in the capture; else any
+                // known session key that opens the CephXAuthorize.
+                let by_blob = table
+                    .tickets
+                    .iter()
+                    .rev()
+                    .find(|t| t.service_id == service && t.blob == a.ticket.blob.v);
+                let found = by_blob
+                    .map(|t| (t, t.session_key.open(&a.authorize.v)))
+                    .or_else(|| {
+                        table.tickets.iter().rev().find_map(|t| {
+                            let r = t.session_key.open(&a.authorize.v);
+                            r.is_ok().then_some((t, r))
+                        })
+                    });
+                match found {
+                    Some((t, r)) => {
+                        self.derived.session_key = Some(t.session_key.clone());
+                        self.derived.origin =
+                            format!("{}: {} ticket", t.from, service_name(service));
+                        let from = format!("{} session key ({})", service_name(service), t.from);
+                        vec![
+                            match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
+                                Ok(Some(az)) => {
+                                    let mut k = vec![FieldNode::new(
+                                        &DEC_NONCE,
+                                        crate::model::Value::Uint(az.nonce),
+                                        None,
+                                    )];
+                                    if let Some((have, plus)) = az.challenge {
+                                        k.push(FieldNode::new(
+                                            &DEC_HAVE_CHALLENGE,
+                                            crate::model::Value::Bool(have),
+                                            None,
+                                        ));
+                                        k.push(FieldNode::new(
+                                            &DEC_CHALLENGE,
+                                            crate::model::Value::Uint(plus),
+                                            None,
+                                        ));
+                                    }
+                                    group("CephXAuthorize", &from, k)
+                                }
+                                Ok(None) => failed("CephXAuthorize", &from, "cut short"),
+                                Err(e) => {
+                                    failed("CephXAuthorize", &from, &why(&e, "CephXAuthorize"))
+                                }
+                            },
+                        ]
+                    }
+                    None => {
+                        self.derived.session_key = None;
+                        self.derived.failure = Some(format!(
+                            "ticket for {} (secret_id {}) obtained before the capture or from a key not given; give the key file or the rotating secret",
+                            service_name(service),
+                            a.ticket.secret_id.v
+                        ));
+                        Vec::new()
+                    }
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn challenge(&mut self, body: &Body) -> Vec<FieldNode> {
+        let (Body::Bytes(def, ct), Some(key)) = (body, &self.derived.session_key) else {
+            return Vec::new();
+        };
+        if !std::ptr::eq(*def, &AUTHORIZE_CHALLENGE) {
+            return Vec::new();
+        }
+        let from = self.derived.origin.clone();
+        // CephxProtocol.cc cephx_verify_authorizer: encode_encrypt_enc_bl,
+        // no length before the ciphertext.
+        vec![match key
+            .open(&ct.v)
+            .map(|pt| authorize_challenge(&pt).map(|(_, c)| c).ok())
+        {
+            Ok(Some(ch)) => group(
+                "CephXAuthorizeChallenge",
+                &from,
+                vec![FieldNode::new(
+                    &DEC_CHALLENGE,
+                    crate::model::Value::Uint(ch),
+                    None,
+                )],
+            ),
+            Ok(None) => failed("CephXAuthorizeChallenge", &from, "cut short"),
+            Err(e) => failed("CephXAuthorizeChallenge", &from, &why(&e, "the challenge")),
+        }]
+    }
+
+    fn done(
+        &mut self,
+        body: &Body,
+        keyring: &Keyring,
+        table: &mut TicketTable,
+        label: &str,
+    ) -> Vec<FieldNode> {
+        match body {
+            Body::MonReply(r) => self.mon_done(r, keyring, table, label),
+            Body::AuthorizeReply(ct) => {
+                let Some(key) = self.derived.session_key.clone() else {
+                    return Vec::new();
+                };
+                let from = self.derived.origin.clone();
+                match key
+                    .open(&ct.v)
+                    .map(|pt| AuthorizeReplyPlain::parse(&pt).map(|(_, r)| r).ok())
+                {
+                    Ok(Some(r)) => {
+                        let mut k = vec![FieldNode::new(
+                            &DEC_NONCE_PLUS_ONE,
+                            crate::model::Value::Uint(r.nonce_plus_one),
+                            None,
+                        )];
+                        match &r.secret {
+                            Some(s) => {
+                                k.push(secret_node(s));
+                                self.derived.secret = Some(s.clone());
+                            }
+                            None => {
+                                self.derived.failure = Some(
+                                    "CephXAuthorizeReply v1 carries no connection secret".into(),
+                                );
+                            }
+                        }
+                        vec![group("CephXAuthorizeReply", &from, k)]
+                    }
+                    Ok(None) => vec![failed("CephXAuthorizeReply", &from, "cut short")],
+                    Err(e) => {
+                        let w = why(&e, "CephXAuthorizeReply");
+                        self.derived.failure = Some(w.clone());
+                        vec![failed("CephXAuthorizeReply", &from, &w)]
+                    }
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn mon_done(
+        &mut self,
+        r: &crate::decode::auth::MonReply,
+        keyring: &Keyring,
+        table: &mut TicketTable,
+        label: &str,
+    ) -> Vec<FieldNode> {
+        let mut out = Vec::new();
+        let Some(entity) = self.entity.clone() else {
+            self.derived.failure = Some("no AUTH_REQUEST naming the entity".into());
+            return out;
+        };
+        let Some(entry) = keyring.get(&entity) else {
+            self.derived.failure = Some(format!("{entity} is not in the keyring"));
+            return out;
+        };
+        let from = format!("keyring {entity}");
+        if let Err(e) = entry.key.aes_secret() {
+            self.derived.failure = Some(format!("keyring {entity}: {e}"));
+            return out;
+        }
+        // CephxClientHandler.cc handle_response: the AUTH ticket is opened
+        // with the entity's own secret.
+        let mut auth_key = None;
+        for t in &r.tickets.tickets {
+            let svc = service_name(t.service_id.v);
+            match entry
+                .key
+                .open(&t.session.v)
+                .map(|pt| ServiceTicketPlain::parse(&pt).map(|(_, s)| s).ok())
+            {
+                Ok(Some(st)) => {
+                    out.push(group(
+                        "CephXServiceTicket",
+                        &from,
+                        ticket_nodes(&svc, &st, blob_id(t)),
+                    ));
+                    if t.service_id.v == SERVICE_AUTH {
+                        auth_key = Some(st.session_key.clone());
+                    }
+                }
+                Ok(None) => out.push(failed("CephXServiceTicket", &from, "cut short")),
+                Err(e) => {
+                    let w = format!(
+                        "keyring {entity}: {}",
+                        why(&e, &format!("the {svc} service ticket"))
+                    );
+                    self.derived.failure = Some(w.clone());
+                    out.push(failed("CephXServiceTicket", &from, &w));
+                }
+            }
+        }
+        let Some(auth_key) = auth_key else {
+            if self.derived.failure.is_none() {
+                self.derived.failure = Some("the AUTH_DONE grants no auth session key".into());
+            }
+            return out;
+        };
+        self.derived.session_key = Some(auth_key.clone());
+        self.derived.origin = format!("keyring {entity}: AUTH_DONE");
+        let sk_from = format!("{entity}'s AUTH session key");
+        let Some(x) = &r.nautilus else {
+            self.derived.failure = Some("the AUTH_DONE carries no connection secret".into());
+            return out;
+        };
+        match &x.secret {
+            Some(ct) => match auth_key
+                .open(&ct.v)
+                .map(|pt| string(&pt).map(|(_, s)| s.to_vec()).ok())
+            {
+                Ok(Some(s)) => {
+                    out.push(group("connection secret", &sk_from, vec![secret_node(&s)]));
+                    self.derived.secret = Some(s);
+                }
+                Ok(None) => out.push(failed("connection secret", &sk_from, "cut short")),
+                Err(e) => {
+                    let w = why(&e, "the connection secret");
+                    self.derived.failure = Some(w.clone());
+                    out.push(failed("connection secret", &sk_from, &w));
+                }
+            },
+            None => {
+                self.derived.failure = Some("the AUTH_DONE carries no connection secret".into())
+            }
+        }
+        // The other services' tickets, opened with the AUTH session key.
+        for t in x.extra.iter().flat_map(|e| e.tickets.iter()) {
+            let svc = service_name(t.service_id.v);
+            match auth_key
+                .open(&t.session.v)
+                .map(|pt| ServiceTicketPlain::parse(&pt).map(|(_, s)| s).ok())
+            {
+                Ok(Some(st)) => {
+                    out.push(group(
+                        "CephXServiceTicket",
+                        &sk_from,
+                        ticket_nodes(&svc, &st, blob_id(t)),
+                    ));
+                    if let Ticket::Plain(p) = &t.ticket {
+                        table.add(KnownTicket {
+                            service_id: t.service_id.v,
+                            secret_id: p.blob.secret_id.v,
+                            blob: p.blob.blob.v.clone(),
+                            session_key: st.session_key,
+                            from: format!("keyring {entity}, {label}"),
+                        });
+                    }
+                }
+                Ok(None) => out.push(failed("CephXServiceTicket", &sk_from, "cut short")),
+                Err(e) => out.push(failed(
+                    "CephXServiceTicket",
+                    &sk_from,
+                    &why(&e, &format!("the {svc} ticket")),
+                )),
+            }
+        }
+        out
+    }
+}
+
+fn blob_id(t: &ServiceTicket) -> Option<u64> {
+    match &t.ticket {
+        Ticket::Plain(p) => Some(p.blob.secret_id.v),
+        Ticket::Encrypted(_) => None,
+    }
+}
