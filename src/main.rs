@@ -6,16 +6,14 @@ use cephshark::analysis::stats::StatKind;
 use cephshark::analysis::{memcap, Config};
 use cephshark::cli::export::{self, StreamExporter};
 use cephshark::cli::fields::FieldsSpec;
-use cephshark::cli::progress::{self, CountingReader, Progress};
+use cephshark::cli::progress::{self, Progress};
 use cephshark::cli::{self, Format, ListError, ListOptions, Output};
 use cephshark::filter::Filter;
-use cephshark::msgr2::keys::KeyLog;
 use cephshark::signals::{self, Signals};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// A message to stderr, escaped by the one rule for printed text (errors
 /// echo file names, key-file text and capture contents); the message's own
@@ -25,6 +23,10 @@ macro_rules! say {
         eprintln!("cephshark: {}", cephshark::model::escape::escape_lines(&format!($($arg)*)))
     };
 }
+
+#[path = "main_input.rs"]
+mod input;
+use input::{config, is_stdin, open};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -147,120 +149,14 @@ enum OutFormat {
     Fields,
 }
 
-/// An input: the reader, its size when it is a file, and its byte count.
-struct Input {
-    reader: CountingReader<Box<dyn Read>>,
-    size: Option<u64>,
-}
-
-fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-fn open(path: &Path) -> anyhow::Result<Input> {
-    if is_stdin(path) {
-        return Ok(Input {
-            reader: CountingReader::new(Box::new(io::stdin().lock())),
-            size: None,
-        });
-    }
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let size = f.metadata().ok().map(|m| m.len());
-    // The capture reader buffers (large reads, straight into its buffer):
-    // a BufReader here would copy every byte once more.
-    let r: Box<dyn Read> = Box::new(f);
-    let reader = CountingReader::new(r);
-    Ok(Input { reader, size })
-}
-
-/// Build the dissection settings from the flags: read and check the key file.
-fn config(args: &Args) -> anyhow::Result<Config> {
-    let mut key_file = args.keys.clone();
-    let mut keyrings = args.keyrings.clone();
-    for pref in &args.prefs {
-        let Some((name, value)) = pref.split_once(':') else {
-            anyhow::bail!("-o {pref}: expected NAME:VALUE");
-        };
-        match name {
-            "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
-            "ceph.keyring" => keyrings.push(PathBuf::from(value)),
-            other => anyhow::bail!(
-                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file, ceph.keyring)"
-            ),
-        }
-    }
-    let mut cfg = Config::default();
-    cfg.memcap = args.memcap.unwrap_or(cfg.memcap);
-    if let Some(ns) = args.reply_grace {
-        cfg.interop.grace_ns = ns;
-    }
-    if let Some(path) = key_file {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read key file {}", path.display()))?;
-        let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        cfg.keys = Some(Arc::new(log));
-    }
-    if !keyrings.is_empty() {
-        let mut ring = cephshark::cephx::Keyring::default();
-        for path in &keyrings {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read keyring {}", path.display()))?;
-            ring.add(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        }
-        for e in ring.unsupported() {
-            eprintln!(
-                "cephshark: keyring entity {}: key type {} (aes256k) is not supported; its connections stay encrypted",
-                e.name, e.key.ty
-            );
-        }
-        cfg.keyring = Some(Arc::new(ring));
-    }
-    Ok(cfg)
-}
-
 fn glossary(report: &str) -> ExitCode {
-    match report {
-        "fields" => {
-            let stdout = io::stdout();
-            let mut w = stdout.lock();
-            for d in cephshark::analysis::registry::all() {
-                let _ = writeln!(
-                    w,
-                    "F\t{}\t{}\t{}\t{}",
-                    d.name,
-                    d.abbrev,
-                    d.kind.as_str(),
-                    d.blurb
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        "filter-fields" => {
-            let stdout = io::stdout();
-            let mut w = stdout.lock();
-            for (abbrev, blurb) in cephshark::filter::PSEUDO_FIELDS {
-                let _ = writeln!(w, "F\t{abbrev}\t{abbrev}\tbool\t{blurb}");
-            }
-            ExitCode::SUCCESS
-        }
-        "experts" => {
-            let stdout = io::stdout();
-            let mut w = stdout.lock();
-            for k in cephshark::model::ProblemKind::ALL {
-                let _ = writeln!(
-                    w,
-                    "E\t{}\t{}\t{}\t{}",
-                    k.name(),
-                    k.group().as_str(),
-                    k.severity().as_str(),
-                    k.description()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        other => {
-            say!("-G {other}: unknown report (known: fields, filter-fields, experts)");
+    match cli::glossary::write_report(&mut io::stdout().lock(), report) {
+        Ok(true) | Err(_) => ExitCode::SUCCESS,
+        Ok(false) => {
+            say!(
+                "-G {report}: unknown report (known: {})",
+                cli::glossary::REPORTS
+            );
             ExitCode::from(2)
         }
     }

@@ -13,6 +13,7 @@
 
 pub mod export;
 pub mod fields;
+pub mod glossary;
 pub mod progress;
 pub mod stats;
 mod text;

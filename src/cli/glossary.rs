@@ -1,0 +1,45 @@
+//! `-G REPORT`: what cephshark knows, one tab-separated line per item, as
+//! `tshark -G` prints it: the fields (`F`), the filter's pseudo fields, and
+//! the expert model's problem kinds (`E`).
+
+use std::io::{self, Write};
+
+/// The reports `-G` knows.
+pub const REPORTS: &str = "fields, filter-fields, experts";
+
+/// Write report `report` to `w`; `Ok(false)` when there is no such report.
+pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
+    match report {
+        "fields" => {
+            for d in crate::analysis::registry::all() {
+                writeln!(
+                    w,
+                    "F\t{}\t{}\t{}\t{}",
+                    d.name,
+                    d.abbrev,
+                    d.kind.as_str(),
+                    d.blurb
+                )?;
+            }
+        }
+        "filter-fields" => {
+            for (abbrev, blurb) in crate::filter::PSEUDO_FIELDS {
+                writeln!(w, "F\t{abbrev}\t{abbrev}\tbool\t{blurb}")?;
+            }
+        }
+        "experts" => {
+            for k in crate::model::ProblemKind::ALL {
+                writeln!(
+                    w,
+                    "E\t{}\t{}\t{}\t{}",
+                    k.name(),
+                    k.group().as_str(),
+                    k.severity().as_str(),
+                    k.description()
+                )?;
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}

@@ -1,0 +1,84 @@
+//! The command line's inputs: the capture file (or standard input) and
+//! the settings read from files the flags name (key file, keyrings).
+
+use super::Args;
+use anyhow::Context;
+use cephshark::analysis::Config;
+use cephshark::cli::progress::CountingReader;
+use cephshark::msgr2::keys::KeyLog;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An input: the reader, its size when it is a file, and its byte count.
+pub(crate) struct Input {
+    pub(crate) reader: CountingReader<Box<dyn Read>>,
+    pub(crate) size: Option<u64>,
+}
+
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+pub(crate) fn open(path: &Path) -> anyhow::Result<Input> {
+    if is_stdin(path) {
+        return Ok(Input {
+            reader: CountingReader::new(Box::new(io::stdin().lock())),
+            size: None,
+        });
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = f.metadata().ok().map(|m| m.len());
+    // The capture reader buffers (large reads, straight into its buffer):
+    // a BufReader here would copy every byte once more.
+    let r: Box<dyn Read> = Box::new(f);
+    let reader = CountingReader::new(r);
+    Ok(Input { reader, size })
+}
+
+/// Build the dissection settings from the flags: read and check the key file.
+pub(crate) fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut key_file = args.keys.clone();
+    let mut keyrings = args.keyrings.clone();
+    for pref in &args.prefs {
+        let Some((name, value)) = pref.split_once(':') else {
+            anyhow::bail!("-o {pref}: expected NAME:VALUE");
+        };
+        match name {
+            "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
+            "ceph.keyring" => keyrings.push(PathBuf::from(value)),
+            other => anyhow::bail!(
+                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file, ceph.keyring)"
+            ),
+        }
+    }
+    let mut cfg = Config::default();
+    cfg.memcap = args.memcap.unwrap_or(cfg.memcap);
+    if let Some(ns) = args.reply_grace {
+        cfg.interop.grace_ns = ns;
+    }
+    if let Some(path) = key_file {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read key file {}", path.display()))?;
+        let log = KeyLog::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        cfg.keys = Some(Arc::new(log));
+    }
+    if !keyrings.is_empty() {
+        let mut ring = cephshark::cephx::Keyring::default();
+        for path in &keyrings {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read keyring {}", path.display()))?;
+            ring.add(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        for e in ring.unsupported() {
+            eprintln!(
+                "cephshark: keyring entity {}: key type {} (aes256k) is not supported; its connections stay encrypted",
+                cephshark::model::escape::escape(&e.name),
+                e.key.ty
+            );
+        }
+        cfg.keyring = Some(Arc::new(ring));
+    }
+    Ok(cfg)
+}
