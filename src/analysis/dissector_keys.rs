@@ -31,6 +31,8 @@ pub(super) struct ConnCephx {
     /// frames), and whether they are whole.
     rx: [Vec<u8>; 2],
     rx_broken: [bool; 2],
+    /// The auth phase of a direction is over: its bytes are no longer kept.
+    rx_done: [bool; 2],
 }
 
 /// msgr2.rst: the banner is `ceph v2\n`, le16 payload length, payload.
@@ -69,9 +71,31 @@ impl ConnCephx {
     /// on the wire).
     fn keep(&mut self, rec: &Record, phys: Direction) {
         let i = phys.index();
-        let (Some(buf), Some(broken)) = (self.rx.get_mut(i), self.rx_broken.get_mut(i)) else {
+        let (Some(buf), Some(broken), Some(done)) = (
+            self.rx.get_mut(i),
+            self.rx_broken.get_mut(i),
+            self.rx_done.get_mut(i),
+        ) else {
             return;
         };
+        // ProtocolV2.cc: pre_auth.rxbuf holds what comes before the
+        // signature; a frame past the auth phase ends it.
+        let auth = |t: Tag| {
+            matches!(
+                t,
+                Tag::Hello
+                    | Tag::AuthRequest
+                    | Tag::AuthBadMethod
+                    | Tag::AuthReplyMore
+                    | Tag::AuthRequestMore
+                    | Tag::AuthDone
+            )
+        };
+        if *done || rec.frame().is_some_and(|f| !auth(f.tag())) {
+            *done = true;
+            *buf = Vec::new();
+            return;
+        }
         match &rec.kind {
             // What the peer received from the first byte on: a direction
             // whose banner the capture missed cannot be checked.
@@ -96,7 +120,7 @@ impl ConnCephx {
             return;
         };
         let from = phys.reverse().index();
-        if self.rx_broken.get(from) != Some(&false) {
+        if self.rx_broken.get(from) != Some(&false) || self.rx_done.get(from) == Some(&true) {
             return;
         }
         let Some(bytes) = self.rx.get(from) else {
@@ -190,6 +214,12 @@ impl Inner {
             if let (Control::AuthSignature(s), Some(f)) = (&ctl, rec.frame()) {
                 let at = f.stream_offset(s.sha256.at);
                 x.signature(rec, phys, &s.sha256.v, at);
+                // What the signature covered is needed no more.
+                let from = phys.reverse().index();
+                if let (Some(b), Some(d)) = (x.rx.get_mut(from), x.rx_done.get_mut(from)) {
+                    *b = Vec::new();
+                    *d = true;
+                }
             }
         }
         if rec.frame().is_none_or(|f| f.tag() != Tag::AuthSignature) {

@@ -14,6 +14,17 @@ pub(super) const MAX_STARTS: usize = 256;
 /// searched for (the search looks at the segment starts within them).
 pub(super) const MIDSTREAM_WINDOW: usize = 256 * 1024;
 
+/// A direction captured mid-stream: where the capture's segments began (a
+/// secure frame is searched for there), whether the search was made, and
+/// how far the bytes held were already hunted for a plaintext frame.
+#[derive(Debug, Default)]
+pub(super) struct Midstream {
+    pub(super) starts: Vec<u64>,
+    searched: bool,
+    /// Stream offset up to which no plaintext preamble starts.
+    hunted: u64,
+}
+
 impl ConnDecoder {
     /// A direction captured mid-stream whose bytes hold no plaintext frame,
     /// with keys: search the segment starts for a secure frame and the
@@ -29,15 +40,18 @@ impl ConnDecoder {
         let max_seg = self.cfg.max_segment_len;
         let finishing = self.finishing;
         let st = self.dirs.get_mut(dir.index())?;
-        if st.searched || st.frames > 0 || st.secure.candidates().is_empty() {
+        if st.mid.searched || st.frames > 0 || st.secure.candidates().is_empty() {
             return None;
         }
         if st.buf.len() < MIDSTREAM_WINDOW && !finishing {
-            // Keep the bytes: wait for more.
+            // Keep the bytes: wait for more; those hunted need not be again.
+            let hunted = st.buf.len().saturating_sub(preamble::LEN - 1);
+            st.mid.hunted = st.base.saturating_add(hunted as u64);
             return Some(false);
         }
-        st.searched = true;
+        st.mid.searched = true;
         let starts: Vec<usize> = st
+            .mid
             .starts
             .iter()
             .filter_map(|&s| usize::try_from(s.checked_sub(st.base)?).ok())
@@ -89,7 +103,8 @@ impl ConnDecoder {
         else {
             return false;
         };
-        let start = usize::from(skip_first && st.base == since);
+        let start = usize::from(skip_first && st.base == since)
+            .max(usize::try_from(st.mid.hunted.saturating_sub(st.base)).unwrap_or(0));
         let found = (start..st.buf.len().saturating_sub(preamble::LEN - 1)).find(|&i| {
             st.buf
                 .get(i..)
@@ -122,7 +137,7 @@ impl ConnDecoder {
             }
             None if !handshake && problem.is_none() => {
                 if let Some(progress) = self.midstream_secure(dir, since, out) {
-                    if progress || self.dirs.get(dir.index()).is_some_and(|s| !s.searched) {
+                    if progress || self.dirs.get(dir.index()).is_some_and(|s| !s.mid.searched) {
                         return progress;
                     }
                 }

@@ -137,10 +137,8 @@ struct DirState {
     /// AUTH_DONE(secure) was seen; this (client) direction switches after
     /// its last crc-mode auth frame.
     pending_secure: bool,
-    /// Mid-stream: where the capture's segments began (a secure frame is
-    /// searched for there, see `hunt`), and whether the search was made.
-    starts: Vec<u64>,
-    searched: bool,
+    /// Mid-stream secure search state (see `hunt`).
+    mid: hunt::Midstream,
 }
 
 impl DirState {
@@ -153,8 +151,7 @@ impl DirState {
             frames: 0,
             secure: SecureDir::default(),
             pending_secure: false,
-            starts: Vec::new(),
-            searched: false,
+            mid: hunt::Midstream::default(),
         }
     }
 
@@ -271,8 +268,8 @@ impl ConnDecoder {
         let end = st.end();
         let skip = usize::try_from(end.saturating_sub(offset)).unwrap_or(usize::MAX);
         if let Some(fresh) = data.get(skip..) {
-            if st.frames == 0 && !self.handshake_seen && st.starts.len() < hunt::MAX_STARTS {
-                st.starts.push(end.max(offset));
+            if st.frames == 0 && !self.handshake_seen && st.mid.starts.len() < hunt::MAX_STARTS {
+                st.mid.starts.push(end.max(offset));
             }
             if st.phase == Phase::Ignore {
                 st.base += fresh.len() as u64;
