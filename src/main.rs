@@ -325,6 +325,17 @@ fn run_list(
         }
         None => ExitCode::SUCCESS,
     };
+    // Nothing to show: say what was seen, on stderr (the listing is empty).
+    let s = &result.summary;
+    if !result.interrupted && s.conns.values().all(|c| c.not_msgr2) {
+        say!(
+            "{}: no msgr2 traffic: {} ({} not TCP), {} with data, no msgr2 banner or preamble found",
+            path.display(),
+            cli::counted(s.packets, "packet"),
+            s.non_tcp_packets,
+            cli::counted(s.conns.len() as u64, "TCP connection")
+        );
+    }
     // A signal stops the reading; what was decoded is still printed.
     let caught = signals.caught();
     if let Some(sig) = caught {

@@ -55,7 +55,12 @@ fn lab_captures_conform_and_verify() {
             last.contains(&format!("— {packets} packets, ")),
             "{name}: {last}"
         );
-        assert!(last.ends_with(&format!(" {rc} problems")), "{name}: {last}");
+        let problems = if rc == 1 {
+            " 1 problem".to_string()
+        } else {
+            format!(" {rc} problems")
+        };
+        assert!(last.ends_with(&problems), "{name}: {last}");
     }
 }
 

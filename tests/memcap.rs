@@ -157,10 +157,15 @@ fn syn_only_flows_are_not_msgr2_connections() {
     std::fs::write(&file, &bytes).unwrap_or_else(|e| panic!("{e}"));
     let (code, out) = cephshark(&["verify", file.to_str().unwrap_or("-")]);
     let _ = std::fs::remove_file(&file);
-    assert_eq!(code, 0);
-    assert!(
-        out.ends_with("OK — 100 packets, 0 msgr2 connections, 0 frames, 0 problems\n"),
-        "{out}"
+    // Nothing but SYNs: no msgr2 was checked, which verify does not pass.
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        format!(
+            "{0}: no msgr2 traffic: 100 packets (0 not TCP), 0 TCP connections with data, no msgr2 banner or preamble found\n\
+             {0}: FAILED — 100 packets, 0 msgr2 connections, 0 frames, 0 problems\n",
+            file.display()
+        )
     );
 }
 

@@ -21,7 +21,7 @@ pub mod tree;
 mod verify;
 
 pub use text::{info, record_json, write_jsonl, write_line};
-pub use verify::{verify_capture, VerifyOutcome};
+pub use verify::{counted, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
 use crate::analysis::{record_tree, Config, Dissector, Record, Summary};

@@ -26,12 +26,30 @@ pub struct VerifyOutcome {
 }
 
 impl VerifyOutcome {
-    /// Whether everything is intact.
+    /// Whether everything is intact: and there was msgr2 to check (a
+    /// capture of something else, or of an unsupported link type, does not
+    /// pass for verified).
     pub fn ok(&self) -> bool {
         self.findings.is_empty()
             && !self.interrupted
             && self.summary.read_error.is_none()
             && self.summary.malformed_packets == 0
+            && self.msgr2_connections() > 0
+    }
+
+    /// Connections that carried msgr2.
+    pub fn msgr2_connections(&self) -> usize {
+        self.summary.conns.values().filter(|c| !c.not_msgr2).count()
+    }
+
+    /// Secure directions no key opened.
+    pub fn locked_directions(&self) -> usize {
+        self.summary
+            .conns
+            .values()
+            .flat_map(|c| c.keys.iter())
+            .filter(|k| matches!(k, crate::analysis::KeyStatus::Missing))
+            .count()
     }
 
     /// Write the report for `name`.
@@ -54,7 +72,11 @@ impl VerifyOutcome {
             )?;
         }
         if self.more > 0 {
-            writeln!(w, "{name}: ... and {} more problems not listed", self.more)?;
+            writeln!(
+                w,
+                "{name}: ... and {} more not listed",
+                counted(self.more, "problem")
+            )?;
         }
         for (pkt, e) in &self.summary.malformed {
             writeln!(w, "{name}: packet {pkt}: {}", Escaped(e))?;
@@ -62,7 +84,26 @@ impl VerifyOutcome {
         if let Some(e) = &self.summary.read_error {
             writeln!(w, "{name}: capture ends early: {}", Escaped(e))?;
         }
-        let conns = self.summary.conns.values().filter(|c| !c.not_msgr2).count();
+        let conns = self.msgr2_connections();
+        let s = &self.summary;
+        if conns == 0 && !self.interrupted {
+            // Say what was seen instead of passing on nothing checked.
+            writeln!(
+                w,
+                "{name}: no msgr2 traffic: {} ({} not TCP), {} with data, no msgr2 banner or preamble found",
+                counted(s.packets, "packet"),
+                s.non_tcp_packets,
+                counted(s.conns.len() as u64, "TCP connection"),
+            )?;
+        }
+        let locked = self.locked_directions();
+        if locked > 0 {
+            writeln!(
+                w,
+                "{name}: {} in secure mode could not be decrypted: give their keys with --keys FILE or --keyring FILE",
+                counted(locked as u64, "direction"),
+            )?;
+        }
         let verdict = match (self.ok(), self.interrupted) {
             (true, _) => "OK",
             (false, true) => "INTERRUPTED",
@@ -70,12 +111,21 @@ impl VerifyOutcome {
         };
         writeln!(
             w,
-            "{name}: {verdict} — {} packets, {} msgr2 connections, {} frames, {} problems",
-            self.summary.packets,
-            conns,
-            self.frames,
-            self.findings.len() as u64 + self.more
+            "{name}: {verdict} — {}, {}, {}, {}",
+            counted(s.packets, "packet"),
+            counted(conns as u64, "msgr2 connection"),
+            counted(self.frames, "frame"),
+            counted(self.findings.len() as u64 + self.more, "problem")
         )
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1 ("1 problem", "2 problems").
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -23,6 +23,7 @@ use crate::decode::control::Control;
 use crate::decode::MsgType;
 use crate::fields;
 use crate::model::{FieldNode, Value};
+use crate::msgr2::frame::{CheckKind, CheckStatus};
 use crate::msgr2::{Problem, ProblemKind, Tag};
 use crate::tcp::Direction;
 pub use release::Release;
@@ -229,7 +230,22 @@ impl Tracker {
                         problems.extend(values::unknown(h.msg_type, p, f));
                     }
                 }
-                self.pair(r, &h, seg0, &mut note, &mut problems);
+                // The tid is read from segment 0: pair only when what
+                // covers it verified (a damaged header's tid is not the
+                // one sent, and would wait forever for its reply).
+                let header_ok = f
+                    .checks
+                    .iter()
+                    .filter(|c| {
+                        matches!(
+                            c.kind,
+                            CheckKind::Preamble | CheckKind::Segment(0) | CheckKind::GcmTag(0)
+                        )
+                    })
+                    .all(|c| c.status == CheckStatus::Good);
+                if header_ok {
+                    self.pair(r, &h, seg0, &mut note, &mut problems);
+                }
             }
         }
         if let RecordKind::Frame(f) = &mut r.kind {
