@@ -10,13 +10,10 @@ pub fn list_text(items: &[u64], names: fn(u64) -> Option<&'static str>) -> Strin
         .join(",")
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for seconds and nanoseconds since the Unix
-/// epoch (proleptic Gregorian calendar, UTC).
-pub fn utc_text(secs: i64, nanos: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    // Days since 1970-01-01 to a civil date: shift the epoch to 0000-03-01
-    // so that leap days fall at the end of a 400-year era.
+/// The proleptic Gregorian (year, month, day) of a count of days since
+/// 1970-01-01: the epoch is shifted to 0000-03-01 so that leap days fall at
+/// the end of a 400-year era.
+pub fn civil_date(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -25,7 +22,14 @@ pub fn utc_text(secs: i64, nanos: u32) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for seconds and nanoseconds since the Unix
+/// epoch (proleptic Gregorian calendar, UTC).
+pub fn utc_text(secs: i64, nanos: u32) -> String {
+    let tod = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_date(secs.div_euclid(86_400));
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         tod / 3600,
