@@ -4,8 +4,15 @@
 //! later in time. Nothing else changes, so every copy dissects like the
 //! original.
 //!
+//! With MSS (bytes), every IPv4 TCP segment carrying more payload than
+//! that is cut into segments of at most MSS payload bytes, as a 1500-byte
+//! MTU link would have carried them (MSS 1448 with timestamps): sequence
+//! numbers, IPv4 total length and header checksum follow; PSH and FIN stay
+//! on the last piece. The TCP checksum is left as captured (loopback
+//! captures carry offloaded, unverified checksums anyway).
+//!
 //! ```text
-//! cargo run --release --example gen_capture -- INPUT OUTPUT COPIES
+//! cargo run --release --example gen_capture -- INPUT OUTPUT COPIES [MSS]
 //! ```
 
 use cephshark::capture::{CaptureReader, PcapOptions, PcapWriter, Timestamp};
@@ -16,6 +23,63 @@ use std::process::ExitCode;
 const ETHERTYPE: std::ops::Range<usize> = 12..14;
 const IPV4_SRC: std::ops::Range<usize> = 26..30;
 const IPV4_DST: std::ops::Range<usize> = 30..34;
+/// Start of the IPv4 header after Ethernet.
+const IP: usize = 14;
+/// TCP flags PSH and FIN (RFC 9293).
+const PSH_FIN: u8 = 0x08 | 0x01;
+
+/// RFC 1071 checksum of an IPv4 header whose checksum field is zero.
+fn ip_checksum(h: &[u8]) -> u16 {
+    let mut sum: u32 = h
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// `data` (Ethernet + IPv4 + TCP) cut into pieces of at most `mss` payload
+/// bytes; anything else is returned whole.
+fn segments(data: &[u8], mss: usize) -> Vec<Vec<u8>> {
+    let whole = || vec![data.to_vec()];
+    if mss == 0 || data.get(ETHERTYPE) != Some(&[0x08, 0x00][..]) || data.get(IP + 9) != Some(&6) {
+        return whole();
+    }
+    let ihl = usize::from(data[IP] & 0x0f) * 4;
+    let tcp = IP + ihl;
+    let Some(&off) = data.get(tcp + 12) else {
+        return whole();
+    };
+    let payload = tcp + usize::from(off >> 4) * 4;
+    let total = usize::from(u16::from_be_bytes([data[IP + 2], data[IP + 3]]));
+    let end = (IP + total).min(data.len());
+    if end <= payload || end - payload <= mss {
+        return whole();
+    }
+    let seq = u32::from_be_bytes([data[tcp + 4], data[tcp + 5], data[tcp + 6], data[tcp + 7]]);
+    let body = &data[payload..end];
+    let pieces = body.len().div_ceil(mss);
+    body.chunks(mss)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut p = data[..payload].to_vec();
+            p.extend_from_slice(chunk);
+            let len = (payload - IP + chunk.len()) as u16;
+            p[IP + 2..IP + 4].copy_from_slice(&len.to_be_bytes());
+            p[IP + 10..IP + 12].copy_from_slice(&[0, 0]);
+            let c = ip_checksum(&p[IP..tcp]);
+            p[IP + 10..IP + 12].copy_from_slice(&c.to_be_bytes());
+            let s = seq.wrapping_add((i * mss) as u32);
+            p[tcp + 4..tcp + 8].copy_from_slice(&s.to_be_bytes());
+            if i + 1 < pieces {
+                p[tcp + 13] &= !PSH_FIN;
+            }
+            p
+        })
+        .collect()
+}
 
 /// Seconds from the first packet of `input` to its last, plus one.
 fn duration(input: &str) -> Result<i64, String> {
@@ -30,7 +94,7 @@ fn duration(input: &str) -> Result<i64, String> {
     Ok(last - first.unwrap_or(last) + 1)
 }
 
-fn run(input: &str, output: &str, copies: u32) -> Result<(), String> {
+fn run(input: &str, output: &str, copies: u32, mss: usize) -> Result<(), String> {
     let shift = duration(input)?;
     let out = std::fs::File::create(output).map_err(|e| format!("{output}: {e}"))?;
     let mut w = PcapWriter::new(
@@ -56,8 +120,15 @@ fn run(input: &str, output: &str, copies: u32) -> Result<(), String> {
                 secs: p.ts.secs + i64::from(copy) * shift,
                 nanos: p.ts.nanos,
             };
-            w.write_packet(ts, p.origlen, &data)
-                .map_err(|e| e.to_string())?;
+            if p.origlen as usize != p.data.len() {
+                w.write_packet(ts, p.origlen, &data)
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            for piece in segments(&data, mss) {
+                let len = u32::try_from(piece.len()).map_err(|e| e.to_string())?;
+                w.write_packet(ts, len, &piece).map_err(|e| e.to_string())?;
+            }
         }
     }
     w.into_inner().map_err(|e| e.to_string())?;
@@ -71,10 +142,11 @@ fn main() -> ExitCode {
         args.get(1),
         args.get(2).and_then(|c| c.parse().ok()),
     ) else {
-        eprintln!("usage: gen_capture INPUT OUTPUT COPIES");
+        eprintln!("usage: gen_capture INPUT OUTPUT COPIES [MSS]");
         return ExitCode::from(2);
     };
-    match run(input, output, copies) {
+    let mss = args.get(3).and_then(|m| m.parse().ok()).unwrap_or(0);
+    match run(input, output, copies, mss) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gen_capture: {e}");

@@ -36,6 +36,7 @@ pub mod capture;
 pub mod cephx;
 pub mod cli;
 pub mod decode;
+pub mod fastmap;
 pub mod filter;
 pub mod fuzzing;
 pub mod model;

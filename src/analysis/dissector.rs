@@ -16,11 +16,11 @@ use super::session::{Reconnects, Session};
 use super::summary::{ConnSummary, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::decode::Header2;
+use crate::fastmap::Map as HashMap;
 use crate::msgr2::keys::KeyLog;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
 use evict::SUMMARY_BYTES;
-use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -135,7 +135,7 @@ impl Dissector {
         Dissector {
             flows: FlowTable::new(),
             inner: Inner {
-                conns: HashMap::new(),
+                conns: HashMap::default(),
                 summaries: 0,
                 caller: 0,
                 next_number: 1,

@@ -54,15 +54,15 @@ pub struct Identity {
 #[derive(Debug, Default)]
 pub struct Reconnects {
     /// Per connection: (client cookie, server cookie) as far as seen.
-    partial: std::collections::HashMap<crate::tcp::ConnId, (Option<u64>, Option<u64>)>,
+    partial: crate::fastmap::Map<crate::tcp::ConnId, (Option<u64>, Option<u64>)>,
     /// Complete sessions, oldest first, and their lookup.
     order: VecDeque<(u64, u64)>,
-    sessions: std::collections::HashMap<(u64, u64), crate::tcp::ConnId>,
+    sessions: crate::fastmap::Map<(u64, u64), crate::tcp::ConnId>,
     /// Who the peers of each remembered session's connection were, kept
     /// when that connection's state is dropped.
-    kept: std::collections::HashMap<crate::tcp::ConnId, Identity>,
+    kept: crate::fastmap::Map<crate::tcp::ConnId, Identity>,
     /// Connections a remembered session started on.
-    homes: std::collections::HashSet<crate::tcp::ConnId>,
+    homes: crate::fastmap::Set<crate::tcp::ConnId>,
 }
 
 impl Reconnects {

@@ -62,7 +62,8 @@ pub use super::event::{CloseReason, StreamEvent};
 use super::reassembly::ReassemblyConfig;
 use super::{ConnId, Direction};
 use crate::capture::{PacketIndex, TcpPacket, Timestamp};
-use std::collections::{HashSet, VecDeque};
+use crate::fastmap::Set as HashSet;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 /// Default time a closed connection's record absorbs stray packets.

@@ -7,9 +7,9 @@
 //! an IPv6 one needs.
 
 use super::Slot;
+use crate::fastmap::Map as HashMap;
 use crate::tcp::hash_table_bytes;
 use crate::tcp::ConnId;
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// The endpoints of a connection in a fixed order, so both directions find
