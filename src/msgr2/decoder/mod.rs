@@ -139,6 +139,10 @@ struct DirState {
     pending_secure: bool,
     /// Mid-stream secure search state (see `hunt`).
     mid: hunt::Midstream,
+    /// A crc frame at `.0` (the buffer's base) is incomplete until the
+    /// stream reaches `.1`: until then a feed only buffers, so a frame
+    /// arriving in many small packets is not re-parsed for each.
+    wait: Option<(u64, u64)>,
 }
 
 impl DirState {
@@ -152,6 +156,7 @@ impl DirState {
             secure: SecureDir::default(),
             pending_secure: false,
             mid: hunt::Midstream::default(),
+            wait: None,
         }
     }
 
@@ -276,6 +281,12 @@ impl ConnDecoder {
             } else {
                 st.buf.extend_from_slice(fresh);
             }
+        }
+        let waiting = st
+            .wait
+            .is_some_and(|(at, until)| at == st.base && st.end() < until);
+        if waiting && st.phase == Phase::Frames {
+            return;
         }
         self.pump(dir, out);
     }
@@ -543,6 +554,10 @@ impl ConnDecoder {
                 // bytes again and again.
                 if let Needed::Size(n) = needed {
                     st.buf.reserve(n.get().min(MAX_RESERVE));
+                    // nom's streaming `Needed` is a lower bound of what is
+                    // missing: nothing can complete before it arrives.
+                    let until = st.end().saturating_add(n.get() as u64);
+                    st.wait = Some((st.base, until));
                 }
                 return false;
             }
