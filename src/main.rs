@@ -121,6 +121,12 @@ struct Args {
     /// connection closed is always reported).
     #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_grace)]
     reply_grace: Option<u64>,
+    /// Threads (default: the machine's cores for a file, 1 for standard
+    /// input); with 2 or more the capture is read on a thread of its own.
+    /// The output is the same whatever the number.
+    #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -297,6 +303,7 @@ fn run_list(
         stop: Some(signals.flag()),
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let cfg = input.threads(cfg);
     let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
         Ok(r) => r,
         // A closed pipe (e.g. `| head`) is not an error.
@@ -421,7 +428,8 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
     for path in files {
         let name = path.display().to_string();
         let outcome = open(path).and_then(|src| {
-            cli::verify_until(src.reader, cfg.clone(), filter, sig.flag())
+            let cfg = src.threads(cfg.clone());
+            cli::verify_until(src.reader, cfg, filter, sig.flag())
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });
         match outcome {

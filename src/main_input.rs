@@ -12,8 +12,23 @@ use std::sync::Arc;
 
 /// An input: the reader, its size when it is a file, and its byte count.
 pub(crate) struct Input {
-    pub(crate) reader: CountingReader<Box<dyn Read>>,
+    pub(crate) reader: CountingReader<Box<dyn Read + Send>>,
     pub(crate) size: Option<u64>,
+}
+
+impl Input {
+    /// `cfg` with its threads settled: `-j` as given, else the machine's
+    /// cores for a file and 1 for standard input (a pipe's reader could
+    /// wait on its next read after the dissection has stopped).
+    pub(crate) fn threads(&self, mut cfg: Config) -> Config {
+        if cfg.threads == 0 {
+            cfg.threads = match self.size {
+                Some(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                None => 1,
+            };
+        }
+        cfg
+    }
 }
 
 pub(crate) fn is_stdin(path: &Path) -> bool {
@@ -23,7 +38,7 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
 pub(crate) fn open(path: &Path) -> anyhow::Result<Input> {
     if is_stdin(path) {
         return Ok(Input {
-            reader: CountingReader::new(Box::new(io::stdin().lock())),
+            reader: CountingReader::new(Box::new(io::stdin())),
             size: None,
         });
     }
@@ -31,7 +46,7 @@ pub(crate) fn open(path: &Path) -> anyhow::Result<Input> {
     let size = f.metadata().ok().map(|m| m.len());
     // The capture reader buffers (large reads, straight into its buffer):
     // a BufReader here would copy every byte once more.
-    let r: Box<dyn Read> = Box::new(f);
+    let r: Box<dyn Read + Send> = Box::new(f);
     let reader = CountingReader::new(r);
     Ok(Input { reader, size })
 }
@@ -54,6 +69,8 @@ pub(crate) fn config(args: &Args) -> anyhow::Result<Config> {
     }
     let mut cfg = Config::default();
     cfg.memcap = args.memcap.unwrap_or(cfg.memcap);
+    // 0: settled per input (`Input::threads`).
+    cfg.threads = args.jobs.map_or(0, usize::from);
     if let Some(ns) = args.reply_grace {
         cfg.interop.grace_ns = ns;
     }

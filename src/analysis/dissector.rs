@@ -39,6 +39,11 @@ pub struct Config {
     pub memcap: usize,
     /// Request/reply tracking settings.
     pub interop: super::interop::InteropConfig,
+    /// Threads of a whole-capture pass (`-j`): with 2 or more the capture
+    /// is read and its blocks parsed on a thread of its own while this
+    /// one dissects (0 and 1: all on the calling thread); the output is
+    /// the same either way.
+    pub threads: usize,
 }
 
 impl Default for Config {
@@ -49,6 +54,7 @@ impl Default for Config {
             keyring: None,
             memcap: DEFAULT_MEMCAP,
             interop: Default::default(),
+            threads: 1,
         }
     }
 }
@@ -377,6 +383,9 @@ impl Inner {
     }
 
     fn drain_events(&mut self, conn: ConnId, packet: PacketIndex, ts: Timestamp) {
+        if self.events.is_empty() {
+            return;
+        }
         let events = std::mem::take(&mut self.events);
         for (dir, ev) in events {
             let Some(c) = self.conns.get_mut(&conn) else {

@@ -17,10 +17,12 @@
 //! Format facts come from the IETF OPSAWG drafts for pcap and pcapng and
 //! from the tcpdump.org LINKTYPE list; each file's docs draw its layouts.
 
+pub mod ahead;
 mod link;
 mod reader;
 mod writer;
 
+pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
 pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
 pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
 pub use writer::{PcapOptions, PcapWriter, PcapngWriter, DEFAULT_SNAPLEN};

@@ -25,7 +25,7 @@ pub use verify::{counted, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
 use crate::analysis::{record_tree, Config, Dissector, Record, Summary};
-use crate::capture::{CaptureError, CaptureReader, Timestamp};
+use crate::capture::{with_packets, CaptureError, CaptureReader, Timestamp};
 use crate::filter::Filter;
 use crate::model::FieldNode;
 use export::{CaptureInfo, PacketSet, StreamExporter};
@@ -117,7 +117,7 @@ pub struct ListResult {
 
 /// Read a capture and print every row as it completes. Returns the summary
 /// (with `read_error` set if the capture ended early).
-pub fn list<R: Read, W: Write>(
+pub fn list<R: Read + Send, W: Write>(
     src: R,
     cfg: Config,
     out: Output,
@@ -186,14 +186,15 @@ impl<W: Write> Pass<'_, '_, W> {
 
 /// Read a capture, filter its rows, print them, and collect statistics and
 /// export data as `opts` asks.
-pub fn list_with<R: Read, W: Write>(
+pub fn list_with<R: Read + Send, W: Write>(
     src: R,
     cfg: Config,
     out: Output,
     opts: ListOptions<'_>,
     w: &mut W,
 ) -> Result<ListResult, ListError> {
-    let mut reader = CaptureReader::new(src)?;
+    let reader = CaptureReader::new(src)?;
+    let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut info = CaptureInfo::default();
     let mut origin: Option<Timestamp> = None;
@@ -221,7 +222,7 @@ pub fn list_with<R: Read, W: Write>(
     };
     let stop = pass.opts.stop;
     let mut interrupted = false;
-    let read_error = loop {
+    let read_error = with_packets(reader, ahead, |reader| loop {
         if crate::signals::stopped(stop) {
             interrupted = true;
             break None;
@@ -242,7 +243,7 @@ pub fn list_with<R: Read, W: Write>(
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
-    };
+    });
     let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
     let o = origin.unwrap_or_default();
     if pass.err.is_none() && !interrupted {
@@ -319,7 +320,7 @@ fn emit_row<W: Write>(
 
 /// Verify one capture, reporting only the problems of rows that match
 /// `filter` (every row is still decoded: the filter selects what is told).
-pub fn verify_filtered<R: Read>(
+pub fn verify_filtered<R: Read + Send>(
     src: R,
     cfg: Config,
     filter: &Filter,
@@ -330,7 +331,7 @@ pub fn verify_filtered<R: Read>(
 /// Verify one capture, reporting the problems of the rows `filter`
 /// selects (all without one), and stop early once `stop` is nonzero
 /// (the outcome then says it was interrupted and is not OK).
-pub fn verify_until<R: Read>(
+pub fn verify_until<R: Read + Send>(
     src: R,
     cfg: Config,
     filter: Option<&Filter>,

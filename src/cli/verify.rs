@@ -3,7 +3,7 @@
 
 use crate::analysis::verify::{findings, Finding};
 use crate::analysis::{Config, Dissector, Summary};
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{with_packets, CaptureError, CaptureReader};
 use crate::model::Escaped;
 use std::io::{self, Read, Write};
 use std::sync::atomic::AtomicUsize;
@@ -130,19 +130,20 @@ pub fn counted(n: u64, noun: &str) -> String {
 }
 
 /// Verify one capture.
-pub fn verify_capture<R: Read>(src: R, cfg: Config) -> Result<VerifyOutcome, CaptureError> {
+pub fn verify_capture<R: Read + Send>(src: R, cfg: Config) -> Result<VerifyOutcome, CaptureError> {
     verify_where(src, cfg, None, |_| true)
 }
 
 /// Verify one capture, reporting the problems of the rows `wanted` selects
 /// (every row is decoded either way).
-pub(crate) fn verify_where<R: Read>(
+pub(crate) fn verify_where<R: Read + Send>(
     src: R,
     cfg: Config,
     stop: Option<&AtomicUsize>,
     mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
 ) -> Result<VerifyOutcome, CaptureError> {
-    let mut reader = CaptureReader::new(src)?;
+    let reader = CaptureReader::new(src)?;
+    let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut out = Vec::new();
     let mut more = 0u64;
@@ -163,7 +164,7 @@ pub(crate) fn verify_where<R: Read>(
         }
     };
     let mut interrupted = false;
-    let read_error = loop {
+    let read_error = with_packets(reader, ahead, |reader| loop {
         if crate::signals::stopped(stop) {
             interrupted = true;
             break None;
@@ -173,7 +174,7 @@ pub(crate) fn verify_where<R: Read>(
             Ok(None) => break None,
             Err(e) => break Some(e.to_string()),
         }
-    };
+    });
     if !interrupted {
         d.finish(&mut take);
     }

@@ -255,9 +255,11 @@ impl Reassembler {
         let cap_end = start.saturating_add(len64(data.len()));
         // Already delivered: compare with the recent window.
         let old_hi = cap_end.min(self.next);
-        for (chunk, old) in self.recent.overlapping(start..old_hi) {
-            let new = part(data, start, chunk.offset, chunk.end());
-            compare(chunk.offset, old, new, packet, chunk.packet, sink);
+        if start < old_hi {
+            for (chunk, old) in self.recent.overlapping(start..old_hi) {
+                let new = part(data, start, chunk.offset, chunk.end());
+                compare(chunk.offset, old, new, packet, chunk.packet, sink);
+            }
         }
         let new_lo = start.max(self.next);
         let pieces = if new_lo < cap_end {
