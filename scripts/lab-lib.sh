@@ -14,6 +14,9 @@
 #   LAB_SIZE     pool replica count                 (default 1)
 #   LAB_MEMSTORE_BYTES  each OSD's memstore size    (default 256 MiB)
 #   LAB_TCPDUMP_BUF     tcpdump's -B (KiB of kernel buffer; default tcpdump's)
+#   LAB_TCPDUMP_BULK=1  tcpdump at a raised priority, writing whole buffers
+#                       rather than each packet (-U): for bulk traffic,
+#                       which it would otherwise fall behind and drop
 
 ADDR=${ADDR:-127.0.0.1}
 TCPDUMP_PID=
@@ -49,6 +52,9 @@ lab_build_keylog() {
     LIB=$target/release/libcephshark_keylog.so
     [ -f "$LIB" ] || { echo "$LIB not built" >&2; exit 1; }
 }
+
+# The packets tcpdump reported dropped by the kernel (after lab_stop_all).
+lab_dropped() { sed -n 's/^\([0-9]*\) packets dropped by kernel$/\1/p' "$WORK/tcpdump.err"; }
 
 # Stops tcpdump (flushing its file) and every daemon of $WORK.
 lab_stop_all() {
@@ -218,9 +224,10 @@ lab_create_pool() {
 
 # tcpdump of the cluster's ports on lo into $1, returning once it listens.
 lab_tcpdump() {
-    local buf=()
-    [ -n "${LAB_TCPDUMP_BUF:-}" ] && buf=(-B "$LAB_TCPDUMP_BUF")
-    tcpdump -i lo -s 0 -U "${buf[@]}" -w "$1" "tcp portrange $PORT-$((PORT + 40))" 2>"$WORK/tcpdump.err" &
+    local pre=() opts=(-U)
+    [ -n "${LAB_TCPDUMP_BUF:-}" ] && opts+=(-B "$LAB_TCPDUMP_BUF")
+    [ "${LAB_TCPDUMP_BULK:-0}" = 1 ] && pre=(nice -n -15) opts=("${opts[@]:1}")
+    "${pre[@]}" tcpdump -i lo -s 0 "${opts[@]}" -w "$1" "tcp portrange $PORT-$((PORT + 40))" 2>"$WORK/tcpdump.err" &
     TCPDUMP_PID=$!
     for _ in $(seq 50); do
         grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && break

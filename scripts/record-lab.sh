@@ -68,7 +68,7 @@ bench-*)
     LAB_MEMSTORE_BYTES=$(((BENCH_OBJECTS * 4 + 256) * 1024 * 1024))
     # A kernel buffer (KiB) that holds a few seconds of traffic while
     # tcpdump writes: a dropped packet would change what is measured.
-    LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-262144}
+    LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-262144} LAB_TCPDUMP_BULK=1
     ;;
 esac
 
@@ -229,6 +229,16 @@ sleep 1
 lab_stop_all
 lab_lo_restore
 grep -E 'packets (captured|dropped by kernel)' "$WORK/tcpdump.err" || true
+case $SCENARIO in
+bench-*)
+    if [ "$(lab_dropped)" != 0 ]; then
+        echo "record-lab.sh: tcpdump lost packets: a benchmark needs all of them" \
+            "(a quieter machine, or fewer BENCH_OBJECTS); $OUT/$NAME.pcap removed" >&2
+        rm -f "$OUT/$NAME.pcap"
+        exit 1
+    fi
+    ;;
+esac
 
 mkdir -p "$OUT/$NAME.logs"
 cp "$WORK"/log/*.log "$OUT/$NAME.logs/"
