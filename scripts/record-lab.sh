@@ -22,7 +22,7 @@
 #               killed before it runs again, so no reply is ever sent
 #   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
 #               cluster runs (restored afterwards, on an error too): `rados
-#               bench` 4 MiB writes then sequential reads, about 1.7 GB and
+#               bench` 4 MiB writes then sequential reads, about 1.8 GB and
 #               over a million packets of at most 1500 bytes
 #   bench-secure  cephx, secure, loopback as it is (64 KiB packets): the same
 #               `rados bench`, about 1.7 GB in some 30 000 packets
