@@ -1,7 +1,8 @@
 # Shared pieces of the scripts that record real Ceph traffic on loopback
 # (tests/keylog/record.sh, scripts/record-lab.sh): packages, the keylog
 # preload library, a one-monitor cluster of memstore OSDs (Debian's Ceph
-# 16.2), tcpdump, and stopping everything. Sourced, not run.
+# 16.2), tcpdump, loopback at an Ethernet MTU, and stopping everything.
+# Sourced, not run.
 #
 # Globals: ROOT (the repository), PORT (monitor port; daemons bind
 # PORT+1..PORT+40), ADDR, WORK (the cluster directory), CONF, LIB (the
@@ -11,6 +12,11 @@
 #   LAB_MONMODE  crc | secure, monitor connections  (default LAB_MODE)
 #   LAB_OSDS     number of OSDs                     (default 1)
 #   LAB_SIZE     pool replica count                 (default 1)
+#   LAB_MEMSTORE_BYTES  each OSD's memstore size    (default 256 MiB)
+#   LAB_TCPDUMP_BUF     tcpdump's -B (KiB of kernel buffer; default tcpdump's)
+#   LAB_TCPDUMP_BULK=1  tcpdump at a raised priority, writing whole buffers
+#                       rather than each packet (-U): for bulk traffic,
+#                       which it would otherwise fall behind and drop
 
 ADDR=${ADDR:-127.0.0.1}
 TCPDUMP_PID=
@@ -25,7 +31,7 @@ lab_need_root() {
 # Debian's ceph packages, tcpdump and ss, installed when missing.
 lab_install() {
     local missing=() tool
-    for tool in ceph-mon ceph-osd ceph ceph-authtool monmaptool rados tcpdump uuidgen ss cargo; do
+    for tool in ceph-mon ceph-osd ceph ceph-authtool monmaptool rados tcpdump uuidgen ss ethtool cargo; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -33,7 +39,7 @@ lab_install() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends \
-            ceph-mon ceph-osd ceph-common tcpdump uuid-runtime iproute2 >/dev/null
+            ceph-mon ceph-osd ceph-common tcpdump uuid-runtime iproute2 ethtool >/dev/null
     fi
     command -v cargo >/dev/null || { echo "cargo is needed to build keylog/" >&2; exit 1; }
 }
@@ -46,6 +52,9 @@ lab_build_keylog() {
     LIB=$target/release/libcephshark_keylog.so
     [ -f "$LIB" ] || { echo "$LIB not built" >&2; exit 1; }
 }
+
+# The packets tcpdump reported dropped by the kernel (after lab_stop_all).
+lab_dropped() { sed -n 's/^\([0-9]*\) packets dropped by kernel$/\1/p' "$WORK/tcpdump.err"; }
 
 # Stops tcpdump (flushing its file) and every daemon of $WORK.
 lab_stop_all() {
@@ -70,15 +79,44 @@ lab_stop_all() {
     fi
 }
 
+# Loopback made to look like Ethernet: MTU 1500 and no TCP or generic
+# segmentation offload, so that no packet tcpdump sees is larger than 1500
+# bytes (by default lo has MTU 65536 and hands tcpdump 64 KiB segments).
+# The previous settings are put back by lab_lo_restore, which lab_on_exit
+# also calls, so they come back on an error or an interrupt too.
+LO_SAVED=
+lo_feature() { ethtool -k lo | awk -v f="$1:" '$1 == f { print $2; exit }'; }
+lab_lo_ethernet() {
+    local mtu tso gso
+    mtu=$(cat /sys/class/net/lo/mtu)
+    tso=$(lo_feature tcp-segmentation-offload)
+    gso=$(lo_feature generic-segmentation-offload)
+    LO_SAVED="$mtu ${tso:-on} ${gso:-on}"
+    say "loopback: MTU 1500, tso off, gso off (was MTU $mtu, tso $tso, gso $gso)"
+    ip link set lo mtu 1500
+    ethtool -K lo tso off gso off
+}
+lab_lo_restore() {
+    [ -n "$LO_SAVED" ] || return 0
+    local mtu tso gso
+    read -r mtu tso gso <<<"$LO_SAVED"
+    LO_SAVED=
+    ip link set lo mtu "$mtu" || true
+    ethtool -K lo tso "$tso" gso "$gso" || true
+    say "loopback restored: MTU $mtu, tso $tso, gso $gso"
+}
+
 # A fresh cluster directory in $WORK, stopped and removed on exit unless
-# KEEP_WORK=1.
+# KEEP_WORK=1 (an interrupt exits through the same path).
 lab_workdir() {
     WORK=$(mktemp -d /tmp/cephshark-record.XXXXXX)
     CONF=$WORK/ceph.conf
     trap lab_on_exit EXIT
+    trap 'exit 130' INT TERM
 }
 lab_on_exit() {
     lab_stop_all
+    lab_lo_restore
     if [ "${KEEP_WORK:-0}" = 1 ]; then echo "cluster directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 
@@ -119,7 +157,7 @@ log_to_stderr = false
 err_to_stderr = false
 # memstore OSDs holding pools of $size replica(s)
 osd_objectstore = memstore
-memstore_device_bytes = 268435456
+memstore_device_bytes = ${LAB_MEMSTORE_BYTES:-268435456}
 osd_pool_default_size = $size
 osd_pool_default_min_size = 1
 osd_crush_chooseleaf_type = 0
@@ -186,7 +224,10 @@ lab_create_pool() {
 
 # tcpdump of the cluster's ports on lo into $1, returning once it listens.
 lab_tcpdump() {
-    tcpdump -i lo -s 0 -U -w "$1" "tcp portrange $PORT-$((PORT + 40))" 2>"$WORK/tcpdump.err" &
+    local pre=() opts=(-U)
+    [ -n "${LAB_TCPDUMP_BUF:-}" ] && opts+=(-B "$LAB_TCPDUMP_BUF")
+    [ "${LAB_TCPDUMP_BULK:-0}" = 1 ] && pre=(nice -n -15) opts=("${opts[@]:1}")
+    "${pre[@]}" tcpdump -i lo -s 0 "${opts[@]}" -w "$1" "tcp portrange $PORT-$((PORT + 40))" 2>"$WORK/tcpdump.err" &
     TCPDUMP_PID=$!
     for _ in $(seq 50); do
         grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && break

@@ -20,6 +20,12 @@
 #               OSD is stopped (SIGSTOP), the client giving up after 5 s
 #               (rados_osd_op_timeout); the OSD's side of that connection is
 #               killed before it runs again, so no reply is ever sent
+#   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
+#               cluster runs (restored afterwards, on an error too): `rados
+#               bench` 4 MiB writes then sequential reads, about 1.8 GB and
+#               over a million packets of at most 1500 bytes
+#   bench-secure  cephx, secure, loopback as it is (64 KiB packets): the same
+#               `rados bench`, about 1.7 GB in some 30 000 packets
 #
 # Leaves in OUTDIR, with NAME=lab-SCENARIO:
 #   NAME.pcap     tcpdump of the cluster's ports on lo while the clients ran
@@ -30,7 +36,10 @@
 #                 (when it did anything beyond running clients)
 #
 # Environment: PORT (monitor port, default 44600; daemons bind PORT+1..PORT+40),
-# KEEP_WORK=1 keeps the cluster directory.
+# KEEP_WORK=1 keeps the cluster directory; for bench-*: BENCH_SECONDS (each
+# `rados bench` run's limit, default 30) and BENCH_OBJECTS (the most 4 MiB
+# objects written, default 200: the capture holds them twice, written and
+# read back; the OSD's memstore is sized to hold them).
 set -euo pipefail
 
 SCENARIO=${1:?usage: record-lab.sh SCENARIO OUTDIR}
@@ -47,7 +56,20 @@ case $SCENARIO in
     reconnect) LAB_OSDS=2 LAB_SIZE=2 ;;
     badmethod | mixed) LAB_MONMODE=secure ;;
     enoent | unanswered) ;;
+    bench-crc) ;;
+    bench-secure) LAB_MODE=secure LAB_MONMODE=secure ;;
     *) echo "record-lab.sh: unknown scenario $SCENARIO" >&2; exit 1 ;;
+esac
+
+BENCH_SECONDS=${BENCH_SECONDS:-30}
+BENCH_OBJECTS=${BENCH_OBJECTS:-200}
+case $SCENARIO in
+bench-*)
+    LAB_MEMSTORE_BYTES=$(((BENCH_OBJECTS * 4 + 256) * 1024 * 1024))
+    # A kernel buffer (KiB) that holds a few seconds of traffic while
+    # tcpdump writes: a dropped packet would change what is measured.
+    LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-262144} LAB_TCPDUMP_BULK=1
+    ;;
 esac
 
 lab_need_root record-lab.sh
@@ -63,6 +85,8 @@ echo "# msgr2 secure-mode keys logged by cephshark-keylog: <aes-128-gcm key> <in
 event() { printf '%s %s\n' "$(date -u +%H:%M:%S.%N | cut -c1-12)" "$*" >>"$EVENTS"; say "$*"; }
 
 lab_workdir
+# Every connection, the daemons' too, opens with the Ethernet MSS.
+[ "$SCENARIO" = bench-crc ] && lab_lo_ethernet
 daemon_env=(env CEPH_KEYLOG_FILE="$KEYS" LD_PRELOAD="$LIB")
 lab_start_cluster
 # The OSD-to-OSD connections open when the pool's PGs peer: captured from
@@ -186,10 +210,35 @@ unanswered)
     sleep 2
     rados_logged stat obj1 >/dev/null
     ;;
+bench-crc | bench-secure)
+    # traffic.sh's `rados bench`: 4 MiB writes kept, then read back in order;
+    # each run's summary goes to the events file.
+    rados_bench() {
+        event "rados bench $BENCH_SECONDS $*"
+        CEPH_KEYLOG_FILE="$KEYS" LD_PRELOAD="$LIB" timeout $((BENCH_SECONDS + 120)) \
+            rados -c "$CONF" --log-file="$WORK/log/client.\$pid.log" --debug-ms=1 \
+            --log-to-stderr=false -p "$POOL" bench "$BENCH_SECONDS" "$@" >"$WORK/bench.out"
+        event "$1: $(grep -E '^(Total (time run|writes made|reads made)|Bandwidth \(MB/sec\)):' \
+            "$WORK/bench.out" | tr -s ' ' | paste -sd ';' -)"
+    }
+    rados_bench write -b 4194304 -t 4 --max-objects "$BENCH_OBJECTS" --no-cleanup
+    rados_bench seq -t 4
+    ;;
 esac
 sleep 1
 lab_stop_all
+lab_lo_restore
 grep -E 'packets (captured|dropped by kernel)' "$WORK/tcpdump.err" || true
+case $SCENARIO in
+bench-*)
+    if [ "$(lab_dropped)" != 0 ]; then
+        echo "record-lab.sh: tcpdump lost packets: a benchmark needs all of them" \
+            "(a quieter machine, or fewer BENCH_OBJECTS); $OUT/$NAME.pcap removed" >&2
+        rm -f "$OUT/$NAME.pcap"
+        exit 1
+    fi
+    ;;
+esac
 
 mkdir -p "$OUT/$NAME.logs"
 cp "$WORK"/log/*.log "$OUT/$NAME.logs/"
