@@ -500,3 +500,8 @@ proptest! {
         permuted_is_flagged("none-crc.pcap", 1, client, &perm)?;
     }
 }
+
+#[path = "conformance_more/order.rs"]
+mod order;
+#[path = "conformance_more/peers.rs"]
+mod peers;

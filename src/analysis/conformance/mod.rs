@@ -141,6 +141,28 @@ impl Conformance {
         }
     }
 
+    /// Whether the row from `dir` fed `input` is a frame the state refuses
+    /// in a way the other direction's next frames may undo: it is out of
+    /// place (not a tag only the other side sends) while the state is
+    /// followed. A capture may put a reply before what it answers when the
+    /// two directions' packets are reordered; such a frame waits for the
+    /// other direction before it is judged.
+    pub fn refuses(&self, dir: Direction, input: Option<Input>) -> bool {
+        let Some(input @ Input::Frame(_)) = input else {
+            return false;
+        };
+        matches!(
+            step(&self.machine, side(dir), input).1,
+            Some(v) if v.fault == Fault::Unexpected
+        )
+    }
+
+    /// The server's address is known to be an entity of type `t` (`why`:
+    /// how the capture shows it): its HELLO must name that type.
+    pub fn expect_server(&mut self, t: u8, why: String) {
+        self.facts.server_type = Some((t, why));
+    }
+
     /// Bytes of the connection that make no row (a direction that is not
     /// msgr2): what they held is unknown.
     pub fn blind(&mut self) {
