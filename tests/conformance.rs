@@ -501,6 +501,8 @@ proptest! {
     }
 }
 
+#[path = "conformance_more/message.rs"]
+mod message;
 #[path = "conformance_more/order.rs"]
 mod order;
 #[path = "conformance_more/peers.rs"]

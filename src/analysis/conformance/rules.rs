@@ -290,6 +290,10 @@ impl Facts {
 /// ceph_msg_header2 fields that must agree (msgr.h): compat_version is the
 /// oldest version that can decode the message, so at most its version;
 /// priorities run from CEPH_MSG_PRIO_LOW (64) to CEPH_MSG_PRIO_HIGHEST (255).
+/// data_off is not judged: ProtocolV2 handle_message copies it into the
+/// ceph_msg_header it hands to decode_message, and nothing compares it with
+/// the data segment (it is the sender's hint of the data's offset, which
+/// msgr1 receivers used to page-align their buffer).
 pub fn header(h: &Header2, f: &Frame) -> Vec<Problem> {
     let mut out = Vec::new();
     let base = f.segment_offsets[0];
