@@ -13,7 +13,7 @@ use cephshark::model::ProblemKind;
 use cephshark::msgr2::Tag;
 use cephshark::tcp::{ConnId, Direction};
 
-fn row<'a>(rows: &'a [Record], conn: u32, dir: Direction, tag: Tag) -> &'a Record {
+fn row(rows: &[Record], conn: u32, dir: Direction, tag: Tag) -> &Record {
     rows.iter()
         .find(|r| {
             r.conn == ConnId(conn) && r.dir == dir && r.frame().is_some_and(|f| f.tag() == tag)
