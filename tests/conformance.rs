@@ -500,3 +500,10 @@ proptest! {
         permuted_is_flagged("none-crc.pcap", 1, client, &perm)?;
     }
 }
+
+#[path = "conformance_more/message.rs"]
+mod message;
+#[path = "conformance_more/order.rs"]
+mod order;
+#[path = "conformance_more/peers.rs"]
+mod peers;

@@ -367,6 +367,65 @@ fn mosdop_v9_against_pacific_and_squid_servers() {
     assert_eq!(kinds(m), vec![], "{:?}", m.problems());
 }
 
+/// An osd_op_reply (MOSDOpReply.h: Pacific's HEAD_VERSION 8) claiming
+/// version 9 with compat_version 9 is refused by the Pacific client it is
+/// sent to: Message.cc decode_message will not decode a message whose
+/// compat_version exceeds the class's version. The same reply with compat
+/// 2 is read (decode_payload takes any version >= 2 field by field), so it
+/// draws no verdict. Built from the real v8 reply of none-crc.pcap.
+#[test]
+fn osd_op_reply_v9_to_a_pacific_client() {
+    let [ci, si, op, reply] = real_exchange();
+    let with = |version: u16, compat: u16| {
+        let mut r = reply.clone();
+        r[0][20..22].copy_from_slice(&version.to_le_bytes());
+        // ceph_msg_header2: compat_version at bytes 37..39 (msg.h).
+        r[0][37..39].copy_from_slice(&compat.to_le_bytes());
+        r
+    };
+    let (refused, read) = (with(9, 9), with(9, 2));
+    // CLIENT_IDENT of client.4112: the Pacific features of the bundled
+    // captures.
+    let pacific = 0x3f01_cfbd_fffd_ffffu64;
+    assert!(ci[0].windows(8).any(|w| w == pacific.to_le_bytes()));
+
+    let recs = converse(
+        &[ci.clone(), si.clone()],
+        &[(true, Tag::Message, &op), (false, Tag::Message, &refused)],
+    );
+    let m = recs
+        .iter()
+        .find(|r| r.msg.is_some_and(|h| h.msg_type == 43))
+        .unwrap();
+    assert_eq!(
+        m.interop.as_ref().unwrap().receiver.unwrap(),
+        (pacific, Some(Release::Pacific))
+    );
+    assert_eq!(kinds(m), vec![ProblemKind::VersionUnsupported]);
+    let p = &m.problems()[0];
+    assert_eq!(p.field, "ceph.msg.version");
+    assert_eq!(p.kind.severity(), Severity::Error);
+    assert_eq!(p.offset, m.frame().unwrap().segment_offsets[0] + 20);
+    assert_eq!(
+        p.expected,
+        "version <= 8 or compat_version <= 8 (pacific decodes up to 8)"
+    );
+    // The client has NEW_OSDOPREPLY_ENCODING (bit 58): no feature is named.
+    assert_eq!(p.found, "version 9 (compat 9) to a pacific receiver");
+
+    let recs = converse(
+        &[ci, si],
+        &[(true, Tag::Message, &op), (false, Tag::Message, &read)],
+    );
+    let m = recs
+        .iter()
+        .find(|r| r.msg.is_some_and(|h| h.msg_type == 43))
+        .unwrap();
+    assert_eq!(m.msg.unwrap().version, 9);
+    assert_eq!(m.msg.unwrap().compat_version, 2);
+    assert_eq!(kinds(m), vec![], "{:?}", m.problems());
+}
+
 /// Op codes and flag bits no release defines are notes, as Ceph prints
 /// them `???`; an error result is named (rados.h, errno.h: -95 EOPNOTSUPP)
 /// in the tree, the filter and -z results.

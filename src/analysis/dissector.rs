@@ -8,6 +8,7 @@
 //! its first byte (one that only exchanged SYNs costs only its flow table
 //! entry), and the whole is kept within [`Config::memcap`] (see `memcap`).
 
+use super::conformance::machine::Input;
 use super::conformance::Conformance;
 use super::interop::Tracker;
 use super::memcap::{Budget, DEFAULT_MEMCAP};
@@ -75,6 +76,8 @@ struct ConnState {
     /// The TCP layer's guess of the roles was wrong: report them swapped.
     flipped: bool,
     held: Vec<Record>,
+    /// Rows of one direction waiting for the other's (see [`Inner::order`]).
+    waiting: Vec<(Record, Option<Input>)>,
     /// Packet number of its last event (for eviction of the idlest).
     last: u64,
     /// Bytes charged to the memory budget.
@@ -88,20 +91,6 @@ struct ConnState {
 /// Rows of a connection picked up mid-stream held back while its roles
 /// are unknown; past this the TCP layer's guess stands.
 pub const MAX_HELD_ROWS: usize = 64;
-
-/// Who sends a message of this type: `Some(true)` the server side (maps,
-/// replies, acks), `Some(false)` the client side (requests, subscriptions,
-/// daemons' reports to the monitor); from the message classes in
-/// src/messages/*.h.
-fn sent_by_server(msg_type: u16) -> Option<bool> {
-    match msg_type {
-        4 | 14 | 16 | 18 | 20 | 26 | 41 | 43 | 48 | 51 | 53 | 62 | 0x704 | 0x70a => Some(true),
-        5 | 13 | 15 | 17 | 19 | 24 | 42 | 49 | 50 | 52 | 71 | 73 | 79 | 0x700 | 0x702 | 0x709 => {
-            Some(false)
-        }
-        _ => None,
-    }
-}
 
 /// Streams records out of packets.
 pub struct Dissector {
@@ -133,6 +122,8 @@ struct Inner {
     ending: bool,
     /// Service tickets granted in the capture (`--keyring`).
     tickets: crate::cephx::TicketTable,
+    /// Monitors' addresses, from the monmaps in the capture.
+    monitors: peers::Monitors,
 }
 
 impl Dissector {
@@ -153,6 +144,7 @@ impl Dissector {
                 touched: Vec::new(),
                 ending: false,
                 tickets: Default::default(),
+                monitors: Default::default(),
                 cfg,
             },
         }
@@ -289,12 +281,14 @@ impl Inner {
                     undecided: !handshake_seen,
                     flipped: false,
                     held: Vec::new(),
+                    waiting: Vec::new(),
                     last: 0,
                     charged: 0,
                     reset: false,
                     cephx: None,
                 };
                 state.with_cephx(self.cfg.keyring.is_some());
+                self.monitors.expect(server, &mut state.conformance);
                 self.conns.insert(conn, Box::new(state));
                 self.summary
                     .conns
@@ -489,7 +483,8 @@ impl Inner {
         }
     }
 
-    /// Give a row its number, session notes and counts, and pass it on.
+    /// Decode a row's payload and pass it to be judged in the
+    /// conversation's order ([`Inner::order`]).
     fn finish_row(&mut self, conn: ConnId, mut rec: Record) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -497,8 +492,6 @@ impl Inner {
         if c.flipped {
             rec.dir = rec.dir.reverse();
         }
-        rec.number = self.next_number;
-        self.next_number += 1;
         // The payload is decoded once, before session tracking reads its
         // typed values; encoding problems are located at their packet.
         let first = rec.packets.first().copied().unwrap_or_default();
@@ -519,15 +512,34 @@ impl Inner {
         }
         let before = rec.problems().len();
         self.cephx_row(conn, &mut rec, phys);
+        let added = rec.problems().len().saturating_sub(before);
+        rec.problem_packets
+            .extend(std::iter::repeat_n(first, added));
+        let input = Conformance::input(&rec);
+        self.order(conn, rec, input);
+    }
+
+    /// Number a row, run the analyses that follow the conversation's order
+    /// on it, and pass it on (`input`: what it feeds the state machine).
+    fn complete(&mut self, conn: ConnId, mut rec: Record, input: Option<Input>) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let input = Conformance::input(&rec);
+        let phys = if c.flipped {
+            rec.dir.reverse()
+        } else {
+            rec.dir
+        };
+        rec.number = self.next_number;
+        self.next_number += 1;
+        let first = rec.packets.first().copied().unwrap_or_default();
+        let before = rec.problems().len();
         c.session.observe(&mut rec);
         self.reconnects.observe(&mut rec);
         let peer_busy = c.decoder.pending(phys.reverse()).1 > 0;
         c.conformance.observe(&mut rec, input, peer_busy);
         c.interop.observe(&mut rec);
+        self.monitors.learn(&rec);
         let added = rec.problems().len().saturating_sub(before);
         rec.problem_packets
             .extend(std::iter::repeat_n(first, added));
@@ -547,8 +559,13 @@ impl Inner {
 
 #[path = "dissector_end.rs"]
 mod end;
+#[path = "dissector_peers.rs"]
+mod peers;
+use peers::sent_by_server;
 #[path = "dissector_evict.rs"]
 mod evict;
+#[path = "dissector_order.rs"]
+mod order;
 #[path = "dissector_resume.rs"]
 mod resume;
 

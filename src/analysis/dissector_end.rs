@@ -16,6 +16,7 @@ impl Inner {
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
         self.release(conn, None);
+        self.flush_waiting(conn);
         self.unanswered_rows(conn, ts, closed);
         self.forget(conn);
     }

@@ -2,6 +2,7 @@
 //! holds, and its eviction with the row that reports it.
 
 use super::{ConnState, Inner};
+use crate::analysis::conformance::machine::Input;
 use crate::analysis::memcap::OUTSIDE_ALLOWANCE;
 use crate::analysis::record::{Record, RecordKind};
 use crate::analysis::summary::ConnSummary;
@@ -25,6 +26,11 @@ impl ConnState {
                 self.held
                     .capacity()
                     .saturating_mul(std::mem::size_of::<Record>()),
+            )
+            .saturating_add(
+                self.waiting
+                    .capacity()
+                    .saturating_mul(std::mem::size_of::<(Record, Option<Input>)>()),
             )
     }
 }
@@ -77,6 +83,7 @@ impl Inner {
         ts: Timestamp,
     ) {
         self.release(conn, None);
+        self.flush_waiting(conn);
         let Some(c) = self.conns.get(&conn) else {
             return;
         };

@@ -130,8 +130,10 @@ problem_kinds! {
     OverlapDiffers => "tcp_overlap_differs", Error;
     /// The banner's payload length is implausible.
     BannerBad => "banner_bad", Error;
-    /// The peer requires msgr2 features the other side does not support.
-    FeaturesUnsupported => "features_unsupported", Warning;
+    /// A banner requires msgr2 features the other banner does not
+    /// support: ProtocolV2 `_handle_peer_banner_payload` stops the
+    /// connection ("peer does not support all required features").
+    FeaturesUnsupported => "features_unsupported", Error;
     /// The stream does not start with a msgr2 banner.
     NotMsgr2 => "not_msgr2", Note;
     /// The capture started mid-connection; decoding began at a found frame.
@@ -194,6 +196,12 @@ problem_kinds! {
     /// SERVER_IDENT's addresses do not include the CLIENT_IDENT
     /// target_addr: ProtocolV2 handle_server_ident faults the client.
     WrongTarget => "state_wrong_target", Error;
+    /// The server's HELLO names an entity type other than the one at its
+    /// address: a monmap earlier in the capture lists the address as a
+    /// monitor's, and the client connecting there asks for a monitor.
+    /// ProtocolV2 handle_hello (connecting side): "connection peer type
+    /// does not match what peer advertises" stops the connection.
+    PeerTypeMismatch => "state_peer_type_mismatch", Error;
     /// A client's CLIENT_IDENT gid differs from the global_id AUTH_DONE
     /// gave it: it claims a name that is not its own.
     GidMismatch => "state_gid_mismatch", Warning;
@@ -257,6 +265,7 @@ impl ProblemKind {
             | ModeNotOffered
             | MethodNotAllowed
             | WrongTarget
+            | PeerTypeMismatch
             | GidMismatch
             | ReconnectBad
             | ReconnectUnknownSession

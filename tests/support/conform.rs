@@ -19,6 +19,8 @@ pub const CONFORMANCE: &[ProblemKind] = &[
     ProblemKind::ModeNotOffered,
     ProblemKind::MethodNotAllowed,
     ProblemKind::WrongTarget,
+    ProblemKind::PeerTypeMismatch,
+    ProblemKind::FeaturesUnsupported,
     ProblemKind::GidMismatch,
     ProblemKind::ReconnectBad,
     ProblemKind::ReconnectUnknownSession,

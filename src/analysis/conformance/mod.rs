@@ -141,6 +141,28 @@ impl Conformance {
         }
     }
 
+    /// Whether the row from `dir` fed `input` is a frame the state refuses
+    /// in a way the other direction's next frames may undo: it is out of
+    /// place (not a tag only the other side sends) while the state is
+    /// followed. A capture may put a reply before what it answers when the
+    /// two directions' packets are reordered; such a frame waits for the
+    /// other direction before it is judged.
+    pub fn refuses(&self, dir: Direction, input: Option<Input>) -> bool {
+        let Some(input @ Input::Frame(_)) = input else {
+            return false;
+        };
+        matches!(
+            step(&self.machine, side(dir), input).1,
+            Some(v) if v.fault == Fault::Unexpected
+        )
+    }
+
+    /// The server's address is known to be an entity of type `t` (`why`:
+    /// how the capture shows it): its HELLO must name that type.
+    pub fn expect_server(&mut self, t: u8, why: String) {
+        self.facts.server_type = Some((t, why));
+    }
+
     /// Bytes of the connection that make no row (a direction that is not
     /// msgr2): what they held is unknown.
     pub fn blind(&mut self) {
@@ -159,5 +181,50 @@ impl Conformance {
         } else {
             FinalState::Incomplete
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msgr2::Tag;
+
+    const C2S: Direction = Direction::ClientToServer;
+    const S2C: Direction = Direction::ServerToClient;
+
+    fn after(inputs: &[(Side, Input)]) -> Conformance {
+        let mut c = Conformance::default();
+        for &(side, input) in inputs {
+            c.machine = step(&c.machine, side, input).0;
+        }
+        c
+    }
+
+    #[test]
+    fn refuses_what_the_other_direction_may_undo() {
+        let hellos = [
+            (Side::Client, Input::Banner(1)),
+            (Side::Server, Input::Banner(1)),
+            (Side::Client, Input::Frame(Tag::Hello)),
+            (Side::Server, Input::Frame(Tag::Hello)),
+        ];
+        let c = after(&hellos);
+        // AUTH_DONE before the AUTH_REQUEST it answers: it may wait.
+        assert!(c.refuses(S2C, Some(Input::Frame(Tag::AuthDone))));
+        // A tag only the other side sends never becomes legal.
+        assert!(!c.refuses(S2C, Some(Input::Frame(Tag::AuthRequest))));
+        // Accepted frames, blind rows and no input are not refused.
+        assert!(!c.refuses(C2S, Some(Input::Frame(Tag::AuthRequest))));
+        assert!(!c.refuses(C2S, Some(Input::Blind)));
+        assert!(!c.refuses(C2S, None));
+        let mut done = hellos.to_vec();
+        done.push((Side::Client, Input::Frame(Tag::AuthRequest)));
+        assert!(!after(&done).refuses(S2C, Some(Input::Frame(Tag::AuthDone))));
+        // A faulted connection judges nothing more: nothing waits.
+        let mut bad = hellos.to_vec();
+        bad.push((Side::Client, Input::Frame(Tag::ServerIdent)));
+        let c = after(&bad);
+        assert!(c.machine.faulted);
+        assert!(!c.refuses(S2C, Some(Input::Frame(Tag::AuthDone))));
     }
 }

@@ -4,7 +4,7 @@
 
 use super::machine::Side;
 use crate::decode::addr::EntityAddr;
-use crate::decode::auth::ENTITY_CLIENT;
+use crate::decode::auth::{entity_type_name, ENTITY_CLIENT};
 use crate::decode::control::Control;
 use crate::decode::payload::stream_offset;
 use crate::decode::Header2;
@@ -24,6 +24,9 @@ pub struct Facts {
     global_id: Option<u64>,
     /// CLIENT_IDENT's target_addr.
     target: Option<EntityAddr>,
+    /// The entity type at the server's address, and why it is known
+    /// (e.g. `mon.a in a monmap`).
+    pub server_type: Option<(u8, String)>,
     /// SESSION_RETRY's connect_seq, until the next SESSION_RECONNECT.
     retry_cs: Option<u64>,
     /// SESSION_RETRY_GLOBAL's global_seq, until the next SESSION_RECONNECT.
@@ -70,6 +73,29 @@ impl Facts {
         let mut out = Vec::new();
         match c {
             Control::Hello(h) if side == Side::Client => self.client_type = Some(h.entity_type.v),
+            Control::Hello(h) => {
+                // ProtocolV2 handle_hello, connecting side: the type the
+                // client connected to must be the one the server's HELLO
+                // names ("connection peer type does not match what peer
+                // advertises"), else the client stops the connection.
+                if let Some((t, why)) = &self.server_type {
+                    if h.entity_type.v != *t {
+                        let name = |v: u8| {
+                            entity_type_name(u64::from(v))
+                                .map_or_else(|| v.to_string(), str::to_string)
+                        };
+                        out.push(
+                            at(
+                                f,
+                                &h.entity_type,
+                                ProblemKind::PeerTypeMismatch,
+                                "msgr2.hello.entity_type",
+                            )
+                            .values(format!("{} ({why})", name(*t)), name(h.entity_type.v)),
+                        );
+                    }
+                }
+            }
             Control::AuthRequest(a) => {
                 let modes: Vec<u32> = a.preferred_modes.items.iter().map(|m| m.v).collect();
                 // ProtocolV2 handle_auth_bad_method: the client retries with
@@ -264,6 +290,10 @@ impl Facts {
 /// ceph_msg_header2 fields that must agree (msgr.h): compat_version is the
 /// oldest version that can decode the message, so at most its version;
 /// priorities run from CEPH_MSG_PRIO_LOW (64) to CEPH_MSG_PRIO_HIGHEST (255).
+/// data_off is not judged: ProtocolV2 handle_message copies it into the
+/// ceph_msg_header it hands to decode_message, and nothing compares it with
+/// the data segment (it is the sender's hint of the data's offset, which
+/// msgr1 receivers used to page-align their buffer).
 pub fn header(h: &Header2, f: &Frame) -> Vec<Problem> {
     let mut out = Vec::new();
     let base = f.segment_offsets[0];

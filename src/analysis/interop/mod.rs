@@ -16,6 +16,7 @@ pub mod release;
 pub mod results;
 pub mod values;
 pub mod versions;
+mod versions_table;
 
 use super::record::{Record, RecordKind};
 use crate::capture::{PacketIndex, Timestamp};

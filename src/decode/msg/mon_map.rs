@@ -321,6 +321,17 @@ pub struct MonMapMsg {
     trailing: Option<Sp<()>>,
 }
 
+impl MonMapMsg {
+    /// The monitors decoded whole: name and public addresses.
+    pub fn mons(&self) -> impl Iterator<Item = (&str, &AddrVec)> {
+        self.map
+            .mons
+            .iter()
+            .filter(|m| m.done && m.addrs.done)
+            .map(|m| (m.name.v.as_str(), &m.addrs))
+    }
+}
+
 impl Body for MonMapMsg {
     const NODE: &'static FieldDef = &NODE;
     /// messages/MMonMap.h decode_payload: `decode(monmapbl, p)`; the map

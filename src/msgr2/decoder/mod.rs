@@ -445,32 +445,28 @@ impl ConnDecoder {
         };
         let both_v1 = a.supported & b.supported & banner::FEATURE_REVISION_1 != 0;
         self.rev = Some(if both_v1 { Rev::V1 } else { Rev::V0 });
-        let this = if dir == Direction::ClientToServer {
-            a
-        } else {
-            b
-        };
-        let peer = if dir == Direction::ClientToServer {
-            b
-        } else {
-            a
-        };
-        for (who, req, sup) in [
-            (this, this.required, peer.supported),
-            (peer, peer.required, this.supported),
+        // ProtocolV2 _handle_peer_banner_payload: each end stops the
+        // connection when the peer's supported features lack one it
+        // requires ("peer does not support all required features"), or
+        // the peer requires one it does not support. Reported at the
+        // required field of the banner concerned, in its own direction.
+        for (d, who, peer, peer_name) in [
+            (Direction::ClientToServer, a, b, "server"),
+            (Direction::ServerToClient, b, a, "client"),
         ] {
+            let (req, sup) = (who.required, peer.supported);
             if req & sup != req {
                 let p = Problem::new(
                     ProblemKind::FeaturesUnsupported,
-                    who.offset + 18,
+                    who.offset.saturating_add(banner::REQUIRED.start as u64),
                     8,
                     "msgr2.banner.required",
                 )
                 .values(
-                    format!("subset of peer's supported {sup:#x}"),
+                    format!("a subset of the {peer_name}'s supported {sup:#x}"),
                     format!("{req:#x}"),
                 );
-                out.push((dir, Event::Undecoded(p)));
+                out.push((d, Event::Undecoded(p)));
             }
         }
         // The other direction may have been waiting for the revision.
