@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn capture(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "captures", name].iter().collect();
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "captures", name]
+        .iter()
+        .collect();
     p.display().to_string()
 }
 
@@ -38,7 +40,9 @@ fn forms(file: &str) -> Vec<Vec<String>> {
         s(&["-r", file]),
         s(&["-r", file, "-V", "--keys", &keys]),
         s(&["-r", file, "-T", "jsonl"]),
-        s(&["-r", file, "-q", "-z", "conv", "-z", "msgs", "-z", "errors", "-z", "results"]),
+        s(&[
+            "-r", file, "-q", "-z", "conv", "-z", "msgs", "-z", "errors", "-z", "results",
+        ]),
         s(&["verify", file]),
         s(&["verify", file, "--keys", &keys]),
     ]

@@ -213,7 +213,8 @@ mod tests {
                 secs: i64::from(i),
                 nanos: i * 1000,
             };
-            w.write_packet(ts, u32::try_from(size).unwrap(), &data).unwrap();
+            w.write_packet(ts, u32::try_from(size).unwrap(), &data)
+                .unwrap();
         }
         w.into_inner().unwrap()
     }

@@ -31,6 +31,7 @@ use super::problem::{Problem, ProblemKind};
 use super::resync::{auth_done_secure, preamble_problem, probe_rev};
 use super::secure::{SecureDir, SecureStep};
 
+mod banners;
 mod hunt;
 use super::Tag;
 use crate::tcp::Direction;
@@ -436,41 +437,6 @@ impl ConnDecoder {
                 true
             }
         }
-    }
-
-    /// Once both banners are in, fix the revision and check features.
-    fn check_banners(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) {
-        let (Some(a), Some(b)) = (&self.banners[0], &self.banners[1]) else {
-            return;
-        };
-        let both_v1 = a.supported & b.supported & banner::FEATURE_REVISION_1 != 0;
-        self.rev = Some(if both_v1 { Rev::V1 } else { Rev::V0 });
-        // ProtocolV2 _handle_peer_banner_payload: each end stops the
-        // connection when the peer's supported features lack one it
-        // requires ("peer does not support all required features"), or
-        // the peer requires one it does not support. Reported at the
-        // required field of the banner concerned, in its own direction.
-        for (d, who, peer, peer_name) in [
-            (Direction::ClientToServer, a, b, "server"),
-            (Direction::ServerToClient, b, a, "client"),
-        ] {
-            let (req, sup) = (who.required, peer.supported);
-            if req & sup != req {
-                let p = Problem::new(
-                    ProblemKind::FeaturesUnsupported,
-                    who.offset.saturating_add(banner::REQUIRED.start as u64),
-                    8,
-                    "msgr2.banner.required",
-                )
-                .values(
-                    format!("a subset of the {peer_name}'s supported {sup:#x}"),
-                    format!("{req:#x}"),
-                );
-                out.push((d, Event::Undecoded(p)));
-            }
-        }
-        // The other direction may have been waiting for the revision.
-        self.pump(dir.reverse(), out);
     }
 
     fn step_frame(&mut self, dir: Direction, out: &mut Vec<(Direction, Event)>) -> bool {
