@@ -2,7 +2,7 @@
 //! with Ceph's fixed IV, the `AUTH_ENC_MAGIC` envelope around every
 //! encrypted cephx structure, and HMAC-SHA256 for AUTH_SIGNATURE.
 
-use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
+use aes::cipher::{array::Array, BlockCipherDecrypt, KeyInit};
 use hmac::{Hmac, Mac};
 use nom::number::complete::{le_u16, le_u32, le_u64, le_u8};
 use nom::IResult;
@@ -140,11 +140,12 @@ impl CryptoKey {
         if ct.is_empty() || ct.len() % BLOCK != 0 {
             return Err(CryptError::Length(ct.len()));
         }
-        let cipher = aes::Aes128::new(GenericArray::from_slice(&key));
+        let cipher = aes::Aes128::new(&Array::from(key));
         let mut prev = *CEPH_AES_IV;
         let mut out = Vec::with_capacity(ct.len());
         for chunk in ct.chunks_exact(BLOCK) {
-            let mut block = GenericArray::clone_from_slice(chunk);
+            let mut block =
+                Array::<u8, _>::try_from(chunk).map_err(|_| CryptError::Length(chunk.len()))?;
             cipher.decrypt_block(&mut block);
             out.extend(block.iter().zip(prev.iter()).map(|(a, b)| a ^ b));
             prev.copy_from_slice(chunk);
@@ -155,16 +156,17 @@ impl CryptoKey {
     /// AES-128-CBC encryption with Ceph's IV and PKCS#7 padding (tests and
     /// the encoders of mutants).
     pub fn encrypt(&self, pt: &[u8]) -> Result<Vec<u8>, CryptError> {
-        use aes::cipher::BlockEncrypt;
+        use aes::cipher::BlockCipherEncrypt;
         let key = self.aes_secret()?;
-        let cipher = aes::Aes128::new(GenericArray::from_slice(&key));
+        let cipher = aes::Aes128::new(&Array::from(key));
         let pad = BLOCK - pt.len() % BLOCK;
         let mut data = pt.to_vec();
         data.extend(std::iter::repeat_n(pad as u8, pad));
         let mut prev = *CEPH_AES_IV;
         let mut out = Vec::with_capacity(data.len());
         for chunk in data.chunks_exact(BLOCK) {
-            let mut block = GenericArray::clone_from_slice(chunk);
+            let mut block =
+                Array::<u8, _>::try_from(chunk).map_err(|_| CryptError::Length(chunk.len()))?;
             for (b, p) in block.iter_mut().zip(prev.iter()) {
                 *b ^= p;
             }

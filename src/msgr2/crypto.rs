@@ -36,8 +36,8 @@
 use std::fmt;
 use std::ops::Range;
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::aes::cipher::BlockEncrypt;
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::aes::cipher::BlockCipherEncrypt;
 use aes_gcm::aes::{Aes128, Block};
 use aes_gcm::{Aes128Gcm, KeyInit};
 
@@ -269,7 +269,7 @@ impl GcmStream {
         };
         if self
             .aead
-            .decrypt_in_place_detached(&self.nonce.0.into(), &[], region, &tag.into())
+            .decrypt_inout_detached(&self.nonce.0.into(), &[], region.into(), &tag.into())
             .is_err()
         {
             out.truncate(start);
@@ -290,7 +290,7 @@ impl GcmStream {
         out.extend_from_slice(plaintext);
         match self
             .aead
-            .encrypt_in_place_detached(&self.nonce.0.into(), &[], &mut out)
+            .encrypt_inout_detached(&self.nonce.0.into(), &[], out.as_mut_slice().into())
         {
             Ok(tag) => {
                 out.extend_from_slice(&tag);

@@ -22,7 +22,7 @@
 use super::{KeyCandidate, FIRST_OP_LEN};
 use crate::msgr2::crypto::{GcmStream, Nonce, NonceFormat};
 use crate::msgr2::preamble::{self, Preamble};
-use aes::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};
+use aes::cipher::{array::Array, BlockCipherEncrypt, KeyInit};
 
 /// Operations searched past the initial nonce: 2^24 (over 5 million
 /// frames of 1 to 3 operations).
@@ -105,7 +105,7 @@ fn search_one(
     range: std::ops::Range<u64>,
     max_seg: u32,
 ) -> Option<(usize, u64, Nonce)> {
-    let aes = aes::Aes128::new(GenericArray::from_slice(&c.key));
+    let aes = aes::Aes128::new(&Array::from(c.key));
     let fixed = c.nonce.fixed();
     let base = c.nonce.counter();
     // Which second bytes any start has: most counters stop here.
@@ -118,13 +118,13 @@ fn search_one(
     let mut template = [0u8; 16];
     template[..4].copy_from_slice(&fixed.to_le_bytes());
     template[12..].copy_from_slice(&2u32.to_be_bytes());
-    let mut blocks = [GenericArray::from(template); BATCH];
+    let mut blocks = [Array::from(template); BATCH];
     let mut k = range.start;
     while k < range.end {
         for (j, b) in blocks.iter_mut().enumerate() {
             let n = base.wrapping_add(k).wrapping_add(j as u64);
             // Encryption was in place: the block is rebuilt.
-            *b = GenericArray::from(template);
+            *b = Array::from(template);
             if let Some(d) = b.get_mut(4..12) {
                 d.copy_from_slice(&n.to_le_bytes());
             }
@@ -152,7 +152,7 @@ fn search_one(
                     let nonce = Nonce::from_parts(fixed, base.wrapping_add(steps));
                     // The preamble's CRC over the 32 decrypted bytes
                     // (the second keystream block: counter 3), then the tag.
-                    let mut b1 = GenericArray::from(template);
+                    let mut b1 = Array::from(template);
                     if let Some(d) = b1.get_mut(4..12) {
                         d.copy_from_slice(&base.wrapping_add(steps).to_le_bytes());
                     }
