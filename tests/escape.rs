@@ -67,6 +67,12 @@ fn evil_json() -> String {
 /// `client.<EVIL>`, then a mon_command, its ack and an osd_op whose strings
 /// carry [`EVIL`] (real frames of none-crc.pcap with their strings swapped).
 fn evil_capture() -> Vec<u8> {
+    capture_with(EVIL.as_bytes(), evil_json().as_bytes())
+}
+
+/// [`evil_capture`]'s conversation with `oid` as the osd_op's object name
+/// and `json` as the monitor command's text.
+fn capture_with(oid: &[u8], json: &[u8]) -> Vec<u8> {
     let server = cephshark::decode::addr::EntityAddr::v2(std::net::Ipv4Addr::LOCALHOST, 3300, 0);
     // MonClient.cc get_auth_request: u8 AUTH_MODE_MON (10), EntityName, global_id.
     let mut payload = vec![10u8];
@@ -130,7 +136,7 @@ fn evil_capture() -> Vec<u8> {
     for (ty, from_client) in [(50, true), (51, false)] {
         let mut segs = msg(ty);
         let old = command_json(&segs[1]);
-        replace_string(&mut segs[1], &old, evil_json().as_bytes());
+        replace_string(&mut segs[1], &old, json);
         sends.push(Send {
             from_client,
             data: frame(Tag::Message.raw(), &segs),
@@ -138,7 +144,7 @@ fn evil_capture() -> Vec<u8> {
     }
     // osd_op (42): the object name.
     let mut segs = msg(42);
-    replace_string(&mut segs[1], b"obj1", EVIL.as_bytes());
+    replace_string(&mut segs[1], b"obj1", oid);
     sends.push(Send {
         from_client: true,
         data: frame(Tag::Message.raw(), &segs),
@@ -476,5 +482,88 @@ mod tui {
         key(&mut app, KeyCode::Char('f'));
         assert_eq!(app.mode(), Mode::Follow);
         check("follow", &screen(&app));
+    }
+}
+
+/// Bytes that are not UTF-8: a lone 0xff, a cut two-byte sequence, a
+/// stray continuation byte, NUL and a genuine U+10FF41 (the range the
+/// model carries raw bytes in, so it must come back as its own 4 bytes).
+const NOT_UTF8: &[u8] = b"ob\xffj\xc3.\x80\x00\xf4\x8f\xbd\x81z";
+
+#[test]
+fn bytes_that_are_not_utf8_are_kept_exactly_and_shown_escaped() {
+    let mut json = b"{\"prefix\":\"".to_vec();
+    json.extend_from_slice(NOT_UTF8);
+    json.extend_from_slice(b"\"}");
+    let cap = TempFile::new("not-utf8.pcap", &capture_with(NOT_UTF8, &json));
+    // Text: every byte that is not text shown as \xNN, nothing raw, no U+FFFD.
+    let shown = "ob\\xffj\\xc3.\\x80\\0\\xf4\\x8f\\xbd\\x81z";
+    let (o, text) = with_capture(&cap, &["-V"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text.contains(&format!("Object: {shown}\n")), "{text}");
+    // hobject_t as Ceph prints it (append_escaped: each byte as %xx).
+    assert!(
+        text.contains(":::ob%ffj%c3.%80%00%f4%8f%bd%81z:head"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{fffd}'), "{text}");
+    for c in text.chars() {
+        assert!(
+            cephshark::model::wire_text::raw_byte(c).is_none(),
+            "raw {c:?}"
+        );
+    }
+    no_raw("-V", &text);
+    // JSON: the exact bytes, as hex, beside the string.
+    let (_, jsonl) = with_capture(&cap, &["-T", "jsonl"]);
+    let want: String = NOT_UTF8.iter().map(|b| format!("{b:02x}")).collect();
+    let mut raws = Vec::new();
+    for line in jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        collect_raw(&v, &mut raws);
+    }
+    assert!(
+        raws.contains(&("ceph.osd_op.oid".to_string(), want.clone())),
+        "{raws:?}"
+    );
+    let mut json_hex: String = b"{\"prefix\":\""
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    json_hex.push_str(&want);
+    json_hex.push_str("227d");
+    assert!(
+        raws.contains(&("ceph.mon_command.json".to_string(), json_hex)),
+        "{raws:?}"
+    );
+    // Filters on the wire bytes: a byte string, and a byte regex.
+    for f in [
+        "ceph.osd_op.oid contains ff:6a:c3",
+        // The filter string's own escapes first: `\\x` reaches the regex as `\x`.
+        r#"ceph.osd_op.oid matches "(?-u:\\xf4\\x8f\\xbd\\x81)z$""#,
+    ] {
+        let (o, text) = with_capture(&cap, &["-Y", f]);
+        assert_eq!(o.status.code(), Some(0), "{f}");
+        assert_eq!(text.lines().count(), 1, "{f}: {text}");
+        assert!(text.contains("osd_op("), "{f}: {text}");
+    }
+    let (_, none) = with_capture(&cap, &["-Y", "ceph.osd_op.oid contains ff:6a:c4"]);
+    assert_eq!(none, "");
+}
+
+/// Every (field, value_raw) pair in a row's JSON.
+fn collect_raw(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            if let (Some(f), Some(r)) = (o.get("field"), o.get("value_raw")) {
+                out.push((
+                    f.as_str().unwrap().to_string(),
+                    r.as_str().unwrap().to_string(),
+                ));
+            }
+            o.values().for_each(|c| collect_raw(c, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|c| collect_raw(c, out)),
+        _ => {}
     }
 }

@@ -51,6 +51,13 @@ pub fn node_json(n: &FieldNode) -> Json {
     if !v.is_null() {
         o.insert("value".into(), v);
     }
+    // A string whose wire bytes are not all UTF-8: the exact bytes too.
+    if let Value::Str(s) = &n.value {
+        if crate::model::wire_text::has_raw(s) {
+            let raw = crate::model::wire_text::wire_bytes(s);
+            o.insert("value_raw".into(), json!(crate::model::hex(&raw)));
+        }
+    }
     if let Value::Enum(_, Some(name)) = &n.value {
         o.insert("name".into(), json!(name));
     }

@@ -174,17 +174,23 @@ fn contains(v: &Value, lit: &Lit) -> bool {
         (Value::Bytes(b), Lit::Bytes(l)) => {
             l.is_empty() || b.windows(l.len()).any(|w| w == l.as_slice())
         }
+        // A string's exact wire bytes (`model::wire_text`).
+        (Value::Str(s), Lit::Bytes(l)) => {
+            let b = crate::model::wire_text::wire_bytes(s);
+            l.is_empty() || b.windows(l.len()).any(|w| w == l.as_slice())
+        }
         _ => false,
     }
 }
 
-/// The bytes a regular expression runs over: text as UTF-8, bytes as they
-/// are, an enum's name (or number), other values' display text.
+/// The bytes a regular expression runs over: text as its wire bytes, bytes
+/// as they are, an enum's name (or number), other values' display text.
 fn text_bytes(v: &Value) -> Option<std::borrow::Cow<'_, [u8]>> {
     use std::borrow::Cow;
     Some(match v {
         Value::None => return None,
-        Value::Str(s) | Value::Addr(s) => Cow::Borrowed(s.as_bytes()),
+        Value::Str(s) => crate::model::wire_text::wire_bytes(s),
+        Value::Addr(s) => Cow::Borrowed(s.as_bytes()),
         Value::Bytes(b) => Cow::Borrowed(b.as_slice()),
         Value::Enum(_, Some(n)) => Cow::Borrowed(n.as_bytes()),
         Value::Enum(n, None) | Value::Uint(n) => Cow::Owned(n.to_string().into_bytes()),

@@ -5,10 +5,12 @@
 //! Escaped: C0 controls (`\0`, `\t`, `\n`, `\r`, others as `\x1b`), DEL
 //! (`\x7f`), C1 controls (`\u{9b}`) and the bidirectional marks, embeddings,
 //! overrides and isolates (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
-//! as `\u{202e}`). Everything else, backslashes included, is unchanged, so
+//! as `\u{202e}`), and bytes of the wire that were not UTF-8 (carried as
+//! `wire_text` says, shown as `\xff`). Everything else, backslashes included, is unchanged, so
 //! escaping an escaped string changes nothing. JSON output does not use this
 //! rule: serde's escaping keeps it valid JSON and the characters exact.
 
+use super::wire_text::raw_byte;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -20,9 +22,14 @@ pub fn needs_escape(c: char) -> bool {
         | '\u{200e}' | '\u{200f}'
         | '\u{202a}'..='\u{202e}'
         | '\u{2066}'..='\u{2069}')
+        || raw_byte(c).is_some()
 }
 
 fn write_char<W: fmt::Write>(w: &mut W, c: char) -> fmt::Result {
+    if let Some(b) = raw_byte(c) {
+        // A byte of the wire that was not UTF-8 (see `wire_text`).
+        return write!(w, "\\x{b:02x}");
+    }
     match c {
         '\0' => w.write_str("\\0"),
         '\t' => w.write_str("\\t"),

@@ -5,6 +5,7 @@ pub mod escape;
 pub mod expert;
 mod field;
 pub mod tree;
+pub mod wire_text;
 
 pub use escape::{escape, Escaped};
 pub use expert::{Group, Problem, ProblemKind, Severity};

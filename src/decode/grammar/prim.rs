@@ -181,7 +181,8 @@ pub fn lenbytes<'a>(
     }
 }
 
-/// A `std::string`: le32 length, then the bytes (shown lossily as UTF-8).
+/// A `std::string`: le32 length, then the bytes, kept exactly (bytes that
+/// are not UTF-8 as `model::wire_text` carries them).
 /// The span covers the length and the text.
 pub fn string<'a>(def: &'static FieldDef) -> impl FnMut(In<'a>) -> PResult<'a, Sp<String>> {
     move |i: In<'a>| {
@@ -190,7 +191,7 @@ pub fn string<'a>(def: &'static FieldDef) -> impl FnMut(In<'a>) -> PResult<'a, S
         Ok((
             rest,
             Sp {
-                v: String::from_utf8_lossy(b.v).into_owned(),
+                v: crate::model::wire_text::from_wire(b.v).into_owned(),
                 at,
                 len: offset(&rest).saturating_sub(at),
             },

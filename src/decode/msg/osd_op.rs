@@ -236,7 +236,8 @@ pub fn hobject_text(
 ) -> String {
     let esc = |s: &str| {
         let mut o = String::new();
-        for b in s.bytes() {
+        // The wire's bytes, not the model's carriers of non-UTF-8 ones.
+        for &b in crate::model::wire_text::wire_bytes(s).iter() {
             if b == b'%' || b == b':' || b == b'/' || !(32..127).contains(&b) {
                 o.push_str(&format!("%{b:02x}"));
             } else {

@@ -431,7 +431,7 @@ pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
             if name_len > 0 && !indata.is_empty() {
                 let name = indata.get(..name_len).unwrap_or(indata);
                 s.push(' ');
-                s.push_str(&String::from_utf8_lossy(name));
+                s.push_str(&crate::model::wire_text::from_wire(name));
             }
             let value_len = op.arg(4, 4);
             if value_len != 0 {
@@ -449,8 +449,8 @@ pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
                 let method = indata.get(cl..cl.saturating_add(ml)).unwrap_or(&[]);
                 s.push_str(&format!(
                     " {}.{}",
-                    String::from_utf8_lossy(class),
-                    String::from_utf8_lossy(method)
+                    crate::model::wire_text::from_wire(class),
+                    crate::model::wire_text::from_wire(method)
                 ));
             }
         }
