@@ -97,9 +97,13 @@ capture() {
     echo "-- $label: $file, $(stat -c %s "$file") bytes, $("$floor" "$file" | cut -d, -f1)"
     row "floor (walk + crc32c)" 0 "$floor" "$file"
     fl=$(cat "$tmp/last")
-    row "cephshark verify" "$fl" "$bin" verify "$file" "$@"
+    # With -j, the plain rows run on one thread (-j 1): the default is
+    # every core, which the -j rows show.
+    one=()
+    [ -n "$par" ] && one=(-j 1)
+    row "cephshark verify${par:+ -j 1}" "$fl" "$bin" verify "${one[@]}" "$file" "$@"
     [ -n "$par" ] && row "cephshark verify -j $par" "$fl" "$bin" verify -j "$par" "$file" "$@"
-    row "cephshark -q -z conv" "$fl" "$bin" -r "$file" -q -z conv "$@"
+    row "cephshark -q -z conv${par:+ -j 1}" "$fl" "$bin" -r "$file" -q -z conv "${one[@]}" "$@"
     [ -n "$par" ] && row "cephshark -q -z conv -j $par" "$fl" "$bin" -r "$file" -q -z conv -j "$par" "$@"
     if command -v tshark >/dev/null; then row "tshark -q" "$fl" tshark -r "$file" -q; fi
 }
