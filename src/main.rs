@@ -533,6 +533,11 @@ fn main() -> ExitCode {
     };
     #[cfg(feature = "tui")]
     if wants_tui(&args) {
+        let mut cfg = cfg;
+        if cfg.threads == 0 {
+            // The UI reads a file: read ahead on every core by default.
+            cfg.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        }
         let opts = cephshark::tui::TuiOptions {
             path: path.clone(),
             config: cfg,

@@ -5,7 +5,7 @@
 
 use super::rows::Row;
 use crate::analysis::{Config, Dissector, Record, Summary};
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{with_packets, CaptureError, CaptureReader};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -109,37 +109,39 @@ impl Drop for Worker {
 }
 
 /// Dissect everything `reader` gives, sending batches on `tx`; stops early
-/// when `stop` is set or the UI has gone.
-fn run<R: Read>(
-    mut reader: CaptureReader<R>,
+/// when `stop` is set or the UI has gone. With `cfg.threads` of 2 or more
+/// the capture is read ahead on a thread of its own (`capture::read_ahead`).
+fn run<R: Read + Send>(
+    reader: CaptureReader<R>,
     cfg: Config,
     tx: &SyncSender<Msg>,
     stop: &AtomicBool,
 ) {
+    let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut batch: Vec<Row> = Vec::new();
     let mut since = Instant::now();
-    let mut read_error = None;
-    loop {
+    // None: stopped, or the UI has gone; else the read error, if any.
+    let ended = with_packets(reader, ahead, |reader| loop {
         if stop.load(Ordering::Relaxed) {
-            return;
+            return None;
         }
         match reader.next_packet() {
             Ok(Some(pkt)) => d.packet(&pkt, &mut |r| batch.push(Row::keep(r))),
-            Ok(None) => break,
-            Err(e) => {
-                read_error = Some(e.to_string());
-                break;
-            }
+            Ok(None) => return Some(None),
+            Err(e) => return Some(Some(e.to_string())),
         }
         if batch.len() >= BATCH_ROWS || (!batch.is_empty() && since.elapsed() >= BATCH_TIME) {
             let msg = Msg::Batch(std::mem::take(&mut batch), Box::new(d.summary().clone()));
             if tx.send(msg).is_err() {
-                return;
+                return None;
             }
             since = Instant::now();
         }
-    }
+    });
+    let Some(read_error) = ended else {
+        return;
+    };
     d.finish(&mut |r| batch.push(Row::keep(r)));
     let mut summary = d.into_summary();
     summary.read_error = read_error;
