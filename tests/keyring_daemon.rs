@@ -369,3 +369,88 @@ fn renewed_tickets_are_opened_and_join_the_table() {
         [(4, 1), (4, 2), (4, 3)]
     );
 }
+
+#[test]
+fn z_keys_and_the_tree_show_the_rotating_secret() {
+    let f = std::env::temp_dir().join(format!("cephshark-osd0-{}.keyring", std::process::id()));
+    std::fs::write(&f, osd0_ring()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(["-q", "-z", "keys", "--keyring", f.to_str().unwrap()])
+        .arg(path(PCAP))
+        .output()
+        .unwrap();
+    let tree = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args([
+            "-V",
+            "-Y",
+            "ceph.cephx.dec.request == \"get_rotating_key\" && tcp.stream == 4",
+        ])
+        .args(["--keyring", f.to_str().unwrap()])
+        .arg(path(PCAP))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&f);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
+    assert_eq!(
+        rows.iter()
+            .filter(|l| l.ends_with("rotating secret osd #2"))
+            .count(),
+        8
+    );
+    assert!(
+        text.contains(
+            "  16  c2s  127.0.0.1:58970 -> 127.0.0.1:45201             keyring osd.0, tcp.stream 2: rotating secret osd #2\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(tree.status.code(), Some(0));
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    for want in [
+        "Structure: RotatingSecrets",
+        "Decrypted with: keyring osd.0",
+        "Request: get_rotating_key",
+        "Secret id: 3",
+    ] {
+        assert!(tree.contains(want), "{want}: {tree}");
+    }
+}
+
+#[test]
+fn every_cut_of_a_real_auth_reply_is_read_without_harm() {
+    let ring = Keyring::parse(&read("lab-secure.keyring")).unwrap();
+    let (rows, _) = run(None, Some(&read("lab-secure.keyring")));
+    // The OSD's rotating-key reply and its first renewal.
+    let mut conn = CephxConn::default();
+    let mut table = TicketTable::default();
+    let mut fronts = Vec::new();
+    for r in conn_rows(&rows, 4) {
+        if let Some(c) = r.control() {
+            conn.observe(c, &ring, &mut table, "tcp.stream 4");
+        }
+        if r.msg.is_some_and(|h| h.msg_type == 18) {
+            fronts.push(r.frame().unwrap().segment(1).unwrap().to_vec());
+        }
+    }
+    assert_eq!(
+        fronts.iter().map(Vec::len).collect::<Vec<_>>(),
+        [194, 580, 580]
+    );
+    for front in &fronts[..2] {
+        for n in 0..front.len() {
+            let mut c = conn.clone();
+            let mut t = TicketTable::default();
+            let nodes = c.observe_message(18, &front[..n], &ring, &mut t, "cut");
+            // A cut reply adds nothing: its bl lengths run past the bytes.
+            assert!(t.rotating.is_empty() && t.tickets.is_empty(), "cut at {n}");
+            assert!(nodes.is_empty(), "cut at {n}");
+        }
+        let mut c = conn.clone();
+        let mut t = TicketTable::default();
+        assert!(!c
+            .observe_message(18, front, &ring, &mut t, "whole")
+            .is_empty());
+        assert_eq!(t.rotating.len() + t.tickets.len(), 3);
+    }
+}

@@ -154,7 +154,7 @@ impl CephxConn {
                 let Some(found) = authorizer_key(a, service, table) else {
                     self.derived.session_key = None;
                     self.derived.failure = Some(format!(
-                        "ticket for {} (secret_id {secret_id}) obtained before the capture or from a key not given; give the key file or the rotating secret",
+                        "ticket for {} (secret_id {secret_id}) obtained before the capture or from a key not given; give the key file, or the key of a {0} daemon whose GET_ROTATING_KEY reply is in the capture (its rotating secrets)",
                         service_name(service),
                     ));
                     return Vec::new();

@@ -196,6 +196,8 @@ pub fn mauth_reply(front: &[u8]) -> IResult<&[u8], (u32, i32, &[u8])> {
     let (i, result) = le_u32(i)?;
     let (i, _global_id) = le_u64(i)?;
     let (i, bl) = string(i)?;
+    // Ceph decodes the whole front or throws: the message string too.
+    let (i, _msg) = string(i)?;
     Ok((i, (protocol, i32::from_le_bytes(result.to_le_bytes()), bl)))
 }
 
@@ -285,6 +287,8 @@ mod tests {
         let (_, (p, r, bl)) = mauth_reply(&reply).unwrap();
         assert_eq!((p, r), (2, -13));
         assert_eq!(response_header(bl).unwrap().1, (0x0200, -13));
-        assert!(mauth_reply(&reply[..19]).is_err());
+        for n in 0..reply.len() {
+            assert!(mauth_reply(&reply[..n]).is_err(), "cut at {n}");
+        }
     }
 }
