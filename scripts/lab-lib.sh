@@ -13,6 +13,7 @@
 #   LAB_OSDS     number of OSDs                     (default 1)
 #   LAB_SIZE     pool replica count                 (default 1)
 #   LAB_MEMSTORE_BYTES  each OSD's memstore size    (default 256 MiB)
+#   LAB_EXTRA_CONF      lines added to [global]     (default none)
 #   LAB_TCPDUMP_BUF     tcpdump's -B (KiB of kernel buffer; default tcpdump's)
 #   LAB_TCPDUMP_BULK=1  tcpdump at a raised priority, writing whole buffers
 #                       rather than each packet (-U): for bulk traffic,
@@ -163,6 +164,7 @@ osd_pool_default_min_size = 1
 osd_crush_chooseleaf_type = 0
 mon_allow_pool_size_one = true
 mon_warn_on_pool_no_redundancy = false
+${LAB_EXTRA_CONF:-}
 [mon]
 debug_ms = 1
 [osd]

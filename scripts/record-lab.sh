@@ -20,6 +20,11 @@
 #               OSD is stopped (SIGSTOP), the client giving up after 5 s
 #               (rados_osd_op_timeout); the OSD's side of that connection is
 #               killed before it runs again, so no reply is ever sent
+#   secure      cephx, secure on every connection, tcpdump started before the
+#               monitor: the OSD's own monitor session from its handshake, its
+#               GET_ROTATING_KEY requests, and (auth_service_ticket_ttl = 30 s)
+#               the ticket renewals inside the sessions of the OSD and of a
+#               client that stays connected 45 s (`rados watch`); debug_auth=10
 #   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
 #               cluster runs (restored afterwards, on an error too): `rados
 #               bench` 4 MiB writes then sequential reads, about 1.8 GB and
@@ -56,6 +61,8 @@ case $SCENARIO in
     reconnect) LAB_OSDS=2 LAB_SIZE=2 ;;
     badmethod | mixed) LAB_MONMODE=secure ;;
     enoent | unanswered) ;;
+    secure) LAB_MODE=secure LAB_MONMODE=secure
+        LAB_EXTRA_CONF=$'auth_service_ticket_ttl = 30\ndebug_auth = 10' ;;
     bench-crc) ;;
     bench-secure) LAB_MODE=secure LAB_MONMODE=secure ;;
     *) echo "record-lab.sh: unknown scenario $SCENARIO" >&2; exit 1 ;;
@@ -88,6 +95,8 @@ lab_workdir
 # Every connection, the daemons' too, opens with the Ethernet MSS.
 [ "$SCENARIO" = bench-crc ] && lab_lo_ethernet
 daemon_env=(env CEPH_KEYLOG_FILE="$KEYS" LD_PRELOAD="$LIB")
+# The daemons' own monitor sessions are captured from their handshakes.
+[ "$SCENARIO" = secure ] && lab_tcpdump "$OUT/$NAME.pcap"
 lab_start_cluster
 # The OSD-to-OSD connections open when the pool's PGs peer: captured from
 # their start, so that the SESSION_RECONNECT names a session of the capture.
@@ -164,6 +173,20 @@ badmethod)
     rados_logged --auth_client_required=none,cephx --ms_mon_client_mode=crc,secure stat nothing || true
     event "a client offering secure"
     rados_logged put obj1 "$WORK/small.txt"
+    ;;
+secure)
+    rados_logged put obj1 "$WORK/small.txt"
+    mkfifo "$WORK/watch.in"
+    rados_logged watch obj1 <"$WORK/watch.in" >"$WORK/watch.out" 2>&1 &
+    wjob=$!
+    exec 3>"$WORK/watch.in"
+    event "a rados watch client on obj1, for 45 s"
+    sleep 45
+    rados_logged get obj1 "$WORK/obj1.out"
+    cmp "$WORK/small.txt" "$WORK/obj1.out"
+    exec 3>&-
+    wait "$wjob" || true
+    event "watch client exited"
     ;;
 mixed)
     rados_logged put obj1 "$WORK/small.txt"

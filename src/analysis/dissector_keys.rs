@@ -222,6 +222,23 @@ impl Inner {
                 }
             }
         }
+        // MAuthReply inside a monitor session: rotating secrets, renewals.
+        let msg = rec
+            .msg
+            .map(|h| h.msg_type)
+            .zip(rec.frame())
+            .and_then(|(t, f)| {
+                (t == crate::cephx::rotating::MSG_AUTH_REPLY)
+                    .then(|| f.segment(1).map(|front| (t, front.to_vec())))
+                    .flatten()
+            });
+        if let Some((t, front)) = msg {
+            let label = format!("tcp.stream {}", conn.0);
+            let nodes = x
+                .conn
+                .observe_message(t, &front, &keyring, &mut self.tickets, &label);
+            add_nodes(rec, nodes);
+        }
         if rec.frame().is_none_or(|f| f.tag() != Tag::AuthSignature) {
             x.keep(rec, phys);
         }

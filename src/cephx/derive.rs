@@ -40,17 +40,43 @@ pub struct KnownTicket {
     pub from: String,
 }
 
-/// Service tickets of the whole capture, in the order granted.
+/// A rotating service secret a daemon was sent in the capture.
+#[derive(Debug, Clone)]
+pub struct KnownRotating {
+    /// CEPH_ENTITY_TYPE_* of the service.
+    pub service_id: u32,
+    /// Its secret_id.
+    pub secret_id: u64,
+    /// The secret: it encrypts the service's ticket blobs.
+    pub key: CryptoKey,
+    /// How it was obtained (`keyring osd.0, tcp.stream 4`).
+    pub from: String,
+}
+
+/// Service tickets and rotating secrets of the whole capture, in the order
+/// granted.
 #[derive(Debug, Clone, Default)]
 pub struct TicketTable {
     /// The tickets.
     pub tickets: Vec<KnownTicket>,
+    /// The rotating secrets.
+    pub rotating: Vec<KnownRotating>,
 }
 
 impl TicketTable {
-    fn add(&mut self, t: KnownTicket) {
+    pub(super) fn add(&mut self, t: KnownTicket) {
         if self.tickets.len() < MAX_TICKETS {
             self.tickets.push(t);
+        }
+    }
+
+    pub(super) fn add_rotating(&mut self, r: KnownRotating) {
+        let known = self
+            .rotating
+            .iter()
+            .any(|k| k.service_id == r.service_id && k.secret_id == r.secret_id && k.key == r.key);
+        if !known && self.rotating.len() < MAX_TICKETS {
+            self.rotating.push(r);
         }
     }
 }
@@ -71,19 +97,20 @@ pub struct Derived {
 /// One connection's cephx state.
 #[derive(Debug, Clone, Default)]
 pub struct CephxConn {
-    /// Mon-mode AUTH_REQUEST's entity (`client.admin`).
-    entity: Option<String>,
+    /// Mon-mode AUTH_REQUEST's entity (`client.admin`) and its type.
+    pub(super) entity: Option<String>,
+    pub(super) entity_type: Option<u32>,
     /// The authorizer's service and ticket, when one was presented.
     service: Option<(u32, u64)>,
     /// The result so far.
     pub derived: Derived,
 }
 
-fn service_name(id: u32) -> String {
+pub(super) fn service_name(id: u32) -> String {
     entity_type_name(u64::from(id)).map_or_else(|| format!("service {id}"), str::to_string)
 }
 
-fn why(e: &CryptError, what: &str) -> String {
+pub(super) fn why(e: &CryptError, what: &str) -> String {
     match e {
         CryptError::BadMagic(_) | CryptError::Padding => {
             format!("{what} does not open: {e} (wrong key)")
@@ -117,71 +144,52 @@ impl CephxConn {
             Body::Named(x) => {
                 let ty = entity_type_name(u64::from(x.name.entity_type.v)).unwrap_or("unknown");
                 self.entity = Some(format!("{ty}.{}", x.name.id.v));
+                self.entity_type = Some(x.name.entity_type.v);
                 Vec::new()
             }
             Body::Authorizer(_, a) => {
                 let service = a.service_id.v;
-                self.service = Some((service, a.ticket.secret_id.v));
-                // The ticket blob granted earlier in the capture; else any
-                // known session key that opens the CephXAuthorize.
-                let by_blob = table
-                    .tickets
-                    .iter()
-                    .rev()
-                    .find(|t| t.service_id == service && t.blob == a.ticket.blob.v);
-                let found = by_blob
-                    .map(|t| (t, t.session_key.open(&a.authorize.v)))
-                    .or_else(|| {
-                        table.tickets.iter().rev().find_map(|t| {
-                            let r = t.session_key.open(&a.authorize.v);
-                            r.is_ok().then_some((t, r))
-                        })
-                    });
-                match found {
-                    Some((t, r)) => {
-                        self.derived.session_key = Some(t.session_key.clone());
-                        self.derived.origin =
-                            format!("{}: {} ticket", t.from, service_name(service));
-                        let from = format!("{} session key ({})", service_name(service), t.from);
-                        vec![
-                            match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
-                                Ok(Some(az)) => {
-                                    let mut k = vec![FieldNode::new(
-                                        &DEC_NONCE,
-                                        crate::model::Value::Uint(az.nonce),
-                                        None,
-                                    )];
-                                    if let Some((have, plus)) = az.challenge {
-                                        k.push(FieldNode::new(
-                                            &DEC_HAVE_CHALLENGE,
-                                            crate::model::Value::Bool(have),
-                                            None,
-                                        ));
-                                        k.push(FieldNode::new(
-                                            &DEC_CHALLENGE,
-                                            crate::model::Value::Uint(plus),
-                                            None,
-                                        ));
-                                    }
-                                    group("CephXAuthorize", &from, k)
-                                }
-                                Ok(None) => failed("CephXAuthorize", &from, "cut short"),
-                                Err(e) => {
-                                    failed("CephXAuthorize", &from, &why(&e, "CephXAuthorize"))
-                                }
-                            },
-                        ]
-                    }
-                    None => {
-                        self.derived.session_key = None;
-                        self.derived.failure = Some(format!(
-                            "ticket for {} (secret_id {}) obtained before the capture or from a key not given; give the key file or the rotating secret",
-                            service_name(service),
-                            a.ticket.secret_id.v
-                        ));
-                        Vec::new()
-                    }
-                }
+                let secret_id = a.ticket.secret_id.v;
+                self.service = Some((service, secret_id));
+                let Some(found) = authorizer_key(a, service, table) else {
+                    self.derived.session_key = None;
+                    self.derived.failure = Some(format!(
+                        "ticket for {} (secret_id {secret_id}) obtained before the capture or from a key not given; give the key file, or the key of a {0} daemon whose GET_ROTATING_KEY reply is in the capture (its rotating secrets)",
+                        service_name(service),
+                    ));
+                    return Vec::new();
+                };
+                self.derived.session_key = Some(found.key.clone());
+                self.derived.origin = found.origin;
+                let mut out = found.nodes;
+                let r = found.key.open(&a.authorize.v);
+                out.push(
+                    match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
+                        Ok(Some(az)) => {
+                            let mut k = vec![FieldNode::new(
+                                &DEC_NONCE,
+                                crate::model::Value::Uint(az.nonce),
+                                None,
+                            )];
+                            if let Some((have, plus)) = az.challenge {
+                                k.push(FieldNode::new(
+                                    &DEC_HAVE_CHALLENGE,
+                                    crate::model::Value::Bool(have),
+                                    None,
+                                ));
+                                k.push(FieldNode::new(
+                                    &DEC_CHALLENGE,
+                                    crate::model::Value::Uint(plus),
+                                    None,
+                                ));
+                            }
+                            group("CephXAuthorize", &found.from, k)
+                        }
+                        Ok(None) => failed("CephXAuthorize", &found.from, "cut short"),
+                        Err(e) => failed("CephXAuthorize", &found.from, &why(&e, "CephXAuthorize")),
+                    },
+                );
+                out
             }
             _ => Vec::new(),
         }
@@ -350,38 +358,137 @@ impl CephxConn {
             }
         }
         // The other services' tickets, opened with the AUTH session key.
-        for t in x.extra.iter().flat_map(|e| e.tickets.iter()) {
-            let svc = service_name(t.service_id.v);
-            match auth_key
-                .open(&t.session.v)
-                .map(|pt| ServiceTicketPlain::parse(&pt).map(|(_, s)| s).ok())
-            {
-                Ok(Some(st)) => {
-                    out.push(group(
-                        "CephXServiceTicket",
-                        &sk_from,
-                        ticket_nodes(&svc, &st, blob_id(t)),
-                    ));
-                    if let Ticket::Plain(p) = &t.ticket {
-                        table.add(KnownTicket {
-                            service_id: t.service_id.v,
-                            secret_id: p.blob.secret_id.v,
-                            blob: p.blob.blob.v.clone(),
-                            session_key: st.session_key,
-                            from: format!("keyring {entity}, {label}"),
-                        });
-                    }
-                }
-                Ok(None) => out.push(failed("CephXServiceTicket", &sk_from, "cut short")),
-                Err(e) => out.push(failed(
-                    "CephXServiceTicket",
-                    &sk_from,
-                    &why(&e, &format!("the {svc} ticket")),
-                )),
-            }
-        }
+        let tickets: Vec<&ServiceTicket> = x.extra.iter().flat_map(|e| e.tickets.iter()).collect();
+        let from = format!("keyring {entity}, {label}");
+        out.extend(open_tickets(&tickets, &auth_key, &sk_from, &from, table));
         out
     }
+}
+
+/// Service tickets encrypted with an AUTH session key: their nodes; the
+/// ones opened join the table, obtained `from`.
+pub(super) fn open_tickets(
+    tickets: &[&ServiceTicket],
+    auth_key: &CryptoKey,
+    sk_from: &str,
+    from: &str,
+    table: &mut TicketTable,
+) -> Vec<FieldNode> {
+    let mut out = Vec::new();
+    for t in tickets {
+        let svc = service_name(t.service_id.v);
+        match auth_key
+            .open(&t.session.v)
+            .map(|pt| ServiceTicketPlain::parse(&pt).map(|(_, s)| s).ok())
+        {
+            Ok(Some(st)) => {
+                out.push(group(
+                    "CephXServiceTicket",
+                    sk_from,
+                    ticket_nodes(&svc, &st, blob_id(t)),
+                ));
+                if let Ticket::Plain(p) = &t.ticket {
+                    table.add(KnownTicket {
+                        service_id: t.service_id.v,
+                        secret_id: p.blob.secret_id.v,
+                        blob: p.blob.blob.v.clone(),
+                        session_key: st.session_key,
+                        from: from.to_string(),
+                    });
+                }
+            }
+            Ok(None) => out.push(failed("CephXServiceTicket", sk_from, "cut short")),
+            Err(e) => out.push(failed(
+                "CephXServiceTicket",
+                sk_from,
+                &why(&e, &format!("the {svc} ticket")),
+            )),
+        }
+    }
+    out
+}
+
+/// The session key an authorizer was built with, where it came from, and
+/// the structures opened to find it.
+struct Found {
+    key: CryptoKey,
+    origin: String,
+    from: String,
+    nodes: Vec<FieldNode>,
+}
+
+/// The authorizer's session key: the ticket blob granted earlier in the
+/// capture; else any known session key that opens the CephXAuthorize;
+/// else the service's rotating secret the blob names, which opens the
+/// blob's CephXServiceTicketInfo (CephxProtocol.cc
+/// cephx_verify_authorizer: decode_decrypt_enc_bl with the service secret).
+fn authorizer_key(
+    a: &crate::decode::cephx::Authorizer,
+    service: u32,
+    table: &TicketTable,
+) -> Option<Found> {
+    let svc = service_name(service);
+    let by_blob = table
+        .tickets
+        .iter()
+        .rev()
+        .find(|t| t.service_id == service && t.blob == a.ticket.blob.v)
+        .or_else(|| {
+            table
+                .tickets
+                .iter()
+                .rev()
+                .find(|t| t.session_key.open(&a.authorize.v).is_ok())
+        });
+    if let Some(t) = by_blob {
+        return Some(Found {
+            key: t.session_key.clone(),
+            origin: format!("{}: {svc} ticket", t.from),
+            from: format!("{svc} session key ({})", t.from),
+            nodes: Vec::new(),
+        });
+    }
+    let secret_id = a.ticket.secret_id.v;
+    table
+        .rotating
+        .iter()
+        .rev()
+        .filter(|r| r.service_id == service && r.secret_id == secret_id)
+        .find_map(|r| {
+            let pt = r.key.open(&a.ticket.blob.v).ok()?;
+            let (_, info) = super::rotating::ServiceTicketInfo::parse(&pt).ok()?;
+            let rot = format!("rotating secret {svc} #{secret_id}");
+            let holder = format!(
+                "{}.{}",
+                entity_type_name(u64::from(info.name.0)).unwrap_or("unknown"),
+                info.name.1
+            );
+            let node = group(
+                "CephXServiceTicketInfo",
+                &format!("{rot} ({})", r.from),
+                vec![
+                    FieldNode::new(&DEC_SERVICE, crate::model::Value::Str(svc.clone()), None),
+                    FieldNode::new(&DEC_SECRET_ID, crate::model::Value::Uint(secret_id), None),
+                    FieldNode::new(&DEC_HOLDER, crate::model::Value::Str(holder), None),
+                    FieldNode::new(
+                        &DEC_GLOBAL_ID,
+                        crate::model::Value::Uint(info.global_id),
+                        None,
+                    ),
+                    FieldNode::new(
+                        &DEC_SESSION_KEY,
+                        crate::model::Value::Bytes(info.session_key.secret.clone()),
+                        None,
+                    ),
+                ],
+            );
+            Some(Found {
+                key: info.session_key,
+                origin: format!("{}: {rot}", r.from),
+                from: format!("{svc} session key ({rot})"),
+                nodes: vec![node],
+            })
+        })
 }
 
 fn blob_id(t: &ServiceTicket) -> Option<u64> {

@@ -8,6 +8,8 @@ pub mod keyring;
 pub use crypto::{CryptError, CryptoKey};
 pub use keyring::{Keyring, KeyringEntry, KeyringError};
 pub mod derive;
+mod derive_mon;
+pub mod rotating;
 pub mod structs;
 
-pub use derive::{CephxConn, Derived, KnownTicket, TicketTable};
+pub use derive::{CephxConn, Derived, KnownRotating, KnownTicket, TicketTable};

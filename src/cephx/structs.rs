@@ -12,7 +12,7 @@ use nom::IResult;
 fields! {
     DECRYPTED = "ceph.cephx.dec", "Decrypted cephx", None, "A cephx structure this row carries encrypted, decrypted with a key from the keyring or one derived from it.";
     DEC_KEY_FROM = "ceph.cephx.dec.key_from", "Decrypted with", Str, "Which key opened the structure: a keyring entity, or a session key and where it came from.";
-    DEC_STRUCT = "ceph.cephx.dec.struct", "Structure", Str, "CephXServiceTicket, connection secret, CephXAuthorize, CephXAuthorizeChallenge or CephXAuthorizeReply.";
+    DEC_STRUCT = "ceph.cephx.dec.struct", "Structure", Str, "CephXServiceTicket, connection secret, CephXAuthorize, CephXAuthorizeChallenge, CephXAuthorizeReply, RotatingSecrets or CephXServiceTicketInfo.";
     DEC_SERVICE = "ceph.cephx.dec.service", "Service", Str, "The service a ticket is for.";
     DEC_SESSION_KEY = "ceph.cephx.dec.session_key", "Session key", Bytes, "The session key a CephXServiceTicket grants (AES secret, hex).";
     DEC_KEY_TYPE = "ceph.cephx.dec.key_type", "Key type", Uint, "CryptoKey type (1 AES, 2 aes256k).";
@@ -23,6 +23,11 @@ fields! {
     DEC_NONCE_PLUS_ONE = "ceph.cephx.dec.nonce_plus_one", "Nonce + 1", Hex, "CephXAuthorizeReply: the authorizer's nonce plus one.";
     DEC_HAVE_CHALLENGE = "ceph.cephx.dec.have_challenge", "Have challenge", Bool, "CephXAuthorize answers a server challenge.";
     DEC_CHALLENGE = "ceph.cephx.dec.server_challenge", "Server challenge", Hex, "CephXAuthorizeChallenge's challenge, or CephXAuthorize's challenge plus one.";
+    DEC_HOLDER = "ceph.cephx.dec.holder", "Ticket holder", Str, "The entity a ticket blob was issued to (CephXServiceTicketInfo's AuthTicket name).";
+    DEC_GLOBAL_ID = "ceph.cephx.dec.global_id", "Global id", Uint, "The ticket holder's global id.";
+    DEC_ROTATING_KEY = "ceph.cephx.dec.rotating_secret", "Rotating secret", Bytes, "A service's rotating secret (AES secret, hex): it encrypts the ticket blobs of that service with the same secret id.";
+    DEC_EXPIRES = "ceph.cephx.dec.expires", "Expires", Str, "When a rotating secret expires (seconds since the epoch).";
+    DEC_REQUEST = "ceph.cephx.dec.request", "Request", Str, "The cephx request an MAuthReply answers: get_rotating_key or get_principal_session_key.";
     DEC_ERROR = "ceph.cephx.dec.error", "Not decrypted", Str, "Why the structure could not be decrypted.";
     DEC_SIGNATURE = "ceph.cephx.dec.signature", "Signature check", Str, "AUTH_SIGNATURE against HMAC-SHA256 of the bytes its sender received, keyed with the session key: good or bad.";
     DEC_SIGNATURE_EXPECTED = "ceph.cephx.dec.signature_expected", "Expected signature", Bytes, "The HMAC-SHA256 computed from the capture.";

@@ -1,0 +1,131 @@
+//! cephx inside a monitor session the keyring opened: after the
+//! handshake, MonClient asks for more in MAuth messages and the monitor
+//! answers in MAuthReply (mon/MonClient.cc _check_auth_rotating,
+//! _check_auth_tickets; auth/cephx/CephxServiceHandler.cc handle_request;
+//! auth/cephx/CephxClientHandler.cc handle_response):
+//!
+//! - GET_ROTATING_KEY (a daemon: osd, mds, mgr): the service's rotating
+//!   secrets, encrypted with the daemon's own key (CephxKeyServer.cc
+//!   get_rotating_encrypted). They join the table by (service,
+//!   secret_id) and open the ticket blob of every client of that service;
+//! - GET_PRINCIPAL_SESSION_KEY (renewal): new service tickets encrypted
+//!   with the AUTH session key, as in the AUTH_DONE's extra tickets.
+
+use super::derive::{open_tickets, service_name, why, CephxConn, KnownRotating, TicketTable};
+use super::keyring::Keyring;
+use super::rotating::*;
+use super::structs::*;
+use crate::decode::cephx_tickets::{ServiceTicket, TicketReply};
+use crate::model::{FieldNode, Value};
+
+impl CephxConn {
+    /// Read a message of the connection (its type and front); returns the
+    /// decrypted structures it carries, as field nodes.
+    pub fn observe_message(
+        &mut self,
+        msg_type: u16,
+        front: &[u8],
+        keyring: &Keyring,
+        table: &mut TicketTable,
+        label: &str,
+    ) -> Vec<FieldNode> {
+        if msg_type != MSG_AUTH_REPLY {
+            return Vec::new();
+        }
+        let (Some(entity), Some(ety)) = (self.entity.clone(), self.entity_type) else {
+            return Vec::new();
+        };
+        let Ok((_, (protocol, result, bl))) = mauth_reply(front) else {
+            return Vec::new();
+        };
+        let Ok((rest, (request, status))) = response_header(bl) else {
+            return Vec::new();
+        };
+        if protocol != AUTH_CEPHX || result != 0 || status != 0 {
+            return Vec::new();
+        }
+        match request {
+            GET_ROTATING_KEY => rotating(&entity, ety, rest, keyring, table, label),
+            GET_PRINCIPAL_SESSION_KEY => {
+                let Some(auth_key) = self.derived.session_key.clone() else {
+                    return Vec::new();
+                };
+                let notes = std::cell::RefCell::new(Vec::new());
+                let mut reply = TicketReply::default();
+                // A reply cut short still gives the tickets read whole.
+                let _ = reply.parse(crate::decode::grammar::input(rest, 0, &notes));
+                let tickets: Vec<&ServiceTicket> =
+                    reply.tickets.iter().filter(|t| t.done()).collect();
+                let sk_from = format!("{entity}'s AUTH session key");
+                let from = format!("keyring {entity}, {label}, renewal");
+                let mut out = open_tickets(&tickets, &auth_key, &sk_from, &from, table);
+                for n in &mut out {
+                    n.children.insert(
+                        1,
+                        FieldNode::new(
+                            &DEC_REQUEST,
+                            Value::Str("get_principal_session_key".into()),
+                            None,
+                        ),
+                    );
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A GET_ROTATING_KEY reply's secrets, opened with `entity`'s own key.
+fn rotating(
+    entity: &str,
+    service: u32,
+    rest: &[u8],
+    keyring: &Keyring,
+    table: &mut TicketTable,
+    label: &str,
+) -> Vec<FieldNode> {
+    let Some(entry) = keyring.get(entity) else {
+        return Vec::new();
+    };
+    let from = format!("keyring {entity}");
+    let Ok((_, ct)) = string(rest) else {
+        return vec![failed("RotatingSecrets", &from, "cut short")];
+    };
+    let secrets = match entry.key.open(ct) {
+        Ok(pt) => match RotatingSecrets::parse(&pt) {
+            Ok((_, s)) => s,
+            Err(_) => return vec![failed("RotatingSecrets", &from, "cut short")],
+        },
+        Err(e) => {
+            let w = why(&e, "RotatingSecrets");
+            return vec![failed("RotatingSecrets", &from, &w)];
+        }
+    };
+    let svc = service_name(service);
+    let mut kids = vec![
+        FieldNode::new(&DEC_REQUEST, Value::Str("get_rotating_key".into()), None),
+        FieldNode::new(&DEC_SERVICE, Value::Str(svc), None),
+    ];
+    for s in secrets.secrets {
+        let mut n = FieldNode::new(&DEC_SECRET_ID, Value::Uint(s.secret_id), None);
+        n.children.push(FieldNode::new(
+            &DEC_ROTATING_KEY,
+            Value::Bytes(s.key.secret.clone()),
+            None,
+        ));
+        n.children.push(FieldNode::new(
+            &DEC_EXPIRES,
+            Value::Str(format!("{}.{:09}", s.expires.0, s.expires.1)),
+            None,
+        ));
+        kids.push(n);
+        table.add_rotating(KnownRotating {
+            service_id: service,
+            secret_id: s.secret_id,
+            key: s.key,
+            from: format!("keyring {entity}, {label}"),
+        });
+    }
+    vec![group("RotatingSecrets", &from, kids)]
+}
