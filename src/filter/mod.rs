@@ -42,11 +42,13 @@
 
 mod eval;
 mod lexer;
+mod literal;
 mod parser;
 
 pub use eval::occurrences;
 pub use lexer::RelOp;
-pub use parser::MAX_NESTING;
+pub use literal::date;
+pub use parser::{MAX_NESTING, MAX_SET, MAX_SLICE};
 
 use crate::analysis::{record_tree, Record};
 use crate::model::FieldNode;

@@ -4,8 +4,16 @@
 //!  expr    := and ( ("or" | "||") and )*
 //!  and     := unary ( ("and" | "&&") unary )*
 //!  unary   := ("not" | "!") unary | primary
-//!  primary := "(" expr ")" | FIELD [ relop VALUE ]
+//!  primary := "(" expr ")" | FIELD | test
+//!  test    := operand relop (VALUE | operand) | operand "in" set
+//!  operand := FIELD [slice] | FUNC "(" FIELD [slice] ")"
+//!  set     := "{" (VALUE | VALUE ".." VALUE) ([","] ...)* "}"
+//!  slice   := "[" i ":" len "]" | "[" i "-" j "]" | "[" i "]" | "[:" len "]" | "[" i ":]"
+//!  FUNC    := len | lower | upper
 //! ```
+//!
+//! The right-hand side of a comparison is a field (an operand) when it
+//! names one, and a literal otherwise.
 //!
 //! Field names are checked against the registry and literals converted for
 //! the field's kind here, so evaluation never fails.
@@ -18,14 +26,18 @@
 //! few frames per level, whatever the expression's length.
 
 use super::lexer::{RelOp, Tok, Token};
+use super::literal::{literal, AddrLit};
 use super::{field_kind, FilterError};
-use crate::decode::MsgType;
 use crate::model::FieldKind;
-use crate::msgr2::Tag;
-use std::net::{IpAddr, SocketAddr};
 
 /// Levels of `(` and `not` that may be open at once.
 pub const MAX_NESTING: usize = 256;
+
+/// Members (values or ranges) of one `in { }` set, at most.
+pub const MAX_SET: usize = 1024;
+
+/// Largest start or length of a slice (`[i:j]`).
+pub const MAX_SLICE: i64 = 1 << 24;
 
 /// A filter expression.
 #[derive(Debug, Clone)]
@@ -38,15 +50,74 @@ pub enum Expr {
     Not(Box<Expr>),
     /// The field occurs.
     Exists(&'static str),
-    /// A comparison with a literal.
+    /// A comparison with a literal or another operand.
     Cmp {
-        /// Field name.
-        field: &'static str,
+        /// Left-hand side.
+        lhs: Operand,
         /// Operator.
         op: RelOp,
         /// Right-hand side.
-        lit: Lit,
+        rhs: Rhs,
     },
+    /// Membership: some occurrence equals a value or lies in a range.
+    In {
+        /// Left-hand side.
+        lhs: Operand,
+        /// Values and inclusive ranges.
+        set: Vec<Member>,
+    },
+}
+
+/// A field's occurrences, optionally sliced, optionally through a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operand {
+    /// Field name.
+    pub field: &'static str,
+    /// Byte range of each value.
+    pub slice: Option<Slice>,
+    /// Function applied last.
+    pub func: Option<Func>,
+    /// Kind of the values it yields.
+    pub kind: FieldKind,
+}
+
+/// A slice, as Wireshark writes them: `[i:len]`, `[i-j]`, `[i]`, `[:len]`,
+/// `[i:]`; a negative start counts from the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    /// First byte (negative: from the end).
+    pub start: i64,
+    /// Bytes taken; `None`: to the end.
+    pub len: Option<i64>,
+}
+
+/// Functions over a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// Length in bytes (of text, bytes, or an address's text).
+    Len,
+    /// Text in lower case.
+    Lower,
+    /// Text in upper case.
+    Upper,
+}
+
+/// The right-hand side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Rhs {
+    /// A literal.
+    Lit(Lit),
+    /// Another field.
+    Field(Operand),
+}
+
+/// A member of a set.
+#[derive(Debug, Clone)]
+pub enum Member {
+    /// A value.
+    One(Lit),
+    /// An inclusive range.
+    Range(Lit, Lit),
 }
 
 /// A literal converted for its field.
@@ -59,10 +130,8 @@ pub enum Lit {
     Str(String),
     /// Bytes.
     Bytes(Vec<u8>),
-    /// An address with a port.
-    Sock(SocketAddr),
-    /// An IP address (any port).
-    Ip(IpAddr),
+    /// An address; the parts it leaves out match anything.
+    Addr(AddrLit),
     /// Seconds and nanoseconds since the epoch.
     Time(i64, u32),
     /// A compiled regular expression (over the value's text or bytes).
@@ -210,28 +279,24 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Word(name) => {
-                let Some(kind) = field_kind(name) else {
-                    return Err(FilterError::new(
-                        t.column,
-                        format!("\"{name}\" is neither a field nor a protocol name."),
-                    ));
-                };
-                let field = static_name(name);
-                if !self.fields.contains(&field) {
-                    self.fields.push(field);
+                if let Some(func) = self.func_start(name) {
+                    let lhs = self.function(t, func)?;
+                    return self.test(lhs, t);
                 }
-                let Some(op_tok) = self.peek() else {
-                    return Ok(Expr::Exists(field));
-                };
-                let Tok::Rel(op) = op_tok.tok else {
-                    return Ok(Expr::Exists(field));
-                };
-                self.pos += 1;
-                let Some(v) = self.next() else {
-                    return Err(self.missing(op_tok, "value"));
-                };
-                let lit = literal(field, kind, op, op_tok.column, v)?;
-                Ok(Expr::Cmp { field, op, lit })
+                let lhs = self.field_operand(t, name)?;
+                let is_test = self
+                    .peek()
+                    .is_some_and(|n| matches!(n.tok, Tok::Rel(_) | Tok::In));
+                if !is_test && lhs.slice.is_none() {
+                    if lhs.kind == FieldKind::None && name.contains('[') {
+                        return Err(FilterError::new(
+                            t.column,
+                            "A slice needs a field with a value.",
+                        ));
+                    }
+                    return Ok(Expr::Exists(lhs.field));
+                }
+                self.test(lhs, t)
             }
             _ => Err(FilterError::new(
                 t.column,
@@ -262,239 +327,371 @@ fn static_name(name: &str) -> &'static str {
         .unwrap_or("")
 }
 
-fn bad(v: &Token, what: &str) -> FilterError {
-    FilterError::new(v.column, format!("\"{}\" is not a valid {what}.", v.text))
-}
+impl<'a> Parser<'a> {
+    /// Note a field the filter uses.
+    fn note(&mut self, field: &'static str) {
+        if !self.fields.contains(&field) {
+            self.fields.push(field);
+        }
+    }
 
-/// Convert the value token `v` for a comparison `field op v`.
-fn literal(
-    field: &str,
-    kind: FieldKind,
-    op: RelOp,
-    op_column: usize,
-    v: &Token,
-) -> Result<Lit, FilterError> {
-    let (text, quoted) = match &v.tok {
-        Tok::Word(w) => (w.clone(), false),
-        Tok::Str(s) => (s.clone(), true),
-        _ => {
+    /// `name` is a function when a `(` follows it.
+    fn func_start(&self, name: &str) -> Option<Func> {
+        if self.peek().map(|t| &t.tok) != Some(&Tok::Open) {
+            return None;
+        }
+        match name.to_ascii_lowercase().as_str() {
+            "len" => Some(Func::Len),
+            "lower" => Some(Func::Lower),
+            "upper" => Some(Func::Upper),
+            _ => None,
+        }
+    }
+
+    /// A field name, with an optional slice written onto it.
+    fn field_operand(&mut self, t: &Token, word: &str) -> Result<Operand, FilterError> {
+        let (name, slice_text) = match word.split_once('[') {
+            Some((n, rest)) if !n.is_empty() => (n, Some(rest)),
+            _ => (word, None),
+        };
+        let Some(kind) = field_kind(name) else {
+            return Err(FilterError::new(
+                t.column,
+                format!("\"{name}\" is neither a field nor a protocol name."),
+            ));
+        };
+        let field = static_name(name);
+        self.note(field);
+        let Some(st) = slice_text else {
+            return Ok(Operand {
+                field,
+                slice: None,
+                func: None,
+                kind,
+            });
+        };
+        let col = t.column + name.chars().count();
+        if !matches!(kind, FieldKind::Bytes | FieldKind::Str) {
+            return Err(FilterError::new(
+                col,
+                format!(
+                    "{field} is a {} field: only byte and text fields can be sliced.",
+                    kind.as_str()
+                ),
+            ));
+        }
+        let slice = st
+            .strip_suffix(']')
+            .and_then(slice)
+            .ok_or_else(|| FilterError::new(col, format!("\"[{st}\" is not a valid slice ([i:len], [i-j], [i], [:len] or [i:]; at most {MAX_SLICE}).")))?;
+        Ok(Operand {
+            field,
+            slice: Some(slice),
+            func: None,
+            kind: FieldKind::Bytes,
+        })
+    }
+
+    /// `FUNC ( FIELD[slice] )`, the name already read.
+    fn function(&mut self, t: &Token, func: Func) -> Result<Operand, FilterError> {
+        self.pos += 1; // the `(`
+        let Some(arg) = self.next() else {
+            return Err(self.missing(t, "field"));
+        };
+        let Tok::Word(w) = &arg.tok else {
+            return Err(FilterError::new(
+                arg.column,
+                format!("{}() takes a field, not \"{}\".", t.text, arg.text),
+            ));
+        };
+        let mut op = self.field_operand(arg, w)?;
+        match self.next() {
+            Some(c) if c.tok == Tok::Close => {}
+            Some(c) => {
+                return Err(FilterError::new(
+                    c.column,
+                    format!("\"{}\" was unexpected in this context.", c.text),
+                ))
+            }
+            None => {
+                return Err(FilterError::new(
+                    t.column,
+                    "Unmatched \"(\": no \")\" closes it.",
+                ))
+            }
+        }
+        op.kind = match (func, op.kind) {
+            (Func::Len, FieldKind::Str | FieldKind::Bytes | FieldKind::Addr) => FieldKind::Uint,
+            (Func::Lower | Func::Upper, FieldKind::Str | FieldKind::Addr | FieldKind::Enum) => {
+                FieldKind::Str
+            }
+            (_, k) => {
+                return Err(FilterError::new(
+                    arg.column,
+                    format!(
+                        "{}() does not apply to {}, a {} field.",
+                        t.text,
+                        op.field,
+                        k.as_str()
+                    ),
+                ))
+            }
+        };
+        op.func = Some(func);
+        Ok(op)
+    }
+
+    /// What follows an operand: a comparison or a set.
+    fn test(&mut self, lhs: Operand, at: &Token) -> Result<Expr, FilterError> {
+        let Some(op_tok) = self.next() else {
+            return Err(self.missing(at, "comparison"));
+        };
+        if op_tok.tok == Tok::In {
+            return self.set(lhs, op_tok);
+        }
+        let Tok::Rel(op) = op_tok.tok else {
+            return Err(FilterError::new(
+                op_tok.column,
+                format!("\"{}\" was unexpected in this context.", op_tok.text),
+            ));
+        };
+        let Some(v) = self.next() else {
+            return Err(self.missing(op_tok, "value"));
+        };
+        if let Tok::Word(w) = &v.tok {
+            if let Some(func) = self.func_start(w) {
+                let rhs = self.function(v, func)?;
+                return self.field_pair(lhs, op, op_tok, rhs, v);
+            }
+            let base = w.split_once('[').map_or(w.as_str(), |(n, _)| n);
+            if field_kind(base).is_some_and(|k| k != FieldKind::None) {
+                let rhs = self.field_operand(v, w)?;
+                return self.field_pair(lhs, op, op_tok, rhs, v);
+            }
+        }
+        let lit = literal(lhs.label(), lhs.kind, op, op_tok.column, v)?;
+        Ok(Expr::Cmp {
+            lhs,
+            op,
+            rhs: Rhs::Lit(lit),
+        })
+    }
+
+    /// A comparison of two operands, whose kinds must compare.
+    fn field_pair(
+        &mut self,
+        lhs: Operand,
+        op: RelOp,
+        op_tok: &Token,
+        rhs: Operand,
+        v: &Token,
+    ) -> Result<Expr, FilterError> {
+        if op == RelOp::Matches {
+            return Err(FilterError::new(
+                v.column,
+                "\"matches\" takes a regular expression, not a field.",
+            ));
+        }
+        let ok = group(lhs.kind) == group(rhs.kind)
+            && (op != RelOp::Contains || matches!(group(lhs.kind), 1 | 3));
+        if !ok || lhs.kind == FieldKind::None {
             return Err(FilterError::new(
                 v.column,
                 format!(
-                    "Expected a value after \"{}\", found \"{}\".",
-                    op.as_str(),
-                    v.text
+                    "{} (a {} value) cannot be compared with {} (a {} value) by \"{}\".",
+                    lhs.label(),
+                    lhs.kind.as_str(),
+                    rhs.label(),
+                    rhs.kind.as_str(),
+                    op_tok.text
                 ),
-            ))
+            ));
         }
-    };
-    let not_for = |kind_name: &str| {
-        FilterError::new(
-            op_column,
-            format!(
-                "\"{}\" cannot be used with {field}, a {kind_name} field.",
-                op.as_str()
-            ),
-        )
-    };
-    if kind == FieldKind::None {
-        return Err(FilterError::new(
-            op_column,
-            format!("{field} is a protocol or subtree with no value; test its presence alone."),
-        ));
-    }
-    match op {
-        RelOp::Matches => {
-            if !matches!(
-                kind,
-                FieldKind::Str | FieldKind::Addr | FieldKind::Bytes | FieldKind::Enum
-            ) {
-                return Err(not_for(kind.as_str()));
-            }
-            regex::bytes::RegexBuilder::new(&text)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-                .map(Lit::Regex)
-                .map_err(|e| FilterError::new(v.column, format!("Invalid regular expression: {e}")))
-        }
-        RelOp::Contains => match kind {
-            FieldKind::Str | FieldKind::Addr | FieldKind::Enum => Ok(Lit::Str(text)),
-            FieldKind::Bytes if quoted => Ok(Lit::Bytes(text.into_bytes())),
-            FieldKind::Bytes => byte_string(&text)
-                .map(Lit::Bytes)
-                .ok_or_else(|| bad(v, "byte string")),
-            other => Err(not_for(other.as_str())),
-        },
-        _ => match kind {
-            FieldKind::Uint | FieldKind::Hex => integer(&text)
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, &format!("integer for {field}"))),
-            // Signed fields hold results: an errno name stands for its
-            // negative value (`ceph.osd_op_reply.result == EOPNOTSUPP`).
-            FieldKind::Int => integer(&text)
-                .or_else(|| crate::decode::errno::from_name(&text).map(i128::from))
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, &format!("integer for {field}"))),
-            FieldKind::Bool => boolean(&text)
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, "boolean (true, false, 1, 0)")),
-            FieldKind::Enum => {
-                enum_value(field, &text).ok_or_else(|| bad(v, &format!("value of {field}")))
-            }
-            FieldKind::Str => Ok(Lit::Str(text)),
-            FieldKind::Addr => match address(&text) {
-                Some(l) => Ok(l),
-                None if quoted => Ok(Lit::Str(text)),
-                None => Err(bad(v, "address (ip:port, [ipv6]:port or a bare IP)")),
-            },
-            FieldKind::Bytes if quoted => Ok(Lit::Bytes(text.into_bytes())),
-            FieldKind::Bytes => byte_string(&text)
-                .map(Lit::Bytes)
-                .ok_or_else(|| bad(v, "byte string (e.g. 01:02:ff)")),
-            FieldKind::Time => time(&text)
-                .map(|(s, n)| Lit::Time(s, n))
-                .ok_or_else(|| bad(v, "time (seconds since the epoch)")),
-            FieldKind::None => Err(not_for("subtree")),
-        },
-    }
-}
-
-/// Decimal, `0x` hex, `0o` octal or `0b` binary, optionally negative.
-pub fn integer(s: &str) -> Option<i128> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(h) = lower.strip_prefix("0x") {
-        (16, h)
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        (8, o)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        (2, b)
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let v = i128::from_str_radix(digits, radix).ok()?;
-    Some(if neg { -v } else { v })
-}
-
-fn boolean(s: &str) -> Option<i128> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "1" => Some(1),
-        "false" | "0" => Some(0),
-        _ => None,
-    }
-}
-
-/// An enum literal: a number, or a name. Names of the message types and
-/// frame tags are resolved to numbers here (unknown ones are errors);
-/// names for other enum fields are compared with each value's name.
-fn enum_value(field: &str, s: &str) -> Option<Lit> {
-    if let Some(n) = integer(s) {
-        return Some(Lit::Int(n));
-    }
-    match field {
-        "ceph.msg.type" => MsgType::all()
-            .find(|t| {
-                t.log_name().is_some_and(|n| n.eq_ignore_ascii_case(s))
-                    || t.const_name().is_some_and(|n| n.eq_ignore_ascii_case(s))
-            })
-            .map(|t| Lit::Int(i128::from(t.0))),
-        "msgr2.tag" => Tag::ALL
-            .iter()
-            .find(|t| t.known_name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
-            .map(|t| Lit::Int(i128::from(t.raw()))),
-        _ => (!s.is_empty()).then(|| Lit::Str(s.to_string())),
-    }
-}
-
-/// `ip:port`, `[v6]:port`, or a bare IP.
-fn address(s: &str) -> Option<Lit> {
-    if let Ok(a) = s.parse::<SocketAddr>() {
-        return Some(Lit::Sock(a));
-    }
-    let bare = s
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(s);
-    bare.parse::<IpAddr>().ok().map(Lit::Ip)
-}
-
-/// `01:02:ff`, `01-02-ff`, `01.02.ff` or `0102ff`.
-fn byte_string(s: &str) -> Option<Vec<u8>> {
-    let parts: Vec<&str> = if s.contains([':', '-', '.']) {
-        s.split([':', '-', '.']).collect()
-    } else {
-        let mut v = Vec::new();
-        let mut rest = s;
-        while !rest.is_empty() {
-            let (a, b) = rest.split_at(rest.len().min(2));
-            v.push(a);
-            rest = b;
-        }
-        v
-    };
-    if parts.is_empty() {
-        return None;
-    }
-    parts
-        .iter()
-        .map(|p| {
-            if p.len() == 2 || p.len() == 1 {
-                u8::from_str_radix(p, 16).ok()
-            } else {
-                None
-            }
+        Ok(Expr::Cmp {
+            lhs,
+            op,
+            rhs: Rhs::Field(rhs),
         })
-        .collect()
-}
-
-/// Seconds since the epoch, with up to nine decimals.
-fn time(s: &str) -> Option<(i64, u32)> {
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 9 || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
     }
-    let secs: i64 = whole.parse().ok()?;
-    let nanos: u32 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse().ok()?
-    };
-    Some((secs, nanos))
+
+    /// `{ a b c..d }`, the `in` already read.
+    fn set(&mut self, lhs: Operand, in_tok: &Token) -> Result<Expr, FilterError> {
+        match self.next() {
+            Some(o) if o.tok == Tok::SetOpen => {}
+            Some(o) => {
+                return Err(FilterError::new(
+                    o.column,
+                    format!("Expected \"{{\" after \"in\", found \"{}\".", o.text),
+                ))
+            }
+            None => return Err(self.missing(in_tok, "set")),
+        }
+        let open_col = self
+            .toks
+            .get(self.pos.saturating_sub(1))
+            .map_or(self.end, |t| t.column);
+        let mut set = Vec::new();
+        loop {
+            let Some(v) = self.next() else {
+                return Err(FilterError::new(
+                    open_col,
+                    "Unmatched \"{\": no \"}\" closes it.",
+                ));
+            };
+            match &v.tok {
+                Tok::SetClose if !set.is_empty() => break,
+                Tok::SetClose => return Err(FilterError::new(v.column, "The set is empty.")),
+                Tok::Comma if !set.is_empty() => continue,
+                _ => {}
+            }
+            if set.len() >= MAX_SET {
+                return Err(FilterError::new(
+                    v.column,
+                    format!("A set holds at most {MAX_SET} members."),
+                ));
+            }
+            set.push(self.member(&lhs, v)?);
+        }
+        Ok(Expr::In { lhs, set })
+    }
+
+    /// One member of a set: a value or `lo..hi`.
+    fn member(&self, lhs: &Operand, v: &Token) -> Result<Member, FilterError> {
+        if let Tok::Word(w) = &v.tok {
+            if let Some((lo, hi)) = w.split_once("..") {
+                if !matches!(group(lhs.kind), 0 | 4) {
+                    return Err(FilterError::new(
+                        v.column,
+                        format!(
+                            "Ranges need integers or times; {} is a {} value.",
+                            lhs.label(),
+                            lhs.kind.as_str()
+                        ),
+                    ));
+                }
+                let part = |text: &str, off: usize| Token {
+                    tok: Tok::Word(text.to_string()),
+                    column: v.column + off,
+                    text: text.to_string(),
+                };
+                let hi_off = lo.chars().count() + 2;
+                let lo = literal(lhs.label(), lhs.kind, RelOp::Ge, v.column, &part(lo, 0))?;
+                let hi = literal(
+                    lhs.label(),
+                    lhs.kind,
+                    RelOp::Le,
+                    v.column,
+                    &part(hi, hi_off),
+                )?;
+                return Ok(Member::Range(lo, hi));
+            }
+        }
+        literal(lhs.label(), lhs.kind, RelOp::Eq, v.column, v).map(Member::One)
+    }
 }
 
+impl Operand {
+    /// The field name (used in messages and for enum names).
+    pub fn label(&self) -> &'static str {
+        self.field
+    }
+}
+
+/// Kinds that compare with each other: integers (0), text (1), addresses
+/// (2), bytes (3), times (4); subtrees (5) with nothing.
+fn group(k: FieldKind) -> u8 {
+    match k {
+        FieldKind::Uint | FieldKind::Hex | FieldKind::Int | FieldKind::Bool | FieldKind::Enum => 0,
+        FieldKind::Str => 1,
+        FieldKind::Addr => 2,
+        FieldKind::Bytes => 3,
+        FieldKind::Time => 4,
+        FieldKind::None => 5,
+    }
+}
+
+/// The inside of `[...]`: `i:len`, `i-j`, `i`, `:len`, `i:`.
+fn slice(s: &str) -> Option<Slice> {
+    let num = |x: &str| -> Option<i64> {
+        let n: i64 = x.parse().ok()?;
+        (n.abs() <= MAX_SLICE).then_some(n)
+    };
+    let sl = if let Some((a, b)) = s.split_once(':') {
+        let start = if a.is_empty() { 0 } else { num(a)? };
+        let len = if b.is_empty() { None } else { Some(num(b)?) };
+        Slice { start, len }
+    } else if let Some((a, b)) = s
+        .get(1..)
+        .and_then(|r| r.split_once('-'))
+        .map(|(a2, b)| (s.get(..a2.len() + 1).unwrap_or(""), b))
+    {
+        let (i, j) = (num(a)?, num(b)?);
+        if j < i || (i < 0) != (j < 0) {
+            return None;
+        }
+        Slice {
+            start: i,
+            len: Some(j - i + 1),
+        }
+    } else {
+        Slice {
+            start: num(s)?,
+            len: Some(1),
+        }
+    };
+    sl.len.is_none_or(|l| l >= 0).then_some(sl)
+}
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
-    fn literals() {
-        assert_eq!(integer("0x1F"), Some(31));
-        assert_eq!(integer("-5"), Some(-5));
-        assert_eq!(integer("0b101"), Some(5));
-        assert_eq!(integer("12a"), None);
-        assert_eq!(byte_string("01:02:ff"), Some(vec![1, 2, 255]));
-        assert_eq!(byte_string("0102ff"), Some(vec![1, 2, 255]));
-        assert_eq!(byte_string("01:0g"), None);
-        assert_eq!(time("12.5"), Some((12, 500_000_000)));
-        assert!(matches!(address("127.0.0.1"), Some(Lit::Ip(_))));
-        assert!(matches!(address("[::1]:3300"), Some(Lit::Sock(_))));
-        assert!(matches!(address("[::1]"), Some(Lit::Ip(_))));
-        assert!(matches!(
-            enum_value("msgr2.tag", "message"),
-            Some(Lit::Int(17))
-        ));
-        assert!(matches!(
-            enum_value("ceph.msg.type", "OSD_OPREPLY"),
-            Some(Lit::Int(43))
-        ));
-        assert!(enum_value("ceph.msg.type", "nonsense").is_none());
+    fn slices() {
+        assert_eq!(
+            slice("0:4"),
+            Some(Slice {
+                start: 0,
+                len: Some(4)
+            })
+        );
+        assert_eq!(
+            slice("1-3"),
+            Some(Slice {
+                start: 1,
+                len: Some(3)
+            })
+        );
+        assert_eq!(
+            slice("2"),
+            Some(Slice {
+                start: 2,
+                len: Some(1)
+            })
+        );
+        assert_eq!(
+            slice(":2"),
+            Some(Slice {
+                start: 0,
+                len: Some(2)
+            })
+        );
+        assert_eq!(
+            slice("3:"),
+            Some(Slice {
+                start: 3,
+                len: None
+            })
+        );
+        assert_eq!(
+            slice("-2:"),
+            Some(Slice {
+                start: -2,
+                len: None
+            })
+        );
+        assert_eq!(slice("3-1"), None);
+        assert_eq!(slice("0:99999999999"), None);
+        assert_eq!(slice("x"), None);
     }
 }
