@@ -60,7 +60,15 @@ pub fn parse_addr(text: &str) -> Option<AddrLit> {
 }
 
 pub fn bad(v: &Token, what: &str) -> FilterError {
-    FilterError::new(v.column, format!("\"{}\" is not a valid {what}.", v.text))
+    FilterError::new(v.column, format!("{} is not a valid {what}.", shown(v)))
+}
+
+/// A value token as messages quote it (a quoted string as written).
+fn shown(v: &Token) -> String {
+    match v.tok {
+        Tok::Str(_) => v.text.clone(),
+        _ => format!("\"{}\"", v.text),
+    }
 }
 
 /// Convert the value token `v` for a comparison `field op v`.
