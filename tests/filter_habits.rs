@@ -535,3 +535,77 @@ fn a_bad_crc_frame_keeps_its_connections_entity() {
         "{summary}"
     );
 }
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+/// `-G filter-fields` lists the row fields and functions, each usable.
+#[test]
+fn glossary_lists_the_new_fields_and_functions() {
+    let (code, out) = run(&["-G", "filter-fields"]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    let kind = |abbrev: &str| {
+        lines
+            .iter()
+            .find(|l| l.get(2) == Some(&abbrev))
+            .map(|l| (l[0], l[3]))
+    };
+    for (abbrev, k) in [
+        ("ceph.entity", "string"),
+        ("ceph.src.entity", "string"),
+        ("ceph.dst.entity", "string"),
+        ("ceph.entity.type", "string"),
+        ("tcp.port", "uint"),
+        ("tcp.srcport", "uint"),
+        ("tcp.dstport", "uint"),
+        ("ip.addr", "address"),
+        ("ip.src", "address"),
+        ("ip.dst", "address"),
+        ("frame.time_relative", "time"),
+        ("msgr2.crc.bad", "bool"),
+    ] {
+        assert_eq!(kind(abbrev), Some(("F", k)), "{abbrev}");
+        Filter::parse(abbrev).unwrap();
+    }
+    for f in ["len", "lower", "upper"] {
+        assert_eq!(kind(f).map(|k| k.0), Some("U"), "{f}");
+    }
+    assert_eq!(lines.len(), 5 + cephshark::filter::ROW_FIELDS.len() + 3);
+}
+
+/// Booleans print as 1/0 with `-T fields`, as tshark prints them.
+#[test]
+fn booleans_print_as_one_and_zero() {
+    let mut b = std::fs::read(path("none-crc.pcap")).unwrap();
+    b[300_000] ^= 0x01;
+    let file = std::env::temp_dir().join(format!("cephshark-bool-{}.pcap", std::process::id()));
+    std::fs::write(&file, &b).unwrap();
+    let (code, out) = run(&[
+        "-r",
+        file.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "msgr2.crc.bad",
+        "-e",
+        "msgr2.epilogue.aborted",
+        "-e",
+        "ceph.src.entity",
+        "-Y",
+        "frame.number in {413..414}",
+    ]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "413\t1\t0\tclient.4130\n414\t\t0\tosd.0\n");
+}
