@@ -288,6 +288,31 @@ mod tests {
     }
 
     #[test]
+    fn sets_slices_and_functions() {
+        assert_eq!(
+            toks("tcp.port in {1..3, 7} && len(a.b[0:2])"),
+            vec![
+                Tok::Word("tcp.port".into()),
+                Tok::In,
+                Tok::SetOpen,
+                Tok::Word("1..3".into()),
+                Tok::Comma,
+                Tok::Word("7".into()),
+                Tok::SetClose,
+                Tok::And,
+                Tok::Word("len".into()),
+                Tok::Open,
+                Tok::Word("a.b[0:2]".into()),
+                Tok::Close,
+            ]
+        );
+        assert_eq!(
+            toks("x == v2:127.0.0.1:6800/42")[2],
+            Tok::Word("v2:127.0.0.1:6800/42".into())
+        );
+    }
+
+    #[test]
     fn errors_have_columns() {
         assert_eq!(tokenize("a == \"open").unwrap_err().column, 6);
         assert_eq!(tokenize("a = 1").unwrap_err().column, 3);

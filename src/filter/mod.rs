@@ -52,6 +52,7 @@
 mod eval;
 mod lexer;
 mod literal;
+mod operand;
 mod parser;
 
 pub use eval::occurrences;
