@@ -428,6 +428,7 @@ impl Inner {
                 src,
                 dst,
                 ts: last_ts,
+                origin: self.summary.first_ts.unwrap_or(last_ts),
                 packets,
                 kind,
                 msg,

@@ -144,6 +144,7 @@ impl Inner {
             src,
             dst,
             ts,
+            origin: self.summary.first_ts.unwrap_or(ts),
             packets: vec![at],
             kind: RecordKind::Undecoded(p),
             msg: None,

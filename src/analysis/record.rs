@@ -42,6 +42,9 @@ pub struct Record {
     pub dst: SocketAddr,
     /// Time of the packet that completed the row.
     pub ts: Timestamp,
+    /// Time of the capture's first packet (`frame.time_relative` counts
+    /// from it).
+    pub origin: Timestamp,
     /// Packets whose bytes the row covers, in stream order (no repeats).
     pub packets: Vec<PacketIndex>,
     /// What it is.

@@ -31,6 +31,64 @@ fields! {
     KEEPALIVE_RTT = "msgr2.session.keepalive_rtt", "Keepalive round trip (ns)", Uint, "Time from the KEEPALIVE2 to this KEEPALIVE2_ACK echoing its stamp, in nanoseconds.";
     RESUMES = "msgr2.session.resumes", "Resumes connection", Uint, "For SESSION_RECONNECT: the earlier connection (tcp.stream) whose session this resumes, matched by client and server cookies.";
     KEEPALIVE_FRAME = "msgr2.session.keepalive_frame", "Keepalive frame", Uint, "Row number of the KEEPALIVE2 this ack answers.";
+    TIME_REL = "frame.time_relative", "Time since the first packet", Time, "Seconds since the capture's first packet (as the frame list's time column).";
+    SRCPORT = "tcp.srcport", "Source port", Uint, "Sender TCP port.";
+    DSTPORT = "tcp.dstport", "Destination port", Uint, "Receiver TCP port.";
+    PORT = "tcp.port", "Port", Uint, "Either TCP port (occurs twice: source, then destination).";
+    IP_SRC = "ip.src", "Source IP", Addr, "Sender IPv4 or IPv6 address.";
+    IP_DST = "ip.dst", "Destination IP", Addr, "Receiver IPv4 or IPv6 address.";
+    IP_ADDR = "ip.addr", "IP", Addr, "Either IP address (occurs twice: source, then destination).";
+    SRC_ENTITY = "ceph.src.entity", "Source entity", Str, "The sender's entity name (client.4112, osd.0, mon.0; client.? before its global id), from the connection's ident frames, on every row from the one that shows it.";
+    DST_ENTITY = "ceph.dst.entity", "Destination entity", Str, "The receiver's entity name, from the connection's ident frames, on every row from the one that shows it.";
+    ENTITY = "ceph.entity", "Entity", Str, "Either entity of the row's connection (source, then destination; each once known).";
+    SRC_ENTITY_TYPE = "ceph.src.entity.type", "Source entity type", Str, "The sender's entity type (mon, osd, mds, client, mgr), from its HELLO.";
+    DST_ENTITY_TYPE = "ceph.dst.entity.type", "Destination entity type", Str, "The receiver's entity type, from its HELLO.";
+    ENTITY_TYPE = "ceph.entity.type", "Entity type", Str, "Either entity type of the row's connection (source, then destination; each once known).";
+}
+
+/// Where the row is: time since the first packet, ports, IPs, and the
+/// connection's entities (as far as the session knows them).
+fn place_nodes(r: &Record, k: &mut Vec<FieldNode>) {
+    let rel = i128::from(r.ts.secs) * 1_000_000_000 + i128::from(r.ts.nanos)
+        - (i128::from(r.origin.secs) * 1_000_000_000 + i128::from(r.origin.nanos));
+    let secs = i64::try_from(rel.div_euclid(1_000_000_000)).unwrap_or(0);
+    let nanos = u32::try_from(rel.rem_euclid(1_000_000_000)).unwrap_or(0);
+    k.push(FieldNode::new(&TIME_REL, Value::Time(secs, nanos), None));
+    let ports = [u64::from(r.src.port()), u64::from(r.dst.port())];
+    k.push(FieldNode::new(&SRCPORT, Value::Uint(ports[0]), None));
+    k.push(FieldNode::new(&DSTPORT, Value::Uint(ports[1]), None));
+    for p in ports {
+        k.push(FieldNode::new(&PORT, Value::Uint(p), None));
+    }
+    let ips = [r.src.ip().to_string(), r.dst.ip().to_string()];
+    k.push(FieldNode::new(&IP_SRC, Value::Addr(ips[0].clone()), None));
+    k.push(FieldNode::new(&IP_DST, Value::Addr(ips[1].clone()), None));
+    for ip in ips {
+        k.push(FieldNode::new(&IP_ADDR, Value::Addr(ip), None));
+    }
+    let Some(n) = &r.session else { return };
+    let type_name = |t: Option<u8>| {
+        t.and_then(|t| crate::decode::auth::entity_type_name(u64::from(t)))
+            .map(str::to_string)
+    };
+    let names = [n.sender_name.clone(), n.receiver_name.clone()];
+    let types = [type_name(n.sender_type), type_name(n.receiver_type)];
+    for (def, v) in [(&SRC_ENTITY, &names[0]), (&DST_ENTITY, &names[1])] {
+        if let Some(v) = v {
+            k.push(FieldNode::new(def, Value::Str(v.clone()), None));
+        }
+    }
+    for v in names.iter().flatten() {
+        k.push(FieldNode::new(&ENTITY, Value::Str(v.clone()), None));
+    }
+    for (def, v) in [(&SRC_ENTITY_TYPE, &types[0]), (&DST_ENTITY_TYPE, &types[1])] {
+        if let Some(v) = v {
+            k.push(FieldNode::new(def, Value::Str(v.clone()), None));
+        }
+    }
+    for v in types.iter().flatten() {
+        k.push(FieldNode::new(&ENTITY_TYPE, Value::Str(v.clone()), None));
+    }
 }
 
 /// The tree of a row.
@@ -66,6 +124,7 @@ pub fn record_tree(r: &Record) -> FieldNode {
     k.push(FieldNode::new(&SRC, Value::Addr(r.src.to_string()), None));
     k.push(FieldNode::new(&DST, Value::Addr(r.dst.to_string()), None));
     k.push(FieldNode::new(&DIR, Value::Str(r.dir.short().into()), None));
+    place_nodes(r, k);
     for p in r.problems() {
         let mut n = FieldNode::new(&PROBLEM, Value::Str(p.kind.name().into()), None);
         n.children.push(FieldNode::new(

@@ -54,7 +54,7 @@ mod tests {
             assert!(seen.insert(d.abbrev), "{} declared twice", d.abbrev);
             assert_eq!(d.abbrev, d.abbrev.to_lowercase());
             assert!(
-                ["msgr2", "ceph", "frame", "tcp"]
+                ["msgr2", "ceph", "frame", "tcp", "ip"]
                     .iter()
                     .any(|p| d.abbrev == *p || d.abbrev.starts_with(&format!("{p}."))),
                 "{}",

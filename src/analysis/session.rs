@@ -24,6 +24,10 @@ pub struct SessionNote {
     pub sender_type: Option<u8>,
     /// The sender's entity name (`client.4112`, `osd.0`), once its ident is seen.
     pub sender_name: Option<String>,
+    /// The receiver's entity type, from its HELLO, once seen.
+    pub receiver_type: Option<u8>,
+    /// The receiver's entity name, once its ident is seen.
+    pub receiver_name: Option<String>,
     /// For SESSION_RECONNECT: the earlier connection whose session it
     /// resumes (same client and server cookies), when the capture holds it.
     pub resumes: Option<crate::tcp::ConnId>,
@@ -198,28 +202,38 @@ impl Session {
     }
 
     /// Learn entity types and names from HELLO and ident frames, and note
-    /// the sender on every frame row.
+    /// both sides, as far as known, on every row of the connection (a
+    /// frame with a bad CRC or other problem teaches nothing, but still
+    /// carries its connection's entities).
     fn identify(&mut self, r: &mut Record) {
         let i = r.dir.index();
-        let RecordKind::Frame(f) = &r.kind else {
+        let peer = r.dir.reverse().index();
+        if let RecordKind::Frame(f) = &r.kind {
+            if let Some(d) = self
+                .dirs
+                .get_mut(i)
+                .filter(|_| !f.aborted() && !f.has_problems())
+            {
+                match r.payload.as_ref().and_then(|p| p.control.as_ref()) {
+                    Some(Control::Hello(h)) => d.entity_type = Some(h.entity_type.v),
+                    Some(Control::ClientIdent(c)) => d.name = entity_name(d.entity_type, c.gid.v),
+                    Some(Control::ServerIdent(s)) => d.name = entity_name(d.entity_type, s.gid.v),
+                    _ => {}
+                }
+            }
+        }
+        let (Some(d), Some(p)) = (self.dirs.get(i), self.dirs.get(peer)) else {
             return;
         };
-        let Some(d) = self.dirs.get_mut(i) else {
-            return;
-        };
-        if f.aborted() || f.has_problems() {
-            return;
-        }
-        match r.payload.as_ref().and_then(|p| p.control.as_ref()) {
-            Some(Control::Hello(h)) => d.entity_type = Some(h.entity_type.v),
-            Some(Control::ClientIdent(c)) => d.name = entity_name(d.entity_type, c.gid.v),
-            Some(Control::ServerIdent(s)) => d.name = entity_name(d.entity_type, s.gid.v),
-            _ => {}
-        }
-        if d.entity_type.is_some() || d.name.is_some() {
+        let known = [&d.entity_type, &p.entity_type].iter().any(|t| t.is_some())
+            || d.name.is_some()
+            || p.name.is_some();
+        if known {
             let note = r.session.get_or_insert_with(SessionNote::default);
             note.sender_type = d.entity_type;
             note.sender_name.clone_from(&d.name);
+            note.receiver_type = p.entity_type;
+            note.receiver_name.clone_from(&p.name);
         }
     }
 

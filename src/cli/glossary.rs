@@ -1,6 +1,7 @@
 //! `-G REPORT`: what cephshark knows, one tab-separated line per item, as
-//! `tshark -G` prints it: the fields (`F`), the filter's pseudo fields, and
-//! the expert model's problem kinds (`E`).
+//! `tshark -G` prints it: the fields (`F`), the filter's pseudo fields,
+//! row fields made for filtering and functions (`U`), and the expert
+//! model's problem kinds (`E`).
 
 use std::io::{self, Write};
 
@@ -25,6 +26,22 @@ pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
         "filter-fields" => {
             for (abbrev, blurb) in crate::filter::PSEUDO_FIELDS {
                 writeln!(w, "F\t{abbrev}\t{abbrev}\tbool\t{blurb}")?;
+            }
+            for d in crate::filter::ROW_FIELDS
+                .iter()
+                .filter_map(|a| crate::analysis::registry::by_abbrev(a))
+            {
+                writeln!(
+                    w,
+                    "F\t{}\t{}\t{}\t{}",
+                    d.name,
+                    d.abbrev,
+                    d.kind.as_str(),
+                    d.blurb
+                )?;
+            }
+            for (name, kind, blurb) in crate::filter::FUNCTIONS {
+                writeln!(w, "U\t{name}()\t{name}\t{kind}\t{blurb}")?;
             }
         }
         "experts" => {

@@ -4,12 +4,18 @@
 //! occurrence satisfies it, `!=` if the field occurs and none equals.
 //! Values of the wrong type for a literal never match (they cannot occur
 //! for registry fields, whose kind decided the literal's type).
+//!
+//! An operand's values are its field's occurrences, each sliced and put
+//! through its function (a slice past a value's end gives no value, as in
+//! Wireshark). Two operands compare when any pair of their values does
+//! (`!=`: both occur and no pair is equal); `in` holds when any value
+//! equals a member or lies in a range (inclusive).
 
 use super::lexer::RelOp;
-use super::parser::{Expr, Lit};
+use super::literal::{parse_addr, AddrLit};
+use super::parser::{Expr, Func, Lit, Member, Operand, Rhs, Slice};
 use crate::model::{FieldNode, Value};
 use std::cmp::Ordering;
-use std::net::{IpAddr, SocketAddr};
 
 /// Evaluate `e` over `tree`. The recursion follows the expression's
 /// nesting, which the parser bounds (`parser::MAX_NESTING`); chains are
@@ -21,11 +27,146 @@ pub fn eval(e: &Expr, tree: &FieldNode) -> bool {
         Expr::Not(a) => !eval(a, tree),
         Expr::Exists(f) => any(tree, f, &mut |_| true),
         Expr::Cmp {
-            field,
-            op: RelOp::Ne,
-            lit,
-        } => any(tree, field, &mut |_| true) && !any(tree, field, &mut |v| test(v, RelOp::Eq, lit)),
-        Expr::Cmp { field, op, lit } => any(tree, field, &mut |v| test(v, *op, lit)),
+            lhs,
+            op,
+            rhs: Rhs::Lit(lit),
+        } => {
+            if *op == RelOp::Ne {
+                any_op(tree, lhs, &mut |_| true)
+                    && !any_op(tree, lhs, &mut |v| test(v, RelOp::Eq, lit))
+            } else {
+                any_op(tree, lhs, &mut |v| test(v, *op, lit))
+            }
+        }
+        Expr::Cmp {
+            lhs,
+            op,
+            rhs: Rhs::Field(rhs),
+        } => {
+            let (a, b) = (values(tree, lhs), values(tree, rhs));
+            let pair = |op: RelOp| a.iter().any(|x| b.iter().any(|y| test_values(x, op, y)));
+            if *op == RelOp::Ne {
+                !a.is_empty() && !b.is_empty() && !pair(RelOp::Eq)
+            } else {
+                pair(*op)
+            }
+        }
+        Expr::In { lhs, set } => any_op(tree, lhs, &mut |v| {
+            set.iter().any(|m| match m {
+                Member::One(l) => test(v, RelOp::Eq, l),
+                Member::Range(lo, hi) => test(v, RelOp::Ge, lo) && test(v, RelOp::Le, hi),
+            })
+        }),
+    }
+}
+
+/// Whether some value of the operand satisfies `pred`.
+fn any_op(tree: &FieldNode, o: &Operand, pred: &mut dyn FnMut(&Value) -> bool) -> bool {
+    if o.slice.is_none() && o.func.is_none() {
+        return any(tree, o.field, pred);
+    }
+    any(tree, o.field, &mut |v| {
+        apply(v, o).is_some_and(|x| pred(&x))
+    })
+}
+
+/// Every value of the operand.
+fn values(tree: &FieldNode, o: &Operand) -> Vec<Value> {
+    let mut out = Vec::new();
+    any(tree, o.field, &mut |v| {
+        out.extend(apply(v, o));
+        false
+    });
+    out
+}
+
+/// A value sliced and through the operand's function.
+fn apply(v: &Value, o: &Operand) -> Option<Value> {
+    let v = match &o.slice {
+        Some(s) => Value::Bytes(cut(raw(v)?, *s)?.to_vec()),
+        None => v.clone(),
+    };
+    Some(match o.func {
+        None => v,
+        Some(Func::Len) => Value::Uint(u64::try_from(raw(&v)?.len()).ok()?),
+        Some(Func::Lower) => Value::Str(text(&v)?.to_lowercase()),
+        Some(Func::Upper) => Value::Str(text(&v)?.to_uppercase()),
+    })
+}
+
+/// The bytes of a text, bytes or address value.
+fn raw(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::Str(s) | Value::Addr(s) => Some(s.as_bytes()),
+        Value::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// The text of a text, address or named enum value.
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Str(s) | Value::Addr(s) => Some(s),
+        Value::Enum(_, Some(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// The bytes a slice selects, `None` when the value is too short.
+fn cut(b: &[u8], s: Slice) -> Option<&[u8]> {
+    let n = i64::try_from(b.len()).ok()?;
+    let start = if s.start < 0 {
+        n.checked_add(s.start)?
+    } else {
+        s.start
+    };
+    if start < 0 || start > n {
+        return None;
+    }
+    let end = match s.len {
+        Some(l) => start.checked_add(l)?,
+        None => n,
+    };
+    if end > n {
+        return None;
+    }
+    b.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+}
+
+/// Two values under an operator (field against field).
+fn test_values(a: &Value, op: RelOp, b: &Value) -> bool {
+    if op == RelOp::Contains {
+        return match (raw(a), raw(b)) {
+            (Some(x), Some(y)) => y.is_empty() || x.windows(y.len()).any(|w| w == y),
+            _ => false,
+        };
+    }
+    let o = match (as_int(a), as_int(b)) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => match (a, b) {
+            (Value::Addr(x), Value::Addr(y)) => match (parse_addr(x), parse_addr(y)) {
+                (Some(p), Some(q)) => Some((p.ip, p.port, p.nonce).cmp(&(q.ip, q.port, q.nonce))),
+                _ => Some(x.cmp(y)),
+            },
+            (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+            (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),
+            (Value::Time(s, n), Value::Time(t, m)) => Some((s, n).cmp(&(t, m))),
+            _ => None,
+        },
+    };
+    o.is_some_and(|o| holds(op, o))
+}
+
+/// Whether an ordering satisfies a comparison operator.
+fn holds(op: RelOp, o: Ordering) -> bool {
+    match op {
+        RelOp::Eq => o == Ordering::Equal,
+        RelOp::Ne => o != Ordering::Equal,
+        RelOp::Lt => o == Ordering::Less,
+        RelOp::Le => o != Ordering::Greater,
+        RelOp::Gt => o == Ordering::Greater,
+        RelOp::Ge => o != Ordering::Less,
+        RelOp::Contains | RelOp::Matches => false,
     }
 }
 
@@ -107,15 +248,7 @@ fn test(v: &Value, op: RelOp, lit: &Lit) -> bool {
             Lit::Regex(re) => text_bytes(v).is_some_and(|b| re.is_match(&b)),
             _ => false,
         },
-        _ => compare(v, lit).is_some_and(|o| match op {
-            RelOp::Eq => o == Ordering::Equal,
-            RelOp::Ne => o != Ordering::Equal,
-            RelOp::Lt => o == Ordering::Less,
-            RelOp::Le => o != Ordering::Greater,
-            RelOp::Gt => o == Ordering::Greater,
-            RelOp::Ge => o != Ordering::Less,
-            RelOp::Contains | RelOp::Matches => false,
-        }),
+        _ => compare(v, lit).is_some_and(|o| holds(op, o)),
     }
 }
 
@@ -139,32 +272,34 @@ fn compare(v: &Value, lit: &Lit) -> Option<Ordering> {
             Some(name.to_ascii_lowercase().cmp(&l.to_ascii_lowercase()))
         }
         (Value::Bytes(b), Lit::Bytes(l)) => Some(b.as_slice().cmp(l.as_slice())),
-        (Value::Addr(a), Lit::Sock(l)) => {
-            let (ip, port) = parse_addr(a)?;
-            Some((ip, port?).cmp(&(l.ip(), l.port())))
-        }
-        (Value::Addr(a), Lit::Ip(l)) => parse_addr(a).map(|(ip, _)| ip.cmp(l)),
+        (Value::Addr(a), Lit::Addr(l)) => addr_cmp(a, l),
         (Value::Time(s, n), Lit::Time(ls, ln)) => Some((s, n).cmp(&(ls, ln))),
         _ => None,
     }
 }
 
-/// An address value's IP and port: `ip:port`, `[v6]:port`, a bare IP, or
-/// an entity address `v2:ip:port/nonce`.
-fn parse_addr(text: &str) -> Option<(IpAddr, Option<u16>)> {
-    let t = ["v1:", "v2:", "any:"]
-        .iter()
-        .find_map(|p| text.strip_prefix(p))
-        .unwrap_or(text);
-    let t = t.split_once('/').map_or(t, |(a, _)| a);
-    if let Ok(a) = t.parse::<SocketAddr>() {
-        return Some((a.ip(), Some(a.port())));
+/// How an address value (`ip:port`, a bare IP, or Ceph's
+/// `v2:ip:port/nonce`) orders against an address literal: equal when the
+/// IP matches and so does each part both give (port, `v1`/`v2`/`any`,
+/// nonce); otherwise by IP and port.
+fn addr_cmp(text: &str, l: &AddrLit) -> Option<Ordering> {
+    let a = parse_addr(text)?;
+    let port = match (a.port, l.port) {
+        (Some(p), Some(q)) => p.cmp(&q),
+        (None, Some(_)) => return None,
+        _ => Ordering::Equal,
+    };
+    let o = a.ip.cmp(&l.ip).then(port);
+    if o != Ordering::Equal {
+        return Some(o);
     }
-    let bare = t
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(t);
-    bare.parse::<IpAddr>().ok().map(|ip| (ip, None))
+    let kind_differs = matches!((&a.kind, &l.kind), (Some(p), Some(q)) if p != q);
+    let nonce_differs = matches!((a.nonce, l.nonce), (Some(p), Some(q)) if p != q);
+    if kind_differs || nonce_differs {
+        // Same place, another address: unequal, and unordered.
+        return Some(a.nonce.cmp(&l.nonce).then(Ordering::Greater));
+    }
+    Some(Ordering::Equal)
 }
 
 fn contains(v: &Value, lit: &Lit) -> bool {
@@ -207,20 +342,47 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        assert_eq!(parse_addr("127.0.0.1:3300"), Some((ip, Some(3300))));
-        assert_eq!(parse_addr("v2:127.0.0.1:3300/42"), Some((ip, Some(3300))));
-        assert_eq!(parse_addr("[::1]:6800").map(|a| a.1), Some(Some(6800)));
-        assert_eq!(parse_addr("::1").map(|a| a.1), Some(None));
-        let sock: SocketAddr = "127.0.0.1:3300".parse().unwrap();
+        let lit = |t: &str| parse_addr(t).unwrap();
+        let v2 = "v2:127.0.0.1:43501/7928";
+        assert_eq!(addr_cmp(v2, &lit("127.0.0.1:43501")), Some(Ordering::Equal));
         assert_eq!(
-            compare(&Value::Addr("127.0.0.1:3300".into()), &Lit::Sock(sock)),
+            addr_cmp(v2, &lit("v2:127.0.0.1:43501/7928")),
             Some(Ordering::Equal)
         );
         assert_eq!(
-            compare(&Value::Addr("127.0.0.1:3301".into()), &Lit::Ip(ip)),
+            addr_cmp(v2, &lit("v2:127.0.0.1:43501")),
             Some(Ordering::Equal)
         );
+        assert_ne!(
+            addr_cmp(v2, &lit("v1:127.0.0.1:43501/7928")),
+            Some(Ordering::Equal)
+        );
+        assert_ne!(
+            addr_cmp(v2, &lit("v2:127.0.0.1:43501/1")),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            addr_cmp("127.0.0.1:3301", &lit("127.0.0.1")),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            addr_cmp("127.0.0.1:3301", &lit("127.0.0.1:3300")),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            addr_cmp("[::1]:6800", &lit("any:[::1]:6800/5")),
+            Some(Ordering::Equal)
+        );
+    }
+
+    #[test]
+    fn slices_cut_as_wireshark() {
+        let b = b"rbd_data";
+        let s = |start, len| Slice { start, len };
+        assert_eq!(cut(b, s(0, Some(4))), Some(&b"rbd_"[..]));
+        assert_eq!(cut(b, s(-4, None)), Some(&b"data"[..]));
+        assert_eq!(cut(b, s(6, Some(4))), None);
+        assert_eq!(cut(b, s(8, Some(0))), Some(&b""[..]));
     }
 
     #[test]

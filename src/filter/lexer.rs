@@ -1,11 +1,12 @@
 //! Display filter tokens, Wireshark style.
 //!
 //! ```text
-//!  punctuation  ( ) == != < <= > >= ! && || ~
+//!  punctuation  ( ) { } , == != < <= > >= ! && || ~
 //!  string       "text" with \" \\ \n \t \r \xNN escapes
 //!  word         a run of letters, digits and _ . : - / [ ]
 //!               (field names, numbers, addresses, byte strings, enum names,
-//!               and the keywords and or not eq ne lt le gt ge contains matches)
+//!               slices written onto a field name: `ceph.osd_op.oid[0:4]`,
+//!               and the keywords and or not in eq ne lt le gt ge contains matches)
 //! ```
 //!
 //! Every token carries its 1-based column (in characters) so errors can
@@ -28,6 +29,14 @@ pub enum Tok {
     Or,
     /// `not`, `!`.
     Not,
+    /// `in`.
+    In,
+    /// `{`.
+    SetOpen,
+    /// `}`.
+    SetClose,
+    /// `,` (between set members).
+    Comma,
     /// A quoted string, unescaped.
     Str(String),
     /// A bare word: field name or unquoted literal.
@@ -96,6 +105,7 @@ fn keyword(w: &str) -> Option<Tok> {
         "and" => Tok::And,
         "or" => Tok::Or,
         "not" => Tok::Not,
+        "in" => Tok::In,
         "eq" => Tok::Rel(RelOp::Eq),
         "ne" => Tok::Rel(RelOp::Ne),
         "lt" => Tok::Rel(RelOp::Lt),
@@ -125,6 +135,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FilterError> {
         let punct = match (c, next) {
             ('(', _) => Some(one(Tok::Open, "(")),
             (')', _) => Some(one(Tok::Close, ")")),
+            ('{', _) => Some(one(Tok::SetOpen, "{")),
+            ('}', _) => Some(one(Tok::SetClose, "}")),
+            (',', _) => Some(one(Tok::Comma, ",")),
             ('=', Some('=')) => Some(two(Tok::Rel(RelOp::Eq), "==")),
             ('!', Some('=')) => Some(two(Tok::Rel(RelOp::Ne), "!=")),
             ('<', Some('=')) => Some(two(Tok::Rel(RelOp::Le), "<=")),
@@ -272,6 +285,31 @@ mod tests {
         );
         assert_eq!(toks("x AND y")[1], Tok::And);
         assert_eq!(tokenize("  ab  ").unwrap()[0].column, 3);
+    }
+
+    #[test]
+    fn sets_slices_and_functions() {
+        assert_eq!(
+            toks("tcp.port in {1..3, 7} && len(a.b[0:2])"),
+            vec![
+                Tok::Word("tcp.port".into()),
+                Tok::In,
+                Tok::SetOpen,
+                Tok::Word("1..3".into()),
+                Tok::Comma,
+                Tok::Word("7".into()),
+                Tok::SetClose,
+                Tok::And,
+                Tok::Word("len".into()),
+                Tok::Open,
+                Tok::Word("a.b[0:2]".into()),
+                Tok::Close,
+            ]
+        );
+        assert_eq!(
+            toks("x == v2:127.0.0.1:6800/42")[2],
+            Tok::Word("v2:127.0.0.1:6800/42".into())
+        );
     }
 
     #[test]

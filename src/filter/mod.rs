@@ -26,13 +26,22 @@
 //!   the epoch for times, and value names for enum fields
 //!   (`ceph.msg.type == osd_op`, `msgr2.tag == message`; case-insensitive);
 //! - convenience fields (see [`PSEUDO_FIELDS`]): `msgr2.error`,
-//!   `msgr2.crc.bad`, `ceph.encoding`, `msgr2.secure`, `msgr2.aborted`.
+//!   `msgr2.crc.bad`, `ceph.encoding`, `msgr2.secure`, `msgr2.aborted`;
+//! - sets `field in {a b 3..7}` (values and inclusive ranges, at most
+//!   [`MAX_SET`] members), field-to-field comparisons
+//!   (`ceph.msg.seq > ceph.msg.ack_seq`), slices of byte and text fields
+//!   as Wireshark writes them (`[i:len]`, `[i-j]`, `[i]`, `[:len]`, `[i:]`),
+//!   and the [`FUNCTIONS`] `len()`, `lower()`, `upper()`;
+//! - dates for times, read as UTC (`"2026-11-01 00:00:00"`), and Ceph's
+//!   address text (`v2:127.0.0.1:6800/1234`) for addresses;
+//! - integers outside their field's range and values of the wrong type
+//!   are errors, never a filter that silently matches nothing.
 //!
 //! A field may occur several times in one row (`frame.packet`, the
 //! segment CRCs). As in Wireshark, a comparison is true if **any**
 //! occurrence satisfies it, except `!=`, which is true if the field occurs
 //! and **no** occurrence equals the value (`a != x` is `a and not a == x`).
-//! The right-hand side is always a literal, never another field.
+//! The right-hand side is a literal, or a field when it names one.
 //!
 //! Unknown field names, bad literals and syntax errors are [`FilterError`]s
 //! carrying the 1-based column they concern. So is nesting deeper than
@@ -42,11 +51,14 @@
 
 mod eval;
 mod lexer;
+mod literal;
+mod operand;
 mod parser;
 
 pub use eval::occurrences;
 pub use lexer::RelOp;
-pub use parser::MAX_NESTING;
+pub use literal::date;
+pub use parser::{MAX_NESTING, MAX_SET, MAX_SLICE};
 
 use crate::analysis::{record_tree, Record};
 use crate::model::FieldNode;
@@ -72,6 +84,44 @@ pub const PSEUDO_FIELDS: &[(&str, &str)] = &[
     (
         "msgr2.aborted",
         "The sender aborted the frame (late status/flags).",
+    ),
+];
+
+/// Row fields made for filtering as Wireshark users and Ceph people do
+/// (registry fields; `-G filter-fields` lists them with the convenience
+/// fields).
+pub const ROW_FIELDS: &[&str] = &[
+    "ceph.entity",
+    "ceph.src.entity",
+    "ceph.dst.entity",
+    "ceph.entity.type",
+    "ceph.src.entity.type",
+    "ceph.dst.entity.type",
+    "tcp.port",
+    "tcp.srcport",
+    "tcp.dstport",
+    "ip.addr",
+    "ip.src",
+    "ip.dst",
+    "frame.time_relative",
+];
+
+/// Functions over a field: name, the kind of their result, meaning.
+pub const FUNCTIONS: &[(&str, &str, &str)] = &[
+    (
+        "len",
+        "uint",
+        "Length in bytes of a text, byte or address field (or its slice): len(ceph.osd_op.oid) == 4.",
+    ),
+    (
+        "lower",
+        "string",
+        "A text, address or enum name in lower case: lower(ceph.osd_op.oid) == \"obj1\".",
+    ),
+    (
+        "upper",
+        "string",
+        "A text, address or enum name in upper case: upper(ceph.entity.type) == \"OSD\".",
     ),
 ];
 

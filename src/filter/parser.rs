@@ -4,8 +4,16 @@
 //!  expr    := and ( ("or" | "||") and )*
 //!  and     := unary ( ("and" | "&&") unary )*
 //!  unary   := ("not" | "!") unary | primary
-//!  primary := "(" expr ")" | FIELD [ relop VALUE ]
+//!  primary := "(" expr ")" | FIELD | test
+//!  test    := operand relop (VALUE | operand) | operand "in" set
+//!  operand := FIELD [slice] | FUNC "(" FIELD [slice] ")"
+//!  set     := "{" (VALUE | VALUE ".." VALUE) ([","] ...)* "}"
+//!  slice   := "[" i ":" len "]" | "[" i "-" j "]" | "[" i "]" | "[:" len "]" | "[" i ":]"
+//!  FUNC    := len | lower | upper
 //! ```
+//!
+//! The right-hand side of a comparison is a field (an operand) when it
+//! names one, and a literal otherwise.
 //!
 //! Field names are checked against the registry and literals converted for
 //! the field's kind here, so evaluation never fails.
@@ -18,14 +26,18 @@
 //! few frames per level, whatever the expression's length.
 
 use super::lexer::{RelOp, Tok, Token};
-use super::{field_kind, FilterError};
-use crate::decode::MsgType;
+use super::literal::AddrLit;
+use super::FilterError;
 use crate::model::FieldKind;
-use crate::msgr2::Tag;
-use std::net::{IpAddr, SocketAddr};
 
 /// Levels of `(` and `not` that may be open at once.
 pub const MAX_NESTING: usize = 256;
+
+/// Members (values or ranges) of one `in { }` set, at most.
+pub const MAX_SET: usize = 1024;
+
+/// Largest start or length of a slice (`[i:j]`).
+pub const MAX_SLICE: i64 = 1 << 24;
 
 /// A filter expression.
 #[derive(Debug, Clone)]
@@ -38,15 +50,74 @@ pub enum Expr {
     Not(Box<Expr>),
     /// The field occurs.
     Exists(&'static str),
-    /// A comparison with a literal.
+    /// A comparison with a literal or another operand.
     Cmp {
-        /// Field name.
-        field: &'static str,
+        /// Left-hand side.
+        lhs: Operand,
         /// Operator.
         op: RelOp,
         /// Right-hand side.
-        lit: Lit,
+        rhs: Rhs,
     },
+    /// Membership: some occurrence equals a value or lies in a range.
+    In {
+        /// Left-hand side.
+        lhs: Operand,
+        /// Values and inclusive ranges.
+        set: Vec<Member>,
+    },
+}
+
+/// A field's occurrences, optionally sliced, optionally through a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operand {
+    /// Field name.
+    pub field: &'static str,
+    /// Byte range of each value.
+    pub slice: Option<Slice>,
+    /// Function applied last.
+    pub func: Option<Func>,
+    /// Kind of the values it yields.
+    pub kind: FieldKind,
+}
+
+/// A slice, as Wireshark writes them: `[i:len]`, `[i-j]`, `[i]`, `[:len]`,
+/// `[i:]`; a negative start counts from the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    /// First byte (negative: from the end).
+    pub start: i64,
+    /// Bytes taken; `None`: to the end.
+    pub len: Option<i64>,
+}
+
+/// Functions over a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// Length in bytes (of text, bytes, or an address's text).
+    Len,
+    /// Text in lower case.
+    Lower,
+    /// Text in upper case.
+    Upper,
+}
+
+/// The right-hand side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Rhs {
+    /// A literal.
+    Lit(Lit),
+    /// Another field.
+    Field(Operand),
+}
+
+/// A member of a set.
+#[derive(Debug, Clone)]
+pub enum Member {
+    /// A value.
+    One(Lit),
+    /// An inclusive range.
+    Range(Lit, Lit),
 }
 
 /// A literal converted for its field.
@@ -59,23 +130,21 @@ pub enum Lit {
     Str(String),
     /// Bytes.
     Bytes(Vec<u8>),
-    /// An address with a port.
-    Sock(SocketAddr),
-    /// An IP address (any port).
-    Ip(IpAddr),
+    /// An address; the parts it leaves out match anything.
+    Addr(AddrLit),
     /// Seconds and nanoseconds since the epoch.
     Time(i64, u32),
     /// A compiled regular expression (over the value's text or bytes).
     Regex(regex::bytes::Regex),
 }
 
-struct Parser<'a> {
-    toks: &'a [Token],
-    pos: usize,
-    end: usize,
-    fields: Vec<&'static str>,
+pub(super) struct Parser<'a> {
+    pub(super) toks: &'a [Token],
+    pub(super) pos: usize,
+    pub(super) end: usize,
+    pub(super) fields: Vec<&'static str>,
     /// Levels of `(` and `not` open.
-    depth: usize,
+    pub(super) depth: usize,
 }
 
 /// Parse tokens; `end` is the column one past the expression's end.
@@ -103,11 +172,11 @@ pub fn parse(toks: &[Token], end: usize) -> Result<(Expr, Vec<&'static str>), Fi
 }
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<&'a Token> {
+    pub(super) fn peek(&self) -> Option<&'a Token> {
         self.toks.get(self.pos)
     }
 
-    fn next(&mut self) -> Option<&'a Token> {
+    pub(super) fn next(&mut self) -> Option<&'a Token> {
         let t = self.toks.get(self.pos);
         if t.is_some() {
             self.pos += 1;
@@ -115,7 +184,7 @@ impl<'a> Parser<'a> {
         t
     }
 
-    fn missing(&self, after: &Token, what: &str) -> FilterError {
+    pub(super) fn missing(&self, after: &Token, what: &str) -> FilterError {
         FilterError::new(
             self.end,
             format!("Missing {what} after \"{}\".", after.text),
@@ -210,28 +279,24 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Word(name) => {
-                let Some(kind) = field_kind(name) else {
-                    return Err(FilterError::new(
-                        t.column,
-                        format!("\"{name}\" is neither a field nor a protocol name."),
-                    ));
-                };
-                let field = static_name(name);
-                if !self.fields.contains(&field) {
-                    self.fields.push(field);
+                if let Some(func) = self.func_start(name) {
+                    let lhs = self.function(t, func)?;
+                    return self.test(lhs, t);
                 }
-                let Some(op_tok) = self.peek() else {
-                    return Ok(Expr::Exists(field));
-                };
-                let Tok::Rel(op) = op_tok.tok else {
-                    return Ok(Expr::Exists(field));
-                };
-                self.pos += 1;
-                let Some(v) = self.next() else {
-                    return Err(self.missing(op_tok, "value"));
-                };
-                let lit = literal(field, kind, op, op_tok.column, v)?;
-                Ok(Expr::Cmp { field, op, lit })
+                let lhs = self.field_operand(t, name)?;
+                let is_test = self
+                    .peek()
+                    .is_some_and(|n| matches!(n.tok, Tok::Rel(_) | Tok::In));
+                if !is_test && lhs.slice.is_none() {
+                    if lhs.kind == FieldKind::None && name.contains('[') {
+                        return Err(FilterError::new(
+                            t.column,
+                            "A slice needs a field with a value.",
+                        ));
+                    }
+                    return Ok(Expr::Exists(lhs.field));
+                }
+                self.test(lhs, t)
             }
             _ => Err(FilterError::new(
                 t.column,
@@ -251,7 +316,7 @@ fn chain(first: Expr, mut rest: Vec<Expr>, join: fn(Vec<Expr>) -> Expr) -> Expr 
 }
 
 /// The registry's (or the pseudo table's) static copy of a known name.
-fn static_name(name: &str) -> &'static str {
+pub(super) fn static_name(name: &str) -> &'static str {
     if let Some(d) = crate::analysis::registry::by_abbrev(name) {
         return d.abbrev;
     }
@@ -260,246 +325,4 @@ fn static_name(name: &str) -> &'static str {
         .map(|(n, _)| *n)
         .find(|n| *n == name)
         .unwrap_or("")
-}
-
-fn bad(v: &Token, what: &str) -> FilterError {
-    FilterError::new(v.column, format!("\"{}\" is not a valid {what}.", v.text))
-}
-
-/// Convert the value token `v` for a comparison `field op v`.
-fn literal(
-    field: &str,
-    kind: FieldKind,
-    op: RelOp,
-    op_column: usize,
-    v: &Token,
-) -> Result<Lit, FilterError> {
-    let (text, quoted) = match &v.tok {
-        Tok::Word(w) => (w.clone(), false),
-        Tok::Str(s) => (s.clone(), true),
-        _ => {
-            return Err(FilterError::new(
-                v.column,
-                format!(
-                    "Expected a value after \"{}\", found \"{}\".",
-                    op.as_str(),
-                    v.text
-                ),
-            ))
-        }
-    };
-    let not_for = |kind_name: &str| {
-        FilterError::new(
-            op_column,
-            format!(
-                "\"{}\" cannot be used with {field}, a {kind_name} field.",
-                op.as_str()
-            ),
-        )
-    };
-    if kind == FieldKind::None {
-        return Err(FilterError::new(
-            op_column,
-            format!("{field} is a protocol or subtree with no value; test its presence alone."),
-        ));
-    }
-    match op {
-        RelOp::Matches => {
-            if !matches!(
-                kind,
-                FieldKind::Str | FieldKind::Addr | FieldKind::Bytes | FieldKind::Enum
-            ) {
-                return Err(not_for(kind.as_str()));
-            }
-            regex::bytes::RegexBuilder::new(&text)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-                .map(Lit::Regex)
-                .map_err(|e| FilterError::new(v.column, format!("Invalid regular expression: {e}")))
-        }
-        RelOp::Contains => match kind {
-            // An unquoted byte string (`ff:00:1b`) against a text field
-            // looks for those bytes on the wire (`model::wire_text`).
-            FieldKind::Str if !quoted && text.contains(':') => {
-                Ok(byte_string(&text).map(Lit::Bytes).unwrap_or(Lit::Str(text)))
-            }
-            FieldKind::Str | FieldKind::Addr | FieldKind::Enum => Ok(Lit::Str(text)),
-            FieldKind::Bytes if quoted => Ok(Lit::Bytes(text.into_bytes())),
-            FieldKind::Bytes => byte_string(&text)
-                .map(Lit::Bytes)
-                .ok_or_else(|| bad(v, "byte string")),
-            other => Err(not_for(other.as_str())),
-        },
-        _ => match kind {
-            FieldKind::Uint | FieldKind::Hex => integer(&text)
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, &format!("integer for {field}"))),
-            // Signed fields hold results: an errno name stands for its
-            // negative value (`ceph.osd_op_reply.result == EOPNOTSUPP`).
-            FieldKind::Int => integer(&text)
-                .or_else(|| crate::decode::errno::from_name(&text).map(i128::from))
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, &format!("integer for {field}"))),
-            FieldKind::Bool => boolean(&text)
-                .map(Lit::Int)
-                .ok_or_else(|| bad(v, "boolean (true, false, 1, 0)")),
-            FieldKind::Enum => {
-                enum_value(field, &text).ok_or_else(|| bad(v, &format!("value of {field}")))
-            }
-            FieldKind::Str => Ok(Lit::Str(text)),
-            FieldKind::Addr => match address(&text) {
-                Some(l) => Ok(l),
-                None if quoted => Ok(Lit::Str(text)),
-                None => Err(bad(v, "address (ip:port, [ipv6]:port or a bare IP)")),
-            },
-            FieldKind::Bytes if quoted => Ok(Lit::Bytes(text.into_bytes())),
-            FieldKind::Bytes => byte_string(&text)
-                .map(Lit::Bytes)
-                .ok_or_else(|| bad(v, "byte string (e.g. 01:02:ff)")),
-            FieldKind::Time => time(&text)
-                .map(|(s, n)| Lit::Time(s, n))
-                .ok_or_else(|| bad(v, "time (seconds since the epoch)")),
-            FieldKind::None => Err(not_for("subtree")),
-        },
-    }
-}
-
-/// Decimal, `0x` hex, `0o` octal or `0b` binary, optionally negative.
-pub fn integer(s: &str) -> Option<i128> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(h) = lower.strip_prefix("0x") {
-        (16, h)
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        (8, o)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        (2, b)
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let v = i128::from_str_radix(digits, radix).ok()?;
-    Some(if neg { -v } else { v })
-}
-
-fn boolean(s: &str) -> Option<i128> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "1" => Some(1),
-        "false" | "0" => Some(0),
-        _ => None,
-    }
-}
-
-/// An enum literal: a number, or a name. Names of the message types and
-/// frame tags are resolved to numbers here (unknown ones are errors);
-/// names for other enum fields are compared with each value's name.
-fn enum_value(field: &str, s: &str) -> Option<Lit> {
-    if let Some(n) = integer(s) {
-        return Some(Lit::Int(n));
-    }
-    match field {
-        "ceph.msg.type" => MsgType::all()
-            .find(|t| {
-                t.log_name().is_some_and(|n| n.eq_ignore_ascii_case(s))
-                    || t.const_name().is_some_and(|n| n.eq_ignore_ascii_case(s))
-            })
-            .map(|t| Lit::Int(i128::from(t.0))),
-        "msgr2.tag" => Tag::ALL
-            .iter()
-            .find(|t| t.known_name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
-            .map(|t| Lit::Int(i128::from(t.raw()))),
-        _ => (!s.is_empty()).then(|| Lit::Str(s.to_string())),
-    }
-}
-
-/// `ip:port`, `[v6]:port`, or a bare IP.
-fn address(s: &str) -> Option<Lit> {
-    if let Ok(a) = s.parse::<SocketAddr>() {
-        return Some(Lit::Sock(a));
-    }
-    let bare = s
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(s);
-    bare.parse::<IpAddr>().ok().map(Lit::Ip)
-}
-
-/// `01:02:ff`, `01-02-ff`, `01.02.ff` or `0102ff`.
-fn byte_string(s: &str) -> Option<Vec<u8>> {
-    let parts: Vec<&str> = if s.contains([':', '-', '.']) {
-        s.split([':', '-', '.']).collect()
-    } else {
-        let mut v = Vec::new();
-        let mut rest = s;
-        while !rest.is_empty() {
-            let (a, b) = rest.split_at(rest.len().min(2));
-            v.push(a);
-            rest = b;
-        }
-        v
-    };
-    if parts.is_empty() {
-        return None;
-    }
-    parts
-        .iter()
-        .map(|p| {
-            if p.len() == 2 || p.len() == 1 {
-                u8::from_str_radix(p, 16).ok()
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-/// Seconds since the epoch, with up to nine decimals.
-fn time(s: &str) -> Option<(i64, u32)> {
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 9 || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let secs: i64 = whole.parse().ok()?;
-    let nanos: u32 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse().ok()?
-    };
-    Some((secs, nanos))
-}
-
-#[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals() {
-        assert_eq!(integer("0x1F"), Some(31));
-        assert_eq!(integer("-5"), Some(-5));
-        assert_eq!(integer("0b101"), Some(5));
-        assert_eq!(integer("12a"), None);
-        assert_eq!(byte_string("01:02:ff"), Some(vec![1, 2, 255]));
-        assert_eq!(byte_string("0102ff"), Some(vec![1, 2, 255]));
-        assert_eq!(byte_string("01:0g"), None);
-        assert_eq!(time("12.5"), Some((12, 500_000_000)));
-        assert!(matches!(address("127.0.0.1"), Some(Lit::Ip(_))));
-        assert!(matches!(address("[::1]:3300"), Some(Lit::Sock(_))));
-        assert!(matches!(address("[::1]"), Some(Lit::Ip(_))));
-        assert!(matches!(
-            enum_value("msgr2.tag", "message"),
-            Some(Lit::Int(17))
-        ));
-        assert!(matches!(
-            enum_value("ceph.msg.type", "OSD_OPREPLY"),
-            Some(Lit::Int(43))
-        ));
-        assert!(enum_value("ceph.msg.type", "nonsense").is_none());
-    }
 }
