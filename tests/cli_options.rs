@@ -1,0 +1,263 @@
+//! The tshark options people type without thinking: `-c`, `-t`, `-n`,
+//! `-l`, `-2`, `-o` and `-G prefs`, `-e` with JSON, `--color`,
+//! `--columns`, and the notice for a capture without msgr2.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cephshark"));
+    c.env_remove("NO_COLOR").env("TZ", "UTC");
+    c
+}
+
+fn capture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = bin();
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cephshark: {e}"))
+}
+
+fn run(args: &[&str]) -> Output {
+    run_with(args, &[])
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tmpfile(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("cephshark-opts-{}-{name}", std::process::id()))
+}
+
+/// The whole listing of a capture, one string per row.
+fn rows(args: &[&str]) -> Vec<String> {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    text(&o.stdout).lines().map(str::to_string).collect()
+}
+
+/// Legacy pcap records: (ts_sec, ts_usec) of each packet, from the bytes.
+fn pcap_times(bytes: &[u8]) -> Vec<(u32, u32)> {
+    let u32le = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut off = 24;
+    let mut out = Vec::new();
+    while let (Some(s), Some(us), Some(incl)) = (u32le(off), u32le(off + 4), u32le(off + 8)) {
+        out.push((s, us));
+        off += 16 + incl as usize;
+    }
+    out
+}
+
+/// Days since 1970-01-01 as (year, month, day) (the proleptic Gregorian
+/// calendar, Howard Hinnant's days_from_civil inverted).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `-t ad` as tshark prints it, for seconds east of UTC `offset`.
+fn tshark_ad(secs: u32, usecs: u32, offset: i64) -> String {
+    let t = i64::from(secs) + offset;
+    let (y, m, d) = civil(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{usecs:06}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// `-c N` prints the first N rows of the full listing, stops there, and
+/// `-z conv` counts just those rows.
+#[test]
+fn count_stops_after_n_rows() {
+    let cap = capture("none-crc.pcap");
+    let all = rows(&["-r", &cap]);
+    let five = rows(&["-r", &cap, "-c", "5"]);
+    assert_eq!(five.len(), 5);
+    assert_eq!(five, all[..5]);
+    // With a filter, -c counts the rows that match (as tshark counts the
+    // packets it displays).
+    let hellos = rows(&["-r", &cap, "-Y", "msgr2.tag == \"HELLO\"", "-c", "3"]);
+    let all_hellos: Vec<&String> = all.iter().filter(|l| l.contains(" HELLO ")).collect();
+    assert_eq!(hellos.iter().collect::<Vec<_>>(), all_hellos[..3]);
+    let o = run(&["-r", &cap, "-c", "5", "-q", "-z", "conv"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o.stdout), CONV_5);
+    assert_eq!(text(&o.stderr), "");
+    // -c 0 is refused, as a count must be.
+    assert_eq!(run(&["-r", &cap, "-c", "0"]).status.code(), Some(2));
+}
+
+/// `-z conv` over the first five rows of none-crc.pcap: connection 1's
+/// two banners, the server's HELLO, the client's HELLO and AUTH_REQUEST.
+/// Bytes: a banner is 26 (8 + 2 + 16), a crc-mode frame with one segment
+/// 32 + len + 4: c2s 26 + 72 + 74 = 172, s2c 26 + 72 = 98.
+const CONV_5: &str = "\
+================================================================================
+msgr2 Conversations
+Filter: <No Filter>
+conn  client                               server                               mode   rev   c2s fr   c2s bytes   s2c fr   s2c bytes  errors  state      releases
+   1  127.0.0.1:42644 (client)             127.0.0.1:43500 (mon)                crc    2.1        2         172        1          98       0  -          -/-
+================================================================================
+";
+
+/// `-c` stops the reading, not just the printing: a capture cut after the
+/// rows asked for still exits 0, where reading it all exits 2.
+#[test]
+fn count_stops_reading_before_a_cut() {
+    let src = std::fs::read(capture("none-crc.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let p = tmpfile("cut.pcap");
+    std::fs::write(&p, &src[..src.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let name = p.to_string_lossy().into_owned();
+    let whole = run(&["-r", &name]);
+    let cut = run(&["-r", &name, "-c", "20"]);
+    let _ = std::fs::remove_file(&p);
+    assert_eq!(whole.status.code(), Some(2));
+    assert_eq!(cut.status.code(), Some(0), "{}", text(&cut.stderr));
+    assert_eq!(text(&cut.stderr), "");
+    assert_eq!(
+        text(&cut.stdout),
+        text(&whole.stdout)
+            .lines()
+            .take(20)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+}
+
+/// The byte offset just past the first `n` packets of a legacy pcap.
+fn after_packets(bytes: &[u8], n: usize) -> usize {
+    let mut off = 24;
+    for _ in 0..n {
+        let h = bytes
+            .get(off + 8..off + 12)
+            .unwrap_or_else(|| panic!("short"));
+        off += 16 + u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+    }
+    off
+}
+
+/// `-l` flushes each row: on a pipe, the first row can be read while the
+/// capture is still being written to cephshark's standard input (far
+/// fewer bytes than the output buffer holds).
+#[test]
+fn line_buffered_rows_arrive_on_a_pipe() {
+    let src = std::fs::read(capture("none-crc.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let all = rows(&["-r", &capture("none-crc.pcap")]);
+    let mut child = bin()
+        .args(["-r", "-", "-l"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+    let head = after_packets(&src, 100);
+    stdin
+        .write_all(&src[..head])
+        .unwrap_or_else(|e| panic!("{e}"));
+    stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+    // Standard input is still open: only a flushed row can be read now.
+    let mut out = std::io::BufReader::new(stdout);
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.trim_end(), all[0]);
+    // The rest from a thread of its own: the output must be drained as
+    // the input goes in, or both pipes fill.
+    let tail = src.get(head..).unwrap_or_default().to_vec();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&tail).unwrap_or_else(|e| panic!("{e}"));
+    });
+    let mut rest = String::new();
+    out.read_to_string(&mut rest)
+        .unwrap_or_else(|e| panic!("{e}"));
+    writer.join().unwrap_or_else(|_| panic!("writer"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(0));
+    let got: Vec<&str> = std::iter::once(first.trim_end())
+        .chain(rest.lines())
+        .collect();
+    assert_eq!(got, all);
+}
+
+/// `-t ad` prints a row's time as tshark's `-t ad` prints its packet's:
+/// computed here from the pcap record header of the packet that
+/// completed the row, in UTC and in a zone 5:30 east of it.
+#[test]
+fn time_formats_follow_tshark() {
+    let cap = capture("none-crc.pcap");
+    let src = std::fs::read(&cap).unwrap_or_else(|e| panic!("{e}"));
+    let times = pcap_times(&src);
+    let o = run(&["-r", &cap, "-c", "1", "-T", "jsonl", "-e", "frame.packet"]);
+    let v: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).trim()).unwrap_or_else(|e| panic!("{e}"));
+    let pkt = v["fields"]["frame.packet"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_else(|| panic!("{v}"));
+    let (secs, usecs) = times[pkt as usize - 1];
+    let col = |args: &[&str], tz: &str| -> String {
+        let o = run_with(args, &[("TZ", tz)]);
+        let line = text(&o.stdout);
+        line.split_whitespace()
+            .skip(1)
+            .take(if args.contains(&"ad") || args.contains(&"ud") {
+                2
+            } else {
+                1
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let first = ["-r", cap.as_str(), "-c", "1", "-t"];
+    let with = |f: &'static str| -> Vec<&str> { first.iter().copied().chain([f]).collect() };
+    assert_eq!(col(&with("ad"), "UTC"), tshark_ad(secs, usecs, 0));
+    assert_eq!(
+        col(&with("ad"), "Asia/Kolkata"),
+        tshark_ad(secs, usecs, 19_800)
+    );
+    assert_eq!(col(&with("ud"), "Asia/Kolkata"), tshark_ad(secs, usecs, 0));
+    let ad = tshark_ad(secs, usecs, 19_800);
+    assert_eq!(col(&with("a"), "Asia/Kolkata"), ad[11..]);
+    assert_eq!(
+        col(&with("u"), "Asia/Kolkata"),
+        tshark_ad(secs, usecs, 0)[11..]
+    );
+    assert_eq!(col(&with("e"), "UTC"), format!("{secs}.{usecs:06}"));
+    // r is the default: since the capture's first packet.
+    let (s0, u0) = times[0];
+    let rel = (i64::from(secs) * 1_000_000 + i64::from(usecs))
+        - (i64::from(s0) * 1_000_000 + i64::from(u0));
+    let r = format!("{}.{:06}", rel / 1_000_000, rel % 1_000_000);
+    assert_eq!(col(&with("r"), "UTC"), r);
+    assert_eq!(col(&["-r", &cap, "-c", "1"], "UTC"), r);
+    assert_eq!(run(&["-r", &cap, "-t", "x"]).status.code(), Some(2));
+}
