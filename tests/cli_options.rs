@@ -261,3 +261,260 @@ fn time_formats_follow_tshark() {
     assert_eq!(col(&["-r", &cap, "-c", "1"], "UTC"), r);
     assert_eq!(run(&["-r", &cap, "-t", "x"]).status.code(), Some(2));
 }
+
+/// `-t d` is the time since the previous row, shown or not; `-t dd` since
+/// the previous row shown: both from the rows' epoch times (`-t e`).
+#[test]
+fn delta_formats_count_from_the_right_row() {
+    let cap = capture("none-crc.pcap");
+    let micros = |line: &str| -> i64 {
+        let t = line.split_whitespace().nth(1).unwrap_or_default();
+        let (s, f) = t.split_once('.').unwrap_or_else(|| panic!("{line}"));
+        s.parse::<i64>().unwrap_or(0) * 1_000_000 + f.parse::<i64>().unwrap_or(0)
+    };
+    // Rows come in the order their frames complete, so a delta can be
+    // negative (as tshark's for packets out of time order).
+    let show = |us: i64| {
+        let sign = if us < 0 { "-" } else { "" };
+        let us = us.abs();
+        format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000)
+    };
+    let epoch: Vec<i64> = rows(&["-r", &cap, "-t", "e", "-c", "60"])
+        .iter()
+        .map(|l| micros(l))
+        .collect();
+    let filter = "msgr2.tag == \"MESSAGE\"";
+    let shown = rows(&["-r", &cap, "-t", "e", "-Y", filter, "-c", "4"]);
+    let d = rows(&["-r", &cap, "-t", "d", "-Y", filter, "-c", "4"]);
+    let dd = rows(&["-r", &cap, "-t", "dd", "-Y", filter, "-c", "4"]);
+    let number = |l: &str| -> usize {
+        l.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    for i in 0..4 {
+        let n = number(&shown[i]);
+        assert!(n >= 2 && n <= 60, "{}", shown[i]);
+        let t = micros(&shown[i]);
+        let col = |l: &str| l.split_whitespace().nth(1).unwrap_or_default().to_string();
+        assert_eq!(col(&d[i]), show(t - epoch[n - 2]), "{}", d[i]);
+        let before = if i == 0 { t } else { micros(&shown[i - 1]) };
+        assert_eq!(col(&dd[i]), show(t - before), "{}", dd[i]);
+    }
+}
+
+/// `--color always` wraps a problem row in the palette's SGR codes (a
+/// warning yellow, as the terminal UI's list) and paints the tag of a
+/// decrypted secure frame magenta and bold; `auto` never colours a pipe,
+/// `never` never colours, and NO_COLOR turns `auto` off, not `always`.
+#[test]
+fn color_paints_problem_and_secure_rows() {
+    let cap = capture("cephx-secure.pcap");
+    let keys = capture("cephx-secure.keys");
+    let plain = rows(&["-r", &cap, "-c", "9", "--color", "never"]);
+    let colored = rows(&["-r", &cap, "-c", "9", "--color", "always"]);
+    // Row 9: a direction no key opens, an encrypted_no_key warning.
+    assert!(plain[8].ends_with("[encrypted_no_key]"), "{}", plain[8]);
+    assert_eq!(colored[8], format!("\x1b[33m{}\x1b[0m", plain[8]));
+    assert_eq!(colored[..8], plain[..8]);
+    let no_color = run_with(
+        &["-r", &cap, "-c", "9", "--color", "always"],
+        &[("NO_COLOR", "1")],
+    );
+    assert_eq!(
+        text(&no_color.stdout).lines().nth(8),
+        Some(colored[8].as_str())
+    );
+    assert_eq!(rows(&["-r", &cap, "-c", "9"]), plain);
+    // With the keys, row 9 is a decrypted AUTH_SIGNATURE: its tag only.
+    let plain = rows(&["-r", &cap, "--keys", &keys, "-c", "9"]);
+    let colored = rows(&["-r", &cap, "--keys", &keys, "-c", "9", "--color", "always"]);
+    assert_eq!(
+        colored[8],
+        plain[8].replacen("AUTH_SIGNATURE", "\x1b[1;35mAUTH_SIGNATURE\x1b[0m", 1)
+    );
+    assert!(plain[8].contains(" AUTH_SIGNATURE  ") && plain[8].contains("secure"));
+    assert_eq!(
+        run(&["-r", &cap, "--color", "sometimes"]).status.code(),
+        Some(2)
+    );
+}
+
+/// `-e` with `-T jsonl` keeps each row to its number and the fields named,
+/// every value of each; with `-T json` the same rows in one array; with
+/// text it is refused.
+#[test]
+fn json_fields_are_limited_to_those_named() {
+    let cap = capture("none-crc.pcap");
+    let o = run(&[
+        "-r",
+        &cap,
+        "-c",
+        "3",
+        "-T",
+        "jsonl",
+        "-e",
+        "tcp.src",
+        "-e",
+        "frame.packet",
+        "-e",
+        "ceph.msg.seq",
+    ]);
+    assert_eq!(
+        text(&o.stdout),
+        "{\"fields\":{\"frame.packet\":[8],\"tcp.src\":[\"127.0.0.1:42644\"]},\"frame\":1}\n\
+         {\"fields\":{\"frame.packet\":[10],\"tcp.src\":[\"127.0.0.1:43500\"]},\"frame\":2}\n\
+         {\"fields\":{\"frame.packet\":[12],\"tcp.src\":[\"127.0.0.1:43500\"]},\"frame\":3}\n"
+    );
+    let o = run(&["-r", &cap, "-c", "2", "-T", "json", "-e", "frame.number"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        v,
+        serde_json::json!([
+            {"frame": 1, "fields": {"frame.number": [1]}},
+            {"frame": 2, "fields": {"frame.number": [2]}}
+        ])
+    );
+    let o = run(&["-r", &cap, "-e", "frame.number"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "cephshark: -e requires -T fields, json or jsonl\n"
+    );
+    let o = run(&[
+        "-r",
+        &cap,
+        "-T",
+        "json",
+        "-e",
+        "frame.number",
+        "-E",
+        "header=y",
+    ]);
+    assert_eq!(text(&o.stderr), "cephshark: -E requires -T fields\n");
+}
+
+/// `-G prefs` lists every preference `-o` takes; an unknown one is refused
+/// with the list; `-o gui.column.format` and `--columns` pick the columns.
+#[test]
+fn prefs_and_columns() {
+    let o = run(&["-G", "prefs"]);
+    let names: Vec<String> = text(&o.stdout)
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "P keylog",
+            "P msgr2.keylog_file",
+            "P ceph.keyring",
+            "P gui.column.format"
+        ]
+    );
+    let cap = capture("none-crc.pcap");
+    let o = run(&["-r", &cap, "-o", "bogus:1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "cephshark: -o bogus:1: unknown preference `bogus` (known: keylog, msgr2.keylog_file, \
+         ceph.keyring, gui.column.format; `-G prefs` says what each does)\n"
+    );
+    let gui = "gui.column.format:\"No.\",\"%m\",\"Time\",\"%Yt\",\"Source\",\"%s\",\"Info\",\"%i\"";
+    assert_eq!(
+        rows(&["-r", &cap, "-c", "2", "-o", gui]),
+        [
+            "     1 2026-11-23 04:54:53.138218       127.0.0.1:42644 ceph v2 supported=0x1 required=0x0",
+            "     2 2026-11-23 04:54:53.138378       127.0.0.1:43500 ceph v2 supported=0x1 required=0x0",
+        ]
+    );
+    assert_eq!(
+        rows(&["-r", &cap, "-c", "2", "--columns", "tag,status,no"]),
+        [
+            "BANNER                  [ok]      1",
+            "BANNER                  [ok]      2"
+        ]
+    );
+    let o = run(&["-r", &cap, "--columns", "no,len"]);
+    assert_eq!(
+        text(&o.stderr),
+        "cephshark: --columns: unknown column `len` (known: no, time, src, dst, conn, tag, info, status)\n"
+    );
+}
+
+/// `-n` and `-2` change nothing; a word past the capture is refused.
+#[test]
+fn accepted_flags_and_extra_words() {
+    let cap = capture("none-crc.pcap");
+    let plain = rows(&["-r", &cap, "-c", "20"]);
+    assert_eq!(rows(&["-n", "-2", "-r", &cap, "-c", "20"]), plain);
+    let o = run(&["-r", &cap, "-c", "5", "extra"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        text(&o.stderr),
+        format!(
+            "cephshark: unexpected argument 'extra': -r already names the capture ({cap}); \
+             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)\n"
+        )
+    );
+}
+
+/// A legacy pcap: header for `link`, then each packet at second i.
+fn pcap(link: u32, packets: &[&[u8]]) -> Vec<u8> {
+    let mut b = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&link.to_le_bytes());
+    for (i, p) in packets.iter().enumerate() {
+        let len = p.len() as u32;
+        for v in [i as u32, 0, len, len] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(p);
+    }
+    b
+}
+
+/// No msgr2: the notice breaks the packets down by link type, naming an
+/// unsupported one by its number, on stderr for a listing and in verify.
+#[test]
+fn no_msgr2_notice_counts_link_types() {
+    // An Ethernet ARP request (ethertype 0x0806): not TCP.
+    let mut arp = vec![0xff; 6];
+    arp.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    arp.extend_from_slice(&[0; 28]);
+    let cases = [
+        (
+            1u32,
+            pcap(1, &[&arp, &arp]),
+            "2 packets (2 Ethernet, 2 not TCP)",
+        ),
+        // LINKTYPE 147 (USER0): not a link type cephshark reads.
+        (
+            147,
+            pcap(147, &[&[1, 2, 3]]),
+            "1 packet (1 link type 147 (not supported), 0 not TCP)",
+        ),
+    ];
+    for (link, bytes, seen) in cases {
+        let p = tmpfile(&format!("link{link}.pcap"));
+        std::fs::write(&p, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let name = p.to_string_lossy().into_owned();
+        let list = run(&["-r", &name]);
+        let verify = run(&["verify", &name]);
+        let _ = std::fs::remove_file(&p);
+        let notice = format!(
+            "{name}: no msgr2 traffic: {seen}, 0 TCP connections with data, no msgr2 banner or preamble found"
+        );
+        assert_eq!(list.status.code(), Some(0));
+        assert_eq!(text(&list.stderr), format!("cephshark: {notice}\n"));
+        assert_eq!(verify.status.code(), Some(1));
+        assert!(
+            text(&verify.stdout).contains(&format!("{notice}\n")),
+            "{}",
+            text(&verify.stdout)
+        );
+    }
+}
