@@ -268,7 +268,8 @@ fn run_list(
         fields: plan.fields.as_ref(),
         quiet: plan.quiet,
         stats: plan.stats.clone(),
-        collect_packets: args.write.is_some() && filter.is_some(),
+        // -w copies every packet unless rows are chosen (-Y, -c).
+        collect_packets: args.write.is_some() && (filter.is_some() || args.count.is_some()),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
         stop: Some(signals.flag()),

@@ -518,3 +518,39 @@ fn no_msgr2_notice_counts_link_types() {
         );
     }
 }
+
+/// `-c N -w OUT` writes the packets of the first N rows only (as tshark's
+/// `-c N -w` writes N packets), not the whole capture.
+#[test]
+fn count_limits_what_w_writes() {
+    let cap = capture("none-crc.pcap");
+    let o = run(&["-r", &cap, "-c", "5", "-T", "jsonl", "-e", "frame.packet"]);
+    let mut wanted: Vec<u64> = text(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|v| {
+            v["fields"]["frame.packet"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(serde_json::Value::as_u64)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let src = std::fs::read(&cap).unwrap_or_else(|e| panic!("{e}"));
+    let times = pcap_times(&src);
+    let out = tmpfile("c5.pcap");
+    let o = run(&["-r", &cap, "-c", "5", "-w", &out.to_string_lossy()]);
+    let written = std::fs::read(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let expected: Vec<(u32, u32)> = wanted.iter().map(|&p| times[p as usize - 1]).collect();
+    assert_eq!(pcap_times(&written), expected);
+    // tshark: the TCP payloads of port 42644 start with packets 8 and 10
+    // (26-byte banners), 12 and 14 (72-byte HELLOs), 15 (74 bytes).
+    assert_eq!(wanted, [8, 10, 12, 14, 15]);
+}
