@@ -57,7 +57,8 @@ struct Args {
     hex: bool,
     /// Print a glossary and exit: `fields` lists every field name,
     /// `filter-fields` the filter's convenience fields (msgr2.error, ...),
-    /// `experts` every kind of problem (name, group, severity, meaning).
+    /// `experts` every kind of problem (name, group, severity, meaning),
+    /// `prefs` every preference -o sets.
     #[arg(short = 'G', value_name = "REPORT")]
     glossary: Option<String>,
     /// Display filter: only rows that match are printed, counted and exported.
