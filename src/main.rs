@@ -5,9 +5,9 @@ use anyhow::Context;
 use cephshark::analysis::stats::StatKind;
 use cephshark::analysis::{memcap, Config};
 use cephshark::cli::export::{self, StreamExporter};
-use cephshark::cli::fields::FieldsSpec;
+use cephshark::cli::line::TimeFormat;
 use cephshark::cli::progress::{self, Progress};
-use cephshark::cli::{self, Format, ListError, ListOptions, Output};
+use cephshark::cli::{self, ListError, ListOptions};
 use cephshark::filter::Filter;
 use cephshark::signals::{self, Signals};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -26,7 +26,10 @@ macro_rules! say {
 
 #[path = "main_input.rs"]
 mod input;
+#[path = "main_plan.rs"]
+mod plan;
 use input::{config, is_stdin, open};
+use plan::{extra_argument, plan, Plan};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,7 +57,8 @@ struct Args {
     hex: bool,
     /// Print a glossary and exit: `fields` lists every field name,
     /// `filter-fields` the filter's convenience fields (msgr2.error, ...),
-    /// `experts` every kind of problem (name, group, severity, meaning).
+    /// `experts` every kind of problem (name, group, severity, meaning),
+    /// `prefs` every preference -o sets.
     #[arg(short = 'G', value_name = "REPORT")]
     glossary: Option<String>,
     /// Display filter: only rows that match are printed, counted and exported.
@@ -94,6 +98,38 @@ struct Args {
     /// file format with endpoints (read back with `--keys`).
     #[arg(long = "export-keys", value_name = "FILE")]
     export_keys: Option<PathBuf>,
+    /// Stop after N rows that pass -Y (tshark counts packets; a row is a
+    /// frame): reading stops there and -z counts what was read.
+    #[arg(short = 'c', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
+    /// Time column format: a, ad, adoy (local), u, ud, udoy (UTC), e
+    /// (epoch), r (since the first packet, the default), d (since the
+    /// previous row), dd (since the previous row shown).
+    #[arg(short = 't', value_name = "FORMAT", value_parser = parse_time_format)]
+    time_format: Option<TimeFormat>,
+    /// Accepted for tshark's sake: there is no name resolution to disable.
+    #[arg(short = 'n')]
+    no_resolve: bool,
+    /// Flush the output after each row (for `| grep`, `| tee`).
+    #[arg(short = 'l')]
+    line_buffered: bool,
+    /// Accepted for tshark's sake: what needs two passes (-w) makes them.
+    #[arg(short = '2')]
+    two_pass: bool,
+    /// Colour problem rows (errors red, warnings yellow) and the tags of
+    /// decrypted secure frames, as the terminal UI does: `auto` when
+    /// standard output is a terminal and NO_COLOR is not set.
+    #[arg(
+        long = "color",
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: ColorWhen,
+    /// Text columns, comma-separated, in order: no, time, src, dst, conn,
+    /// tag, info, status (also `-o gui.column.format:...`).
+    #[arg(long = "columns", value_name = "LIST")]
+    columns: Option<String>,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -108,9 +144,10 @@ struct Args {
     /// capture and, through it, secure mode (format in the README).
     #[arg(long = "keyring", value_name = "FILE", global = true)]
     keyrings: Vec<PathBuf>,
-    /// Set a preference, tshark style: `keylog:FILE` (also spelled
-    /// `msgr2.keylog_file:FILE`) names the key file, `ceph.keyring:FILE`
-    /// adds a keyring.
+    /// Set a preference, tshark style (`-G prefs` lists them):
+    /// `keylog:FILE` (also `msgr2.keylog_file:FILE`) names the key file,
+    /// `ceph.keyring:FILE` adds a keyring, `gui.column.format:...` picks
+    /// the text columns.
     #[arg(short = 'o', value_name = "NAME:VALUE", global = true)]
     prefs: Vec<String>,
     /// Memory cap (`512M`, default 1G); past it idle connections are evicted.
@@ -141,6 +178,20 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorWhen {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always (NO_COLOR too).
+    Always,
+    /// Never.
+    Never,
+}
+
+fn parse_time_format(s: &str) -> Result<TimeFormat, String> {
+    s.parse()
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -175,85 +226,6 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
         Some(t) if t.trim().is_empty() => Ok(None),
         Some(t) => Filter::parse(t).map(Some).map_err(|e| e.render(t)),
     }
-}
-
-/// The complaint about positional arguments past the one capture a
-/// listing reads (`-r FILE` or `FILE`), if there are any: a word is never
-/// silently ignored, least of all `verify` written after the file.
-fn extra_argument(args: &Args) -> Option<String> {
-    let read = args.read.as_deref();
-    let mut positional = args.file.iter().chain(&args.extra);
-    let capture = match read {
-        Some(r) => r,
-        None => positional.next()?.as_path(),
-    };
-    let extras: Vec<&PathBuf> = positional.collect();
-    let capture = capture.display();
-    if extras.iter().any(|p| p.as_os_str() == "verify") {
-        return Some(format!(
-            "unexpected argument 'verify' after the capture {capture}: \
-             to verify it, run `cephshark verify {capture}`"
-        ));
-    }
-    let extra = extras.first()?.display();
-    Some(match read {
-        Some(_) => format!(
-            "unexpected argument '{extra}': -r already names the capture ({capture}); \
-             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
-        ),
-        None => format!(
-            "two captures given ('{capture}' and '{extra}'): cephshark lists one capture \
-             at a time (`cephshark verify FILE...` checks several)"
-        ),
-    })
-}
-
-/// Everything the list command was asked to do, checked.
-struct Plan {
-    out: Output,
-    stats: Vec<StatKind>,
-    fields: Option<FieldsSpec>,
-    quiet: bool,
-}
-
-fn plan(args: &Args) -> Result<Plan, String> {
-    let format = match args.format {
-        OutFormat::Text => Format::Text,
-        OutFormat::Jsonl => Format::Jsonl,
-        OutFormat::Json => Format::Json,
-        OutFormat::Fields => Format::Fields,
-    };
-    let stats = args
-        .stats
-        .iter()
-        .map(|s| s.parse::<StatKind>())
-        .collect::<Result<Vec<_>, _>>()?;
-    let fields = if format == Format::Fields {
-        let mut spec = FieldsSpec::new(&args.fields)?;
-        for o in &args.field_opts {
-            spec.set_option(o)?;
-        }
-        Some(spec)
-    } else if !args.fields.is_empty() || !args.field_opts.is_empty() {
-        return Err("-e and -E require -T fields".into());
-    } else {
-        None
-    };
-    let to_stdout = args.write.as_deref().is_some_and(is_stdin);
-    if to_stdout && args.print {
-        return Err("-P cannot be used with -w - (the capture goes to standard output)".into());
-    }
-    let quiet = args.quiet || (args.write.is_some() && !args.print);
-    Ok(Plan {
-        out: Output {
-            format,
-            verbose: args.verbose,
-            hex: args.hex,
-        },
-        stats,
-        fields,
-        quiet,
-    })
 }
 
 fn run_list(
@@ -297,10 +269,14 @@ fn run_list(
         fields: plan.fields.as_ref(),
         quiet: plan.quiet,
         stats: plan.stats.clone(),
-        collect_packets: args.write.is_some() && filter.is_some(),
+        // -w copies every packet unless rows are chosen (-Y, -c).
+        collect_packets: args.write.is_some() && (filter.is_some() || args.count.is_some()),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
         stop: Some(signals.flag()),
+        line: plan.line.clone(),
+        max_rows: args.count,
+        flush_rows: args.line_buffered,
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let cfg = input.threads(cfg);
@@ -334,14 +310,8 @@ fn run_list(
     };
     // Nothing to show: say what was seen, on stderr (the listing is empty).
     let s = &result.summary;
-    if !result.interrupted && s.conns.values().all(|c| c.not_msgr2) {
-        say!(
-            "{}: no msgr2 traffic: {} ({} not TCP), {} with data, no msgr2 banner or preamble found",
-            path.display(),
-            cli::counted(s.packets, "packet"),
-            s.non_tcp_packets,
-            cli::counted(s.conns.len() as u64, "TCP connection")
-        );
+    if !result.interrupted && !result.limited && s.conns.values().all(|c| c.not_msgr2) {
+        say!("{}: {}", path.display(), cli::no_msgr2_notice(s));
     }
     // A signal stops the reading; what was decoded is still printed.
     let caught = signals.caught();
@@ -484,6 +454,10 @@ fn wants_tui(args: &Args) -> bool {
         && args.write.is_none()
         && args.export_streams.is_none()
         && args.export_keys.is_none()
+        && args.count.is_none()
+        && args.time_format.is_none()
+        && args.columns.is_none()
+        && !args.line_buffered
         && io::stdout().is_terminal()
         && io::stdin().is_terminal()
 }

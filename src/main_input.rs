@@ -62,8 +62,15 @@ pub(crate) fn config(args: &Args) -> anyhow::Result<Config> {
         match name {
             "keylog" | "msgr2.keylog_file" => key_file = Some(PathBuf::from(value)),
             "ceph.keyring" => keyrings.push(PathBuf::from(value)),
+            // The text columns: read with the listing's other flags.
+            "gui.column.format" => {}
             other => anyhow::bail!(
-                "-o {pref}: unknown preference `{other}` (known: keylog, msgr2.keylog_file, ceph.keyring)"
+                "-o {pref}: unknown preference `{other}` (known: {}; `-G prefs` says what each does)",
+                cephshark::cli::glossary::PREFS
+                    .iter()
+                    .map(|(n, _, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

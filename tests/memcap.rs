@@ -162,7 +162,7 @@ fn syn_only_flows_are_not_msgr2_connections() {
     assert_eq!(
         out,
         format!(
-            "{0}: no msgr2 traffic: 100 packets (0 not TCP), 0 TCP connections with data, no msgr2 banner or preamble found\n\
+            "{0}: no msgr2 traffic: 100 packets (100 Ethernet, 0 not TCP), 0 TCP connections with data, no msgr2 banner or preamble found\n\
              {0}: FAILED — 100 packets, 0 msgr2 connections, 0 frames, 0 problems\n",
             file.display()
         )

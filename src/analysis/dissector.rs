@@ -167,6 +167,7 @@ impl Dissector {
         inner.summary.bytes += u64::from(pkt.caplen);
         inner.summary.first_ts.get_or_insert(pkt.ts);
         inner.summary.last_ts = Some(pkt.ts);
+        inner.summary.count_link(pkt.link);
         match parse_tcp(pkt.link, pkt.data) {
             Ok(Some(seg)) => {
                 self.flows.process(pkt.index, pkt.ts, &seg, &mut |ev| {

@@ -1,7 +1,7 @@
 //! Counters over a whole dissection: per capture and per connection.
 
 use super::record::{Record, RecordKind};
-use crate::capture::{PacketIndex, Timestamp};
+use crate::capture::{LinkType, PacketIndex, Timestamp};
 use crate::msgr2::{Mode, Rev};
 use crate::tcp::ConnId;
 use std::collections::BTreeMap;
@@ -109,6 +109,23 @@ impl ConnSummary {
     }
 }
 
+/// Link types counted one by one in [`Summary::links`] (a pcapng file
+/// can name a new one in each interface block).
+pub const MAX_LINK_TYPES: usize = 16;
+
+impl Summary {
+    /// Count one packet of link type `link`.
+    pub fn count_link(&mut self, link: LinkType) {
+        if let Some((_, n)) = self.links.iter_mut().find(|(l, _)| *l == link) {
+            *n += 1;
+        } else if self.links.len() < MAX_LINK_TYPES {
+            self.links.push((link, 1));
+        } else {
+            self.other_link_packets += 1;
+        }
+    }
+}
+
 /// Counters of a whole capture.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
@@ -120,6 +137,12 @@ pub struct Summary {
     pub first_ts: Option<Timestamp>,
     /// Last packet's time.
     pub last_ts: Option<Timestamp>,
+    /// Packets per link type, in order of first appearance (at most
+    /// [`MAX_LINK_TYPES`] kinds; the packets of any further ones are
+    /// counted in `other_link_packets`).
+    pub links: Vec<(LinkType, u64)>,
+    /// Packets of link types past [`MAX_LINK_TYPES`].
+    pub other_link_packets: u64,
     /// Packets that are not TCP over IP.
     pub non_tcp_packets: u64,
     /// Packets whose headers could not be read.

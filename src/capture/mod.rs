@@ -74,6 +74,31 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (20-byte header), `tcpdump -i any`.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// The link type's name, for what is read (`None`: not read).
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            LinkType::NULL => "BSD loopback",
+            LinkType::ETHERNET => "Ethernet",
+            LinkType::LOOP => "OpenBSD loopback",
+            LinkType::LINUX_SLL => "Linux cooked",
+            LinkType::LINUX_SLL2 => "Linux cooked v2",
+            LinkType::IPV4 => "raw IPv4",
+            LinkType::IPV6 => "raw IPv6",
+            // pcap's DLT_RAW numbers (12, 14 on some systems) read as 101.
+            LinkType::RAW | LinkType(12) | LinkType(14) => "raw IP",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for LinkType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "link type {} (not supported)", self.0),
+        }
+    }
 }
 
 /// One captured packet, borrowing its bytes from the reader's buffer.

@@ -194,6 +194,40 @@ impl FieldsSpec {
     }
 }
 
+/// One row of `-T json`/`jsonl` with `-e`: the row number and, under
+/// `fields`, each named field that occurs with every value it has (as
+/// tshark's `-T json -e` lists them); fields the row lacks are left out.
+pub fn write_json_row<W: Write>(
+    w: &mut W,
+    number: u64,
+    spec: &FieldsSpec,
+    tree: &FieldNode,
+    format: super::Format,
+    first: bool,
+) -> io::Result<()> {
+    let mut fields = serde_json::Map::new();
+    for f in &spec.fields {
+        let values: Vec<serde_json::Value> = occurrences(tree, f)
+            .iter()
+            .map(super::tree::value_json)
+            .collect();
+        if !values.is_empty() {
+            fields.insert((*f).to_string(), serde_json::Value::Array(values));
+        }
+    }
+    let row = serde_json::json!({ "frame": number, "fields": fields });
+    if format == super::Format::Json {
+        if !first {
+            w.write_all(b",\n")?;
+        }
+        serde_json::to_writer_pretty(&mut *w, &row)?;
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *w, &row)?;
+        w.write_all(b"\n")
+    }
+}
+
 /// One value as `-T fields` prints it.
 pub fn value_text(v: &Value, kind: Option<FieldKind>) -> String {
     match v {

@@ -1,12 +1,34 @@
 //! `-G REPORT`: what cephshark knows, one tab-separated line per item, as
 //! `tshark -G` prints it: the fields (`F`), the filter's pseudo fields,
-//! row fields made for filtering and functions (`U`), and the expert
-//! model's problem kinds (`E`).
+//! row fields made for filtering and functions (`U`), the expert model's
+//! problem kinds (`E`), and the preferences `-o` sets (`P`).
 
 use std::io::{self, Write};
 
 /// The reports `-G` knows.
-pub const REPORTS: &str = "fields, filter-fields, experts";
+pub const REPORTS: &str = "fields, filter-fields, experts, prefs";
+
+/// Every preference `-o NAME:VALUE` sets: name, value, meaning.
+pub const PREFS: &[(&str, &str, &str)] = &[
+    ("keylog", "FILE", "Secure-mode key file (as --keys)."),
+    (
+        "msgr2.keylog_file",
+        "FILE",
+        "Secure-mode key file (as --keys; another name for keylog).",
+    ),
+    (
+        "ceph.keyring",
+        "FILE",
+        "A Ceph keyring whose keys open cephx and secure mode (as --keyring; repeatable).",
+    ),
+    (
+        "gui.column.format",
+        "\"Title\",\"%fmt\",...",
+        "Text list columns as tshark's title and format pairs: %m number, %t time (as -t), \
+         %At %Yt %YDOYt %Rt %Dt %Gt %Et %Ut %YUt %YDOYUt time in that format, %s source, \
+         %d destination, %p tag, %i info (as --columns).",
+    ),
+];
 
 /// Write report `report` to `w`; `Ok(false)` when there is no such report.
 pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
@@ -54,6 +76,11 @@ pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
                     k.severity().as_str(),
                     k.description()
                 )?;
+            }
+        }
+        "prefs" => {
+            for (name, value, blurb) in PREFS {
+                writeln!(w, "P\t{name}\t{value}\t{blurb}")?;
             }
         }
         _ => return Ok(false),

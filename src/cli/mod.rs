@@ -14,6 +14,7 @@
 pub mod export;
 pub mod fields;
 pub mod glossary;
+pub mod line;
 pub mod progress;
 pub mod stats;
 mod text;
@@ -21,7 +22,7 @@ pub mod tree;
 mod verify;
 
 pub use text::{info, record_json, write_jsonl, write_line};
-pub use verify::{counted, verify_capture, VerifyOutcome};
+pub use verify::{counted, no_msgr2_notice, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
 use crate::analysis::{record_tree, Config, Dissector, Record, Summary};
@@ -30,6 +31,7 @@ use crate::filter::Filter;
 use crate::model::FieldNode;
 use export::{CaptureInfo, PacketSet, StreamExporter};
 use fields::FieldsSpec;
+use line::{Clock, LineStyle};
 use std::io::{Read, Write};
 use std::sync::atomic::AtomicUsize;
 
@@ -90,6 +92,13 @@ pub struct ListOptions<'a> {
     /// the rows completed so far are printed and counted, frames still
     /// waiting for bytes are not reported.
     pub stop: Option<&'a AtomicUsize>,
+    /// Text lines: time format, columns, colours.
+    pub line: LineStyle,
+    /// Stop reading after this many rows that match the filter (`-c`):
+    /// their statistics are still reported.
+    pub max_rows: Option<u64>,
+    /// Flush the output after each row (`-l`).
+    pub flush_rows: bool,
 }
 
 /// What a listing pass produced.
@@ -113,6 +122,8 @@ pub struct ListResult {
     pub cut_short: bool,
     /// Reading stopped early on request (`ListOptions::stop`).
     pub interrupted: bool,
+    /// Reading stopped at the row limit (`ListOptions::max_rows`).
+    pub limited: bool,
 }
 
 /// Read a capture and print every row as it completes. Returns the summary
@@ -136,19 +147,27 @@ struct Pass<'a, 'w, W: Write> {
     first: bool,
     rows: u64,
     matched: u64,
+    clock: Clock,
     err: Option<ListError>,
 }
 
 impl<W: Write> Pass<'_, '_, W> {
+    /// The row limit is reached: no more rows are taken.
+    fn full(&self) -> bool {
+        self.opts.max_rows.is_some_and(|n| self.matched >= n)
+    }
+
     fn row(&mut self, r: &Record, origin: Timestamp) {
-        if self.err.is_some() {
+        if self.err.is_some() || self.full() {
             return;
         }
         self.rows += 1;
+        self.clock.origin = origin;
         let mut tree: Option<FieldNode> = None;
         if let Some(f) = self.opts.filter {
             let t = record_tree(r);
             if !f.matches_tree(&t) {
+                self.clock.prev = Some(r.ts);
                 return;
             }
             tree = Some(t);
@@ -160,8 +179,18 @@ impl<W: Write> Pass<'_, '_, W> {
                     let t = tree.get_or_insert_with(|| record_tree(r));
                     spec.write_row(self.w, t)
                 }
+                (Format::Json | Format::Jsonl, Some(spec)) => {
+                    let t = tree.get_or_insert_with(|| record_tree(r));
+                    let first = self.first;
+                    fields::write_json_row(self.w, r.number, spec, t, self.out.format, first)
+                }
+                (Format::Text, _) => self.text_row(r),
                 _ => emit_row(self.w, r, tree.as_ref(), origin, self.out, self.first),
             };
+            let res = res.and_then(|()| match self.opts.flush_rows {
+                true => self.w.flush(),
+                false => Ok(()),
+            });
             self.first = false;
             if let Err(e) = res {
                 self.err = Some(ListError::Write(e));
@@ -181,6 +210,20 @@ impl<W: Write> Pass<'_, '_, W> {
                 self.err = Some(ListError::Export(e));
             }
         }
+        self.clock.prev = Some(r.ts);
+        self.clock.prev_shown = Some(r.ts);
+    }
+
+    /// A text row: its line in the chosen style, then `-V` and `-x`.
+    fn text_row(&mut self, r: &Record) -> std::io::Result<()> {
+        self.opts.line.write(self.w, r, &self.clock)?;
+        if self.out.verbose {
+            tree::write_tree(self.w, r)?;
+        }
+        if self.out.hex {
+            tree::write_hex(self.w, r)?;
+        }
+        Ok(())
     }
 }
 
@@ -218,6 +261,7 @@ pub fn list_with<R: Read + Send, W: Write>(
         first: true,
         rows: 0,
         matched: 0,
+        clock: Clock::default(),
         err: None,
     };
     let stop = pass.opts.stop;
@@ -236,7 +280,7 @@ pub fn list_with<R: Read + Send, W: Write>(
                 let o = *origin.get_or_insert(pkt.ts);
                 d.packet(&pkt, &mut |r| pass.row(&r, o));
                 d.charge_caller(pass.stats.memory());
-                if pass.err.is_some() {
+                if pass.err.is_some() || pass.full() {
                     break None;
                 }
             }
@@ -246,7 +290,10 @@ pub fn list_with<R: Read + Send, W: Write>(
     });
     let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
     let o = origin.unwrap_or_default();
-    if pass.err.is_none() && !interrupted {
+    // tshark's -c: the packets past the limit are not read, so frames still
+    // waiting for their bytes are not reported either.
+    let limited = pass.full();
+    if pass.err.is_none() && !interrupted && !limited {
         d.finish(&mut |r| pass.row(&r, o));
     }
     if let Some(e) = pass.err {
@@ -266,6 +313,7 @@ pub fn list_with<R: Read + Send, W: Write>(
         matched: pass.matched,
         cut_short,
         interrupted,
+        limited,
     })
 }
 

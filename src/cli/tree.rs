@@ -33,12 +33,9 @@ fn write_node<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()
     Ok(())
 }
 
-/// A node as JSON: name, display text, value, position and children.
-pub fn node_json(n: &FieldNode) -> Json {
-    let mut o = Map::new();
-    o.insert("field".into(), json!(n.def.abbrev));
-    o.insert("show".into(), json!(n.to_string()));
-    let v = match &n.value {
+/// A field's value as JSON: numbers as numbers, bytes as hex.
+pub fn value_json(v: &Value) -> Json {
+    match v {
         Value::None => Json::Null,
         Value::Uint(v) => json!(v),
         Value::Int(v) => json!(v),
@@ -47,7 +44,15 @@ pub fn node_json(n: &FieldNode) -> Json {
         Value::Str(s) | Value::Addr(s) => json!(s),
         Value::Time(s, ns) => json!(*s as f64 + f64::from(*ns) / 1e9),
         Value::Enum(v, _) => json!(v),
-    };
+    }
+}
+
+/// A node as JSON: name, display text, value, position and children.
+pub fn node_json(n: &FieldNode) -> Json {
+    let mut o = Map::new();
+    o.insert("field".into(), json!(n.def.abbrev));
+    o.insert("show".into(), json!(n.to_string()));
+    let v = value_json(&n.value);
     if !v.is_null() {
         o.insert("value".into(), v);
     }

@@ -88,13 +88,7 @@ impl VerifyOutcome {
         let s = &self.summary;
         if conns == 0 && !self.interrupted {
             // Say what was seen instead of passing on nothing checked.
-            writeln!(
-                w,
-                "{name}: no msgr2 traffic: {} ({} not TCP), {} with data, no msgr2 banner or preamble found",
-                counted(s.packets, "packet"),
-                s.non_tcp_packets,
-                counted(s.conns.len() as u64, "TCP connection"),
-            )?;
+            writeln!(w, "{name}: {}", no_msgr2_notice(s))?;
         }
         let locked = self.locked_directions();
         if locked > 0 {
@@ -118,6 +112,22 @@ impl VerifyOutcome {
             counted(self.findings.len() as u64 + self.more, "problem")
         )
     }
+}
+
+/// What a capture without msgr2 held: packets by link type, those not
+/// TCP, the TCP connections with data.
+pub fn no_msgr2_notice(s: &Summary) -> String {
+    let mut parts: Vec<String> = s.links.iter().map(|(l, n)| format!("{n} {l}")).collect();
+    if s.other_link_packets > 0 {
+        parts.push(format!("{} of other link types", s.other_link_packets));
+    }
+    parts.push(format!("{} not TCP", s.non_tcp_packets));
+    format!(
+        "no msgr2 traffic: {} ({}), {} with data, no msgr2 banner or preamble found",
+        counted(s.packets, "packet"),
+        parts.join(", "),
+        counted(s.conns.len() as u64, "TCP connection"),
+    )
 }
 
 /// `n` and the noun, plural unless `n` is 1 ("1 problem", "2 problems").

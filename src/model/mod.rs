@@ -4,6 +4,7 @@
 pub mod escape;
 pub mod expert;
 mod field;
+pub mod palette;
 pub mod tree;
 pub mod wire_text;
 

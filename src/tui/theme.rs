@@ -4,7 +4,24 @@
 //! no-color.org) the monochrome theme is used instead: no colours at all,
 //! highlights made with reverse video, bold and underline.
 
+use crate::model::palette::{self, Ansi, Paint};
 use ratatui::style::{Color, Modifier, Style};
+
+/// A row colour of the shared palette as a style.
+fn paint(p: Paint) -> Style {
+    let fg = match p.fg {
+        Ansi::Red => Color::Red,
+        Ansi::Yellow => Color::Yellow,
+        Ansi::Blue => Color::Blue,
+        Ansi::Magenta => Color::Magenta,
+    };
+    let s = Style::new().fg(fg);
+    if p.bold {
+        s.add_modifier(Modifier::BOLD)
+    } else {
+        s
+    }
+}
 
 /// Every style the UI draws with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +90,11 @@ impl Theme {
         Theme {
             colored: true,
             base: s,
-            error: s.fg(Color::Red),
-            warning: s.fg(Color::Yellow),
-            note: s.fg(Color::Blue),
-            secure: s.fg(Color::Magenta).add_modifier(Modifier::BOLD),
-            encrypted: s.fg(Color::Red).add_modifier(Modifier::BOLD),
+            error: paint(palette::ERROR),
+            warning: paint(palette::WARNING),
+            note: paint(palette::NOTE),
+            secure: paint(palette::SECURE),
+            encrypted: paint(palette::ENCRYPTED),
             selected: s
                 .bg(Color::Blue)
                 .fg(Color::White)

@@ -1,0 +1,129 @@
+//! The listing's plan: the flags checked against each other and turned
+//! into what `cli::list_with` is told (formats, columns, colours), and the
+//! refusal of words past the capture.
+
+use super::{is_stdin, Args, ColorWhen, OutFormat};
+use cephshark::analysis::stats::StatKind;
+use cephshark::cli::fields::FieldsSpec;
+use cephshark::cli::line::{self, LineStyle};
+use cephshark::cli::{Format, Output};
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+/// The complaint about positional arguments past the one capture a
+/// listing reads (`-r FILE` or `FILE`), if there are any: a word is never
+/// silently ignored, least of all `verify` written after the file.
+pub(crate) fn extra_argument(args: &Args) -> Option<String> {
+    let read = args.read.as_deref();
+    let mut positional = args.file.iter().chain(&args.extra);
+    let capture = match read {
+        Some(r) => r,
+        None => positional.next()?.as_path(),
+    };
+    let extras: Vec<&PathBuf> = positional.collect();
+    let capture = capture.display();
+    if extras.iter().any(|p| p.as_os_str() == "verify") {
+        return Some(format!(
+            "unexpected argument 'verify' after the capture {capture}: \
+             to verify it, run `cephshark verify {capture}`"
+        ));
+    }
+    let extra = extras.first()?.display();
+    Some(match read {
+        Some(_) => format!(
+            "unexpected argument '{extra}': -r already names the capture ({capture}); \
+             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+        ),
+        None => format!(
+            "two captures given ('{capture}' and '{extra}'): cephshark lists one capture \
+             at a time (`cephshark verify FILE...` checks several)"
+        ),
+    })
+}
+
+/// Everything the list command was asked to do, checked.
+pub(crate) struct Plan {
+    pub(crate) out: Output,
+    pub(crate) stats: Vec<StatKind>,
+    pub(crate) fields: Option<FieldsSpec>,
+    pub(crate) quiet: bool,
+    pub(crate) line: LineStyle,
+}
+
+pub(crate) fn plan(args: &Args) -> Result<Plan, String> {
+    let format = match args.format {
+        OutFormat::Text => Format::Text,
+        OutFormat::Jsonl => Format::Jsonl,
+        OutFormat::Json => Format::Json,
+        OutFormat::Fields => Format::Fields,
+    };
+    let stats = args
+        .stats
+        .iter()
+        .map(|s| s.parse::<StatKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let fields = if format == Format::Fields {
+        let mut spec = FieldsSpec::new(&args.fields)?;
+        for o in &args.field_opts {
+            spec.set_option(o)?;
+        }
+        Some(spec)
+    } else if !args.field_opts.is_empty() {
+        return Err("-E requires -T fields".into());
+    } else if args.fields.is_empty() {
+        None
+    } else if matches!(format, Format::Json | Format::Jsonl) {
+        // tshark's -T json -e: each row limited to the fields named.
+        Some(FieldsSpec::new(&args.fields)?)
+    } else {
+        return Err("-e requires -T fields, json or jsonl".into());
+    };
+    let to_stdout = args.write.as_deref().is_some_and(is_stdin);
+    if to_stdout && args.print {
+        return Err("-P cannot be used with -w - (the capture goes to standard output)".into());
+    }
+    let quiet = args.quiet || (args.write.is_some() && !args.print);
+    Ok(Plan {
+        out: Output {
+            format,
+            verbose: args.verbose,
+            hex: args.hex,
+        },
+        stats,
+        fields,
+        quiet,
+        line: line_style(args)?,
+    })
+}
+
+/// `--color`: `always` colours (NO_COLOR notwithstanding: a flag is the
+/// user's own word, no-color.org), `never` does not, `auto` colours a
+/// terminal unless NO_COLOR is set to something.
+fn colored(when: ColorWhen) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => !no_color && io::stdout().is_terminal(),
+    }
+}
+
+/// The text line: `-t`, the columns (`--columns`, else the last
+/// `-o gui.column.format`), `--color`.
+fn line_style(args: &Args) -> Result<LineStyle, String> {
+    let gui = args
+        .prefs
+        .iter()
+        .filter_map(|p| p.strip_prefix("gui.column.format:"))
+        .next_back();
+    let columns = match (&args.columns, gui) {
+        (Some(list), _) => line::parse_columns(list)?,
+        (None, Some(fmt)) => line::parse_gui_columns(fmt).map_err(|e| format!("-o {e}"))?,
+        (None, None) => line::DEFAULT_COLUMNS.to_vec(),
+    };
+    Ok(LineStyle {
+        time: args.time_format.unwrap_or_default(),
+        columns,
+        color: colored(args.color),
+    })
+}
