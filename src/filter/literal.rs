@@ -126,9 +126,9 @@ pub fn literal(
         RelOp::Contains => match kind {
             // An unquoted byte string (`ff:00:1b`) against a text field
             // looks for those bytes on the wire (`model::wire_text`).
-            FieldKind::Str if !quoted && text.contains(':') => Ok(byte_string(&text)
-                .map(Lit::Bytes)
-                .unwrap_or(Lit::Str(text))),
+            FieldKind::Str if !quoted && text.contains(':') => {
+                Ok(byte_string(&text).map(Lit::Bytes).unwrap_or(Lit::Str(text)))
+            }
             FieldKind::Str | FieldKind::Addr | FieldKind::Enum => Ok(Lit::Str(text)),
             FieldKind::Bytes if quoted => Ok(Lit::Bytes(text.into_bytes())),
             FieldKind::Bytes => byte_string(&text)
