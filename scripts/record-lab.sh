@@ -29,8 +29,8 @@
 #               running cluster: 10 s after osd.0 is up and a `rados watch`
 #               client has joined, so that the OSD's monitor session and the
 #               watch client's sessions are captured without their handshakes
-#               (osd_beacon_report_interval = 5 s, so beacons flow); for 25 s
-#               clients put, get and stat objects (their sessions whole)
+#               (osd_beacon_report_interval = 5 s, so beacons flow); for some
+#               22 s clients put, get and stat objects (their sessions whole)
 #   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
 #               cluster runs (restored afterwards, on an error too): `rados
 #               bench` 4 MiB writes then sequential reads, about 1.8 GB and
