@@ -25,6 +25,12 @@
 #               GET_ROTATING_KEY requests, and (auth_service_ticket_ttl = 30 s)
 #               the ticket renewals inside the sessions of the OSD and of a
 #               client that stays connected 45 s (`rados watch`); debug_auth=10
+#   midstream   cephx, secure on every connection, tcpdump started on a
+#               running cluster: 10 s after osd.0 is up and a `rados watch`
+#               client has joined, so that the OSD's monitor session and the
+#               watch client's sessions are captured without their handshakes
+#               (osd_beacon_report_interval = 5 s, so beacons flow); for some
+#               22 s clients put, get and stat objects (their sessions whole)
 #   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
 #               cluster runs (restored afterwards, on an error too): `rados
 #               bench` 4 MiB writes then sequential reads, about 1.8 GB and
@@ -63,6 +69,8 @@ case $SCENARIO in
     enoent | unanswered) ;;
     secure) LAB_MODE=secure LAB_MONMODE=secure
         LAB_EXTRA_CONF=$'auth_service_ticket_ttl = 30\ndebug_auth = 10' ;;
+    midstream) LAB_MODE=secure LAB_MONMODE=secure
+        LAB_EXTRA_CONF='osd_beacon_report_interval = 5' ;;
     bench-crc) ;;
     bench-secure) LAB_MODE=secure LAB_MONMODE=secure ;;
     *) echo "record-lab.sh: unknown scenario $SCENARIO" >&2; exit 1 ;;
@@ -134,7 +142,19 @@ kill_ports() {
 }
 seq 1 200 | sed 's/^/cephshark lab line /' >"$WORK/small.txt"
 
+if [ "$SCENARIO" = midstream ]; then
+    # Sessions that outlive the capture's start: the daemons' own and a
+    # watch client's, all with the preload library (their keys logged).
+    rados_logged put obj1 "$WORK/small.txt"
+    mkfifo "$WORK/watch.in"
+    rados_logged watch obj1 <"$WORK/watch.in" >"$WORK/watch.out" 2>&1 &
+    wjob=$!
+    exec 3>"$WORK/watch.in"
+    event "a rados watch client on obj1; tcpdump in 10 s"
+    sleep 10
+fi
 [ -n "$TCPDUMP_PID" ] || lab_tcpdump "$OUT/$NAME.pcap"
+[ "$SCENARIO" = midstream ] && event "tcpdump started"
 case $SCENARIO in
 reconnect)
     rados_logged put wobj "$WORK/small.txt"
@@ -184,6 +204,23 @@ secure)
     sleep 45
     rados_logged get obj1 "$WORK/obj1.out"
     cmp "$WORK/small.txt" "$WORK/obj1.out"
+    exec 3>&-
+    wait "$wjob" || true
+    event "watch client exited"
+    ;;
+midstream)
+    for i in 1 2 3 4 5; do
+        rados_logged put "o$i" "$WORK/small.txt"
+        sleep 4
+    done
+    rados_logged get o1 "$WORK/o1.out"
+    cmp "$WORK/small.txt" "$WORK/o1.out"
+    rados_logged stat o5 >/dev/null
+    sleep 2
+    event "tcpdump stopped"
+    kill -INT "$TCPDUMP_PID"
+    wait "$TCPDUMP_PID" 2>/dev/null || true
+    TCPDUMP_PID=
     exec 3>&-
     wait "$wjob" || true
     event "watch client exited"
