@@ -293,14 +293,23 @@ mod tests {
 
     #[test]
     fn osd_mark_me_down_per_release() {
-        // MOSDMarkMeDown.h: 2 (compat 2) in L, 4 (compat 3) in R and T.
+        // MOSDMarkMeDown.h: 2 (compat 2) in L, 4 (compat 3) in S (before
+        // Quincy), R and T; Pacific stays unknown (S may be after it).
         let (two, four) = (Some(2), Some(4));
         check(
             74,
-            &heads([N, N, two, N, N, N, N, N, four, four, four]),
+            &heads([N, N, two, N, N, N, N, four, four, four, four]),
             Newer::IfCompat,
         );
         assert_eq!(decodes(74, 4, 3, Luminous), Some(false));
+        assert_eq!(decodes(74, 4, 3, Quincy), Some(true));
+        assert_eq!(decodes(74, 5, 5, Quincy), Some(false));
+        assert_eq!(decodes(74, 5, 4, Quincy), Some(true));
+        assert_eq!(entry(74, Pacific), None);
+        assert_eq!(
+            entry(74, Quincy).unwrap().gate.unwrap().0,
+            "SERVER_NAUTILUS"
+        );
     }
 
     #[test]

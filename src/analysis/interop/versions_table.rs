@@ -12,14 +12,23 @@
 //!   `<==` line of their logs ends in the header version the Pacific sender
 //!   put there, its HEAD_VERSION (every sender below encodes its head to a
 //!   peer with all features).
+//! - S: stonepros/stone 9d65cce3, a Ceph tree renamed "stone"
+//!   (`src/include/stone_features.h`: SERVER_PACIFIC, no SERVER_QUINCY): at
+//!   or after Pacific's development, before SERVER_QUINCY, so before the
+//!   Quincy release; maybe after Pacific's, so Pacific itself is not
+//!   established by it.
 //! - R: bugwz/ceph abd07611 (SERVER_REEF, no SERVER_SQUID): Reef.
 //! - T: cdsy159/ceph bec9d837 (SERVER_TENTACLE and SERVER_UMBRELLA): after
 //!   the Tentacle release.
 //!
-//! Ceph raises a message's HEAD_VERSION and never lowers it, so every
-//! release between two sources that agree has their value; a release
-//! between two that differ is left out unless a source names it (Mimic,
-//! Nautilus, Octopus and Quincy for most changed types). A class with no
+//! Ceph raises a message's HEAD_VERSION and never lowers it (an
+//! assumption: no source here shows it lowered), so a release between two
+//! sources that agree has their value: a row's range covers a release only
+//! when sources on both sides of it are established with the row's head.
+//! A release between two that differ is left out unless a source names it:
+//! Mimic, Nautilus and Octopus for the types whose head changed between
+//! Luminous and Pacific (no source here is dated to them), Pacific for
+//! osd_mark_me_down, Kraken for osd_op_reply, and Jewel. A class with no
 //! HEAD_VERSION has Message.h's default: `Message(int t, int version = 1,
 //! int compat_version = 0)` (PaxosServiceMessage: `enc_version = 1`).
 
@@ -27,7 +36,7 @@ use super::versions::{Entry, Newer};
 use super::Release;
 use crate::decode::features::INCARNATION_3;
 use Newer::{IfCompat, Refused};
-use Release::{Kraken, Luminous, Pacific, Reef, Squid, Tentacle};
+use Release::{Kraken, Luminous, Pacific, Quincy, Reef, Squid, Tentacle};
 
 /// SERVER_SQUID (ceph_features.h: bit 49, incarnation 2).
 const SERVER_SQUID: u64 = (1 << 49) | crate::decode::features::INCARNATION_2;
@@ -159,12 +168,14 @@ pub const TABLE: &[Entry] = &[
     row(73, Kraken, Tentacle, 1, IfCompat, None),
     // MOSDMarkMeDown.h (L): HEAD_VERSION 2, COMPAT_VERSION 2.
     row(74, Luminous, Luminous, 2, IfCompat, None),
-    // MOSDMarkMeDown.h (R, T): HEAD_VERSION 4, COMPAT_VERSION 3,
-    // down_and_dead from 4 on; encode_payload asserts SERVER_NAUTILUS. No
-    // source names Mimic .. Quincy (the captures send none).
+    // MOSDMarkMeDown.h (S, R, T): HEAD_VERSION 4, COMPAT_VERSION 3,
+    // down_and_dead from 4 on; encode_payload asserts SERVER_NAUTILUS (R,
+    // T; S sends version 2, compat 2, to a peer without it). S and R agree,
+    // so Quincy has 4. No source names Mimic .. Pacific (the captures send
+    // none).
     row(
         74,
-        Reef,
+        Quincy,
         Tentacle,
         4,
         IfCompat,
