@@ -250,7 +250,7 @@ impl ConnDecoder {
                     // Joined mid-connection and never found a frame: the
                     // bytes are encrypted or not msgr2; nothing is wrong.
                     let p = Problem::new(ProblemKind::MidStream, since, end - since, "msgr2.frame")
-                        .values("a frame boundary", "none found (secure mode or not msgr2)");
+                        .values("a frame boundary", "none (secure mode or not msgr2)");
                     out.push((dir, Event::Undecoded(p)));
                 } else if let Some(p) = hunt_problem(since, end, problem) {
                     out.push((dir, Event::Undecoded(p)));
