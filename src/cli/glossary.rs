@@ -30,19 +30,24 @@ pub const PREFS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// One field as `-G fields` lists it: `F`, name, abbreviation, kind, blurb.
+fn field_line<W: Write>(w: &mut W, d: &crate::model::FieldDef) -> io::Result<()> {
+    writeln!(
+        w,
+        "F\t{}\t{}\t{}\t{}",
+        d.name,
+        d.abbrev,
+        d.kind.as_str(),
+        d.blurb
+    )
+}
+
 /// Write report `report` to `w`; `Ok(false)` when there is no such report.
 pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
     match report {
         "fields" => {
             for d in crate::analysis::registry::all() {
-                writeln!(
-                    w,
-                    "F\t{}\t{}\t{}\t{}",
-                    d.name,
-                    d.abbrev,
-                    d.kind.as_str(),
-                    d.blurb
-                )?;
+                field_line(w, d)?;
             }
         }
         "filter-fields" => {
@@ -53,14 +58,7 @@ pub fn write_report<W: Write>(w: &mut W, report: &str) -> io::Result<bool> {
                 .iter()
                 .filter_map(|a| crate::analysis::registry::by_abbrev(a))
             {
-                writeln!(
-                    w,
-                    "F\t{}\t{}\t{}\t{}",
-                    d.name,
-                    d.abbrev,
-                    d.kind.as_str(),
-                    d.blurb
-                )?;
+                field_line(w, d)?;
             }
             for (name, kind, blurb) in crate::filter::FUNCTIONS {
                 writeln!(w, "U\t{name}()\t{name}\t{kind}\t{blurb}")?;
