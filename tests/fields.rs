@@ -160,3 +160,101 @@ fn verbose_json_and_hex_outputs() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(first["fields"].is_array());
 }
+
+/// `-V` folds a row's packets into one line and its ranges, and shows the
+/// problems before where the row is (connection, addresses, ports).
+#[test]
+fn verbose_tree_folds_the_packets_and_shows_problems_first() {
+    let mut bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join("none-crc.pcap"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    bytes[300_000] ^= 0x01;
+    let path = std::env::temp_dir().join(format!("cephshark-fold-{}.pcap", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let mut bad = Vec::new();
+    dissect(std::io::Cursor::new(&bytes), Config::default(), &mut |r| {
+        if !r.problems().is_empty() {
+            bad.push(r);
+        }
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(bad.len(), 1);
+    let r = &bad[0];
+    let nums: Vec<u64> = r.packets.iter().map(|p| p.0).collect();
+    assert!(nums.len() > 2, "{nums:?}");
+    // Ranges of consecutive numbers, written out here independently.
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for &n in &nums {
+        match ranges.last_mut() {
+            Some((_, b)) if *b + 1 == n => *b = n,
+            _ => ranges.push((n, n)),
+        }
+    }
+    let want: Vec<String> = ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(["-r", path.to_str().unwrap_or_default(), "-V"])
+        .args(["-Y", &format!("frame.number == {}", r.number)])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim().trim_end_matches(" [generated]"))
+        .collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    let folded = format!(
+        "Packets: {} (first {}, last {})",
+        nums.len(),
+        nums[0],
+        nums[nums.len() - 1]
+    );
+    assert_eq!(lines[at("Packets: ")], folded);
+    // At most 16 ranges on the line; the rest are counted.
+    let shown = if want.len() > 16 {
+        format!(
+            "{},… ({} more ranges; -T fields -e frame.packet lists every one)",
+            want[..16].join(","),
+            want.len() - 16
+        )
+    } else {
+        want.join(",")
+    };
+    assert_eq!(
+        lines[at("Packet numbers: ")],
+        format!("Packet numbers: {shown}")
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("Packet: ")), "{text}");
+    let problem = at("Problem: ");
+    assert_eq!(
+        lines[problem],
+        format!("Problem: {}", r.problems()[0].kind.name())
+    );
+    assert!(problem < at("Connection: "), "{text}");
+    assert!(problem < at("Source port: "), "{text}");
+    // The tree still holds every packet: the filter and -T fields see them.
+    let tree = record_tree(r);
+    let listed: Vec<&FieldNode> = tree
+        .walk()
+        .into_iter()
+        .filter(|n| n.def.abbrev == "frame.packet")
+        .collect();
+    assert_eq!(listed.len(), nums.len());
+}

@@ -10,7 +10,8 @@ fields! {
     FRAME = "frame", "Row", None, "One row of the frame list.";
     NUMBER = "frame.number", "Number", Uint, "1-based row number.";
     TIME = "frame.time", "Time", Time, "Capture time of the packet that completed the row.";
-    PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet).";
+    PACKETS = "frame.packets", "Packets", Uint, "How many capture packets carry the row's bytes, with the first and last; the packets are its children (folded in the terminal UI, one line of ranges in -V).";
+    PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet, under frame.packets).";
     KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered.";
     STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
     CONN = "tcp.stream", "Connection", Uint, "Connection index (0-based, in order of appearance).";
@@ -91,6 +92,53 @@ fn place_nodes(r: &Record, k: &mut Vec<FieldNode>) {
     }
 }
 
+/// The packets of a row, folded under one node: `Packets: 94 (first 788,
+/// last 881)` with one `frame.packet` child per packet.
+fn packets_node(r: &Record) -> FieldNode {
+    let count = u64::try_from(r.packets.len()).unwrap_or(u64::MAX);
+    let mut n = FieldNode::new(&PACKETS, Value::Uint(count), None);
+    n.summary = match (r.packets.first(), r.packets.last()) {
+        (Some(a), Some(b)) if r.packets.len() > 1 => {
+            Some(format!("{count} (first {}, last {})", a.0, b.0))
+        }
+        (Some(a), _) => Some(format!("1 ({})", a.0)),
+        _ => None,
+    };
+    n.children.extend(
+        r.packets
+            .iter()
+            .map(|p| FieldNode::new(&PACKET, Value::Uint(p.0), None)),
+    );
+    n
+}
+
+/// Packet numbers as ranges: `788-830,832,834-881`.
+pub fn packet_ranges(packets: &[u64]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&first) = packets.get(i) {
+        let mut last = first;
+        let mut j = i + 1;
+        while let Some(&p) = packets.get(j) {
+            if Some(p) != last.checked_add(1) {
+                break;
+            }
+            last = p;
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if last == first {
+            out.push_str(&first.to_string());
+        } else {
+            out.push_str(&format!("{first}-{last}"));
+        }
+        i = j;
+    }
+    out
+}
+
 /// The tree of a row.
 pub fn record_tree(r: &Record) -> FieldNode {
     let mut root = FieldNode::new(&FRAME, Value::None, None);
@@ -102,9 +150,7 @@ pub fn record_tree(r: &Record) -> FieldNode {
         Value::Time(r.ts.secs, r.ts.nanos),
         None,
     ));
-    for p in &r.packets {
-        k.push(FieldNode::new(&PACKET, Value::Uint(p.0), None));
-    }
+    k.push(packets_node(r));
     let kind = match &r.kind {
         RecordKind::Banner(_) => "banner",
         RecordKind::Frame(_) => "frame",
@@ -116,15 +162,8 @@ pub fn record_tree(r: &Record) -> FieldNode {
     };
     k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
     k.push(FieldNode::new(&STATUS, Value::Str(r.status()), None));
-    k.push(FieldNode::new(
-        &CONN,
-        Value::Uint(u64::from(r.conn.0)),
-        None,
-    ));
-    k.push(FieldNode::new(&SRC, Value::Addr(r.src.to_string()), None));
-    k.push(FieldNode::new(&DST, Value::Addr(r.dst.to_string()), None));
-    k.push(FieldNode::new(&DIR, Value::Str(r.dir.short().into()), None));
-    place_nodes(r, k);
+    // The problems next, near the top, where -V and the terminal UI show
+    // them first.
     for p in r.problems() {
         let mut n = FieldNode::new(&PROBLEM, Value::Str(p.kind.name().into()), None);
         n.children.push(FieldNode::new(
@@ -154,6 +193,15 @@ pub fn record_tree(r: &Record) -> FieldNode {
         ));
         k.push(n);
     }
+    k.push(FieldNode::new(
+        &CONN,
+        Value::Uint(u64::from(r.conn.0)),
+        None,
+    ));
+    k.push(FieldNode::new(&SRC, Value::Addr(r.src.to_string()), None));
+    k.push(FieldNode::new(&DST, Value::Addr(r.dst.to_string()), None));
+    k.push(FieldNode::new(&DIR, Value::Str(r.dir.short().into()), None));
+    place_nodes(r, k);
     if let Some(note) = &r.session {
         if let Some(row) = note.keepalive_row {
             k.push(FieldNode::new(&KEEPALIVE_FRAME, Value::Uint(row), None));

@@ -5,6 +5,7 @@
 //! trees of bounded depth (`model::tree::MAX_NESTING` levels of subtrees
 //! per builder; about ten levels in practice), so the recursion is bounded.
 
+use crate::analysis::record_fields::{packet_ranges, PACKETS};
 use crate::analysis::{record_tree, Record, RecordKind};
 use crate::model::{Escaped, FieldNode, Source, Value};
 use serde_json::{json, Map, Value as Json};
@@ -19,6 +20,38 @@ pub fn write_tree<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
     writeln!(w)
 }
 
+/// At most this many ranges of packet numbers on the folded packets line.
+const RANGES_SHOWN: usize = 16;
+
+/// The packets of a row, folded into one line of ranges (`Packet numbers:
+/// 788-830,832-881`), so the problems and the frame come right after.
+fn write_packet_ranges<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()> {
+    if n.children.len() < 2 {
+        return Ok(());
+    }
+    let numbers: Vec<u64> = n
+        .children
+        .iter()
+        .filter_map(|c| match c.value {
+            Value::Uint(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let all = packet_ranges(&numbers);
+    let ranges: Vec<&str> = all.split(',').collect();
+    let pad = "    ".repeat(depth);
+    if ranges.len() > RANGES_SHOWN {
+        let shown = ranges.get(..RANGES_SHOWN).unwrap_or_default().join(",");
+        let more = ranges.len() - RANGES_SHOWN;
+        writeln!(
+            w,
+            "{pad}Packet numbers: {shown},… ({more} more ranges; -T fields -e frame.packet lists every one)"
+        )
+    } else {
+        writeln!(w, "{pad}Packet numbers: {all}")
+    }
+}
+
 fn write_node<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()> {
     let pad = "    ".repeat(depth);
     let gen = if n.span.is_none() && !matches!(n.value, Value::None) {
@@ -27,6 +60,9 @@ fn write_node<W: Write>(w: &mut W, n: &FieldNode, depth: usize) -> io::Result<()
         ""
     };
     writeln!(w, "{pad}{}{gen}", Escaped(&n.to_string()))?;
+    if n.def.abbrev == PACKETS.abbrev {
+        return write_packet_ranges(w, n, depth + 1);
+    }
     for c in &n.children {
         write_node(w, c, depth + 1)?;
     }
