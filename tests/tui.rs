@@ -4,22 +4,18 @@
 #![cfg(feature = "tui")]
 
 mod support;
+mod tui_support;
 
-use cephshark::analysis::{dissect, record_tree, Config, Record};
+use tui_support::{capture, ctrl, enter_text, key, numbers, open, records, screen, terminal};
+
+use cephshark::analysis::{dissect, record_tree, Config};
 use cephshark::msgr2::keys::KeyLog;
 use cephshark::tui::crossterm::event::{
-    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+    KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
-use cephshark::tui::ratatui::{backend::TestBackend, style::Color, Terminal};
+use cephshark::tui::ratatui::style::Color;
 use cephshark::tui::{self, App, Mode, Pane, Theme, TuiOptions};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-fn capture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-}
 
 fn secure_config() -> Config {
     let text = std::fs::read_to_string(capture("cephx-secure.keys")).unwrap();
@@ -27,56 +23,6 @@ fn secure_config() -> Config {
         keys: Some(Arc::new(KeyLog::parse(&text).unwrap())),
         ..Config::default()
     }
-}
-
-fn open(name: &str, config: Config, w: u16, h: u16) -> App {
-    let opts = TuiOptions {
-        path: capture(name),
-        config,
-        filter: None,
-    };
-    tui::load(&opts, Theme::colored(), w, h).unwrap()
-}
-
-/// Every record of a capture, read without the UI.
-fn records(path: &std::path::Path, config: Config) -> Vec<Record> {
-    let mut out = Vec::new();
-    dissect(std::fs::File::open(path).unwrap(), config, &mut |r| {
-        out.push(r)
-    })
-    .unwrap();
-    out
-}
-
-/// Numbers of the records that pass `keep`, computed without the UI.
-fn numbers(all: &[Record], keep: impl Fn(&Record) -> bool) -> Vec<u64> {
-    all.iter().filter(|r| keep(r)).map(|r| r.number).collect()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.settle();
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
-    app.settle();
-}
-
-/// Type text, then Enter.
-fn enter_text(app: &mut App, text: &str) {
-    app.type_text(text);
-    key(app, KeyCode::Enter);
-}
-
-fn terminal(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, app)).unwrap();
-    t
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    terminal(app, w, h).backend().to_string()
 }
 
 /// Move the details cursor down until the field `abbrev` is selected.
@@ -275,17 +221,14 @@ fn initial_filter_is_applied() {
 
 #[test]
 fn next_problem_lands_on_the_corrupted_frame() {
-    let mut bytes = std::fs::read(capture("none-crc.pcap")).unwrap();
-    bytes[300_000] ^= 0x01;
-    let path = std::env::temp_dir().join(format!("cephshark-tui-flip-{}.pcap", std::process::id()));
-    std::fs::write(&path, &bytes).unwrap();
+    let path = tui_support::flipped_none_crc("flip");
     let opts = TuiOptions {
         path: path.clone(),
         config: Config::default(),
         filter: None,
     };
     let mut app = tui::load(&opts, Theme::colored(), 100, 30).unwrap();
-    std::fs::remove_file(&path).unwrap();
+    tui_support::remove(&path);
     assert_eq!(app.selected().unwrap().number, 1);
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(app.selected().unwrap().number, 413);

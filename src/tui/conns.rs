@@ -29,6 +29,9 @@ pub struct ConnLine {
     pub conn: ConnId,
     /// `client → server`.
     pub endpoints: String,
+    /// Entity names, `client.4112 → osd.0` (each side's address while its
+    /// name is not known).
+    pub entities: String,
     /// `crc`, `secure` or `not msgr2`.
     pub mode: String,
     /// `2.0`, `2.1` or `?`.
@@ -69,6 +72,12 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
             ConnLine {
                 conn: s.conn,
                 endpoints: format!("{} → {}", s.client, s.server),
+                entities: {
+                    let [c, v] = &s.names;
+                    let c = c.clone().unwrap_or_else(|| s.client.to_string());
+                    let v = v.clone().unwrap_or_else(|| s.server.to_string());
+                    crate::model::escape(&format!("{c} → {v}")).into_owned()
+                },
                 mode: mode.to_string(),
                 rev: s.rev.map_or("?", |r| r.as_str()).to_string(),
                 frames: s.frames.iter().sum(),
@@ -78,6 +87,20 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
             }
         })
         .collect()
+}
+
+/// Width of every column but the names and addresses: `Conn  `, the gap
+/// after the names, mode, rev, frames, bytes, problems and keys.
+const FIXED_W: usize = 6 + 2 + 9 + 1 + 3 + 1 + 6 + 1 + 8 + 1 + 5 + 2 + 9;
+
+/// `s` cut to `w` characters, an ellipsis marking the cut.
+fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Draw the view.
@@ -103,29 +126,49 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let h = usize::from(body.height - 1);
     let sel = app.conns.sel.min(all.len().saturating_sub(1));
     let top = scroll_to(app.conns.top, sel, h);
+    // Entity names always; the addresses too when the width allows.
+    let ent_w = all
+        .iter()
+        .map(|c| c.entities.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let ep_w = all
         .iter()
         .map(|c| c.endpoints.chars().count())
         .max()
         .unwrap_or(15)
         .max(15);
-    let header = format!(
-        "{:>4}  {:<ep_w$}  {:<9} {:>3} {:>7} {:>9} {:>8}  Keys",
-        "Conn", "Client → Server", "Mode", "Rev", "Frames", "Bytes", "Problems"
-    );
+    let width = usize::from(body.width);
+    let addrs = width >= FIXED_W + ent_w + 2 + ep_w;
+    let ent_w = if addrs {
+        ent_w
+    } else {
+        ent_w.min(width.saturating_sub(FIXED_W)).max(8)
+    };
+    let mut header = format!("{:>4}  {:<ent_w$}  ", "Conn", "Entities");
+    if addrs {
+        header.push_str(&format!("{:<ep_w$}  ", "Client → Server"));
+    }
+    header.push_str(&format!(
+        "{:<9} {:>3} {:>6} {:>8} {:>5}  Keys",
+        "Mode", "Rev", "Frames", "Bytes", "Probs"
+    ));
     let mut out = vec![Line::styled(header, t.header)];
     for (i, c) in all.iter().enumerate().skip(top).take(h) {
-        let text = format!(
-            "{:>4}  {:<ep_w$}  {:<9} {:>3} {:>7} {:>9} {:>8}  {}",
-            c.conn.0,
-            c.endpoints,
+        let mut text = format!("{:>4}  {:<ent_w$}  ", c.conn.0, fit(&c.entities, ent_w));
+        if addrs {
+            text.push_str(&format!("{:<ep_w$}  ", c.endpoints));
+        }
+        text.push_str(&format!(
+            "{:<9} {:>3} {:>6} {:>8} {:>5}  {}",
             c.mode,
             c.rev,
             c.frames,
             human(c.bytes),
             c.problems,
             c.keys
-        );
+        ));
         let mut style = if c.problems > 0 { t.error } else { t.base };
         if c.keys == "no key" || c.keys == "partly" {
             style = t.warning;

@@ -10,8 +10,9 @@
 //! field covering it.
 
 use super::rows::Row;
+use crate::analysis::record_fields::PROBLEM;
 use crate::analysis::record_tree;
-use crate::model::{FieldNode, Source};
+use crate::model::{FieldNode, Problem, Source};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -139,6 +140,22 @@ fn all_keys(node: &FieldNode, prefix: &str, out: &mut HashSet<String>) {
     }
 }
 
+/// Paths of every node named `abbrev`, depth first (problem nodes, which
+/// only name the field, left out).
+fn paths_of(node: &FieldNode, abbrev: &str, path: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+    for (i, c) in node.children.iter().enumerate() {
+        if c.def.abbrev == PROBLEM.abbrev {
+            continue;
+        }
+        path.push(i);
+        if c.def.abbrev == abbrev {
+            out.push(path.clone());
+        }
+        paths_of(c, abbrev, path, out);
+        path.pop();
+    }
+}
+
 /// The deepest node whose span (in `source`) covers `byte`, as a path.
 fn innermost(
     node: &FieldNode,
@@ -184,10 +201,17 @@ impl Details {
             .wanted
             .as_ref()
             .and_then(|k| self.lines.iter().position(|l| &l.key == k));
-        // By default, the frame's own subtree, at the top of the pane.
+        // By default the row's first problem, else the frame's own subtree,
+        // at the top of the pane.
+        let problem = self.lines.iter().position(|l| l.key == PROBLEM.abbrev);
         let frame = self.lines.iter().position(|l| l.key == "msgr2");
-        self.cursor = kept.or(frame).unwrap_or(0);
-        self.top = if kept.is_none() { self.cursor } else { 0 };
+        self.cursor = kept.or(problem).or(frame).unwrap_or(0);
+        // A problem is shown with the lines above it (number, time,
+        // packets, status): they are few.
+        self.top = match (kept, problem) {
+            (None, None) => self.cursor,
+            _ => 0,
+        };
         self.hex_top = 0;
         self.follow_cursor();
     }
@@ -351,7 +375,12 @@ impl Details {
             &mut best,
         );
         let Some(path) = best else { return };
-        // Open every ancestor, then find the line.
+        self.open_path(&path);
+    }
+
+    /// Open every ancestor of the node at `path` and put the cursor on it.
+    fn open_path(&mut self, path: &[usize]) {
+        let Some(root) = &self.root else { return };
         let mut key = String::new();
         let mut node = root;
         for (depth, &i) in path.iter().enumerate() {
@@ -380,6 +409,50 @@ impl Details {
         if let Some(i) = self.lines.iter().position(|l| l.path == path) {
             self.cursor = i;
             self.want();
+        }
+    }
+
+    /// Open the path to the field `p` concerns and put the cursor on it, so
+    /// the hex pane highlights its bytes: the node with the problem's field
+    /// abbrev (the one starting at the problem's byte when several), else
+    /// the innermost field covering that byte, else the problem's own line.
+    /// `frame_offset` is the stream offset of the frame's first byte.
+    pub fn reveal(&mut self, p: &Problem, frame_offset: Option<u64>) {
+        let Some(root) = &self.root else { return };
+        // Only wire bytes map to stream offsets.
+        let byte = frame_offset
+            .filter(|_| self.source == Source::Wire)
+            .and_then(|f| p.offset.checked_sub(f))
+            .and_then(|b| usize::try_from(b).ok());
+        let mut named: Vec<Vec<usize>> = Vec::new();
+        paths_of(root, p.field, &mut Vec::new(), &mut named);
+        let at_byte = |path: &Vec<usize>| {
+            byte.is_some_and(|b| {
+                node_at(root, path)
+                    .and_then(|n| n.span.as_ref())
+                    .is_some_and(|s| s.source == Source::Wire && s.range.start == b)
+            })
+        };
+        let mut best = named
+            .iter()
+            .find(|path| at_byte(path))
+            .or(named.first())
+            .cloned();
+        if best.is_none() {
+            if let Some(b) = byte.filter(|&b| b < self.data_len) {
+                innermost(root, self.source, b, &mut Vec::new(), &mut best);
+            }
+        }
+        match best {
+            Some(path) => {
+                self.open_path(&path);
+                self.follow_cursor();
+            }
+            None => {
+                if let Some(i) = self.lines.iter().position(|l| l.key == PROBLEM.abbrev) {
+                    self.select_line(i);
+                }
+            }
         }
     }
 

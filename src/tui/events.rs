@@ -179,7 +179,8 @@ impl App {
                 self.mode = Mode::Filter;
             }
             Action::Search => {
-                self.prompt = Input::with(self.search.as_deref().unwrap_or(""));
+                // A new search starts empty (n/N repeat the last one).
+                self.prompt = Input::default();
                 self.mode = Mode::Search;
             }
             Action::Next | Action::Prev => {

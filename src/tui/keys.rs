@@ -175,7 +175,7 @@ pub static KEYS: &[Binding] = &[
     b(K::Char('E'), NONE, "E", S::Main, A::CollapseAll, "collapse every detail"),
     b(K::Char('/'), NONE, "/", S::Main, A::Filter, "edit the display filter"),
     b(K::Char('f'), CTRL, "Ctrl-F", S::Main, A::Search, "search content and field values"),
-    b(K::Char('n'), NONE, "n", S::Main, A::Next, "next search match, or next row with a problem"),
+    b(K::Char('n'), NONE, "n", S::Main, A::Next, "next search match, or next problem (its field opened)"),
     b(K::Char('N'), NONE, "N", S::Main, A::Prev, "previous search match, or previous problem"),
     b(K::Char('g'), NONE, "g", S::Main, A::Goto, "go to frame number (type digits, Enter)"),
     b(K::Char('m'), NONE, "m", S::Main, A::MatchPair, "matching request/reply (osd_op, mon_command, keepalive)"),

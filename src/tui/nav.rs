@@ -60,15 +60,32 @@ impl App {
             Some(i) => {
                 let wrapped = if forward { i < self.sel } else { i > self.sel };
                 self.select(i);
+                self.reveal_problem();
                 if wrapped {
                     self.tell("wrapped around");
                 }
             }
             None if self.selected_row().is_some_and(|r| r.level.is_problem()) => {
+                self.reveal_problem();
                 self.tell("this is the only row with a problem");
             }
             None => self.tell("no row with a problem"),
         }
+    }
+
+    /// Open the details down to the field of the selected row's worst
+    /// problem and select it; the hex pane highlights its bytes.
+    pub(crate) fn reveal_problem(&mut self) {
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let Some(p) = worst_problem(&row.record.problems()) else {
+            return;
+        };
+        let offset = row.record.frame().map(|f| f.offset);
+        self.details.reveal(&p, offset);
+        let (th, hh, cols) = (self.tree_height(), self.hex_height(), self.hex_cols());
+        self.details.scroll(th, hh, cols);
     }
 
     /// Select frame `n`.
@@ -206,4 +223,13 @@ impl App {
             None => self.tell_error(format!("\"{text}\" not found")),
         }
     }
+}
+
+/// The first of the most severe problems.
+pub(crate) fn worst_problem(problems: &[crate::model::Problem]) -> Option<crate::model::Problem> {
+    let worst = problems.iter().map(|p| p.kind.severity()).max()?;
+    problems
+        .iter()
+        .find(|p| p.kind.severity() == worst)
+        .cloned()
 }

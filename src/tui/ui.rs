@@ -191,6 +191,23 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
+/// The selected row's worst problem in words (`segment_crc_bad in
+/// msgr2.segment.crc: expected 0x…, found 0x…`), with how many others it
+/// has; `None` when the row has no problem worth a warning.
+pub fn problem_text(app: &App) -> Option<(String, usize)> {
+    let row = app.selected_row().filter(|r| r.level.is_problem())?;
+    let all = row.record.problems();
+    let p = super::nav::worst_problem(&all)?;
+    let mut text = format!("{} in {}", p.kind.name(), p.field);
+    match (p.expected.is_empty(), p.found.is_empty()) {
+        (false, false) => text.push_str(&format!(": expected {}, found {}", p.expected, p.found)),
+        (true, false) => text.push_str(&format!(": {}", p.found)),
+        (false, true) => text.push_str(&format!(": expected {}", p.expected)),
+        (true, true) => {}
+    }
+    Some((escape(&text).into_owned(), all.len().saturating_sub(1)))
+}
+
 fn hint(spans: &mut Vec<Span<'static>>, app: &App, keys: String, what: &str) {
     spans.push(Span::styled(keys, app.theme.key));
     spans.push(Span::styled(format!(" {what}  "), app.theme.base));
@@ -247,6 +264,23 @@ fn hint_line(app: &App, area: Rect, buf: &mut Buffer) {
             }
             hint(&mut s, app, v(Action::Cancel), "back");
             hint(&mut s, app, labels(Scope::Global, Action::Help), "help");
+            hint(&mut s, app, labels(Scope::Global, Action::Quit), "quit");
+        }
+        Mode::Normal if problem_text(app).is_some() => {
+            // The selected row's problem, in words, before the keys.
+            let (text, more) = problem_text(app).unwrap_or_default();
+            let style = match app.selected_row().map(|r| r.level) {
+                Some(super::rows::Level::Error) => t.message_err,
+                _ => t.key,
+            };
+            s.push(Span::styled(text, style));
+            if more > 0 {
+                s.push(Span::styled(format!(" (+{more} more)"), t.base));
+            }
+            s.push(Span::raw("  "));
+            hint(&mut s, app, "n/N".into(), "problems");
+            hint(&mut s, app, labels(Scope::Global, Action::Help), "help");
+            hint(&mut s, app, labels(Scope::Global, Action::Quit), "quit");
         }
         Mode::Normal => {
             hint(&mut s, app, labels(Scope::Global, Action::Help), "help");

@@ -42,6 +42,16 @@ fn mark(row: &Row) -> &'static str {
     }
 }
 
+/// Symbol of the problem column (shown without colour): `!` error, `?`
+/// warning.
+fn symbol(level: Level) -> char {
+    match level {
+        Level::Error => '!',
+        Level::Warning => '?',
+        Level::Note | Level::Ok => ' ',
+    }
+}
+
 /// Draw the list pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
@@ -98,7 +108,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let addrs = area.width >= ADDR_MIN_WIDTH;
     let origin = app.origin().as_f64();
 
-    let mut header = format!("{:>num_w$} ", "No.");
+    // Without colour, a symbol column marks problem rows.
+    let symbols = !t.colored;
+    let mut header = if symbols {
+        "  ".to_string()
+    } else {
+        String::new()
+    };
+    header.push_str(&format!("{:>num_w$} ", "No."));
     if time {
         header.push_str(&format!("{:>10} ", "Time"));
     }
@@ -114,7 +131,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::styled(header, t.header)];
     for (i, row) in visible {
         let r = &row.record;
-        let mut text = format!("{:>num_w$} ", r.number);
+        let mut text = if symbols {
+            format!("{} ", symbol(row.level))
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("{:>num_w$} ", r.number));
         if time {
             text.push_str(&format!("{:>10.6} ", r.ts.as_f64() - origin));
         }
@@ -138,19 +160,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Level::Note | Level::Ok => t.base,
         };
         let mark_style = if row.secure { t.secure } else { t.encrypted };
-        let mut line = Line::from(vec![
-            Span::styled(text, level_style),
-            Span::styled(mark(row), mark_style),
-            Span::styled(rest, level_style),
-        ]);
-        if i == app.sel {
+        let line = if i == app.sel {
+            // The selection's colours win over the problem colours, so a
+            // problem row stays readable when selected (no red on blue).
             let sel: Style = if focused { t.selected } else { t.selected_idle };
-            let width = line.width();
-            line.spans.push(Span::raw(
-                " ".repeat(usize::from(body.width).saturating_sub(width)),
-            ));
-            line = line.style(sel);
-        }
+            let body_w = usize::from(body.width);
+            let text = format!("{text}{}{rest}", mark(row));
+            let pad = body_w.saturating_sub(Line::raw(text.as_str()).width());
+            Line::styled(format!("{text}{}", " ".repeat(pad)), sel)
+        } else {
+            Line::from(vec![
+                Span::styled(text, level_style),
+                Span::styled(mark(row), mark_style),
+                Span::styled(rest, level_style),
+            ])
+        };
         lines.push(line);
     }
     if app.shown.is_empty() {
