@@ -28,7 +28,7 @@ macro_rules! say {
 mod input;
 #[path = "main_plan.rs"]
 mod plan;
-use input::{config, is_stdin, open};
+use input::{config, first_pass, is_stdin, open, reads_entities};
 use plan::{extra_argument, plan, Plan};
 
 #[derive(Parser, Debug)]
@@ -113,7 +113,9 @@ struct Args {
     /// Flush the output after each row (for `| grep`, `| tee`).
     #[arg(short = 'l')]
     line_buffered: bool,
-    /// Accepted for tshark's sake: what needs two passes (-w) makes them.
+    /// Two passes: the first learns every connection's entities, so each
+    /// row carries them, those before the ident frames too (a filter on
+    /// ceph.entity makes two passes by itself; so does -w).
     #[arg(short = '2')]
     two_pass: bool,
     /// Colour problem rows (errors red, warnings yellow) and the tags of
@@ -257,6 +259,11 @@ fn run_list(
         ),
         None => None,
     };
+    let cfg = if args.two_pass || reads_entities(filter) {
+        first_pass(path, cfg)?
+    } else {
+        cfg
+    };
     let input = open(path)?;
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
@@ -397,8 +404,20 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
+        let cfg = if reads_entities(filter) {
+            match first_pass(path, cfg.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    say!("{e:#}");
+                    worst = 2;
+                    continue;
+                }
+            }
+        } else {
+            cfg.clone()
+        };
         let outcome = open(path).and_then(|src| {
-            let cfg = src.threads(cfg.clone());
+            let cfg = src.threads(cfg);
             cli::verify_until(src.reader, cfg, filter, sig.flag())
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))
         });

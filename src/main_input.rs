@@ -106,3 +106,33 @@ pub(crate) fn config(args: &Args) -> anyhow::Result<Config> {
     }
     Ok(cfg)
 }
+
+/// Whether a filter reads the connections' entity names or types, which
+/// ident frames teach only part way into a connection.
+pub(crate) fn reads_entities(filter: Option<&cephshark::filter::Filter>) -> bool {
+    filter.is_some_and(|f| {
+        f.fields().iter().any(|n| {
+            ["ceph.entity", "ceph.src.entity", "ceph.dst.entity"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+    })
+}
+
+/// Pass one (`-2`, or a filter on entities): learn who every connection's
+/// peers are, so that pass two puts their names on every row of it, those
+/// before the ident frames too. Standard input can be read once only: it
+/// gets one pass.
+pub(crate) fn first_pass(path: &Path, cfg: Config) -> anyhow::Result<Config> {
+    if is_stdin(path) {
+        return Ok(cfg);
+    }
+    let input = open(path)?;
+    let pass = input.threads(cfg.clone());
+    let summary = cephshark::analysis::dissect(input.reader, pass, &mut |_| {})
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Config {
+        identities: Some(Arc::new(summary.identities())),
+        ..cfg
+    })
+}

@@ -456,3 +456,93 @@ fn a_bad_crc_frame_keeps_its_connections_entity() {
         "{summary}"
     );
 }
+
+/// The rows `cephshark ARGS` lists, by number (`-T fields -e frame.number`).
+fn cli_numbers(args: &[&str]) -> Vec<u64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(args)
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect()
+}
+
+/// A filter on entities makes two passes (as `-2` does): the first learns
+/// who each connection's peers are, so every row of the connection carries
+/// them, its banners, HELLO and auth frames before the idents too.
+#[test]
+fn a_filter_on_entities_sees_every_row_of_their_connections() {
+    for cap in ["none-crc.pcap", "lab-mixed.pcap"] {
+        let rows = load(cap);
+        let ids = idents(&rows);
+        let file = path(cap);
+        let file = file.to_str().unwrap();
+        // Either side named so by its connection's ident frame, at any row.
+        let named = |r: &Record, peer: bool, name: &str| {
+            let i = if peer {
+                r.dir.reverse().index()
+            } else {
+                r.dir.index()
+            };
+            ids.get(&(r.conn.0, i)).is_some_and(|(n, _)| n == name)
+        };
+        let osd0 = by_pred(&rows, &|r| {
+            named(r, false, "osd.0") || named(r, true, "osd.0")
+        });
+        // More than the rows from the ident on: the banners are in.
+        let from_ident = by_pred(&rows, &|r| {
+            side_is(&ids, r, false, "osd.0") || side_is(&ids, r, true, "osd.0")
+        });
+        assert!(osd0.len() > from_ident.len(), "{cap}");
+        assert_eq!(
+            cli_numbers(&["-r", file, "-Y", "ceph.entity == osd.0"]),
+            osd0,
+            "{cap}"
+        );
+        let src = by_pred(&rows, &|r| named(r, false, "osd.0"));
+        assert_eq!(
+            cli_numbers(&["-r", file, "-Y", "ceph.src.entity == osd.0"]),
+            src,
+            "{cap}"
+        );
+        // Types follow the names: the BANNER rows of OSD connections.
+        let banners = by_pred(&rows, &|r| {
+            matches!(r.kind, cephshark::analysis::RecordKind::Banner(_))
+                && (named(r, false, "osd.0") || named(r, true, "osd.0"))
+        });
+        assert!(!banners.is_empty(), "{cap}");
+        assert_eq!(
+            cli_numbers(&["-r", file, "-Y", "ceph.entity.type == osd && msgr2.banner"]),
+            banners,
+            "{cap}"
+        );
+    }
+    // -2 puts the names on the rows of the listing itself.
+    let file = path("none-crc.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .args(["-r", file.to_str().unwrap(), "-2", "-c", "1"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "ceph.src.entity",
+            "-e",
+            "ceph.dst.entity",
+        ])
+        .output()
+        .unwrap();
+    let rows = load("none-crc.pcap");
+    let ids = idents(&rows);
+    let first = &rows[0];
+    let want = format!(
+        "{}\t{}\n",
+        ids[&(first.conn.0, first.dir.index())].0,
+        ids[&(first.conn.0, first.dir.reverse().index())].0
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}

@@ -45,6 +45,10 @@ pub struct Config {
     /// one dissects (0 and 1: all on the calling thread); the output is
     /// the same either way.
     pub threads: usize,
+    /// Who each connection's peers are, from an earlier pass over the same
+    /// capture (`-2`): every row of a connection then carries its entities,
+    /// the rows before its ident frames too.
+    pub identities: Option<Arc<crate::fastmap::Map<ConnId, super::session::Identity>>>,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             memcap: DEFAULT_MEMCAP,
             interop: Default::default(),
             threads: 1,
+            identities: None,
         }
     }
 }
@@ -289,6 +294,9 @@ impl Inner {
                     cephx: None,
                 };
                 state.with_cephx(self.cfg.keyring.is_some());
+                if let Some(id) = self.cfg.identities.as_ref().and_then(|m| m.get(&conn)) {
+                    state.session.adopt(id);
+                }
                 self.monitors.expect(server, &mut state.conformance);
                 self.conns.insert(conn, Box::new(state));
                 self.summary

@@ -51,6 +51,26 @@ pub struct Identity {
     pub features: [Option<u64>; 2],
 }
 
+impl Identity {
+    /// The peers by name alone (`client.4112`, `osd.0`), as an earlier
+    /// pass over the capture ended up knowing them; each type is read off
+    /// its name's prefix.
+    pub fn from_names(names: [Option<String>; 2]) -> Identity {
+        let type_of = |n: &Option<String>| {
+            let prefix = n.as_deref()?.split('.').next()?;
+            // CEPH_ENTITY_TYPE_* (msgr.h): one bit each.
+            [0x01u8, 0x02, 0x04, 0x08, 0x10, 0x20]
+                .into_iter()
+                .find(|&t| crate::decode::auth::entity_type_name(u64::from(t)) == Some(prefix))
+        };
+        Identity {
+            types: [type_of(&names[0]), type_of(&names[1])],
+            names,
+            features: [None, None],
+        }
+    }
+}
+
 /// Cookies of the sessions seen so far, across connections: a
 /// SESSION_RECONNECT names the client and server cookies of the session it
 /// resumes (ProtocolV2.cc handle_reconnect), which CLIENT_IDENT and

@@ -114,6 +114,16 @@ impl ConnSummary {
 pub const MAX_LINK_TYPES: usize = 16;
 
 impl Summary {
+    /// Who each connection's peers turned out to be (names and the types
+    /// they imply), for a second pass over the same capture.
+    pub fn identities(&self) -> crate::fastmap::Map<ConnId, super::session::Identity> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.names.iter().any(Option::is_some))
+            .map(|(&id, c)| (id, super::session::Identity::from_names(c.names.clone())))
+            .collect()
+    }
+
     /// Count one packet of link type `link`.
     pub fn count_link(&mut self, link: LinkType) {
         if let Some((_, n)) = self.links.iter_mut().find(|(l, _)| *l == link) {
