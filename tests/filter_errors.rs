@@ -54,6 +54,16 @@ const TYPE_ERRORS: &[(&str, usize, &str)] = &[
         5,
         "len() does not apply to ceph.msg.tid",
     ),
+    (
+        "ceph.osd_op.oid[0:1,] == o",
+        16,
+        "\"[0:1,]\" is not a valid slice",
+    ),
+    (
+        "ceph.osd_op.oid[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16] == o",
+        16,
+        "\"[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]\" is not a valid slice",
+    ),
     ("tcp.port in {1 2", 13, "Unmatched \"{\""),
     ("tcp.port in {}", 14, "The set is empty."),
     (

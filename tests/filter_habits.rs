@@ -405,6 +405,16 @@ fn field_comparisons_slices_and_functions() {
         check(cap, &rows, "ceph.osd_op.oid[0-2] == 6f:62:6a", &obj1, 2);
         check(cap, &rows, "ceph.osd_op.oid[-1:] == \"1\"", &obj1, 2);
         check(cap, &rows, "ceph.osd_op.oid[3] == 31", &obj1, 2);
+        // Several ranges are concatenated: "o" and "1".
+        check(cap, &rows, "ceph.osd_op.oid[0:1,3] == \"o1\"", &obj1, 2);
+        check(
+            cap,
+            &rows,
+            "ceph.osd_op.oid[0,2-3,-4:1] == 6f:6a:31:6f",
+            &obj1,
+            2,
+        );
+        check(cap, &rows, "ceph.osd_op.oid[0:1,9] == \"o\"", &|_| false, 0);
         check(cap, &rows, "upper(ceph.osd_op.oid) == \"OBJ1\"", &obj1, 2);
         check(cap, &rows, "lower(ceph.osd_op.oid) == obj1", &obj1, 2);
         check(cap, &rows, "len(ceph.osd_op.oid) == 4", &obj1, 2);

@@ -83,7 +83,15 @@ fn values(tree: &FieldNode, o: &Operand) -> Vec<Value> {
 /// A value sliced and through the operand's function.
 fn apply(v: &Value, o: &Operand) -> Option<Value> {
     let v = match &o.slice {
-        Some(s) => Value::Bytes(cut(raw(v)?, *s)?.to_vec()),
+        Some(ranges) => {
+            // Several ranges are concatenated, as in Wireshark.
+            let b = raw(v)?;
+            let mut out = Vec::new();
+            for s in ranges {
+                out.extend_from_slice(cut(b, *s)?);
+            }
+            Value::Bytes(out)
+        }
         None => v.clone(),
     };
     Some(match o.func {

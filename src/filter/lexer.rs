@@ -171,7 +171,17 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FilterError> {
         }
         if word_char(c) {
             let start = i;
-            while chars.get(i).is_some_and(|c| word_char(*c)) {
+            // Inside a slice's brackets a comma joins ranges (`[0:2,4-5]`).
+            let mut open = false;
+            while let Some(&c) = chars.get(i) {
+                if !(word_char(c) || (open && c == ',')) {
+                    break;
+                }
+                match c {
+                    '[' => open = true,
+                    ']' => open = false,
+                    _ => {}
+                }
                 i += 1;
             }
             let w: String = chars

@@ -63,13 +63,15 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        let slice = st
+        let ranges: Option<Vec<Slice>> = st
             .strip_suffix(']')
-            .and_then(slice)
-            .ok_or_else(|| FilterError::new(col, format!("\"[{st}\" is not a valid slice ([i:len], [i-j], [i], [:len] or [i:]; at most {MAX_SLICE}).")))?;
+            .map(|inner| inner.split(',').map(slice).collect::<Option<Vec<Slice>>>())
+            .unwrap_or(None)
+            .filter(|r| (1..=MAX_RANGES).contains(&r.len()));
+        let ranges = ranges.ok_or_else(|| FilterError::new(col, format!("\"[{st}\" is not a valid slice ([i:len], [i-j], [i], [:len] or [i:], several joined by commas, at most {MAX_RANGES}; offsets at most {MAX_SLICE}).")))?;
         Ok(Operand {
             field,
-            slice: Some(slice),
+            slice: Some(ranges),
             func: None,
             kind: FieldKind::Bytes,
         })
@@ -293,7 +295,10 @@ fn group(k: FieldKind) -> u8 {
     }
 }
 
-/// The inside of `[...]`: `i:len`, `i-j`, `i`, `:len`, `i:`.
+/// Most ranges in one slice (`[0:2,4-5,...]`).
+pub const MAX_RANGES: usize = 16;
+
+/// One range inside `[...]`: `i:len`, `i-j`, `i`, `:len`, `i:`.
 fn slice(s: &str) -> Option<Slice> {
     let num = |x: &str| -> Option<i64> {
         let n: i64 = x.parse().ok()?;

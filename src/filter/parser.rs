@@ -8,7 +8,8 @@
 //!  test    := operand relop (VALUE | operand) | operand "in" set
 //!  operand := FIELD [slice] | FUNC "(" FIELD [slice] ")"
 //!  set     := "{" (VALUE | VALUE ".." VALUE) ([","] ...)* "}"
-//!  slice   := "[" i ":" len "]" | "[" i "-" j "]" | "[" i "]" | "[:" len "]" | "[" i ":]"
+//!  slice   := "[" range ("," range)* "]"          (at most MAX_RANGES ranges, concatenated)
+//!  range   := i ":" len | i "-" j | i | ":" len | i ":"
 //!  FUNC    := len | lower | upper
 //! ```
 //!
@@ -73,8 +74,8 @@ pub enum Expr {
 pub struct Operand {
     /// Field name.
     pub field: &'static str,
-    /// Byte range of each value.
-    pub slice: Option<Slice>,
+    /// Byte ranges of each value, concatenated (`[0:2,4-5]`).
+    pub slice: Option<Vec<Slice>>,
     /// Function applied last.
     pub func: Option<Func>,
     /// Kind of the values it yields.
