@@ -32,6 +32,8 @@ fields! {
     SEGMENT_CRC_COMPUTED = "msgr2.segment.crc.computed", "Computed CRC", Hex, "CRC32C computed over the segment bytes.";
     LATE = "msgr2.epilogue.late_status", "Late status", Hex, "msgr2.1 late_status (0x0e complete, 0x01 aborted) or msgr2.0 late_flags (bit 0 aborted).";
     ABORTED = "msgr2.epilogue.aborted", "Aborted", Bool, "The sender aborted the frame; the peer drops it.";
+    NONCE = "msgr2.nonce", "Nonce", Bytes, "Secure mode: the AES-GCM nonce of the frame's first operation (le32 fixed, le64 counter; crypto_onwire.cc).";
+    NONCE_COUNTER = "msgr2.nonce.counter", "Nonce counter", Uint, "Steps from the initial nonce of the key that opened the direction to this frame's (msgr2.1: one per GCM operation; msgr2.0: one per frame); for a direction joined mid-stream, the counter the search found, then on.";
     GCM = "msgr2.gcm", "GCM operation", None, "One AES-GCM operation of a secure frame.";
     GCM_TAG_STATUS = "msgr2.gcm.tag.status", "GCM tag status", Str, "good or bad.";
     PAYLOAD = "msgr2.payload", "Payload", None, "The decoded control payload of the frame.";
@@ -102,6 +104,15 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
     ));
     kids.push(FieldNode::new(&OFFSET, Value::Uint(f.offset), None));
     kids.push(FieldNode::new(&WIRE_LEN, Value::Uint(f.wire_len), None));
+    if let Some(n) = &f.nonce {
+        let mut node = FieldNode::new(&NONCE, Value::Bytes(n.nonce.0.to_vec()), None);
+        if let Some(k) = n.steps {
+            node.summary = Some(format!("{} (initial nonce + {k})", n.nonce));
+            node.children
+                .push(FieldNode::new(&NONCE_COUNTER, Value::Uint(k), None));
+        }
+        kids.push(node);
+    }
     kids.push(preamble_tree(f, src));
     for (i, r) in f.segments.iter().enumerate() {
         if i >= f.preamble.nseg() {

@@ -167,6 +167,20 @@ pub struct Frame {
     pub seg0_rest_offset: Option<u64>,
     /// Whether `data` is decrypted plaintext rather than wire bytes.
     pub decrypted: bool,
+    /// Secure mode: the nonce of the frame's first GCM operation.
+    pub nonce: Option<FrameNonce>,
+}
+
+/// The nonce a secure frame's first GCM operation used, and how many steps
+/// past the initial nonce of the key that opened the direction it is (the
+/// nonce counter; msgr2.0 steps per frame, msgr2.1 per operation:
+/// crypto_onwire.cc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameNonce {
+    /// The 12 nonce bytes (le32 fixed, le64 counter).
+    pub nonce: crate::msgr2::crypto::Nonce,
+    /// Steps past the initial nonce, once the key is known.
+    pub steps: Option<u64>,
 }
 
 impl Frame {
@@ -540,6 +554,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         segment_offsets,
         seg0_rest_offset: None,
         decrypted: false,
+        nonce: None,
     }
 }
 

@@ -126,6 +126,15 @@ pub struct SecureDir {
     why_no_key: Option<String>,
 }
 
+/// Steps from nonce `a` to nonce `b` (msgr2.0: the le32 fixed field steps
+/// per frame; msgr2.1: the le64 counter per operation; crypto_onwire.cc).
+pub fn steps_between(a: Nonce, b: Nonce, format: NonceFormat) -> u64 {
+    match format {
+        NonceFormat::Rev0 => u64::from(b.fixed().wrapping_sub(a.fixed())),
+        NonceFormat::Rev1 => b.counter().wrapping_sub(a.counter()),
+    }
+}
+
 /// Round up to the AES block size.
 pub fn pad16(n: usize) -> usize {
     n.div_ceil(BLOCK).saturating_mul(BLOCK)
@@ -262,8 +271,25 @@ impl SecureDir {
         }
     }
 
-    /// Decode from `buf` (stream offset `base`).
+    /// Decode from `buf` (stream offset `base`); a frame's nonce is
+    /// counted from the initial nonce of the key that opened the direction.
     pub fn step(&mut self, base: u64, buf: &[u8], max_seg: u32) -> SecureStep {
+        let mut step = self.step_inner(base, buf, max_seg);
+        if let SecureStep::Consumed {
+            event: Some(Event::Frame(f)),
+            ..
+        } = &mut step
+        {
+            let initial = self.matched.as_ref().map(|m| m.nonce);
+            let format = NonceFormat::for_revision(self.rev != Some(Rev::V0));
+            if let (Some(n), Some(initial)) = (f.nonce.as_mut(), initial) {
+                n.steps = Some(steps_between(initial, n.nonce, format));
+            }
+        }
+        step
+    }
+
+    fn step_inner(&mut self, base: u64, buf: &[u8], max_seg: u32) -> SecureStep {
         let rev = self.rev.unwrap_or(Rev::V1);
         match &mut self.state {
             State::Off | State::Waiting => SecureStep::Needed,
