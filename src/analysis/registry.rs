@@ -12,6 +12,7 @@ const LISTS: &[&[&FieldDef]] = &[
     crate::decode::control::ALL,
     crate::decode::addr::ALL,
     crate::decode::auth::ALL,
+    crate::decode::cephx_request::ALL,
     crate::decode::features::ALL,
     crate::decode::messages::ALL,
     crate::decode::msg::denc::ALL,
