@@ -277,6 +277,7 @@ impl ConnDecoder {
             if st.frames == 0 && !self.handshake_seen && st.mid.starts.len() < hunt::MAX_STARTS {
                 st.mid.starts.push(end.max(offset));
             }
+            st.secure.note_start(end.max(offset));
             if st.phase == Phase::Ignore {
                 st.base += fresh.len() as u64;
             } else {
@@ -345,6 +346,9 @@ impl ConnDecoder {
     pub fn finish(&mut self, out: &mut Vec<(Direction, Event)>) {
         self.finishing = true;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            if let Some(st) = self.dirs.get_mut(dir.index()) {
+                st.secure.set_finishing();
+            }
             self.pump(dir, out);
             self.flush_partial(dir, ProblemKind::Truncated, out);
         }

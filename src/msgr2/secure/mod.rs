@@ -124,6 +124,10 @@ pub struct SecureDir {
     deferred: bool,
     /// Why no key was derived, for the "no key" report.
     why_no_key: Option<String>,
+    /// The search for the stream after a loss the resync window missed.
+    rejoin: resync::Rejoin,
+    /// The input has ended: what waits for more bytes decides now.
+    finishing: bool,
 }
 
 /// Steps from nonce `a` to nonce `b` (msgr2.0: the le32 fixed field steps
@@ -197,6 +201,20 @@ impl SecureDir {
         let mut m = c.clone();
         m.origin = format!("{} (mid-stream: nonce counter +{steps})", c.origin);
         self.matched = Some(m);
+    }
+
+    /// Bytes at stream offset `at` began a captured TCP segment: after a
+    /// loss, where a frame is searched for (see `resync`).
+    pub fn note_start(&mut self, at: u64) {
+        if let State::Resync { since, .. } = &self.state {
+            let since = *since;
+            self.rejoin.note(since, at);
+        }
+    }
+
+    /// The input has ended: bytes held for a search are searched now.
+    pub fn set_finishing(&mut self) {
+        self.finishing = true;
     }
 
     /// Why no key was derived for the direction, when it was said.
