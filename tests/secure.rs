@@ -140,6 +140,17 @@ fn candidates() -> Vec<KeyCandidate> {
     ]
 }
 
+/// A decoder whose both directions have the test's key candidates.
+fn keyed_decoder() -> ConnDecoder {
+    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    for dir in [C2S, S2C] {
+        if let Some(s) = d.secure_mut(dir) {
+            s.set_candidates(candidates());
+        }
+    }
+    d
+}
+
 fn decode(conv: &Conv, keys: bool, chunk: usize) -> Vec<(Direction, Event)> {
     let mut d = ConnDecoder::new(DecoderConfig::default(), true);
     if keys {
@@ -374,12 +385,7 @@ fn a_gap_in_a_secure_direction_is_resynchronised() {
         let starts = &conv.secure_starts[0];
         // Lose 20 bytes inside frame 2 (20+70+0+350: several operations).
         let lost_at = starts[3] + 10;
-        let mut d = ConnDecoder::new(DecoderConfig::default(), true);
-        for dir in [C2S, S2C] {
-            if let Some(s) = d.secure_mut(dir) {
-                s.set_candidates(candidates());
-            }
-        }
+        let mut d = keyed_decoder();
         let mut out = Vec::new();
         d.feed(S2C, 0, &conv.s2c, &mut out);
         d.feed(C2S, 0, &conv.c2s[..lost_at], &mut out);
@@ -465,12 +471,7 @@ fn a_long_gap_in_a_secure_direction_is_crossed_by_the_nonce_search() {
     let starts = &conv.secure_starts[0];
     // From inside frame 10 to inside frame 600: 590 operations lost.
     let (lost_at, resume_at) = (starts[10] + 7, starts[600] + 7);
-    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
-    for dir in [C2S, S2C] {
-        if let Some(s) = d.secure_mut(dir) {
-            s.set_candidates(candidates());
-        }
-    }
+    let mut d = keyed_decoder();
     let mut out = Vec::new();
     d.feed(S2C, 0, &conv.s2c, &mut out);
     d.feed(C2S, 0, &conv.c2s[..lost_at], &mut out);

@@ -101,20 +101,12 @@ impl SecureDir {
                 probe.set_nonce(nonce);
                 self.state = State::Active(Box::new(probe));
                 let at = base + i as u64;
-                let event = match problem {
-                    // A damaged frame: its problem names the field, the
-                    // stretch runs to the next frame.
-                    Some(mut p) => {
-                        p.len = p.len.max(at.saturating_sub(p.offset));
-                        Some(Event::Undecoded(p))
-                    }
-                    None => (at > since).then(|| {
-                        Event::Undecoded(
-                            Problem::new(ProblemKind::Undecoded, since, at - since, "msgr2.secure")
-                                .values("whole frames", "the rest of a frame cut by lost bytes; decryption resumed after it"),
-                        )
-                    }),
-                };
+                let event = skipped(
+                    problem,
+                    since,
+                    at,
+                    "the rest of a frame cut by lost bytes; decryption resumed after it".into(),
+                );
                 SecureStep::Consumed { len: i, event }
             }
             None => {
@@ -206,22 +198,29 @@ impl SecureDir {
             "bytes cut by the loss; decryption resumed {} operations past the last frame decoded (nonce search)",
             found.steps
         );
-        let event = match problem {
-            Some(mut p) => {
-                p.len = p.len.max(at.saturating_sub(p.offset));
-                Some(Event::Undecoded(p))
-            }
-            None => (at > since).then(|| {
-                Event::Undecoded(
-                    Problem::new(ProblemKind::Undecoded, since, at - since, "msgr2.secure")
-                        .values("whole frames", what),
-                )
-            }),
-        };
+        let event = skipped(problem, since, at, what);
         Some(SecureStep::Consumed {
             len: found.offset,
             event,
         })
+    }
+}
+
+/// What the bytes from `since` to the frame found at `at` were: a damaged
+/// frame's own problem (it names the field; the stretch runs to the next
+/// frame), else an undecoded stretch saying `what` happened.
+fn skipped(problem: Option<Problem>, since: u64, at: u64, what: String) -> Option<Event> {
+    match problem {
+        Some(mut p) => {
+            p.len = p.len.max(at.saturating_sub(p.offset));
+            Some(Event::Undecoded(p))
+        }
+        None => (at > since).then(|| {
+            Event::Undecoded(
+                Problem::new(ProblemKind::Undecoded, since, at - since, "msgr2.secure")
+                    .values("whole frames", what),
+            )
+        }),
     }
 }
 
