@@ -33,6 +33,8 @@ use bytes::BytesMut;
 pub const FEATURE_MSG_AUTH: u64 = 1 << 23;
 /// Largest authorizer accepted (a cephx authorizer is a few hundred bytes).
 pub const MAX_AUTHORIZER_LEN: u32 = 1 << 16;
+/// Replies kept for connects not yet read.
+const MAX_QUEUED_REPLIES: usize = 16;
 /// Bytes searched for a MSG after lost bytes before giving up.
 pub const MAX_HUNT: usize = 1 << 20;
 
@@ -98,6 +100,9 @@ pub struct Msgr1Decoder {
     dirs: [Dir; 2],
     /// Client's connect features, server's reply features.
     features: [Option<u64>; 2],
+    /// What the server's replies told the client to do next, for connects
+    /// not yet read (a capture may deliver a reply before its connect).
+    replies: std::collections::VecDeque<Phase>,
     finishing: bool,
 }
 
@@ -120,6 +125,7 @@ impl Msgr1Decoder {
             max_part_len,
             dirs: [dir(), dir()],
             features: [None, None],
+            replies: Default::default(),
             finishing: false,
         }
     }
@@ -378,7 +384,8 @@ impl Msgr1Decoder {
             Body::Connect(c, connect::CONNECT_LEN..total),
             out,
         );
-        self.set_phase(dir, Phase::AwaitReply);
+        let next = self.replies.pop_front().unwrap_or(Phase::AwaitReply);
+        self.set_phase(dir, next);
         Step::Progress
     }
 
@@ -426,14 +433,12 @@ impl Msgr1Decoder {
             _ => (Phase::Reply, Phase::Connect),
         };
         self.set_phase(dir, server);
-        if self
-            .dirs
-            .get(Direction::ClientToServer.index())
-            .map(|d| d.phase)
-            == Some(Phase::AwaitReply)
-        {
-            self.set_phase(Direction::ClientToServer, client);
-            self.pump(Direction::ClientToServer, out);
+        let c2s = Direction::ClientToServer;
+        if self.dirs.get(c2s.index()).map(|d| d.phase) == Some(Phase::AwaitReply) {
+            self.set_phase(c2s, client);
+            self.pump(c2s, out);
+        } else if self.replies.len() < MAX_QUEUED_REPLIES {
+            self.replies.push_back(client);
         }
         Step::Progress
     }

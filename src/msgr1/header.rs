@@ -260,9 +260,12 @@ mod tests {
         let (rest, d) = Footer::parse(true)(&f).unwrap();
         assert!(rest.is_empty());
         assert_eq!((d.sig, d.flags), (Some(9), 5));
-        let (rest, d) = Footer::parse(false)(&f[..OLD_FOOTER_LEN]).unwrap();
+        // The old layout: flags right after the three CRCs.
+        let mut old = [0u8; OLD_FOOTER_LEN];
+        old[12] = FLAG_COMPLETE;
+        let (rest, d) = Footer::parse(false)(&old).unwrap();
         assert!(rest.is_empty());
-        assert_eq!((d.sig, d.flags), (None, 0));
+        assert_eq!((d.sig, d.flags), (None, 1));
         // Seed 0 without inversion: four zero bytes have CRC 0 (Ceph's
         // logs print `(unknown 0 0 0)` for a 4-byte front of zeros).
         assert_eq!(crc(&[0, 0, 0, 0]), 0);

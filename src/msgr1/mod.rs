@@ -12,6 +12,9 @@ pub mod addr;
 pub mod banner;
 pub mod connect;
 pub mod decoder;
+#[cfg(test)]
+mod decoder_tests;
+pub mod encoder;
 pub mod header;
 pub mod item;
 pub mod msg;
