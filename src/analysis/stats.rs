@@ -124,6 +124,8 @@ pub struct ConvRow {
     pub mode: Option<Mode>,
     /// Framing revision.
     pub rev: Option<Rev>,
+    /// The connection speaks msgr1 (its rows are msgr1 items).
+    pub msgr1: bool,
     /// Frames client->server and server->client.
     pub frames: [u64; 2],
     /// Wire bytes of banners and frames each way.
@@ -417,6 +419,7 @@ impl Stats {
                 names: [None, None],
                 mode: None,
                 rev: None,
+                msgr1: false,
                 frames: [0; 2],
                 bytes: [0; 2],
                 errors: 0,
@@ -440,6 +443,15 @@ impl Stats {
                 if let Some(x) = row.bytes.get_mut(i) {
                     *x = x.saturating_add(b.wire_len());
                 }
+            }
+            RecordKind::Msgr1(it) => {
+                if let Some(n) = row.frames.get_mut(i) {
+                    *n += 1;
+                }
+                if let Some(b) = row.bytes.get_mut(i) {
+                    *b = b.saturating_add(it.wire_len());
+                }
+                row.msgr1 = true;
             }
             _ => {}
         }
