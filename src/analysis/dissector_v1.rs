@@ -9,7 +9,7 @@ use crate::analysis::record::{Record, RecordKind};
 use crate::capture::{PacketIndex, Timestamp};
 use crate::decode::Header2;
 use crate::msgr1::banner::{self, Kind};
-use crate::msgr1::{Event1, Msgr1Decoder};
+use crate::msgr1::{msg, Event1, Msgr1Decoder};
 use crate::msgr2::{Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction};
 
@@ -22,7 +22,13 @@ pub(super) struct V1Conn {
     first: [Option<Kind>; 2],
     /// Sides not decoded: a msgr1 banner on a msgr2 connection.
     ignored: [bool; 2],
+    /// Bytes of a mid-stream connection searched for a msgr1 MSG.
+    probed: usize,
 }
+
+/// Bytes of a connection captured mid-stream searched for a msgr1 MSG
+/// (while no msgr2 frame was found) before it is left to msgr2.
+const MAX_PROBE: usize = 1 << 20;
 
 impl V1Conn {
     /// Heap bytes held.
@@ -46,6 +52,22 @@ impl Inner {
             return false;
         };
         let i = dir.index();
+        let mid = self
+            .summary
+            .conns
+            .get(&conn)
+            .is_some_and(|s| !s.handshake_seen);
+        if mid && c.v1.decoder.is_none() && c.v1.probed < MAX_PROBE && c.decoder.rev().is_none() {
+            // Joined mid-connection: msgr1 if a MSG header's CRC matches.
+            c.v1.probed = c.v1.probed.saturating_add(data.len());
+            if matches!(msg::find(data, true), msg::Found::At(_)) {
+                c.v1.decoder = Some(Box::new(Msgr1Decoder::mid_stream(max)));
+                c.conformance.blind();
+                if let Some(s) = self.summary.conns.get_mut(&conn) {
+                    s.msgr1 = true;
+                }
+            }
+        }
         let seen = c.v1.first.get(i).copied().flatten();
         if offset == 0 && seen.is_none() {
             let kind = banner::classify(data);

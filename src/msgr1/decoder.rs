@@ -103,6 +103,10 @@ pub struct Msgr1Decoder {
     /// What the server's replies told the client to do next, for connects
     /// not yet read (a capture may deliver a reply before its connect).
     replies: std::collections::VecDeque<Phase>,
+    /// Per direction: joined mid-stream, its first MSG not yet found.
+    mid: [bool; 2],
+    /// Per direction: its first bytes were seen (mid-stream origin set).
+    started: [bool; 2],
     finishing: bool,
 }
 
@@ -126,8 +130,23 @@ impl Msgr1Decoder {
             dirs: [dir(), dir()],
             features: [None, None],
             replies: Default::default(),
+            mid: [false; 2],
+            started: [true; 2],
             finishing: false,
         }
+    }
+
+    /// A decoder for a connection captured mid-stream: each direction
+    /// starts at its first bytes seen and hunts for a MSG whose header CRC
+    /// matches; what precedes it is a mid-stream note.
+    pub fn mid_stream(max_part_len: u32) -> Self {
+        let mut d = Msgr1Decoder::new(max_part_len);
+        for st in &mut d.dirs {
+            st.phase = Phase::Hunt { since: 0 };
+        }
+        d.mid = [true; 2];
+        d.started = [false; 2];
+        d
     }
 
     /// Heap bytes buffered.
@@ -155,6 +174,16 @@ impl Msgr1Decoder {
 
     /// Feed in-order bytes of `dir` starting at stream `offset`.
     pub fn feed(&mut self, dir: Direction, offset: u64, data: &[u8], out: &mut Out) {
+        if let Some(s) = self.started.get_mut(dir.index()) {
+            if !*s {
+                // Mid-stream: the first bytes seen set the origin.
+                *s = true;
+                if let Some(st) = self.dirs.get_mut(dir.index()) {
+                    st.base = offset;
+                    st.phase = Phase::Hunt { since: offset };
+                }
+            }
+        }
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -532,6 +561,14 @@ impl Msgr1Decoder {
     }
 
     fn step_hunt(&mut self, dir: Direction, since: u64, out: &mut Out) -> Step {
+        // Bytes before a mid-stream direction's first MSG are a note; after
+        // lost bytes they are undecoded.
+        let mid = self.mid.get(dir.index()).copied().unwrap_or(false);
+        let kind = if mid {
+            ProblemKind::MidStream
+        } else {
+            ProblemKind::Undecoded
+        };
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return Step::Wait;
         };
@@ -539,9 +576,12 @@ impl Msgr1Decoder {
             msg::Found::At(at) => {
                 st.consume(at);
                 st.phase = Phase::Open;
+                if let Some(m) = self.mid.get_mut(dir.index()) {
+                    *m = false;
+                }
                 let skipped = st.base.saturating_sub(since);
                 if skipped > 0 {
-                    let p = Problem::new(ProblemKind::Undecoded, since, skipped, "msgr1").values(
+                    let p = Problem::new(kind, since, skipped, "msgr1").values(
                         "a MSG whose header CRC matches",
                         format!("{skipped} bytes skipped"),
                     );
@@ -553,7 +593,7 @@ impl Msgr1Decoder {
                 st.consume(at);
                 if st.base.saturating_sub(since) > MAX_HUNT as u64 {
                     let skipped = st.base.saturating_sub(since);
-                    let p = Problem::new(ProblemKind::Undecoded, since, skipped, "msgr1")
+                    let p = Problem::new(kind, since, skipped, "msgr1")
                         .values("a MSG whose header CRC matches", "none found");
                     st.phase = Phase::Ignore;
                     out.push((dir, Event1::Undecoded(p)));

@@ -276,3 +276,25 @@ fn wrong_banner_and_bad_tag() {
     assert!(out.iter().any(|(_, e)| matches!(e,
         Event1::Undecoded(p) if p.kind == ProblemKind::Msgr1TagBad && p.found == "UNKNOWN(99)")));
 }
+
+#[test]
+fn mid_stream_starts_at_the_first_msg() {
+    let (c, _) = stream();
+    // Join inside the first MSG's data: the rest up to the next MSG's tag
+    // is a mid-stream note, then the items follow.
+    let first = 9 + 136 + 33 + 16;
+    let from = first + 1000;
+    let mut d = Msgr1Decoder::mid_stream(1 << 20);
+    let mut out = Vec::new();
+    d.feed(C2S, from as u64, &c[from..], &mut out);
+    d.finish(&mut out);
+    assert_eq!(names(&out, C2S), ["[mid_stream]", "MSG"]);
+    let Some((_, Event1::Undecoded(p))) = out.first() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(p.offset, from as u64);
+    // Up to the KEEPALIVE2 (9 bytes) before the second MSG: its tag is a
+    // byte the hunt cannot tell from data, so it is skipped too.
+    let second = first + 54 + 24 + 3000 + 21 + 9;
+    assert_eq!(p.len, (second - from) as u64);
+}
