@@ -240,3 +240,47 @@ fn bit_flips_are_named_by_field() {
         Some(format!("{stored:#010x}"))
     );
 }
+
+#[test]
+fn cephx_authorizers_name_the_clients_the_osd_logged() {
+    use cephshark::msgr1::Body;
+    let recs = rows(&capture("lab-v1.pcap"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/lab-v1.logs");
+    let osd: Vec<String> = ceph_logs::received(&dir)
+        .into_iter()
+        .filter(|((file, _, _), _)| file.starts_with("osd.0"))
+        .flat_map(|(_, g)| g.into_iter().map(|m| m.text))
+        .collect();
+    let mut seen = 0;
+    let mut conns = std::collections::BTreeSet::new();
+    for r in &recs {
+        let Some(Body::Connect(c, _, Some(a))) = r.msgr1().map(|it| &it.body) else {
+            continue;
+        };
+        // CEPH_AUTH_CEPHX for CEPH_ENTITY_TYPE_OSD (4).
+        assert_eq!((c.authorizer_protocol, a.service_id.v), (2, 4));
+        let id = a.global_id.v;
+        // Each osd_op on that connection comes from that client, as the
+        // OSD logged it (`osd_op(client.4115.0:1 ...`).
+        let ops: Vec<u64> = recs
+            .iter()
+            .filter(|x| x.conn == r.conn && x.dir == r.dir)
+            .filter_map(|x| x.msgr1()?.msg())
+            .filter(|m| m.header.msg_type == 42)
+            .map(|m| m.header.src_num)
+            .collect();
+        assert!(
+            !ops.is_empty() && ops.iter().all(|n| *n == id),
+            "{ops:?} vs {id}"
+        );
+        let name = format!("osd_op(client.{id}.0:1 ");
+        assert!(osd.iter().any(|t| t.starts_with(&name)), "{name}");
+        seen += 1;
+        conns.insert(r.conn);
+    }
+    // One OSD session per rados command that touched an object: two puts,
+    // two gets, two stats (the `ceph` command talks to the monitor only);
+    // each connects twice, the first answered CHALLENGE_AUTHORIZER
+    // (ProtocolV1.cc handle_connect_message_2).
+    assert_eq!((conns.len(), seen), (6, 12));
+}

@@ -82,8 +82,13 @@ pub enum Body {
     },
     /// The client's address.
     ClientAddr(LegacyAddr),
-    /// `ceph_msg_connect` and its authorizer (range in [`Item::data`]).
-    Connect(Connect, Range<usize>),
+    /// `ceph_msg_connect` and its authorizer (range in [`Item::data`]),
+    /// decoded when cephx (spans in [`Item::data`]).
+    Connect(
+        Connect,
+        Range<usize>,
+        Option<Box<crate::decode::cephx::Authorizer>>,
+    ),
     /// `ceph_msg_connect_reply` and its authorizer reply.
     ConnectReply(ConnectReply, Range<usize>),
     /// After a SEQ reply: the server's last acked seq, or the client's

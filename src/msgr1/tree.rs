@@ -122,7 +122,7 @@ pub fn item_tree(it: &Item, message: Vec<FieldNode>) -> FieldNode {
             k.push(addr_node(peer, addr::LEN));
         }
         Body::ClientAddr(a) => k.push(addr_node(a, 0)),
-        Body::Connect(c, r) => {
+        Body::Connect(c, r, auth) => {
             let mut n = node(&CONNECT, Value::None, 0..r.end);
             let x = &mut n.children;
             x.push(node(&FEATURES, Value::Uint(c.features), 0..8));
@@ -155,6 +155,13 @@ pub fn item_tree(it: &Item, message: Vec<FieldNode>) -> FieldNode {
                 32..33,
             ));
             authorizer(it, c.authorizer_len, connect::CONNECT_AUTH_LEN, r, x);
+            if let (Some(a), Some(node)) = (auth, x.last_mut()) {
+                // The cephx structures, with msgr2's fields (ceph.cephx.*).
+                let mut v = crate::decode::grammar::view::Nodes::new(Source::Wire);
+                a.nodes(&mut v);
+                node.children = v.finish();
+                node.summary = Some(a.text());
+            }
             k.push(n);
         }
         Body::ConnectReply(rp, r) => {
@@ -336,8 +343,8 @@ pub fn item_info(it: &Item, text: Option<String>) -> String {
         Body::Banner => "v1 ceph v027".into(),
         Body::ServerAddrs { server, peer } => format!("v1 server {server}, client as seen {peer}"),
         Body::ClientAddr(a) => format!("v1 client {a}"),
-        Body::Connect(c, _) => format!(
-            "v1 {} features={:#x} gseq={} cseq={} proto={} authorizer={}:{} bytes{}",
+        Body::Connect(c, _, auth) => format!(
+            "v1 {} features={:#x} gseq={} cseq={} proto={} authorizer={}:{} bytes{}{}",
             entity(u64::from(c.host_type)).unwrap_or("?"),
             c.features,
             c.global_seq,
@@ -349,7 +356,9 @@ pub fn item_info(it: &Item, text: Option<String>) -> String {
                 " lossy"
             } else {
                 ""
-            }
+            },
+            auth.as_ref()
+                .map_or_else(String::new, |a| format!(" ({})", a.text()))
         ),
         Body::ConnectReply(r, _) => format!(
             "v1 {} features={:#x} gseq={} cseq={} proto={} authorizer={} bytes",
