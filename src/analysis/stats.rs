@@ -428,32 +428,21 @@ impl Stats {
             }
         });
         let i = r.dir.index();
-        match &r.kind {
+        let (frames, bytes) = match &r.kind {
             RecordKind::Frame(f) => {
-                if let Some(n) = row.frames.get_mut(i) {
-                    *n += 1;
-                }
-                if let Some(b) = row.bytes.get_mut(i) {
-                    *b = b.saturating_add(f.wire_len);
-                }
-                row.mode = Some(f.mode);
-                row.rev = Some(f.rev);
-            }
-            RecordKind::Banner(b) => {
-                if let Some(x) = row.bytes.get_mut(i) {
-                    *x = x.saturating_add(b.wire_len());
-                }
+                (row.mode, row.rev) = (Some(f.mode), Some(f.rev));
+                (1, f.wire_len)
             }
             RecordKind::Msgr1(it) => {
-                if let Some(n) = row.frames.get_mut(i) {
-                    *n += 1;
-                }
-                if let Some(b) = row.bytes.get_mut(i) {
-                    *b = b.saturating_add(it.wire_len());
-                }
                 row.msgr1 = true;
+                (1, it.wire_len())
             }
-            _ => {}
+            RecordKind::Banner(b) => (0, b.wire_len()),
+            _ => (0, 0),
+        };
+        if let (Some(n), Some(b)) = (row.frames.get_mut(i), row.bytes.get_mut(i)) {
+            *n += frames;
+            *b = b.saturating_add(bytes);
         }
         if r.is_faulty() {
             row.errors += 1;

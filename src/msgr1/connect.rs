@@ -119,6 +119,27 @@ impl ConnectReply {
     }
 }
 
+/// A cephx authorizer (CEPH_AUTH_CEPHX, ceph_fs.h) read with the decoder
+/// msgr2's AUTH_REQUEST uses: a version byte (CephxProtocol.cc
+/// CephXTicketHandler::build_authorizer: `__u8 authorizer_v = 1`), then
+/// the global id, service, ticket and CephXAuthorize; `at` is where the
+/// bytes start in the item. Only one whole authorizer is kept.
+pub fn cephx_authorizer(
+    protocol: u32,
+    b: &[u8],
+    at: usize,
+) -> Option<Box<crate::decode::cephx::Authorizer>> {
+    if protocol != crate::decode::auth::AUTH_CEPHX {
+        return None;
+    }
+    let rest = b.get(1..)?;
+    let notes = std::cell::RefCell::new(Vec::new());
+    let mut a = crate::decode::cephx::Authorizer::default();
+    let i = crate::decode::grammar::input(rest, at + 1, &notes);
+    let (left, ()) = a.parse(i).ok()?;
+    left.fragment().is_empty().then(|| Box::new(a))
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {

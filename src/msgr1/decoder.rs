@@ -22,6 +22,7 @@
 use super::addr::{self, LegacyAddr};
 use super::banner;
 use super::connect::{self, Connect, ConnectReply};
+pub use super::item::Event1;
 use super::item::{Body, Item};
 use super::msg;
 use super::tag::Tag1;
@@ -37,33 +38,6 @@ pub const MAX_AUTHORIZER_LEN: u32 = 1 << 16;
 const MAX_QUEUED_REPLIES: usize = 16;
 /// Bytes searched for a MSG after lost bytes before giving up.
 pub const MAX_HUNT: usize = 1 << 20;
-
-/// What the decoder found, in stream order per direction.
-#[derive(Debug, Clone)]
-pub enum Event1 {
-    /// An item.
-    Item(Box<Item>),
-    /// Bytes `[offset, offset+len)` were never captured.
-    Lost {
-        /// First missing byte.
-        offset: u64,
-        /// How many.
-        len: u64,
-    },
-    /// Bytes that could not be decoded, with the reason.
-    Undecoded(Problem),
-}
-
-impl Event1 {
-    /// Stream range `(offset, len)` the event covers.
-    pub fn range(&self) -> (u64, u64) {
-        match self {
-            Event1::Item(i) => (i.offset, i.wire_len()),
-            Event1::Lost { offset, len } => (*offset, *len),
-            Event1::Undecoded(p) => (p.offset, p.len),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -407,10 +381,9 @@ impl Msgr1Decoder {
             return Step::Wait;
         };
         self.features[0] = Some(c.features);
-        let authorizer = st
-            .buf
-            .get(connect::CONNECT_LEN..total)
-            .and_then(|b| cephx_authorizer(c.authorizer_protocol, b, connect::CONNECT_LEN));
+        let authorizer = st.buf.get(connect::CONNECT_LEN..total).and_then(|b| {
+            connect::cephx_authorizer(c.authorizer_protocol, b, connect::CONNECT_LEN)
+        });
         self.emit(
             dir,
             total,
@@ -607,27 +580,6 @@ impl Msgr1Decoder {
             }
         }
     }
-}
-
-/// A cephx authorizer (CEPH_AUTH_CEPHX, ceph_fs.h) read with the decoder
-/// msgr2's AUTH_REQUEST uses: a version byte (CephxProtocol.cc
-/// CephXTicketHandler::build_authorizer: `__u8 authorizer_v = 1`), then
-/// the global id, service, ticket and CephXAuthorize; `at` is where the
-/// bytes start in the item. Only one whole authorizer is kept.
-fn cephx_authorizer(
-    protocol: u32,
-    b: &[u8],
-    at: usize,
-) -> Option<Box<crate::decode::cephx::Authorizer>> {
-    if protocol != crate::decode::auth::AUTH_CEPHX {
-        return None;
-    }
-    let rest = b.get(1..)?;
-    let notes = std::cell::RefCell::new(Vec::new());
-    let mut a = crate::decode::cephx::Authorizer::default();
-    let i = crate::decode::grammar::input(rest, at + 1, &notes);
-    let (left, ()) = a.parse(i).ok()?;
-    left.fragment().is_empty().then(|| Box::new(a))
 }
 
 impl Default for Msgr1Decoder {

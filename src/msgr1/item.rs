@@ -68,6 +68,33 @@ pub struct Msg {
     pub footer_at: usize,
 }
 
+/// What the decoder found, in stream order per direction.
+#[derive(Debug, Clone)]
+pub enum Event1 {
+    /// An item.
+    Item(Box<Item>),
+    /// Bytes `[offset, offset+len)` were never captured.
+    Lost {
+        /// First missing byte.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
+    /// Bytes that could not be decoded, with the reason.
+    Undecoded(Problem),
+}
+
+impl Event1 {
+    /// Stream range `(offset, len)` the event covers.
+    pub fn range(&self) -> (u64, u64) {
+        match self {
+            Event1::Item(i) => (i.offset, i.wire_len()),
+            Event1::Lost { offset, len } => (*offset, *len),
+            Event1::Undecoded(p) => (p.offset, p.len),
+        }
+    }
+}
+
 /// What an item is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
