@@ -12,6 +12,10 @@ pub fn info(r: &Record) -> String {
             b.supported, b.required
         ),
         RecordKind::Frame(f) => frame_info(r, f),
+        RecordKind::Msgr1(it) => {
+            let text = r.payload.as_ref().and_then(|p| p.text_msgr1(it));
+            crate::msgr1::tree::item_info(it, text)
+        }
         RecordKind::Lost { offset, len } => {
             format!("{len} bytes not captured at stream offset {offset}")
         }

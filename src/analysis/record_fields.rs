@@ -12,7 +12,8 @@ fields! {
     TIME = "frame.time", "Time", Time, "Capture time of the packet that completed the row.";
     PACKETS = "frame.packets", "Packets", Uint, "How many capture packets carry the row's bytes, with the first and last; the packets are its children (folded in the terminal UI, one line of ranges in -V).";
     PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet, under frame.packets).";
-    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered.";
+    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered, msgr1 (an item of a msgr1 connection).";
+    PROTO = "frame.proto", "Protocol", Str, "msgr1 for the rows of a msgr1 (ceph v027) connection, msgr2 for the others.";
     STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
     CONN = "tcp.stream", "Connection", Uint, "Connection index (0-based, in order of appearance).";
     SRC = "tcp.src", "Source", Addr, "Sender ip:port.";
@@ -159,8 +160,10 @@ pub fn record_tree(r: &Record) -> FieldNode {
             "unanswered"
         }
         RecordKind::Undecoded(_) => "undecoded",
+        RecordKind::Msgr1(_) => "msgr1",
     };
     k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
+    k.push(FieldNode::new(&PROTO, Value::Str(r.proto().into()), None));
     k.push(FieldNode::new(&STATUS, Value::Str(r.status()), None));
     // The problems next, near the top, where -V and the terminal UI show
     // them first.
@@ -249,6 +252,14 @@ pub fn record_tree(r: &Record) -> FieldNode {
                 n.children.extend(c.iter().cloned());
             }
             k.push(n);
+        }
+        RecordKind::Msgr1(it) => {
+            let message = r
+                .payload
+                .as_ref()
+                .map(|p| p.tree_msgr1(it))
+                .unwrap_or_default();
+            k.push(crate::msgr1::tree::item_tree(it, message));
         }
         _ => {}
     }

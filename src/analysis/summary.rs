@@ -24,6 +24,8 @@ pub struct ConnSummary {
     pub mode: Mode,
     /// The connection carried no msgr2.
     pub not_msgr2: bool,
+    /// The connection speaks msgr1 (its first banner was `ceph v027`).
+    pub msgr1: bool,
     /// Frames per direction (client->server, server->client).
     pub frames: [u64; 2],
     /// MESSAGE frames per direction.
@@ -73,6 +75,7 @@ impl ConnSummary {
             rev: None,
             mode: Mode::Crc,
             not_msgr2: false,
+            msgr1: false,
             frames: [0; 2],
             messages: [0; 2],
             bytes: [0; 2],
@@ -102,6 +105,19 @@ impl ConnSummary {
                 }
             }
             self.rev = Some(f.rev);
+        }
+        if let RecordKind::Msgr1(it) = &r.kind {
+            if let Some(n) = self.frames.get_mut(i) {
+                *n += 1;
+            }
+            if let Some(n) = self.bytes.get_mut(i) {
+                *n += it.wire_len();
+            }
+            if r.is_message() {
+                if let Some(n) = self.messages.get_mut(i) {
+                    *n += 1;
+                }
+            }
         }
         if r.is_faulty() {
             self.faulty += 1;

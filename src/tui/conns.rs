@@ -56,7 +56,9 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
             let opened = seen.opened || s.keys.iter().any(|k| matches!(k, KeyStatus::Opened(_)));
             let missing = seen.no_key || s.keys.contains(&KeyStatus::Missing);
             let secure = opened || missing || s.mode == crate::msgr2::Mode::Secure;
-            let mode = if s.not_msgr2 {
+            let mode = if s.msgr1 {
+                "msgr1"
+            } else if s.not_msgr2 {
                 "not msgr2"
             } else if secure {
                 "secure"
@@ -79,7 +81,11 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
                     crate::model::escape(&format!("{c} → {v}")).into_owned()
                 },
                 mode: mode.to_string(),
-                rev: s.rev.map_or("?", |r| r.as_str()).to_string(),
+                rev: if s.msgr1 {
+                    "1".to_string()
+                } else {
+                    s.rev.map_or("?", |r| r.as_str()).to_string()
+                },
                 frames: s.frames.iter().sum(),
                 bytes: s.bytes.iter().sum(),
                 problems: s.faulty,
