@@ -167,6 +167,9 @@ pub struct Frame {
     pub seg0_rest_offset: Option<u64>,
     /// Whether `data` is decrypted plaintext rather than wire bytes.
     pub decrypted: bool,
+    /// For a frame flagged compressed: the method and what decompression
+    /// made of it (`data` then holds the decompressed segments).
+    pub compression: Option<Box<super::compress::Compression>>,
 }
 
 impl Frame {
@@ -175,9 +178,35 @@ impl Frame {
         self.preamble.tag
     }
 
-    /// Segment `i`'s bytes, if present in full.
+    /// Segment `i`'s payload bytes, if present in full: `None` for a
+    /// compressed frame not decompressed (its bytes mean nothing as they are).
     pub fn segment(&self, i: usize) -> Option<&[u8]> {
+        if self.preamble.compressed() && !self.decompressed() {
+            return None;
+        }
+        self.segment_bytes(i)
+    }
+
+    /// Segment `i`'s bytes in `data` as they are (compressed or not), if
+    /// present in full.
+    pub fn segment_bytes(&self, i: usize) -> Option<&[u8]> {
         self.data.get(self.segments.get(i)?.clone())
+    }
+
+    /// Whether `data` holds decompressed segments.
+    pub fn decompressed(&self) -> bool {
+        self.compression.as_ref().is_some_and(|c| c.decompressed)
+    }
+
+    /// Which bytes `data` holds: wire, decrypted or decompressed.
+    pub fn source(&self) -> crate::model::Source {
+        if self.decompressed() {
+            crate::model::Source::Decompressed
+        } else if self.decrypted {
+            crate::model::Source::Decrypted
+        } else {
+            crate::model::Source::Wire
+        }
     }
 
     /// Logical segment lengths from the preamble.
@@ -201,6 +230,11 @@ impl Frame {
         if at < r.start || at > r.end {
             return None;
         }
+        // Decompressed bytes have no place of their own on the wire: their
+        // segment's first byte stands for them.
+        if self.decompressed() {
+            return Some(off);
+        }
         let into = at - r.start;
         let inline = super::secure::INLINE_SIZE;
         // frames_v2.cc: FRAME_PREAMBLE_INLINE_SIZE bytes of segment 0 ride
@@ -220,6 +254,9 @@ impl Frame {
     pub fn stream_offset(&self, at: usize) -> u64 {
         let placed = || self.segments.iter().zip(self.segment_offsets);
         let index = placed().enumerate().find(|(_, (r, _))| r.contains(&at));
+        if let (Some((_, (_, off))), true) = (&index, self.decompressed()) {
+            return *off;
+        }
         if let Some((i, (r, off))) = index {
             let into = at.saturating_sub(r.start);
             // frames_v2.cc: FRAME_PREAMBLE_INLINE_SIZE bytes of segment 0
@@ -540,6 +577,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         segment_offsets,
         seg0_rest_offset: None,
         decrypted: false,
+        compression: None,
     }
 }
 

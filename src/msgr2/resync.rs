@@ -176,5 +176,6 @@ pub(crate) fn partial_frame(
         segment_offsets: layout.segments.map(|r| offset + r.start),
         seg0_rest_offset: None,
         decrypted: false,
+        compression: None,
     }
 }

@@ -302,6 +302,7 @@ fn finish(
         segment_offsets: b.offsets,
         seg0_rest_offset: b.seg0_rest,
         decrypted: true,
+        compression: None,
     }
 }
 
