@@ -1,6 +1,7 @@
 //! The connections view: every TCP connection of the capture with its
-//! endpoints, mode (crc or secure, msgr2.0 or 2.1), frames, bytes, rows
-//! with problems and key status. Enter filters the list to the selected
+//! endpoints, mode (crc or secure, msgr2.0 or 2.1), compression (the
+//! method COMPRESSION_DONE named, or off), frames, bytes, rows with
+//! problems and key status. Enter filters the list to the selected
 //! connection (`tcp.stream == N`).
 
 use super::app::App;
@@ -41,6 +42,9 @@ pub struct ConnLine {
     pub problems: u64,
     /// Key status: `-`, `decrypted`, `no key`, `partly`.
     pub keys: String,
+    /// Compression (COMPRESSION_DONE): the method, `off`, or `-` when none
+    /// was negotiated in the capture.
+    pub compression: String,
 }
 
 /// The lines of the view, in connection order.
@@ -75,6 +79,7 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
                 bytes: s.bytes.iter().sum(),
                 problems: s.faulty,
                 keys: keys.to_string(),
+                compression: s.compression.map_or_else(|| "-".to_string(), |d| d.text()),
             }
         })
         .collect()
@@ -110,17 +115,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .unwrap_or(15)
         .max(15);
     let header = format!(
-        "{:>4}  {:<ep_w$}  {:<9} {:>3} {:>7} {:>9} {:>8}  Keys",
-        "Conn", "Client → Server", "Mode", "Rev", "Frames", "Bytes", "Problems"
+        "{:>4}  {:<ep_w$}  {:<9} {:>3} {:<6} {:>7} {:>9} {:>8}  Keys",
+        "Conn", "Client → Server", "Mode", "Rev", "Compr", "Frames", "Bytes", "Problems"
     );
     let mut out = vec![Line::styled(header, t.header)];
     for (i, c) in all.iter().enumerate().skip(top).take(h) {
         let text = format!(
-            "{:>4}  {:<ep_w$}  {:<9} {:>3} {:>7} {:>9} {:>8}  {}",
+            "{:>4}  {:<ep_w$}  {:<9} {:>3} {:<6} {:>7} {:>9} {:>8}  {}",
             c.conn.0,
             c.endpoints,
             c.mode,
             c.rev,
+            c.compression,
             c.frames,
             human(c.bytes),
             c.problems,
