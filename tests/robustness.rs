@@ -26,6 +26,7 @@ proptest! {
         fuzzing::payloads(&data);
         fuzzing::filter(&data);
         fuzzing::keys(&data);
+        fuzzing::decompress(&data);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! | `payloads` | [`payloads`]          | a selector, then a control payload or message body |
 //! | `filter`   | [`filter`]            | a display filter expression                    |
 //! | `keys`     | [`keys`]              | a key file                                     |
+//! | `decompress` | [`decompress`]      | a method id byte, then a compressed segment    |
 
 pub mod secure;
 pub mod segments;
@@ -29,6 +30,18 @@ use crate::msgr2::{banner, ConnDecoder, DecoderConfig, Event, Rev, Tag};
 use crate::tcp::Direction;
 
 pub use secure::secure_frames;
+
+/// One compressed segment decompressed: byte 0 picks the method (its
+/// Compressor.h id), the rest is the segment, output capped at 1 MiB;
+/// then the bytes as COMPRESSION_DONE's payload.
+pub fn decompress(data: &[u8]) {
+    let Some((&id, seg)) = data.split_first() else {
+        return;
+    };
+    let m = crate::msgr2::compress::Method::from(u32::from(id % 8));
+    let _ = crate::msgr2::compress::decompress(m, seg, 1 << 20);
+    let _ = crate::msgr2::compress::parse_done(seg);
+}
 
 /// The whole pipeline on a capture file's bytes, field trees included.
 pub fn capture(data: &[u8]) {

@@ -114,7 +114,8 @@ problem_kinds! {
     ReservedNotZero => "reserved_not_zero", Warning;
     /// A tag with no known meaning.
     TagUnknown => "tag_unknown", Note;
-    /// The frame's segments are compressed (Ceph 17+).
+    /// The frame's segments are compressed (Ceph 17+) and were not
+    /// decompressed (a frame decompressed is read like any other).
     Compressed => "compressed", Note;
     /// A compressed segment that does not decompress with the connection's
     /// method (compression_onwire.cc: the receiver fails the frame).

@@ -209,8 +209,16 @@ impl Frame {
         }
     }
 
-    /// Logical segment lengths from the preamble.
+    /// Logical segment lengths: the preamble's, or for a decompressed
+    /// frame the decompressed ones (the message sizes Ceph logs).
     pub fn segment_lens(&self) -> [u32; MAX_SEGMENTS] {
+        if self.decompressed() {
+            return [0, 1, 2, 3].map(|i| {
+                self.segments
+                    .get(i)
+                    .map_or(0, |r| u32::try_from(r.len()).unwrap_or(u32::MAX))
+            });
+        }
         [0, 1, 2, 3].map(|i| self.preamble.seg_len(i))
     }
 

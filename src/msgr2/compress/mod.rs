@@ -113,6 +113,18 @@ pub struct Done {
     pub method: Method,
 }
 
+impl Done {
+    /// The answer to "is compression on for this connection?": the method,
+    /// or `off`.
+    pub fn text(self) -> String {
+        if self.on {
+            self.method.to_string()
+        } else {
+            "off".into()
+        }
+    }
+}
+
 /// COMPRESSION_DONE's payload: `u8 is_compress, le32 method` (frames_v2.h
 /// CompressionDoneFrame).
 pub fn parse_done(seg0: &[u8]) -> Option<Done> {
@@ -221,6 +233,8 @@ pub fn apply(f: &mut Frame, done: Option<Done>, cap: usize) {
         f.data = Bytes::from(data);
         f.segments = ranges;
         c.decompressed = true;
+        // Read as if sent plain: the note that the segments are opaque goes.
+        f.problems.retain(|p| p.kind != ProblemKind::Compressed);
     }
     f.problems.sort_by_key(|p| p.offset);
     f.compression = Some(Box::new(c));

@@ -6,8 +6,9 @@
 //!  u8 compressor (0 = zlib, 1 = ISA-L) | deflate stream ...
 //! ```
 //!
-//! Deflate carries no output length: the output is read through a limit
-//! of `cap` + 1 bytes, and more than `cap` is refused.
+//! Deflate carries no output length: the output grows in steps up to
+//! `cap` + 1 bytes, and more than `cap` is refused; a stream that stops
+//! before its final block is corrupt.
 
 use super::Failure;
 use std::io::Read;
@@ -16,6 +17,15 @@ use std::io::Read;
 pub const BY_ZLIB: u8 = 0;
 /// The first byte of a segment written by ISA-L.
 pub const BY_ISAL: u8 = 1;
+
+/// Output grows by at most this much at a time.
+const STEP: usize = 1 << 20;
+
+fn too_long(n: usize) -> Failure {
+    Failure::TooLong {
+        claimed: u64::try_from(n).unwrap_or(u64::MAX),
+    }
+}
 
 /// Decompress a zlib segment of at most `cap` bytes of output.
 pub fn decode(seg: &[u8], cap: usize) -> Result<Vec<u8>, Failure> {
@@ -27,16 +37,33 @@ pub fn decode(seg: &[u8], cap: usize) -> Result<Vec<u8>, Failure> {
             "compressor byte {by} (0 = zlib, 1 = ISA-L)"
         )));
     }
-    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-    let mut out = Vec::new();
-    flate2::read::DeflateDecoder::new(body)
-        .take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| Failure::Corrupt(e.to_string()))?;
+    let mut d = flate2::Decompress::new(false);
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() > cap {
+                return Err(too_long(out.len()));
+            }
+            // Grow in steps, never past cap + 1: one byte more than the
+            // cap is enough to know the output passes it.
+            let room = cap.saturating_add(1).saturating_sub(out.len());
+            out.reserve_exact(room.min(STEP));
+        }
+        let consumed = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
+        let input = body.get(consumed..).unwrap_or(&[]);
+        let before = (d.total_in(), out.len());
+        let status = d
+            .decompress_vec(input, &mut out, flate2::FlushDecompress::None)
+            .map_err(|e| Failure::Corrupt(e.to_string()))?;
+        if status == flate2::Status::StreamEnd {
+            break;
+        }
+        if (d.total_in(), out.len()) == before {
+            return Err(Failure::Corrupt("the deflate stream ends early".into()));
+        }
+    }
     if out.len() > cap {
-        return Err(Failure::TooLong {
-            claimed: u64::try_from(out.len()).unwrap_or(u64::MAX),
-        });
+        return Err(too_long(out.len()));
     }
     Ok(out)
 }
