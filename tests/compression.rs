@@ -505,9 +505,11 @@ fn compressed_frames_without_compression_on_are_reported() {
 /// replies compressed too.
 #[test]
 fn conv_shows_the_method() {
-    let [_, _, op, _] = real();
+    let [_, _, op, reply] = real();
     let spec = message(&op).compressed(Method::Zstd).unwrap();
-    let (pcap, _) = capture(false, Some((true, 3)), &[(true, spec)], Config::default());
+    let back = message(&reply).compressed(Method::Zstd).unwrap();
+    let sends = [(true, spec), (false, back)];
+    let (pcap, _) = capture(false, Some((true, 3)), &sends, Config::default());
     let mut recs = Vec::new();
     let summary = dissect(&pcap[..], Config::default(), &mut |r| recs.push(r)).unwrap();
     let c = summary.conns.values().next().unwrap();
@@ -518,7 +520,7 @@ fn conv_shows_the_method() {
             method: Method::Zstd
         })
     );
-    assert_eq!(c.compressed_frames, 1);
+    assert_eq!(c.compressed_frames, 2);
     // Kept in the test scratch directory: the capture the README shows.
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compress-zstd.pcap");
     std::fs::write(&path, &pcap).unwrap();
@@ -539,4 +541,31 @@ fn conv_shows_the_method() {
     let summary = dissect(&pcap[..], Config::default(), &mut |_| {}).unwrap();
     let c = summary.conns.values().next().unwrap();
     assert_eq!(c.compression.map(|d| d.text()), Some("off".to_string()));
+}
+
+/// The connections view answers the same question (`c` in the UI).
+#[cfg(feature = "tui")]
+#[test]
+fn connections_view_shows_the_method() {
+    use cephshark::tui::{self, Theme, TuiOptions};
+    let [_, _, op, reply] = real();
+    let spec = message(&op).compressed(Method::Lz4).unwrap();
+    let back = message(&reply).compressed(Method::Lz4).unwrap();
+    let sends = [(true, spec), (false, back)];
+    let (pcap, cfg) = capture(true, Some((true, 4)), &sends, Config::default());
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compress-lz4-secure.pcap");
+    std::fs::write(&path, &pcap).unwrap();
+    let opts = TuiOptions {
+        path,
+        config: cfg,
+        filter: None,
+    };
+    let app = tui::load(&opts, Theme::colored(), 120, 30).unwrap();
+    let lines = tui::conns::lines(&app);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0].mode.as_str(), lines[0].compression.as_str()),
+        ("secure", "lz4")
+    );
+    assert_eq!(lines[0].problems, 0);
 }
