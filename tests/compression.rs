@@ -230,8 +230,8 @@ fn each_method_in_crc_and_secure_mode_decodes_the_logged_osd_op() {
                 spec.segments[3].0.len(),
                 "{what}"
             );
-            for i in 0..4 {
-                assert_eq!(f.segment(i).unwrap(), &op[i][..], "{what} segment {i}");
+            for (i, seg) in op.iter().enumerate() {
+                assert_eq!(f.segment(i).unwrap(), &seg[..], "{what} segment {i}");
             }
             assert_logged_osd_op(r, &what);
             // The server's reply, compressed too, as client.4112 logged it.
@@ -406,7 +406,8 @@ fn huge_claimed_sizes_are_refused() {
     let [_, _, op, _] = real();
     // zstd: the le32 length; lz4: an origin length in the block table;
     // snappy: the varint in front of the block.
-    let cases: [(Method, fn(&mut Vec<u8>), u64); 3] = [
+    type Claim = fn(&mut Vec<u8>);
+    let cases: [(Method, Claim, u64); 3] = [
         (
             Method::Zstd,
             |d| d[..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes()),
