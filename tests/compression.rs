@@ -570,3 +570,46 @@ fn connections_view_shows_the_method() {
     );
     assert_eq!(lines[0].problems, 0);
 }
+
+/// `--export-streams`: a decompressed frame is written as if sent plain,
+/// its preamble rewritten with the decompressed lengths (flag clear, CRC
+/// good), so that the file reads frame by frame from its preambles.
+#[test]
+fn streams_are_exported_decompressed() {
+    use cephshark::msgr2::preamble::{self, preamble};
+    let [_, _, op, reply] = real();
+    let spec = message(&op).compressed(Method::Snappy).unwrap();
+    let back = message(&reply).compressed(Method::Snappy).unwrap();
+    let recs = converse(true, Some((true, 1)), &[(true, spec), (false, back)]);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compress-streams");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut x = cephshark::cli::export::StreamExporter::new(&dir).unwrap();
+    for r in &recs {
+        x.add(r).unwrap();
+    }
+    assert_eq!(x.skipped, 0);
+    let paths = x.finish().unwrap();
+    let c2s = paths
+        .iter()
+        .find(|p| p.to_string_lossy().contains("-c2s-"))
+        .unwrap();
+    let bytes = std::fs::read(c2s).unwrap();
+    let mut at = 0;
+    let mut last = None;
+    while at < bytes.len() {
+        let (_, p) = preamble(&bytes[at..]).unwrap();
+        assert!(p.crc_ok(), "preamble at {at}");
+        let n: usize = (0..4).map(|i| p.seg_len(i) as usize).sum();
+        last = Some((p, at));
+        at += preamble::LEN + n;
+    }
+    assert_eq!(at, bytes.len());
+    let (p, start) = last.unwrap();
+    assert_eq!(p.tag, Tag::Message);
+    assert!(!p.compressed());
+    assert_eq!([0, 1, 2, 3].map(|i| p.seg_len(i)), [41, 213, 0, 12813]);
+    let body = &bytes[start + preamble::LEN..];
+    assert_eq!(&body[..41], &op[0][..]);
+    assert_eq!(&body[41 + 213..], &op[3][..]);
+}
