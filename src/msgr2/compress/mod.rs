@@ -256,3 +256,92 @@ fn failure_problem(m: Method, i: usize, e: Failure, at: u64, len: u64, cap: usiz
             .values("snappy, zlib, zstd or lz4", m.to_string()),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::msgr2::encoder::{encode_crc, FrameSpec};
+    use crate::msgr2::frame::{crc_frame, decode_crc, Rev};
+    use crate::msgr2::preamble::preamble;
+
+    fn frame(spec: &FrameSpec) -> Frame {
+        let wire = encode_crc(Rev::V1, spec);
+        let (_, p) = preamble(&wire).unwrap();
+        let (_, parts) = crc_frame(&p, Rev::V1)(&wire).unwrap();
+        decode_crc(p, Rev::V1, 100, &parts, Bytes::from(wire))
+    }
+
+    #[test]
+    fn method_ids_and_done() {
+        // Compressor.h: COMP_ALG_NONE .. COMP_ALG_BROTLI.
+        let ids: Vec<u32> = Method::ALL.iter().map(|m| m.raw()).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(Method::from(9).to_string(), "UNKNOWN(9)");
+        assert!(!Method::Brotli.supported() && Method::Lz4.supported());
+        let d = parse_done(&[1, 3, 0, 0, 0]).unwrap();
+        assert_eq!(
+            (d.on, d.method, d.text()),
+            (true, Method::Zstd, "zstd".into())
+        );
+        assert_eq!(parse_done(&[0, 0, 0, 0, 0]).unwrap().text(), "off");
+        assert_eq!(parse_done(&[1, 3, 0, 0]), None);
+    }
+
+    #[test]
+    fn apply_replaces_the_segments_and_keeps_the_wire_bytes() {
+        let front = b"front front front front front front".repeat(8);
+        let spec = FrameSpec::message(&[7u8; 41], &front, &[], &[]);
+        let zspec = spec.compressed(Method::Snappy).unwrap();
+        let mut f = frame(&zspec);
+        assert!(f.segment(1).is_none(), "compressed bytes are not payload");
+        let wire = f.data.clone();
+        let done = Done {
+            on: true,
+            method: Method::Snappy,
+        };
+        apply(&mut f, Some(done), 1 << 20);
+        assert!(f.decompressed());
+        assert_eq!(f.segment(1).unwrap(), &front[..]);
+        assert_eq!(f.segment_lens(), [41, front.len() as u32, 0, 0]);
+        assert_eq!(f.data.len(), preamble::LEN + 41 + front.len());
+        let c = f.compression.as_ref().unwrap();
+        assert_eq!(c.before, wire);
+        assert_eq!(c.wire_lens[1], zspec.segments[1].0.len());
+        // Bytes of a decompressed segment map to its first byte on the wire.
+        let s1 = f.segment_offsets[1];
+        assert_eq!(f.stream_offset(f.segments[1].start + 50), s1);
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        // Applied once only.
+        let again = f.clone();
+        apply(&mut f, Some(done), 1 << 20);
+        assert_eq!(f.data, again.data);
+    }
+
+    #[test]
+    fn failures_leave_the_frame_compressed() {
+        let spec = FrameSpec::message(&[7u8; 41], &[1u8; 300], &[], &[]);
+        let mut zspec = spec.compressed(Method::Lz4).unwrap();
+        let seg = &mut zspec.segments[1].0;
+        seg.truncate(seg.len() - 4);
+        let mut f = frame(&zspec);
+        let done = Done {
+            on: true,
+            method: Method::Lz4,
+        };
+        apply(&mut f, Some(done), 1 << 20);
+        assert!(!f.decompressed() && f.segment(1).is_none());
+        let kinds: Vec<_> = f.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [ProblemKind::Compressed, ProblemKind::DecompressFailed]
+        );
+        let p = &f.problems[1];
+        assert_eq!(p.offset, f.segment_offsets[1]);
+        assert!(
+            p.expected.starts_with("lz4 data in segment 1"),
+            "{}",
+            p.expected
+        );
+    }
+}
