@@ -613,3 +613,34 @@ fn streams_are_exported_decompressed() {
     assert_eq!(&body[..41], &op[0][..]);
     assert_eq!(&body[41 + 213..], &op[3][..]);
 }
+
+/// Control frames go compressed too (compression_onwire.cc compresses
+/// every frame past the minimum size): a KEEPALIVE2 and its ACK read as
+/// the stamp they carry (frames_v2.h KeepAliveFrame: utime_t).
+#[test]
+fn compressed_control_frames_decode() {
+    let stamp = [0x65u8, 0x53, 0xf1, 0x00, 0x40, 0x42, 0x0f, 0x00];
+    for m in methods() {
+        let ka = FrameSpec::control(Tag::Keepalive2.raw(), &stamp)
+            .compressed(m)
+            .unwrap();
+        let ack = FrameSpec::control(Tag::Keepalive2Ack.raw(), &stamp)
+            .compressed(m)
+            .unwrap();
+        let recs = converse(true, Some((true, m.raw())), &[(true, ka), (false, ack)]);
+        for (tag, from_client) in [(Tag::Keepalive2, true), (Tag::Keepalive2Ack, false)] {
+            let r = recs
+                .iter()
+                .find(|r| r.frame().is_some_and(|f| f.tag() == tag))
+                .unwrap();
+            assert_eq!(r.dir.index(), usize::from(!from_client));
+            assert!(r.frame().unwrap().decompressed(), "{m} {tag}");
+            let t = match r.control() {
+                Some(Control::Keepalive2(s)) | Some(Control::Keepalive2Ack(s)) => s.t.v,
+                other => panic!("{m} {tag}: {other:?}"),
+            };
+            assert_eq!(t, (0x00f1_5365, 0x000f_4240), "{m} {tag}");
+            assert_eq!(r.status(), "ok", "{m} {tag}: {:?}", r.problems());
+        }
+    }
+}
