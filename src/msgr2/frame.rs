@@ -283,6 +283,10 @@ impl Frame {
         }
         // Past the last byte of a segment (a fault at its very end).
         let end = |(i, (r, off)): (usize, (&Range<usize>, u64))| {
+            // Decompressed: the segment's first byte on the wire stands for it.
+            if self.decompressed() {
+                return off;
+            }
             let len = r.len();
             match (i, self.seg0_rest_offset) {
                 (0, Some(rest)) if len > super::secure::INLINE_SIZE => rest

@@ -311,6 +311,9 @@ mod tests {
         // Bytes of a decompressed segment map to its first byte on the wire.
         let s1 = f.segment_offsets[1];
         assert_eq!(f.stream_offset(f.segments[1].start + 50), s1);
+        // Just past its end is where the (empty) next segment is on the wire.
+        assert_eq!(f.stream_offset(f.segments[1].end), f.segment_offsets[2]);
+        assert_eq!(f.segment_stream_offset(1, f.segments[1].end), Some(s1));
         assert!(f.problems.is_empty(), "{:?}", f.problems);
         // Applied once only.
         let again = f.clone();
