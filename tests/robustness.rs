@@ -27,6 +27,7 @@ proptest! {
         fuzzing::filter(&data);
         fuzzing::keys(&data);
         fuzzing::msgr1(&data);
+        fuzzing::decompress(&data);
     }
 
     #[test]

@@ -44,8 +44,14 @@ pub fn info(r: &Record) -> String {
 /// frame says (a message as Ceph's log prints it, a control frame's gist).
 fn frame_info(r: &Record, f: &crate::msgr2::Frame) -> String {
     let l = f.segment_lens();
+    // A compressed frame: its method, and the segments' decompressed sizes.
+    let method = match f.compression.as_ref() {
+        Some(c) if c.decompressed => c.method.map_or(String::new(), |m| format!(" {m}")),
+        Some(_) => " compressed".to_string(),
+        None => String::new(),
+    };
     let mut s = format!(
-        "{} {} segs={}+{}+{}+{}",
+        "{} {}{method} segs={}+{}+{}+{}",
         f.rev.as_str(),
         f.mode.as_str(),
         l[0],

@@ -134,6 +134,8 @@ pub struct ConvRow {
     pub errors: u64,
     /// Ceph releases of client and server, from their ident features.
     pub releases: [Option<super::interop::Release>; 2],
+    /// What the server's COMPRESSION_DONE said, once seen.
+    pub compression: Option<crate::msgr2::compress::Done>,
     /// Partial entity name per side: type and number.
     entity: [(Option<String>, Option<String>); 2],
 }
@@ -424,6 +426,7 @@ impl Stats {
                 bytes: [0; 2],
                 errors: 0,
                 releases: [None, None],
+                compression: None,
                 entity: Default::default(),
             }
         });
@@ -446,6 +449,10 @@ impl Stats {
         }
         if r.is_faulty() {
             row.errors += 1;
+        }
+        if let (Some(Control::CompressionDone(d)), Direction::ServerToClient) = (r.control(), r.dir)
+        {
+            row.compression = Some(super::summary::compression_done(d));
         }
         if let Some(n) = &r.interop {
             let j = r.dir.reverse().index();

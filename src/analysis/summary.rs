@@ -50,6 +50,10 @@ pub struct ConnSummary {
     /// Ceph releases of the client and the server, from their ident
     /// frames' features.
     pub releases: [Option<crate::analysis::interop::Release>; 2],
+    /// What the server's COMPRESSION_DONE said, once seen.
+    pub compression: Option<crate::msgr2::compress::Done>,
+    /// Frames sent compressed (preamble flag), both directions.
+    pub compressed_frames: u64,
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -86,6 +90,8 @@ impl ConnSummary {
             names: [None, None],
             state: None,
             releases: [None, None],
+            compression: None,
+            compressed_frames: 0,
         }
     }
 
@@ -105,6 +111,12 @@ impl ConnSummary {
                 }
             }
             self.rev = Some(f.rev);
+            if f.preamble.compressed() {
+                self.compressed_frames += 1;
+            }
+        }
+        if let (Some(crate::decode::control::Control::CompressionDone(d)), 1) = (r.control(), i) {
+            self.compression = Some(compression_done(d));
         }
         if let RecordKind::Msgr1(it) = &r.kind {
             if let Some(n) = self.frames.get_mut(i) {
@@ -122,6 +134,16 @@ impl ConnSummary {
         if r.is_faulty() {
             self.faulty += 1;
         }
+    }
+}
+
+/// What a decoded COMPRESSION_DONE says (is_compress, method).
+pub fn compression_done(
+    d: &crate::decode::control_auth::CompressionDone,
+) -> crate::msgr2::compress::Done {
+    crate::msgr2::compress::Done {
+        on: d.is_compress.v,
+        method: crate::msgr2::compress::Method::from(d.method.v),
     }
 }
 

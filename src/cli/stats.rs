@@ -95,12 +95,13 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
     header(w, title, filter)?;
     writeln!(
         w,
-        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} releases",
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:<6} {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} releases",
         "conn",
         "client",
         "server",
         "mode",
         "rev",
+        "compr",
         "c2s fr",
         "c2s bytes",
         "s2c fr",
@@ -145,14 +146,21 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
                 })
                 .map_or("-", |r| r.name())
         };
+        // Compression: what COMPRESSION_DONE said (method or off), `-`
+        // when the connection negotiated none in the capture.
+        let compr = c
+            .compression
+            .or_else(|| summary.conns.get(id).and_then(|s| s.compression))
+            .map_or_else(|| "-".to_string(), |d| d.text());
         writeln!(
             w,
-            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} {}/{}",
+            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:<6} {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} {}/{}",
             id.0,
             side(c.client, &c.names[0]),
             side(c.server, &c.names[1]),
             mode,
             rev,
+            compr,
             c.frames[0],
             c.bytes[0],
             c.frames[1],

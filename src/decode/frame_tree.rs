@@ -36,6 +36,11 @@ fields! {
     NONCE_COUNTER = "msgr2.nonce.counter", "Nonce counter", Uint, "Steps from the initial nonce of the key that opened the direction to this frame's (msgr2.1: one per GCM operation; msgr2.0: one per frame); for a direction joined mid-stream, the counter the search found, then on.";
     GCM = "msgr2.gcm", "GCM operation", None, "One AES-GCM operation of a secure frame.";
     GCM_TAG_STATUS = "msgr2.gcm.tag.status", "GCM tag status", Str, "good or bad.";
+    COMPRESSION = "msgr2.compression", "Compression", None, "How the frame's compressed segments were read (Ceph 17+ on-wire compression).";
+    COMPRESSION_METHOD = "msgr2.compression.method", "Method", Enum, "The connection's compression method, from its COMPRESSION_DONE (Compressor.h).";
+    COMPRESSION_DECOMPRESSED = "msgr2.compression.decompressed", "Decompressed", Bool, "Whether every segment decompressed: the payload below is the decompressed bytes.";
+    SEGMENT_COMPRESSED_LEN = "msgr2.segment.compressed_len", "Compressed length", Uint, "The segment's length on the wire, compressed.";
+    SEGMENT_DECOMPRESSED_LEN = "msgr2.segment.decompressed_len", "Decompressed length", Uint, "The segment's length once decompressed.";
     PAYLOAD = "msgr2.payload", "Payload", None, "The decoded control payload of the frame.";
 }
 
@@ -45,11 +50,7 @@ pub fn tag_name(v: u64) -> Option<&'static str> {
 }
 
 fn source(f: &Frame) -> Source {
-    if f.decrypted {
-        Source::Decrypted
-    } else {
-        Source::Wire
-    }
+    f.source()
 }
 
 /// Frame-relative offset of a stream offset (wire source only).
@@ -114,6 +115,31 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
         kids.push(node);
     }
     kids.push(preamble_tree(f, src));
+    if let Some(c) = &f.compression {
+        let mut n = FieldNode::new(&COMPRESSION, Value::None, None);
+        let name = c
+            .method
+            .map_or("not negotiated".to_string(), |m| m.to_string());
+        n.summary = Some(if c.decompressed {
+            format!("{name}, decompressed")
+        } else {
+            format!("{name}, not decompressed")
+        });
+        if let Some(m) = c.method {
+            let v = u64::from(m.raw());
+            n.children.push(FieldNode::new(
+                &COMPRESSION_METHOD,
+                Value::Enum(v, m.known_name()),
+                None,
+            ));
+        }
+        n.children.push(FieldNode::new(
+            &COMPRESSION_DECOMPRESSED,
+            Value::Bool(c.decompressed),
+            None,
+        ));
+        kids.push(n);
+    }
     for (i, r) in f.segments.iter().enumerate() {
         if i >= f.preamble.nseg() {
             break;
@@ -126,10 +152,30 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
                 range: r.clone(),
             }),
         );
-        seg.summary = Some(format!("{i}: {} bytes", r.len()));
+        let wire_len = f
+            .compression
+            .as_ref()
+            .filter(|c| c.decompressed)
+            .and_then(|c| c.wire_lens.get(i).copied());
+        seg.summary = Some(match wire_len {
+            Some(w) => format!("{i}: {} bytes ({w} compressed)", r.len()),
+            None => format!("{i}: {} bytes", r.len()),
+        });
         seg.children
             .push(FieldNode::new(&SEGMENT_INDEX, Value::Uint(i as u64), None));
-        if let Some(d) = f.segment(i) {
+        if let Some(w) = wire_len {
+            seg.children.push(FieldNode::new(
+                &SEGMENT_COMPRESSED_LEN,
+                Value::Uint(w as u64),
+                None,
+            ));
+            seg.children.push(FieldNode::new(
+                &SEGMENT_DECOMPRESSED_LEN,
+                Value::Uint(r.len() as u64),
+                None,
+            ));
+        }
+        if let Some(d) = f.segment_bytes(i) {
             seg.children.push(FieldNode::new(
                 &SEGMENT_DATA,
                 Value::Bytes(d.to_vec()),

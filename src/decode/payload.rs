@@ -59,11 +59,7 @@ struct MessageBody {
 }
 
 fn source(f: &Frame) -> Source {
-    if f.decrypted {
-        Source::Decrypted
-    } else {
-        Source::Wire
-    }
+    f.source()
 }
 
 /// Payload decodes so far, process-wide: what tests read to prove that a

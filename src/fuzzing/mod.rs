@@ -15,6 +15,7 @@
 //! | `filter`   | [`filter`]            | a display filter expression                    |
 //! | `keys`     | [`keys`]              | a key file                                     |
 //! | `msgr1`    | [`msgr1`]             | chunk size, then a msgr1 client's bytes after its handshake |
+//! | `decompress` | [`decompress`]      | a method id byte, then a compressed segment    |
 
 pub mod secure;
 pub mod segments;
@@ -61,6 +62,18 @@ pub fn msgr1(data: &[u8]) {
             let _ = crate::decode::payload::decode_msgr1(it, &Default::default());
         }
     }
+}
+
+/// One compressed segment decompressed: byte 0 picks the method (its
+/// Compressor.h id), the rest is the segment, output capped at 1 MiB;
+/// then the bytes as COMPRESSION_DONE's payload.
+pub fn decompress(data: &[u8]) {
+    let Some((&id, seg)) = data.split_first() else {
+        return;
+    };
+    let m = crate::msgr2::compress::Method::from(u32::from(id % 8));
+    let _ = crate::msgr2::compress::decompress(m, seg, 1 << 20);
+    let _ = crate::msgr2::compress::parse_done(seg);
 }
 
 /// The whole pipeline on a capture file's bytes, field trees included.

@@ -114,8 +114,22 @@ problem_kinds! {
     ReservedNotZero => "reserved_not_zero", Warning;
     /// A tag with no known meaning.
     TagUnknown => "tag_unknown", Note;
-    /// The frame's segments are compressed (Ceph 17+).
+    /// The frame's segments are compressed (Ceph 17+) and were not
+    /// decompressed (a frame decompressed is read like any other).
     Compressed => "compressed", Note;
+    /// A compressed segment that does not decompress with the connection's
+    /// method (compression_onwire.cc: the receiver fails the frame).
+    DecompressFailed => "decompress_failed", Error;
+    /// A compressed segment whose decompressed length (claimed, or reached)
+    /// passes the decoder's segment cap: refused, never allocated.
+    DecompressTooLong => "decompressed_too_long", Error;
+    /// A compressed frame whose method has no decoder here (brotli, or an
+    /// id Compressor.h does not define): shown undecoded, never guessed.
+    CompressionUnsupported => "compression_unsupported", Warning;
+    /// A compressed frame on a connection whose COMPRESSION_DONE turned
+    /// compression on was not seen (the capture may have started later):
+    /// its method is not known.
+    CompressionNotNegotiated => "compression_not_negotiated", Warning;
     /// The sender aborted the frame (late status/flags): dropped by the peer.
     Aborted => "aborted", Note;
     /// Bytes of the frame were never captured.
@@ -278,7 +292,8 @@ impl ProblemKind {
                 Group::Framing
             }
             PreambleMalformed | SegmentTooLong | LateStatusBad | LateReservedBits
-            | ReservedNotZero | BannerBad | FeaturesUnsupported | PaddingNotZero => Group::Framing,
+            | ReservedNotZero | BannerBad | FeaturesUnsupported | PaddingNotZero
+            | DecompressFailed | DecompressTooLong => Group::Framing,
             EncodingEndOfBuffer | EncodingMalformed | EncodingCompatTooNew | EncodingExtra
             | EncodingTrailing => Group::Encoding,
             Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
@@ -287,6 +302,8 @@ impl ProblemKind {
             SeqJump | AckAhead | SeqReplayed | KeepaliveAckUnmatched => Group::Sequence,
             TagUnknown
             | Compressed
+            | CompressionUnsupported
+            | CompressionNotNegotiated
             | Aborted
             | UnexpectedFrame
             | WrongSide

@@ -177,5 +177,6 @@ pub(crate) fn partial_frame(
         seg0_rest_offset: None,
         decrypted: false,
         nonce: None,
+        compression: None,
     }
 }

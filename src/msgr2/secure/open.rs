@@ -308,6 +308,7 @@ fn finish(
         seg0_rest_offset: b.seg0_rest,
         decrypted: true,
         nonce: None,
+        compression: None,
     }
 }
 
