@@ -130,8 +130,15 @@ mod imp {
         save: Option<&Path>,
         signal: Option<Arc<AtomicUsize>>,
     ) -> anyhow::Result<(Live, FeedReader)> {
-        let (mut cap, nanos) =
-            open(iface).with_context(|| format!("cannot capture on '{iface}'"))?;
+        let (mut cap, nanos) = open(iface).map_err(|e| {
+            let text = e.to_string();
+            let hint = if text.contains("not permitted") || text.contains("ermission") {
+                " (capturing needs root, or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot capture on '{iface}': {text}{hint}")
+        })?;
         if let Some(f) = bpf.filter(|f| !f.trim().is_empty()) {
             cap.filter(f, true)
                 .with_context(|| format!("capture filter (-f) '{f}'"))?;
