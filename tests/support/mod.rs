@@ -4,4 +4,5 @@ pub mod capture_conv;
 pub mod conform;
 pub mod flip;
 pub mod mutants;
+pub mod pty;
 pub mod synth;
