@@ -163,10 +163,7 @@ mod imp {
         };
         let (writer, reader) = feed();
         let stream = PcapWriter::new(writer, options).context("live capture")?;
-        eprintln!(
-            "Capturing on '{}'",
-            cephshark::model::escape::escape(iface)
-        );
+        eprintln!("Capturing on '{}'", cephshark::model::escape::escape(iface));
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -207,11 +204,17 @@ mod imp {
 
     /// A packet's time: pcap's timeval, whose second field holds
     /// nanoseconds when the handle was opened for them.
+    // time_t is i64 here, i32 on some systems: the conversion is kept.
+    #[allow(clippy::useless_conversion)]
     fn timestamp(ts: &pcap::PacketHeader, nanos: bool) -> Timestamp {
         let frac = u32::try_from(ts.ts.tv_usec).unwrap_or(0);
         Timestamp {
             secs: i64::from(ts.ts.tv_sec),
-            nanos: if nanos { frac } else { frac.saturating_mul(1000) },
+            nanos: if nanos {
+                frac
+            } else {
+                frac.saturating_mul(1000)
+            },
         }
     }
 

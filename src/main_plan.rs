@@ -45,10 +45,9 @@ pub(crate) fn extra_argument(args: &Args) -> Option<String> {
 /// it), if any.
 pub(crate) fn live_conflict(args: &Args) -> Option<String> {
     let Some(iface) = &args.interface else {
-        return args
-            .capture_filter
-            .as_ref()
-            .map(|_| "-f sets a capture filter for -i IFACE: a capture file is filtered with -Y".into());
+        return args.capture_filter.as_ref().map(|_| {
+            "-f sets a capture filter for -i IFACE: a capture file is filtered with -Y".into()
+        });
     };
     if let Some(p) = args.read.as_ref().or(args.file.as_ref()) {
         return Some(format!(

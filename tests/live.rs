@@ -105,10 +105,7 @@ fn conversation() -> Vec<(Send, Row)> {
     out.push((
         Send {
             from_client: true,
-            data: encode_crc(
-                Rev::V1,
-                &FrameSpec::control(Tag::Keepalive2.raw(), &stamp),
-            ),
+            data: encode_crc(Rev::V1, &FrameSpec::control(Tag::Keepalive2.raw(), &stamp)),
         },
         row(true, "KEEPALIVE2"),
     ));
@@ -231,7 +228,8 @@ fn send_conversation(listener: TcpListener, sends: &[Send]) {
     let mut client = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect: {e}"));
     let (mut server, _) = listener.accept().unwrap_or_else(|e| panic!("accept: {e}"));
     for s in [&client, &server] {
-        s.set_nodelay(true).unwrap_or_else(|e| panic!("nodelay: {e}"));
+        s.set_nodelay(true)
+            .unwrap_or_else(|e| panic!("nodelay: {e}"));
     }
     for s in sends {
         let (from, to) = if s.from_client {
@@ -309,7 +307,11 @@ fn rows_of_a_live_capture_are_the_frames_sent() {
     // listened on.
     for l in &lines {
         let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}"));
-        let server = if v["dir"] == "c2s" { &v["dst"] } else { &v["src"] };
+        let server = if v["dir"] == "c2s" {
+            &v["dst"]
+        } else {
+            &v["src"]
+        };
         assert_eq!(server.as_str(), Some(format!("127.0.0.1:{port}").as_str()));
     }
 }
@@ -372,7 +374,10 @@ fn ctrl_c_ends_the_capture_with_statistics() {
     let status = wait(cap.child);
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
     for (line, want) in rows.iter().zip(&expected) {
-        assert!(line.contains(&format!(" {} ", want.tag)), "{line:?} {want:?}");
+        assert!(
+            line.contains(&format!(" {} ", want.tag)),
+            "{line:?} {want:?}"
+        );
     }
     // The damaged frame, and only it, is flagged in the list.
     let flagged: Vec<&String> = rows.iter().filter(|l| !l.ends_with("[ok]")).collect();
@@ -455,10 +460,12 @@ fn interfaces_list_loopback() {
         let (n, rest) = line
             .split_once(". ")
             .unwrap_or_else(|| panic!("not `N. name`: {line:?}"));
-        numbers.push(n.parse::<usize>().unwrap_or_else(|e| panic!("{line:?}: {e}")));
+        numbers.push(
+            n.parse::<usize>()
+                .unwrap_or_else(|e| panic!("{line:?}: {e}")),
+        );
         lo |= rest == "lo" || rest.starts_with("lo (");
     }
     assert!(lo, "{text}");
     assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>());
 }
-

@@ -24,7 +24,11 @@ fn none_crc() -> String {
 #[cfg(not(feature = "live"))]
 #[test]
 fn without_the_feature_live_capture_says_how_to_build_it() {
-    for args in [&["-i", "lo"][..], &["-i", "lo", "-f", "tcp port 3300"], &["-D"]] {
+    for args in [
+        &["-i", "lo"][..],
+        &["-i", "lo", "-f", "tcp port 3300"],
+        &["-D"],
+    ] {
         let err = refused(args);
         assert!(
             err.contains("cargo build --release --features live") && err.contains("libpcap-dev"),
@@ -36,7 +40,10 @@ fn without_the_feature_live_capture_says_how_to_build_it() {
 #[test]
 fn a_capture_filter_needs_an_interface() {
     let err = refused(&["-r", &none_crc(), "-f", "tcp port 3300"]);
-    assert!(err.contains("-f sets a capture filter for -i IFACE"), "{err}");
+    assert!(
+        err.contains("-f sets a capture filter for -i IFACE"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,5 +63,8 @@ fn saving_a_live_capture_takes_a_file_and_no_display_filter() {
     let err = refused(&["-i", "lo", "-w", "-"]);
     assert!(err.contains("-w - with -i"), "{err}");
     let err = refused(&["-i", "lo", "-w", "out.pcap", "-Y", "msgr2"]);
-    assert!(err.contains("choose them with a capture filter (-f)"), "{err}");
+    assert!(
+        err.contains("choose them with a capture filter (-f)"),
+        "{err}"
+    );
 }

@@ -247,10 +247,7 @@ mod tests {
         let (mut w, mut r) = feed();
         r.handle().close();
         assert!(w.is_closed());
-        assert_eq!(
-            w.write(b"x").unwrap_err().kind(),
-            io::ErrorKind::BrokenPipe
-        );
+        assert_eq!(w.write(b"x").unwrap_err().kind(), io::ErrorKind::BrokenPipe);
         let mut buf = [0u8; 4];
         assert_eq!(r.read(&mut buf).unwrap(), 0);
     }
