@@ -332,7 +332,12 @@ fn run_list(
         flush_rows: args.line_buffered || live,
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let cfg = input.threads(cfg);
+    let mut cfg = input.threads(cfg);
+    if live {
+        // Read ahead, packets would wait for a whole batch: rows come as
+        // their packets do.
+        cfg.threads = 1;
+    }
     let listed = cli::list_with(input.reader, cfg, plan.out, opts, &mut w);
     // The reading has ended (-c, a signal, an error): so does the capture.
     if let Some(c) = capture {

@@ -317,6 +317,54 @@ fn rows_of_a_live_capture_are_the_frames_sent() {
 }
 
 #[test]
+fn display_filter_tree_and_problem_counts_apply_live() {
+    need_capture!("display_filter_tree_and_problem_counts_apply_live");
+    let conv = conversation();
+    let (sends, expected): (Vec<Send>, Vec<Row>) = conv.into_iter().unzip();
+    // The pings' frame numbers: their places in the conversation.
+    let pings: Vec<usize> = expected
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.msg.as_deref() == Some("ping"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let (l, port) = listener();
+    let n = pings.len().to_string();
+    let filter = "ceph.msg.type == ping";
+    // -j 2 as well: a live capture is still read packet by packet, not
+    // in read-ahead batches that would wait for more packets.
+    let args = ["-Y", filter, "-c", &n, "-V", "-z", "errors", "-j", "2"];
+    let cap = start_capture(port, &args);
+    send_conversation(l, &sends);
+    let status = wait(cap.child);
+    let out = collect(&cap.lines);
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    // Row lines start with their number, -V's tree lines with a name.
+    let rows: Vec<usize> = out
+        .iter()
+        .take_while(|l| !l.starts_with("====="))
+        .filter(|l| l.trim_start().starts_with(char::is_numeric) && l.contains(" MESSAGE "))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(rows, pings, "{out:#?}");
+    // Each row's tree: the message header's type and the MPing body.
+    let types = out.iter().filter(|l| l.trim() == "Type: ping (2)").count();
+    let bodies = out
+        .iter()
+        .filter(|l| l.trim() == "Ping: ping magic: 0")
+        .count();
+    assert_eq!((types, bodies), (pings.len(), pings.len()), "{out:#?}");
+    let text = out.join("\n");
+    // -z errors: the one damaged frame, by number.
+    let bad = expected.iter().position(|r| !r.crc_ok).map(|i| i + 1);
+    assert!(text.contains("segment_crc_bad (error): 1"), "{text}");
+    assert!(
+        text.contains(&format!("frame {} conn 0 c2s", bad.unwrap_or_default())),
+        "{text}"
+    );
+}
+
+#[test]
 fn saved_capture_reads_back_as_the_same_rows() {
     need_capture!("saved_capture_reads_back_as_the_same_rows");
     let conv = conversation();
