@@ -14,6 +14,11 @@
 //!    └─────── key/mouse -> keys::lookup -> Action -> App (events.rs, nav.rs)
 //! ```
 //!
+//! A capture that arrives as it is made (standard input, a live capture)
+//! comes through [`run_feed`] on a [`crate::capture::feed`]: its rows are
+//! sent to the UI as soon as no further packet is waiting, and the keys
+//! are read from the terminal itself, so standard input can carry it.
+//!
 //! Large captures: the UI opens at once and fills while the reader thread
 //! works (progress in the status bar); the list is virtual (only visible
 //! rows are formatted) and the field tree is built for the selected row
