@@ -180,6 +180,14 @@ struct Capture {
     stderr: Receiver<String>,
 }
 
+impl Drop for Capture {
+    /// A test that fails half-way leaves no capture running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn lines_of<R: Read + std::marker::Send + 'static>(r: R) -> Receiver<String> {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -270,7 +278,7 @@ fn row_of(line: &str) -> Row {
 }
 
 /// The child's exit status; `None` if it had to be killed (it did not end).
-fn wait(mut child: Child) -> Option<std::process::ExitStatus> {
+fn wait(child: &mut Child) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(s) = child.try_wait().unwrap_or_else(|e| panic!("wait: {e}")) {
@@ -296,9 +304,9 @@ fn rows_of_a_live_capture_are_the_frames_sent() {
     let (sends, expected): (Vec<Send>, Vec<Row>) = conv.into_iter().unzip();
     let (l, port) = listener();
     let n = expected.len().to_string();
-    let cap = start_capture(port, &["-c", &n, "-T", "jsonl"]);
+    let mut cap = start_capture(port, &["-c", &n, "-T", "jsonl"]);
     send_conversation(l, &sends);
-    let status = wait(cap.child);
+    let status = wait(&mut cap.child);
     let lines = collect(&cap.lines);
     let rows: Vec<Row> = lines.iter().map(|l| row_of(l)).collect();
     assert_eq!(rows, expected, "{:?}", collect(&cap.stderr));
@@ -334,9 +342,9 @@ fn display_filter_tree_and_problem_counts_apply_live() {
     // -j 2 as well: a live capture is still read packet by packet, not
     // in read-ahead batches that would wait for more packets.
     let args = ["-Y", filter, "-c", &n, "-V", "-z", "errors", "-j", "2"];
-    let cap = start_capture(port, &args);
+    let mut cap = start_capture(port, &args);
     send_conversation(l, &sends);
-    let status = wait(cap.child);
+    let status = wait(&mut cap.child);
     let out = collect(&cap.lines);
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     // Row lines start with their number, -V's tree lines with a name.
@@ -375,9 +383,9 @@ fn saved_capture_reads_back_as_the_same_rows() {
     let (l, port) = listener();
     let n = expected.len().to_string();
     let path = file.to_string_lossy().into_owned();
-    let cap = start_capture(port, &["-c", &n, "-T", "jsonl", "-P", "-w", &path]);
+    let mut cap = start_capture(port, &["-c", &n, "-T", "jsonl", "-P", "-w", &path]);
     send_conversation(l, &sends);
-    let status = wait(cap.child);
+    let status = wait(&mut cap.child);
     let live = collect(&cap.lines);
     assert_eq!(live.len(), expected.len(), "{live:?}");
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
@@ -403,7 +411,7 @@ fn ctrl_c_ends_the_capture_with_statistics() {
     let conv = conversation();
     let (sends, expected): (Vec<Send>, Vec<Row>) = conv.into_iter().unzip();
     let (l, port) = listener();
-    let cap = start_capture(port, &["-z", "conv", "-z", "tags"]);
+    let mut cap = start_capture(port, &["-z", "conv", "-z", "tags"]);
     send_conversation(l, &sends);
     // Rows come as their frames complete: wait for the last one.
     let mut rows = Vec::new();
@@ -419,7 +427,7 @@ fn ctrl_c_ends_the_capture_with_statistics() {
         .status()
         .unwrap_or_else(|e| panic!("kill: {e}"));
     assert!(st.success());
-    let status = wait(cap.child);
+    let status = wait(&mut cap.child);
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
     for (line, want) in rows.iter().zip(&expected) {
         assert!(

@@ -89,7 +89,7 @@ impl Screen {
     }
 
     /// Wait for the program to end; its exit code.
-    pub fn exit_code(mut self) -> u32 {
+    pub fn exit_code(&mut self) -> u32 {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(s) = self.child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
@@ -104,5 +104,13 @@ impl Screen {
                 self.parser.process(&bytes);
             }
         }
+    }
+}
+
+impl Drop for Screen {
+    /// A test that fails half-way leaves no program running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
