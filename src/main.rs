@@ -26,10 +26,15 @@ macro_rules! say {
 
 #[path = "main_input.rs"]
 mod input;
+#[path = "main_live.rs"]
+mod live;
 #[path = "main_plan.rs"]
 mod plan;
-use input::{config, first_pass, is_stdin, open, reads_entities};
-use plan::{extra_argument, plan, Plan};
+#[cfg(feature = "tui")]
+#[path = "main_tui.rs"]
+mod ui;
+use input::{config, first_pass, is_stdin, open, reads_entities, Input};
+use plan::{extra_argument, live_conflict, plan, Plan};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -132,6 +137,16 @@ struct Args {
     /// tag, info, status (also `-o gui.column.format:...`).
     #[arg(long = "columns", value_name = "LIST")]
     columns: Option<String>,
+    /// Capture live on this interface (`-D` lists them); needs cephshark
+    /// built with `--features live` (libpcap).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    interface: Option<String>,
+    /// Capture filter for -i, in libpcap's (tcpdump's) syntax.
+    #[arg(short = 'f', value_name = "BPF")]
+    capture_filter: Option<String>,
+    /// List the interfaces -i can capture on, and exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    list_interfaces: bool,
     /// Capture file (same as -r).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -230,15 +245,48 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
     }
 }
 
+/// What a listing reads.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// A capture file, or `-` for standard input.
+    File(&'a Path),
+    /// A live capture on the interface named (`-i`).
+    Live(&'a str),
+}
+
+/// Start reading `source`: the input, with the capture behind it when live.
+fn start(
+    source: Source<'_>,
+    args: &Args,
+    signals: &Signals,
+) -> anyhow::Result<(Input, Option<live::Live>)> {
+    match source {
+        Source::File(path) => Ok((open(path)?, None)),
+        Source::Live(iface) => {
+            // Ctrl-C ends the capture; what was captured is then read to
+            // its end, so rows and statistics are complete.
+            let save = args.write.as_deref();
+            let bpf = args.capture_filter.as_deref();
+            let (capture, feed) = live::start(iface, bpf, save, Some(signals.shared()))?;
+            Ok((Input::stream(Box::new(feed)), Some(capture)))
+        }
+    }
+}
+
 fn run_list(
-    path: &Path,
+    source: Source<'_>,
     args: &Args,
     plan: &Plan,
     filter: Option<&Filter>,
     cfg: Config,
     signals: &Signals,
 ) -> anyhow::Result<ExitCode> {
-    if let Some(out) = &args.write {
+    let live = matches!(source, Source::Live(_));
+    let name = match source {
+        Source::File(path) => path.display().to_string(),
+        Source::Live(iface) => iface.to_string(),
+    };
+    if let (Some(out), Source::File(path)) = (&args.write, source) {
         if is_stdin(path) {
             anyhow::bail!(
                 "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
@@ -259,12 +307,13 @@ fn run_list(
         ),
         None => None,
     };
-    let cfg = if args.two_pass || reads_entities(filter) {
-        first_pass(path, cfg)?
-    } else {
-        cfg
+    // -2, or a filter on entities: a first pass learns each connection's
+    // peers (a file only: a pipe or a live capture is read once).
+    let cfg = match source {
+        Source::File(path) if args.two_pass || reads_entities(filter) => first_pass(path, cfg)?,
+        _ => cfg,
     };
-    let input = open(path)?;
+    let (input, capture) = start(source, args, signals)?;
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
     let mut bar = input
@@ -276,24 +325,39 @@ fn run_list(
         fields: plan.fields.as_ref(),
         quiet: plan.quiet,
         stats: plan.stats.clone(),
-        // -w copies every packet unless rows are chosen (-Y, -c).
-        collect_packets: args.write.is_some() && (filter.is_some() || args.count.is_some()),
+        // -w copies every packet unless rows are chosen (-Y, -c); a live
+        // capture saves every packet as it arrives.
+        collect_packets: !live
+            && args.write.is_some()
+            && (filter.is_some() || args.count.is_some()),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
-        stop: Some(signals.flag()),
+        // A live capture stops itself on a signal, and ends its stream.
+        stop: (!live).then(|| signals.flag()),
         line: plan.line.clone(),
         max_rows: args.count,
-        flush_rows: args.line_buffered,
+        // Live, each row is printed as its frame completes.
+        flush_rows: args.line_buffered || live,
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let cfg = input.threads(cfg);
-    let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
+    let mut cfg = input.threads(cfg);
+    if live {
+        // Read ahead, packets would wait for a whole batch: rows come as
+        // their packets do.
+        cfg.threads = 1;
+    }
+    let listed = cli::list_with(input.reader, cfg, plan.out, opts, &mut w);
+    // The reading has ended (-c, a signal, an error): so does the capture.
+    if let Some(c) = capture {
+        c.finish()?;
+    }
+    let result = match listed {
         Ok(r) => r,
         // A closed pipe (e.g. `| head`) is not an error.
         Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             return Ok(ExitCode::SUCCESS)
         }
-        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!("{name}: {e}")),
         Err(e) => return Err(e.into()),
     };
     if let Some(b) = bar.take() {
@@ -303,14 +367,11 @@ fn run_list(
     // status 2, so scripts do not take a truncated file for a whole one.
     let mut code = match &result.summary.read_error {
         Some(e) if result.cut_short => {
-            say!(
-                "The file \"{}\" appears to have been cut short: {e}",
-                path.display()
-            );
+            say!("The file \"{name}\" appears to have been cut short: {e}");
             ExitCode::from(2)
         }
         Some(e) => {
-            say!("{}: capture ends early: {e}", path.display());
+            say!("{name}: capture ends early: {e}");
             ExitCode::from(2)
         }
         None => ExitCode::SUCCESS,
@@ -318,14 +379,15 @@ fn run_list(
     // Nothing to show: say what was seen, on stderr (the listing is empty).
     let s = &result.summary;
     if !result.interrupted && !result.limited && s.conns.values().all(|c| c.not_msgr2) {
-        say!("{}: {}", path.display(), cli::no_msgr2_notice(s));
+        say!("{name}: {}", cli::no_msgr2_notice(s));
     }
     // A signal stops the reading; what was decoded is still printed.
-    let caught = signals.caught();
+    // A live capture ends that way as a matter of course (exit 0).
+    let caught = signals.caught().filter(|_| !live);
     if let Some(sig) = caught {
         if result.interrupted {
-            let (name, n) = (signals::name(sig), result.summary.packets);
-            say!("{}: stopped by {name} after {n} packets", path.display());
+            let (sig_name, n) = (signals::name(sig), result.summary.packets);
+            say!("{name}: stopped by {sig_name} after {n} packets");
         }
         code = ExitCode::from(signals::exit_status(sig));
     }
@@ -357,10 +419,13 @@ fn run_list(
         std::fs::write(out, cli::export::keys_text(&result.summary))
             .with_context(|| format!("--export-keys {}", out.display()))?;
     }
-    match &args.write {
-        Some(out) if caught.is_some() => say!("-w {}: not written", out.display()),
-        Some(out) => write_capture(path, out, &result)?,
-        None => {}
+    match (&args.write, source) {
+        (Some(out), Source::File(_)) if caught.is_some() => {
+            say!("-w {}: not written", out.display())
+        }
+        (Some(out), Source::File(path)) => write_capture(path, out, &result)?,
+        // Live, -w was written as the packets came.
+        _ => {}
     }
     Ok(code)
 }
@@ -457,30 +522,6 @@ fn stats_help() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `cephshark FILE` on a terminal opens the terminal UI, as termshark does;
-/// `-r`, a pipe, or any output option prints instead.
-#[cfg(feature = "tui")]
-fn wants_tui(args: &Args) -> bool {
-    use std::io::IsTerminal;
-    args.read.is_none()
-        && args.file.as_deref().is_some_and(|p| !is_stdin(p))
-        && matches!(args.format, OutFormat::Text)
-        && !args.verbose
-        && !args.hex
-        && args.stats.is_empty()
-        && !args.quiet
-        && args.fields.is_empty()
-        && args.write.is_none()
-        && args.export_streams.is_none()
-        && args.export_keys.is_none()
-        && args.count.is_none()
-        && args.time_format.is_none()
-        && args.columns.is_none()
-        && !args.line_buffered
-        && io::stdout().is_terminal()
-        && io::stdin().is_terminal()
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(report) = &args.glossary {
@@ -488,6 +529,15 @@ fn main() -> ExitCode {
     }
     if args.stats.iter().any(|s| s == "help") {
         return stats_help();
+    }
+    if args.list_interfaces {
+        return match live::list_interfaces() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                say!("{e:#}");
+                ExitCode::from(2)
+            }
+        };
     }
     let filter = match parse_filter(args.filter.as_deref()) {
         Ok(f) => f,
@@ -520,36 +570,27 @@ fn main() -> ExitCode {
         say!("{msg}");
         return ExitCode::from(2);
     }
-    let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
-        say!("no capture given (use -r FILE, or `cephshark --help`)");
+    if let Some(msg) = live_conflict(&args) {
+        say!("{msg}");
         return ExitCode::from(2);
-    };
-    #[cfg(feature = "tui")]
-    if wants_tui(&args) {
-        let mut cfg = cfg;
-        if cfg.threads == 0 {
-            // The UI reads a file: read ahead on every core by default.
-            cfg.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        }
-        let opts = cephshark::tui::TuiOptions {
-            path: path.clone(),
-            config: cfg,
-            filter: args.filter.clone(),
-        };
-        return match cephshark::tui::run(opts) {
-            Ok(cephshark::tui::Ended::Quit) => ExitCode::SUCCESS,
-            Ok(cephshark::tui::Ended::Signal(s)) => ExitCode::from(signals::exit_status(s)),
-            Err(e) => {
-                say!("{e}");
-                ExitCode::from(2)
-            }
-        };
     }
+    #[cfg(feature = "tui")]
+    if let Some(code) = ui::run(&args, &cfg) {
+        return code;
+    }
+    let source = match (&args.interface, args.read.as_ref().or(args.file.as_ref())) {
+        (Some(iface), _) => Source::Live(iface),
+        (None, Some(path)) => Source::File(path),
+        (None, None) => {
+            say!("no capture given (use -r FILE, -i IFACE, or `cephshark --help`)");
+            return ExitCode::from(2);
+        }
+    };
     let sig = match Signals::install() {
         Ok(s) => s,
         Err(e) => return signals_failed(&e),
     };
-    match run_list(path, &args, &plan, filter.as_ref(), cfg, &sig) {
+    match run_list(source, &args, &plan, filter.as_ref(), cfg, &sig) {
         Ok(c) => c,
         Err(e) => {
             say!("{e:#}");

@@ -31,6 +31,16 @@ impl Input {
     }
 }
 
+impl Input {
+    /// A stream with no size (a live capture's feed).
+    pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Input {
+        Input {
+            reader: CountingReader::new(reader),
+            size: None,
+        }
+    }
+}
+
 pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }

@@ -41,6 +41,35 @@ pub(crate) fn extra_argument(args: &Args) -> Option<String> {
     })
 }
 
+/// The complaint about flags that do not go with live capture (or need
+/// it), if any.
+pub(crate) fn live_conflict(args: &Args) -> Option<String> {
+    let Some(iface) = &args.interface else {
+        return args.capture_filter.as_ref().map(|_| {
+            "-f sets a capture filter for -i IFACE: a capture file is filtered with -Y".into()
+        });
+    };
+    if let Some(p) = args.read.as_ref().or(args.file.as_ref()) {
+        return Some(format!(
+            "-i {iface} and {}: cephshark reads one input, a live capture or a file",
+            p.display()
+        ));
+    }
+    match &args.write {
+        Some(w) if is_stdin(w) => Some(
+            "-w - with -i: the capture is written to a file (-w FILE), the rows to standard output"
+                .into(),
+        ),
+        // tshark says the same: -w saves what was captured, -Y would
+        // not apply to it.
+        Some(_) if args.filter.is_some() => Some(
+            "-Y with -i and -w: the file gets every packet captured; choose them with a capture filter (-f)"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 /// Everything the list command was asked to do, checked.
 pub(crate) struct Plan {
     pub(crate) out: Output,

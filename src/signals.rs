@@ -63,6 +63,11 @@ impl Signals {
     pub fn flag(&self) -> &AtomicUsize {
         &self.caught
     }
+
+    /// The same flag, for a thread of its own (a live capture's).
+    pub fn shared(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.caught)
+    }
 }
 
 impl Drop for Signals {

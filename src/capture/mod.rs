@@ -4,7 +4,9 @@
 //! [`CaptureReader`] streams packets from any `io::Read` with memory bounded
 //! by the largest block (at most [`MAX_BLOCK_LEN`]); [`parse_tcp`] turns one
 //! packet's bytes into a [`TcpPacket`] view that borrows the payload.
-//! [`PcapWriter`] and [`PcapngWriter`] write captures back out.
+//! [`PcapWriter`] and [`PcapngWriter`] write captures back out; a
+//! [`feed`] carries a stream that another thread produces (a live capture,
+//! a pipe) to the same reader.
 //!
 //! ```text
 //!  impl Read --CaptureReader--> Packet { index, ts, link, data }
@@ -18,11 +20,13 @@
 //! from the tcpdump.org LINKTYPE list; each file's docs draw its layouts.
 
 pub mod ahead;
+pub mod feed;
 mod link;
 mod reader;
 mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
+pub use feed::{feed, feed_from, FeedHandle, FeedReader, FeedWriter};
 pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
 pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
 pub use writer::{PcapOptions, PcapWriter, PcapngWriter, DEFAULT_SNAPLEN};

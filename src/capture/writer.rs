@@ -178,6 +178,12 @@ impl<W: Write> PcapWriter<W> {
         &self.out
     }
 
+    /// Push what the destination buffers to where it goes (a live
+    /// capture's `-w` file between packets).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flush and hand back the destination.
     pub fn into_inner(mut self) -> io::Result<W> {
         self.out.flush()?;

@@ -82,6 +82,8 @@ pub struct Loading {
     pub total: Option<u64>,
     /// Read to the end.
     pub done: bool,
+    /// A live capture: packets arrive as they are captured.
+    pub live: bool,
 }
 
 /// Everything the UI shows and remembers.
@@ -219,6 +221,11 @@ impl App {
     pub fn set_read(&mut self, read: u64, total: Option<u64>) {
         self.loading.read = read;
         self.loading.total = total;
+    }
+
+    /// Say "capturing" rather than "reading" while packets arrive.
+    pub fn set_capturing(&mut self) {
+        self.loading.live = true;
     }
 
     /// Filter new rows for at most `budget`; returns whether rows remain.

@@ -14,6 +14,11 @@
 //!    └─────── key/mouse -> keys::lookup -> Action -> App (events.rs, nav.rs)
 //! ```
 //!
+//! A capture that arrives as it is made (standard input, a live capture)
+//! comes through [`run_feed`] on a [`crate::capture::feed`]: its rows are
+//! sent to the UI as soon as no further packet is waiting, and the keys
+//! are read from the terminal itself, so standard input can carry it.
+//!
 //! Large captures: the UI opens at once and fills while the reader thread
 //! works (progress in the status bar); the list is virtual (only visible
 //! rows are formatted) and the field tree is built for the selected row
@@ -50,7 +55,7 @@ pub use ui::draw;
 pub use {crossterm, ratatui};
 
 use crate::analysis::Config;
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{CaptureError, CaptureReader, FeedHandle, FeedReader};
 use crate::signals::Signals;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
@@ -172,6 +177,46 @@ pub fn run(opts: TuiOptions) -> Result<Ended, TuiError> {
     // Errors about the file are reported before the screen changes.
     let reader = open_capture(&opts.path, Arc::clone(&read))?;
     let total = std::fs::metadata(&opts.path).ok().map(|m| m.len());
+    let name = display_name(&opts.path);
+    run_on(opts, &name, reader, read, total, None, false)
+}
+
+/// What a capture fed as it is made is: how the status bar tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedKind {
+    /// A pipe (standard input): "reading".
+    Pipe,
+    /// A live capture on the interface named: "capturing".
+    Live(String),
+}
+
+/// Run the UI over a capture that arrives as it is made (standard input,
+/// a live capture): rows appear as their frames complete. `opts.path` is
+/// the name shown. The terminal's keys are read from the terminal itself
+/// (crossterm opens `/dev/tty` when standard input is not one), so the
+/// capture may come on standard input.
+pub fn run_feed(opts: TuiOptions, feed: FeedReader, kind: FeedKind) -> Result<Ended, TuiError> {
+    let read = Arc::new(AtomicU64::new(0));
+    let handle = feed.handle();
+    let name = match &kind {
+        FeedKind::Pipe => display_name(&opts.path),
+        FeedKind::Live(iface) => iface.clone(),
+    };
+    let src = Counting::new(feed, Arc::clone(&read));
+    let reader = CaptureReader::new(src).map_err(|e| TuiError::Capture(opts.path.clone(), e))?;
+    let live = matches!(kind, FeedKind::Live(_));
+    run_on(opts, &name, reader, read, None, Some(handle), live)
+}
+
+fn run_on<R: std::io::Read + Send + 'static>(
+    opts: TuiOptions,
+    name: &str,
+    reader: CaptureReader<R>,
+    read: Arc<AtomicU64>,
+    total: Option<u64>,
+    feed: Option<FeedHandle>,
+    live: bool,
+) -> Result<Ended, TuiError> {
     let filter = match &opts.filter {
         Some(f) => match filter_bar::compile(f) {
             Ok(_) => Some(f.clone()),
@@ -179,11 +224,17 @@ pub fn run(opts: TuiOptions) -> Result<Ended, TuiError> {
         },
         None => None,
     };
-    let mut app = App::new(&display_name(&opts.path), Theme::from_env());
+    let mut app = App::new(name, Theme::from_env());
+    if live {
+        app.set_capturing();
+    }
     if let Some(f) = &filter {
         app.set_filter_text(f).map_err(TuiError::Filter)?;
     }
-    let mut worker = Worker::start(reader, read, opts.config)?;
+    let mut worker = match feed {
+        Some(h) => Worker::start_feed(reader, read, opts.config, h)?,
+        None => Worker::start(reader, read, opts.config)?,
+    };
     let signals = Signals::install()?;
 
     // A panic restores the terminal before the message is printed.
@@ -221,15 +272,19 @@ fn event_loop<W: Write>(
         if let Some(sig) = signals.caught() {
             return Ok(Ended::Signal(sig));
         }
+        let mut got = false;
         while let Ok(msg) = worker.rx.try_recv() {
             app.ingest(msg);
+            got = true;
         }
         if !app.loaded() {
             app.set_read(worker.read.load(Ordering::Relaxed), total);
         }
         let more = app.pump(PUMP_BUDGET);
         term.draw(|f| draw(f, app))?;
-        let wait = if more || !app.loaded() {
+        // Quick redraws while rows come in; a stream that waits for its
+        // next packet (a pipe, a live capture) is drawn at the tick.
+        let wait = if more || (!app.loaded() && (got || worker.feed.is_none())) {
             Duration::from_millis(15)
         } else {
             TICK

@@ -169,7 +169,9 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     if secure > 0 {
         parts.push(format!("secure {opened}/{secure} decrypted"));
     }
-    let progress = if !app.loading.done {
+    let progress = if !app.loading.done && app.loading.live {
+        format!("capturing {}", human(app.loading.read))
+    } else if !app.loading.done {
         match app.loading.total {
             Some(tot) if tot > 0 => {
                 format!("reading {}%", app.loading.read.saturating_mul(100) / tot)

@@ -5,7 +5,7 @@
 
 use super::rows::Row;
 use crate::analysis::{Config, Dissector, Record, Summary};
-use crate::capture::{with_packets, CaptureError, CaptureReader};
+use crate::capture::{with_packets, CaptureError, CaptureReader, FeedHandle};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -60,6 +60,8 @@ pub struct Worker {
     pub rx: Receiver<Msg>,
     /// Bytes of the capture read so far.
     pub read: Arc<AtomicU64>,
+    /// The feed the capture arrives on, if it is made as it is read.
+    pub feed: Option<FeedHandle>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -71,15 +73,39 @@ impl Worker {
         read: Arc<AtomicU64>,
         cfg: Config,
     ) -> std::io::Result<Worker> {
+        Self::spawn(reader, read, cfg, None)
+    }
+
+    /// Start reading a capture that arrives on a feed as it is made (a
+    /// live capture, a pipe): the rows of a packet are sent as soon as no
+    /// further packet is waiting, and stopping closes the feed, so a
+    /// reader waiting for the next packet returns.
+    pub fn start_feed<R: Read + Send + 'static>(
+        reader: CaptureReader<R>,
+        read: Arc<AtomicU64>,
+        cfg: Config,
+        feed: FeedHandle,
+    ) -> std::io::Result<Worker> {
+        Self::spawn(reader, read, cfg, Some(feed))
+    }
+
+    fn spawn<R: Read + Send + 'static>(
+        reader: CaptureReader<R>,
+        read: Arc<AtomicU64>,
+        cfg: Config,
+        feed: Option<FeedHandle>,
+    ) -> std::io::Result<Worker> {
         let (tx, rx) = sync_channel(CHANNEL_DEPTH);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let idle = feed.clone();
         let handle = std::thread::Builder::new()
             .name("cephshark-reader".into())
-            .spawn(move || run(reader, cfg, &tx, &flag))?;
+            .spawn(move || run(reader, cfg, &tx, &flag, idle.as_ref()))?;
         Ok(Worker {
             rx,
             read,
+            feed,
             stop,
             handle: Some(handle),
         })
@@ -89,6 +115,9 @@ impl Worker {
     /// a read that never returns, on a pipe say, is left behind).
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(f) = &self.feed {
+            f.close();
+        }
         let Some(h) = self.handle.take() else { return };
         let deadline = Instant::now() + STOP_WAIT;
         // Drain so a send blocked on a full channel returns.
@@ -110,14 +139,16 @@ impl Drop for Worker {
 
 /// Dissect everything `reader` gives, sending batches on `tx`; stops early
 /// when `stop` is set or the UI has gone. With `cfg.threads` of 2 or more
-/// the capture is read ahead on a thread of its own (`capture::read_ahead`).
+/// the capture is read ahead on a thread of its own (`capture::read_ahead`),
+/// except from a feed (read ahead, packets would wait for a whole batch).
 fn run<R: Read + Send>(
     reader: CaptureReader<R>,
     cfg: Config,
     tx: &SyncSender<Msg>,
     stop: &AtomicBool,
+    feed: Option<&FeedHandle>,
 ) {
-    let ahead = cfg.threads > 1;
+    let ahead = cfg.threads > 1 && feed.is_none();
     let mut d = Dissector::new(cfg);
     let mut batch: Vec<Row> = Vec::new();
     let mut since = Instant::now();
@@ -131,7 +162,12 @@ fn run<R: Read + Send>(
             Ok(None) => return Some(None),
             Err(e) => return Some(Some(e.to_string())),
         }
-        if batch.len() >= BATCH_ROWS || (!batch.is_empty() && since.elapsed() >= BATCH_TIME) {
+        // From a feed, nothing waiting means the next read would wait:
+        // the rows so far are sent first.
+        let idle = feed.is_some_and(|f| f.queued() == 0);
+        if batch.len() >= BATCH_ROWS
+            || (!batch.is_empty() && (idle || since.elapsed() >= BATCH_TIME))
+        {
             let msg = Msg::Batch(std::mem::take(&mut batch), Box::new(d.summary().clone()));
             if tx.send(msg).is_err() {
                 return None;

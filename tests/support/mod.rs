@@ -5,4 +5,5 @@ pub mod compress_conv;
 pub mod conform;
 pub mod flip;
 pub mod mutants;
+pub mod pty;
 pub mod synth;
