@@ -140,12 +140,9 @@ impl Body for Auth {
         o.uint(&MONMAP_EPOCH, &self.epoch);
     }
     fn text(&self, _p: &Parts<'_>, _ctx: &MsgContext) -> String {
-        let what = match &self.cephx {
-            Some(r) => format!(" {}", r.text()),
-            None => String::new(),
-        };
+        // As MAuth::print writes it; the cephx request is in the tree.
         format!(
-            "auth(proto {} {} bytes epoch {}{what})",
+            "auth(proto {} {} bytes epoch {})",
             self.protocol.v, self.payload_len, self.epoch.v
         )
     }
