@@ -4,7 +4,7 @@
 use anyhow::Context;
 use cephshark::analysis::stats::StatKind;
 use cephshark::analysis::{memcap, Config};
-use cephshark::cli::export::{self, StreamExporter};
+use cephshark::cli::export::StreamExporter;
 use cephshark::cli::line::TimeFormat;
 use cephshark::cli::progress::{self, Progress};
 use cephshark::cli::{self, ListError, ListOptions};
@@ -26,9 +26,11 @@ macro_rules! say {
 
 #[path = "main_input.rs"]
 mod input;
+#[path = "main_inputs.rs"]
+mod inputs;
 #[path = "main_plan.rs"]
 mod plan;
-use input::{config, first_pass, is_stdin, open, reads_entities};
+use input::{config, first_pass, is_stdin, reads_entities};
 use plan::{extra_argument, plan, Plan};
 
 #[derive(Parser, Debug)]
@@ -43,9 +45,10 @@ struct Args {
     /// Print the version (tshark's -v).
     #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
     version: Option<bool>,
-    /// Capture file to read (`-` for standard input).
+    /// Capture file to read (`-` for standard input); repeat to read
+    /// several captures as one, merged by packet time (as mergecap).
     #[arg(short = 'r', long = "read-file", value_name = "FILE")]
-    read: Option<PathBuf>,
+    read: Vec<PathBuf>,
     /// Output format of the frame list.
     #[arg(short = 'T', value_enum, default_value = "text")]
     format: OutFormat,
@@ -179,6 +182,9 @@ enum Command {
         /// Capture files (`-` for standard input).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Verify the captures as one, merged by packet time (one report).
+        #[arg(long)]
+        merge: bool,
     },
 }
 
@@ -231,7 +237,7 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
 }
 
 fn run_list(
-    path: &Path,
+    paths: &[PathBuf],
     args: &Args,
     plan: &Plan,
     filter: Option<&Filter>,
@@ -239,13 +245,14 @@ fn run_list(
     signals: &Signals,
 ) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.write {
-        if is_stdin(path) {
+        if paths.iter().any(|p| is_stdin(p)) {
             anyhow::bail!(
                 "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
                  so the input is read twice, and standard input can be read only once (save it to a file first)"
             );
         }
-        if !is_stdin(out) && std::fs::canonicalize(out).ok() == std::fs::canonicalize(path).ok() {
+        let same = |p: &PathBuf| std::fs::canonicalize(out).ok() == std::fs::canonicalize(p).ok();
+        if !is_stdin(out) && paths.iter().any(same) {
             anyhow::bail!(
                 "-w {}: refusing to overwrite the capture being read",
                 out.display()
@@ -260,16 +267,17 @@ fn run_list(
         None => None,
     };
     let cfg = if args.two_pass || reads_entities(filter) {
-        first_pass(path, cfg)?
+        first_pass(paths, cfg)?
     } else {
         cfg
     };
-    let input = open(path)?;
+    let input = inputs::open_all(paths)?;
+    let label = inputs::label(paths);
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
     let mut bar = input
-        .size
-        .and_then(|s| Progress::start(s, input.reader.counter(), "reading", stdout_busy));
+        .size()
+        .and_then(|s| Progress::start(s, input.counter(), "reading", stdout_busy));
     let mut tick = || progress::tick(&mut bar);
     let opts = ListOptions {
         filter,
@@ -287,13 +295,13 @@ fn run_list(
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let cfg = input.threads(cfg);
-    let result = match cli::list_with(input.reader, cfg, plan.out, opts, &mut w) {
+    let result = match input.list(cfg, plan.out, opts, &mut w) {
         Ok(r) => r,
         // A closed pipe (e.g. `| head`) is not an error.
         Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             return Ok(ExitCode::SUCCESS)
         }
-        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!(inputs::named(paths, &e))),
         Err(e) => return Err(e.into()),
     };
     if let Some(b) = bar.take() {
@@ -302,15 +310,16 @@ fn run_list(
     // As tshark: the rows decoded are printed, and the cut makes the exit
     // status 2, so scripts do not take a truncated file for a whole one.
     let mut code = match &result.summary.read_error {
+        Some(e) if result.cut_short && paths.len() > 1 => {
+            say!("a capture appears to have been cut short: {e}");
+            ExitCode::from(2)
+        }
         Some(e) if result.cut_short => {
-            say!(
-                "The file \"{}\" appears to have been cut short: {e}",
-                path.display()
-            );
+            say!("The file \"{label}\" appears to have been cut short: {e}");
             ExitCode::from(2)
         }
         Some(e) => {
-            say!("{}: capture ends early: {e}", path.display());
+            say!("{label}: capture ends early: {e}");
             ExitCode::from(2)
         }
         None => ExitCode::SUCCESS,
@@ -318,14 +327,14 @@ fn run_list(
     // Nothing to show: say what was seen, on stderr (the listing is empty).
     let s = &result.summary;
     if !result.interrupted && !result.limited && s.conns.values().all(|c| c.not_msgr2) {
-        say!("{}: {}", path.display(), cli::no_msgr2_notice(s));
+        say!("{label}: {}", cli::no_msgr2_notice(s));
     }
     // A signal stops the reading; what was decoded is still printed.
     let caught = signals.caught();
     if let Some(sig) = caught {
         if result.interrupted {
             let (name, n) = (signals::name(sig), result.summary.packets);
-            say!("{}: stopped by {name} after {n} packets", path.display());
+            say!("{label}: stopped by {name} after {n} packets");
         }
         code = ExitCode::from(signals::exit_status(sig));
     }
@@ -359,23 +368,22 @@ fn run_list(
     }
     match &args.write {
         Some(out) if caught.is_some() => say!("-w {}: not written", out.display()),
-        Some(out) => write_capture(path, out, &result)?,
+        Some(out) => write_capture(paths, out, &result)?,
         None => {}
     }
     Ok(code)
 }
 
 /// Pass two of `-w`: copy the marked packets.
-fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
-    let input = open(path)?;
+fn write_capture(paths: &[PathBuf], out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
+    let input = inputs::open_all(paths)?;
     let mut bar = input
-        .size
-        .and_then(|s| Progress::start(s, input.reader.counter(), "writing", false));
+        .size()
+        .and_then(|s| Progress::start(s, input.counter(), "writing", false));
     let mut tick = || progress::tick(&mut bar);
     let set = result.packets.as_ref();
     let res = if is_stdin(out) {
-        export::write_packets(
-            input.reader,
+        input.write(
             set,
             &result.info,
             BufWriter::new(io::stdout().lock()),
@@ -383,8 +391,7 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         )
     } else {
         let f = std::fs::File::create(out).with_context(|| format!("-w {}", out.display()))?;
-        export::write_packets(
-            input.reader,
+        input.write(
             set,
             &result.info,
             BufWriter::with_capacity(1 << 20, f),
@@ -398,14 +405,25 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }
 
-fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Signals) -> ExitCode {
+fn run_verify(
+    files: &[PathBuf],
+    merge: bool,
+    cfg: &Config,
+    filter: Option<&Filter>,
+    sig: &Signals,
+) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
-    for path in files {
-        let name = path.display().to_string();
+    // --merge: all the captures as one; else each on its own.
+    let groups: Vec<&[PathBuf]> = match merge {
+        true => vec![files],
+        false => files.chunks(1).collect(),
+    };
+    for paths in groups {
+        let name = inputs::label(paths);
         let cfg = if reads_entities(filter) {
-            match first_pass(path, cfg.clone()) {
+            match first_pass(paths, cfg.clone()) {
                 Ok(c) => c,
                 Err(e) => {
                     say!("{e:#}");
@@ -416,10 +434,10 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
         } else {
             cfg.clone()
         };
-        let outcome = open(path).and_then(|src| {
+        let outcome = inputs::open_all(paths).and_then(|src| {
             let cfg = src.threads(cfg);
-            cli::verify_until(src.reader, cfg, filter, sig.flag())
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            src.verify(cfg, filter, sig.flag())
+                .map_err(|e| anyhow::anyhow!(inputs::named(paths, &e)))
         });
         match outcome {
             Ok(o) => {
@@ -462,7 +480,7 @@ fn stats_help() -> ExitCode {
 #[cfg(feature = "tui")]
 fn wants_tui(args: &Args) -> bool {
     use std::io::IsTerminal;
-    args.read.is_none()
+    args.read.is_empty()
         && args.file.as_deref().is_some_and(|p| !is_stdin(p))
         && matches!(args.format, OutFormat::Text)
         && !args.verbose
@@ -503,9 +521,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(Command::Verify { files }) = &args.command {
+    if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
-            Ok(sig) => run_verify(files, &cfg, filter.as_ref(), &sig),
+            Ok(sig) => run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
             Err(e) => signals_failed(&e),
         };
     }
@@ -520,7 +538,11 @@ fn main() -> ExitCode {
         say!("{msg}");
         return ExitCode::from(2);
     }
-    let Some(path) = args.read.as_ref().or(args.file.as_ref()) else {
+    let paths = match args.read.is_empty() {
+        true => args.file.iter().cloned().collect(),
+        false => args.read.clone(),
+    };
+    let Some(path) = paths.first() else {
         say!("no capture given (use -r FILE, or `cephshark --help`)");
         return ExitCode::from(2);
     };
@@ -549,7 +571,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return signals_failed(&e),
     };
-    match run_list(path, &args, &plan, filter.as_ref(), cfg, &sig) {
+    match run_list(&paths, &args, &plan, filter.as_ref(), cfg, &sig) {
         Ok(c) => c,
         Err(e) => {
             say!("{e:#}");

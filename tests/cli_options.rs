@@ -453,7 +453,7 @@ fn accepted_flags_and_extra_words() {
         text(&o.stderr),
         format!(
             "cephshark: unexpected argument 'extra': -r already names the capture ({cap}); \
-             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)\n"
+             to read several captures as one, give each with -r (`-r A -r B`)\n"
         )
     );
 }
