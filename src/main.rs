@@ -534,7 +534,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(msg) = extra_argument(&args) {
+    #[cfg(feature = "tui")]
+    let tui = wants_tui(&args);
+    #[cfg(not(feature = "tui"))]
+    let tui = false;
+    if let Some(msg) = extra_argument(&args, tui) {
         say!("{msg}");
         return ExitCode::from(2);
     }
@@ -547,7 +551,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     #[cfg(feature = "tui")]
-    if wants_tui(&args) {
+    if tui {
         let mut cfg = cfg;
         if cfg.threads == 0 {
             // The UI reads a file: read ahead on every core by default.
@@ -558,7 +562,7 @@ fn main() -> ExitCode {
             config: cfg,
             filter: args.filter.clone(),
         };
-        return match cephshark::tui::run(opts) {
+        return match cephshark::tui::run_with(opts, &args.extra) {
             Ok(cephshark::tui::Ended::Quit) => ExitCode::SUCCESS,
             Ok(cephshark::tui::Ended::Signal(s)) => ExitCode::from(signals::exit_status(s)),
             Err(e) => {

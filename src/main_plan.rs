@@ -13,8 +13,9 @@ use std::path::PathBuf;
 /// The complaint about positional arguments past the capture a listing
 /// reads (`-r FILE`, repeated for several, or `FILE`), if there are any: a
 /// word is never silently ignored, least of all `verify` written after
-/// the file.
-pub(crate) fn extra_argument(args: &Args) -> Option<String> {
+/// the file. The terminal UI (`tui`) reads captures past the first as one
+/// with it.
+pub(crate) fn extra_argument(args: &Args, tui: bool) -> Option<String> {
     let read = args.read.first().map(PathBuf::as_path);
     let mut positional = args.file.iter().chain(&args.extra);
     let capture = match read {
@@ -28,6 +29,9 @@ pub(crate) fn extra_argument(args: &Args) -> Option<String> {
             "unexpected argument 'verify' after the capture {capture}: \
              to verify it, run `cephshark verify {capture}`"
         ));
+    }
+    if tui && read.is_none() {
+        return None;
     }
     let extra = extras.first()?.display();
     Some(match read {

@@ -436,7 +436,7 @@ fn prefs_and_columns() {
     let o = run(&["-r", &cap, "--columns", "no,len"]);
     assert_eq!(
         text(&o.stderr),
-        "cephshark: --columns: unknown column `len` (known: no, time, src, dst, conn, tag, info, status)\n"
+        "cephshark: --columns: unknown column `len` (known: no, time, file, src, dst, conn, tag, info, status)\n"
     );
 }
 

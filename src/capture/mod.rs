@@ -43,6 +43,12 @@ impl<R: std::io::Read> PacketSource for CaptureReader<R> {
     }
 }
 
+impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        (**self).next_packet()
+    }
+}
+
 /// 1-based packet number in the capture file, as Wireshark counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PacketIndex(pub u64);

@@ -5,7 +5,7 @@
 
 use super::rows::Row;
 use crate::analysis::{Config, Dissector, Record, Summary};
-use crate::capture::{with_packets, CaptureError, CaptureReader};
+use crate::capture::{with_packets, CaptureError, PacketSource};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -66,8 +66,8 @@ pub struct Worker {
 
 impl Worker {
     /// Start reading `reader` (already opened, header checked) in a thread.
-    pub fn start<R: Read + Send + 'static>(
-        reader: CaptureReader<R>,
+    pub fn start<S: PacketSource + Send + 'static>(
+        reader: S,
         read: Arc<AtomicU64>,
         cfg: Config,
     ) -> std::io::Result<Worker> {
@@ -111,12 +111,7 @@ impl Drop for Worker {
 /// Dissect everything `reader` gives, sending batches on `tx`; stops early
 /// when `stop` is set or the UI has gone. With `cfg.threads` of 2 or more
 /// the capture is read ahead on a thread of its own (`capture::read_ahead`).
-fn run<R: Read + Send>(
-    reader: CaptureReader<R>,
-    cfg: Config,
-    tx: &SyncSender<Msg>,
-    stop: &AtomicBool,
-) {
+fn run<S: PacketSource + Send>(reader: S, cfg: Config, tx: &SyncSender<Msg>, stop: &AtomicBool) {
     let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut batch: Vec<Row> = Vec::new();
