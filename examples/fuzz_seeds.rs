@@ -19,6 +19,7 @@ use cephshark::decode::Header2;
 use cephshark::fuzzing::secure::{frame_record, FLIP, LOSE};
 use cephshark::fuzzing::segments::{Seg, FLOWS};
 use cephshark::fuzzing::Payload;
+use cephshark::msgr2::compress::{self, Method};
 use cephshark::msgr2::{banner, ConnDecoder, DecoderConfig, Event, Frame, Tag};
 use cephshark::tcp::Direction;
 
@@ -317,6 +318,20 @@ fn main() -> Result<()> {
                 let segs: Vec<&[u8]> = (0..f.preamble.nseg())
                     .filter_map(|i| f.segment(i))
                     .collect();
+                // decompress: a message's front in each method's format.
+                if let (Tag::Message, Some(front)) = (tag, segs.get(1)) {
+                    for m in [Method::Snappy, Method::Zlib, Method::Zstd, Method::Lz4] {
+                        if let Some(z) = compress::compress(m, front) {
+                            let mut seed = vec![u8::try_from(m.raw()).unwrap_or(0)];
+                            seed.extend(z);
+                            c.add(
+                                "decompress",
+                                format!("{stem}-{tagname}-{}-{m}", dir.short()),
+                                seed,
+                            );
+                        }
+                    }
+                }
                 let mut rec = vec![1u8];
                 rec.extend(frame_record(
                     tag.raw(),

@@ -14,6 +14,9 @@
 #   LAB_SIZE     pool replica count                 (default 1)
 #   LAB_MEMSTORE_BYTES  each OSD's memstore size    (default 256 MiB)
 #   LAB_EXTRA_CONF      lines added to [global]     (default none)
+#   LAB_MSGR1    true: daemons bind msgr1 (v1) addresses  (default false)
+#   LAB_MSGR2    false: daemons bind no msgr2 addresses (with LAB_MSGR1=true:
+#                a v1-only cluster, the monitor at v1:ADDR:PORT)  (default true)
 #   LAB_TCPDUMP_BUF     tcpdump's -B (KiB of kernel buffer; default tcpdump's)
 #   LAB_TCPDUMP_BULK=1  tcpdump at a raised priority, writing whole buffers
 #                       rather than each packet (-U): for bulk traffic,
@@ -125,18 +128,19 @@ lab_write_conf() {
     local auth=${LAB_AUTH:-cephx} mode=${LAB_MODE:-secure}
     local monmode=${LAB_MONMODE:-${LAB_MODE:-secure}} size=${LAB_SIZE:-1}
     mkdir -p "$WORK"/{mon.a,run,log}
+    local monaddrs
+    monaddrs=$(lab_mon_addrs)
     cat >"$CONF" <<EOF
 [global]
 fsid = $(uuidgen)
-mon_host = [v2:$ADDR:$PORT]
+mon_host = $monaddrs
 public_network = 127.0.0.0/8
 public_addr = $ADDR
 cluster_addr = $ADDR
 ms_bind_ipv4 = true
 ms_bind_ipv6 = false
-# msgr2 only
-ms_bind_msgr1 = false
-ms_bind_msgr2 = true
+ms_bind_msgr1 = ${LAB_MSGR1:-false}
+ms_bind_msgr2 = ${LAB_MSGR2:-true}
 ms_bind_port_min = $((PORT + 1))
 ms_bind_port_max = $((PORT + 40))
 auth_cluster_required = $auth
@@ -174,6 +178,18 @@ mon_data = $WORK/mon.a
 EOF
 }
 
+# The monitor's addresses: v2 at PORT; with LAB_MSGR2=false v1 at PORT,
+# else with LAB_MSGR1=true also v1 at PORT+40 (inside tcpdump's range).
+lab_mon_addrs() {
+    if [ "${LAB_MSGR2:-true}" = false ]; then
+        echo "[v1:$ADDR:$PORT]"
+    elif [ "${LAB_MSGR1:-false}" = true ]; then
+        echo "[v2:$ADDR:$PORT,v1:$ADDR:$((PORT + 40))]"
+    else
+        echo "[v2:$ADDR:$PORT]"
+    fi
+}
+
 ceph_cli() { timeout 60 ceph -c "$CONF" "$@"; }
 
 # Writes the configuration and starts the monitor and LAB_OSDS OSDs, each
@@ -187,7 +203,7 @@ lab_start_cluster() {
     ceph-authtool --create-keyring "$WORK/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
     ceph-authtool "$WORK/keyring" --gen-key -n client.admin \
         --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
-    monmaptool --create --fsid "$fsid" --addv a "[v2:$ADDR:$PORT]" "$WORK/monmap" >/dev/null
+    monmaptool --create --fsid "$fsid" --addv a "$(lab_mon_addrs)" "$WORK/monmap" >/dev/null
     ceph-mon -c "$CONF" --mkfs -i a --monmap "$WORK/monmap" --keyring "$WORK/keyring"
     "${daemon_env[@]}" ceph-mon -c "$CONF" -i a
     for ((i = 0; i < osds; i++)); do

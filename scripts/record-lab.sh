@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records one real msgr2 capture of a scenario the state machine and the
+# Records one real msgr2 (or, scenario v1, msgr1) capture of a scenario the state machine and the
 # interop verdicts are judged on, from real Ceph daemons on loopback.
 #
 # usage: scripts/record-lab.sh SCENARIO OUTDIR     (as root: installs packages, runs tcpdump)
@@ -31,6 +31,11 @@
 #               watch client's sessions are captured without their handshakes
 #               (osd_beacon_report_interval = 5 s, so beacons flow); for some
 #               22 s clients put, get and stat objects (their sessions whole)
+#   v1          cephx, a v1-only cluster (ms_bind_msgr1 = true, ms_bind_msgr2 =
+#               false, the monitor at v1:ADDR:PORT): every connection speaks
+#               msgr1 ("ceph v027") with crcs and cephx message signatures;
+#               clients put, get and stat a small and a 1 MiB object, and
+#               `ceph osd stat` asks the monitor
 #   bench-crc   cephx, crc, loopback at MTU 1500 with TSO and GSO off while the
 #               cluster runs (restored afterwards, on an error too): `rados
 #               bench` 4 MiB writes then sequential reads, about 1.8 GB and
@@ -71,6 +76,9 @@ case $SCENARIO in
         LAB_EXTRA_CONF=$'auth_service_ticket_ttl = 30\ndebug_auth = 10' ;;
     midstream) LAB_MODE=secure LAB_MONMODE=secure
         LAB_EXTRA_CONF='osd_beacon_report_interval = 5' ;;
+    # A kernel buffer large enough for the 1 MiB put and get (the
+    # default one dropped packets).
+    v1) LAB_MSGR1=true LAB_MSGR2=false LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-65536} ;;
     bench-crc) ;;
     bench-secure) LAB_MODE=secure LAB_MONMODE=secure ;;
     *) echo "record-lab.sh: unknown scenario $SCENARIO" >&2; exit 1 ;;
@@ -224,6 +232,18 @@ midstream)
     exec 3>&-
     wait "$wjob" || true
     event "watch client exited"
+    ;;
+v1)
+    head -c 1048576 /dev/urandom >"$WORK/big.bin"
+    rados_logged put obj1 "$WORK/small.txt"
+    rados_logged put big "$WORK/big.bin"
+    rados_logged get obj1 "$WORK/obj1.out"
+    cmp "$WORK/small.txt" "$WORK/obj1.out"
+    rados_logged get big "$WORK/big.out"
+    cmp "$WORK/big.bin" "$WORK/big.out"
+    rados_logged stat obj1 >/dev/null
+    rados_logged stat missing || true
+    ceph_cli --log-file="$WORK/log/client.\$pid.log" --debug-ms=1 osd stat >/dev/null
     ;;
 mixed)
     rados_logged put obj1 "$WORK/small.txt"

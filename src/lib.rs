@@ -40,6 +40,7 @@ pub mod fastmap;
 pub mod filter;
 pub mod fuzzing;
 pub mod model;
+pub mod msgr1;
 pub mod msgr2;
 pub mod signals;
 pub mod tcp;

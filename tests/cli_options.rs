@@ -122,8 +122,8 @@ const CONV_5: &str = "\
 ================================================================================
 msgr2 Conversations
 Filter: <No Filter>
-conn  client                               server                               mode   rev   c2s fr   c2s bytes   s2c fr   s2c bytes  errors  state      releases
-   1  127.0.0.1:42644 (client)             127.0.0.1:43500 (mon)                crc    2.1        2         172        1          98       0  -          -/-
+conn  client                               server                               mode   rev  compr   c2s fr   c2s bytes   s2c fr   s2c bytes  errors  state      releases
+   1  127.0.0.1:42644 (client)             127.0.0.1:43500 (mon)                crc    2.1  -            2         172        1          98       0  -          -/-
 ================================================================================
 ";
 

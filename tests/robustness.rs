@@ -26,6 +26,19 @@ proptest! {
         fuzzing::payloads(&data);
         fuzzing::filter(&data);
         fuzzing::keys(&data);
+        fuzzing::msgr1(&data);
+        fuzzing::decompress(&data);
+    }
+
+    #[test]
+    fn msgr1_msgs_that_look_almost_right(front in proptest::collection::vec(any::<u8>(), 0..300), at in any::<usize>(), bit in 0u8..8) {
+        // A whole MSG with one bit flipped anywhere: header, front or footer.
+        let mut m = cephshark::msgr1::encoder::msg(1, 42, [&front, &[], &[]], true, 1);
+        let i = at % m.len();
+        m[i] ^= 1 << bit;
+        let mut data = vec![5u8];
+        data.extend_from_slice(&m);
+        fuzzing::msgr1(&data);
     }
 
     #[test]

@@ -140,6 +140,17 @@ fn candidates() -> Vec<KeyCandidate> {
     ]
 }
 
+/// A decoder whose both directions have the test's key candidates.
+fn keyed_decoder() -> ConnDecoder {
+    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    for dir in [C2S, S2C] {
+        if let Some(s) = d.secure_mut(dir) {
+            s.set_candidates(candidates());
+        }
+    }
+    d
+}
+
 fn decode(conv: &Conv, keys: bool, chunk: usize) -> Vec<(Direction, Event)> {
     let mut d = ConnDecoder::new(DecoderConfig::default(), true);
     if keys {
@@ -374,12 +385,7 @@ fn a_gap_in_a_secure_direction_is_resynchronised() {
         let starts = &conv.secure_starts[0];
         // Lose 20 bytes inside frame 2 (20+70+0+350: several operations).
         let lost_at = starts[3] + 10;
-        let mut d = ConnDecoder::new(DecoderConfig::default(), true);
-        for dir in [C2S, S2C] {
-            if let Some(s) = d.secure_mut(dir) {
-                s.set_candidates(candidates());
-            }
-        }
+        let mut d = keyed_decoder();
         let mut out = Vec::new();
         d.feed(S2C, 0, &conv.s2c, &mut out);
         d.feed(C2S, 0, &conv.c2s[..lost_at], &mut out);
@@ -444,4 +450,86 @@ fn a_gap_in_a_secure_direction_is_resynchronised() {
             specs.len() + 1
         );
     }
+}
+
+/// A loss of hundreds of frames (more operations than the stepped resync
+/// window tries): the nonce search over the captured segments' starts
+/// finds the next whole frame and its counter, and decryption goes on.
+#[test]
+fn a_long_gap_in_a_secure_direction_is_crossed_by_the_nonce_search() {
+    let small = FrameSpec {
+        tag: 17,
+        segments: vec![(vec![5; 20], 8)],
+        flags: 0,
+        late: None,
+        no_data_crc: false,
+    };
+    // Enough after the loss for the search to run before the input ends
+    // (over 256 KiB held).
+    let specs = vec![small; 3500];
+    let conv = conversation(Rev::V1, &specs);
+    let starts = &conv.secure_starts[0];
+    // From inside frame 10 to inside frame 600: 590 operations lost.
+    let (lost_at, resume_at) = (starts[10] + 7, starts[600] + 7);
+    let mut d = keyed_decoder();
+    let mut out = Vec::new();
+    d.feed(S2C, 0, &conv.s2c, &mut out);
+    d.feed(C2S, 0, &conv.c2s[..lost_at], &mut out);
+    d.gap(C2S, lost_at as u64, (resume_at - lost_at) as u64, &mut out);
+    // After the loss, one captured segment per frame (as a sender writes
+    // them), the first one the rest of frame 600.
+    let mut cuts: Vec<usize> = vec![resume_at];
+    cuts.extend(starts[601..].iter().copied());
+    cuts.push(conv.c2s.len());
+    for w in cuts.windows(2) {
+        d.feed(C2S, w[0] as u64, &conv.c2s[w[0]..w[1]], &mut out);
+    }
+    d.finish(&mut out);
+    let ok: Vec<u64> = secure_frames(&out, C2S)
+        .iter()
+        .filter(|f| f.problems.is_empty())
+        .map(|f| f.offset)
+        .collect();
+    let want: Vec<u64> = starts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 10 || *i > 600)
+        .map(|(_, s)| *s as u64)
+        .collect();
+    let after: Vec<u64> = ok
+        .iter()
+        .copied()
+        .filter(|o| *o >= starts[0] as u64)
+        .collect();
+    assert_eq!(after, want);
+    // The stretch from the loss's end to frame 601 is one undecoded
+    // stretch naming the search; the stream is never called lost.
+    let c2s: Vec<&Event> = out
+        .iter()
+        .filter(|(d, _)| *d == C2S)
+        .map(|(_, e)| e)
+        .collect();
+    let skipped: Vec<_> = c2s
+        .iter()
+        .filter_map(|e| match e {
+            Event::Undecoded(p) if p.kind == ProblemKind::Undecoded => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        (skipped[0].offset, skipped[0].offset + skipped[0].len),
+        (resume_at as u64, starts[601] as u64)
+    );
+    // AUTH_SIGNATURE and frames 0..=600 used one operation each.
+    assert!(
+        skipped[0]
+            .found
+            .contains("resumed 591 operations past the last frame decoded"),
+        "{}",
+        skipped[0].found
+    );
+    assert!(!c2s
+        .iter()
+        .any(|e| matches!(e, Event::Undecoded(p) if p.kind == ProblemKind::SecureSyncLost)));
 }

@@ -16,10 +16,9 @@ use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
 use super::summary::{ConnSummary, Summary};
 use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
-use crate::decode::Header2;
 use crate::fastmap::Map as HashMap;
 use crate::msgr2::keys::KeyLog;
-use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind, Tag};
+use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind};
 use crate::tcp::{ConnId, Direction, FlowTable, StreamEvent, StreamMap};
 use evict::SUMMARY_BYTES;
 use std::io::Read;
@@ -95,6 +94,8 @@ struct ConnState {
     reset: bool,
     /// cephx state, with `--keyring`.
     cephx: Option<Box<keys::ConnCephx>>,
+    /// msgr1 state (a `ceph v027` connection).
+    v1: v1::V1Conn,
 }
 
 /// Rows of a connection picked up mid-stream held back while its roles
@@ -122,6 +123,8 @@ struct Inner {
     summary: Summary,
     /// Events waiting to become records (reused buffer).
     events: Vec<(Direction, Event)>,
+    /// msgr1 events waiting to become records.
+    events1: Vec<(Direction, crate::msgr1::Event1)>,
     pending: Vec<Record>,
     reconnects: Reconnects,
     budget: Budget,
@@ -147,6 +150,7 @@ impl Dissector {
                 next_number: 1,
                 summary: Summary::default(),
                 events: Vec::new(),
+                events1: Vec::new(),
                 pending: Vec::new(),
                 reconnects: Reconnects::default(),
                 budget: Budget::new(cfg.memcap),
@@ -296,6 +300,7 @@ impl Inner {
                     charged: 0,
                     reset: false,
                     cephx: None,
+                    v1: Default::default(),
                 };
                 state.with_cephx(self.cfg.keyring.is_some());
                 if let Some(id) = self.cfg.identities.as_ref().and_then(|m| m.get(&conn)) {
@@ -321,6 +326,12 @@ impl Inner {
                 if let Some(m) = c.maps.get_mut(dir.index()) {
                     m.record(offset, data.len() as u64, p, t);
                 }
+                if self.v1_data(conn, (dir, offset, data), (p, t)) {
+                    return;
+                }
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
                 c.decoder.feed(dir, offset, data, &mut self.events);
                 self.drain(conn, p, t);
             }
@@ -331,6 +342,9 @@ impl Inner {
                 len,
                 ..
             } => {
+                if self.v1_gap(conn, (dir, offset, len), (packet, ts)) {
+                    return;
+                }
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
@@ -398,22 +412,6 @@ impl Inner {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return;
             };
-            let (offset, len) = ev.range();
-            let (src, dst) = match dir {
-                Direction::ClientToServer => (c.client, c.server),
-                Direction::ServerToClient => (c.server, c.client),
-            };
-            let Some(map) = c.maps.get_mut(dir.index()) else {
-                continue;
-            };
-            let mut packets = map.packets(offset..offset.saturating_add(len));
-            let last_ts = map
-                .chunks(offset..offset.saturating_add(len))
-                .last()
-                .map_or(ts, |ch| ch.ts);
-            if packets.is_empty() {
-                packets.push(map.packet_at(offset).unwrap_or(packet));
-            }
             let kind = match ev {
                 Event::Banner(b) => RecordKind::Banner(b),
                 Event::Frame(f) => RecordKind::Frame(f),
@@ -428,50 +426,7 @@ impl Inner {
                     continue;
                 }
             };
-            let msg = match &kind {
-                RecordKind::Frame(f) if f.tag() == Tag::Message => {
-                    f.segment(0).and_then(Header2::parse)
-                }
-                _ => None,
-            };
-            let mut rec = Record {
-                number: 0,
-                conn,
-                dir,
-                src,
-                dst,
-                ts: last_ts,
-                origin: self.summary.first_ts.unwrap_or(last_ts),
-                packets,
-                kind,
-                msg,
-                problem_packets: Vec::new(),
-                session: None,
-                interop: None,
-                cephx: None,
-                payload: None,
-                info_text: std::sync::OnceLock::new(),
-                origins: self.cfg.origins.clone(),
-            };
-            let first = rec.packets.first().copied().unwrap_or(packet);
-            rec.problem_packets = rec
-                .problems()
-                .iter()
-                .map(|p| map.packet_at(p.offset).unwrap_or(first))
-                .collect();
-            if !c.undecided {
-                self.finish_row(conn, rec);
-            } else {
-                // The first message that shows who is the server decides.
-                let hint = rec
-                    .msg
-                    .and_then(|h| sent_by_server(h.msg_type))
-                    .map(|by_server| by_server == (rec.dir == Direction::ClientToServer));
-                c.held.push(rec);
-                if hint.is_some() || c.held.len() >= MAX_HELD_ROWS {
-                    self.release(conn, hint);
-                }
-            }
+            self.row(conn, dir, kind, packet, ts);
         }
     }
 
@@ -575,15 +530,17 @@ impl Inner {
 #[path = "dissector_end.rs"]
 mod end;
 pub use end::dissect_packets;
-#[path = "dissector_peers.rs"]
-mod peers;
-use peers::sent_by_server;
 #[path = "dissector_evict.rs"]
 mod evict;
 #[path = "dissector_order.rs"]
 mod order;
+#[path = "dissector_peers.rs"]
+mod peers;
 #[path = "dissector_resume.rs"]
 mod resume;
+
+#[path = "dissector_v1.rs"]
+mod v1;
 
 #[path = "dissector_keys.rs"]
 mod keys;

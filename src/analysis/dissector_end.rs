@@ -16,6 +16,7 @@ impl Inner {
         };
         c.decoder.finish(&mut self.events);
         self.drain(conn, packet, ts);
+        self.v1_finish(conn, packet, ts);
         self.release(conn, None);
         self.flush_waiting(conn);
         self.unanswered_rows(conn, ts, closed);
@@ -33,7 +34,7 @@ impl Inner {
                 let banner = [Direction::ClientToServer, Direction::ServerToClient]
                     .iter()
                     .any(|&d| c.decoder.banner(d).is_some());
-                if !banner && s.frames == [0, 0] {
+                if !banner && s.frames == [0, 0] && !s.msgr1 {
                     s.not_msgr2 = true;
                 }
                 s.rev = c.decoder.rev();

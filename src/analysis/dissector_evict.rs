@@ -21,6 +21,7 @@ impl ConnState {
             .fold(0usize, usize::saturating_add);
         std::mem::size_of::<(ConnId, ConnState)>()
             .saturating_add(self.decoder.memory())
+            .saturating_add(self.v1.memory())
             .saturating_add(maps)
             .saturating_add(
                 self.held

@@ -102,7 +102,10 @@ impl ConnCephx {
             RecordKind::Banner(b) if b.offset == 0 => buf.extend_from_slice(&banner_bytes(b)),
             _ if buf.is_empty() => *broken = true,
             RecordKind::Banner(_) => *broken = true,
-            RecordKind::Frame(f) if !f.decrypted => buf.extend_from_slice(&f.data),
+            // A compressed frame's wire bytes are those before decompression.
+            RecordKind::Frame(f) if !f.decrypted => {
+                buf.extend_from_slice(f.compression.as_ref().map_or(&f.data, |c| &c.before))
+            }
             RecordKind::Frame(_) => {}
             _ => *broken = true,
         }

@@ -12,6 +12,10 @@ pub fn info(r: &Record) -> String {
             b.supported, b.required
         ),
         RecordKind::Frame(f) => frame_info(r, f),
+        RecordKind::Msgr1(it) => {
+            let text = r.payload.as_ref().and_then(|p| p.text_msgr1(it));
+            crate::msgr1::tree::item_info(it, text)
+        }
         RecordKind::Lost { offset, len } => {
             format!("{len} bytes not captured at stream offset {offset}")
         }
@@ -40,8 +44,14 @@ pub fn info(r: &Record) -> String {
 /// frame says (a message as Ceph's log prints it, a control frame's gist).
 fn frame_info(r: &Record, f: &crate::msgr2::Frame) -> String {
     let l = f.segment_lens();
+    // A compressed frame: its method, and the segments' decompressed sizes.
+    let method = match f.compression.as_ref() {
+        Some(c) if c.decompressed => c.method.map_or(String::new(), |m| format!(" {m}")),
+        Some(_) => " compressed".to_string(),
+        None => String::new(),
+    };
     let mut s = format!(
-        "{} {} segs={}+{}+{}+{}",
+        "{} {}{method} segs={}+{}+{}+{}",
         f.rev.as_str(),
         f.mode.as_str(),
         l[0],

@@ -25,6 +25,8 @@ pub enum RecordKind {
     },
     /// A stretch that is not (or no longer) decodable, or a TCP-level problem.
     Undecoded(Problem),
+    /// An item of a msgr1 connection (banner, handshake step, MSG, tag).
+    Msgr1(Box<crate::msgr1::Item>),
 }
 
 /// One row.
@@ -70,6 +72,44 @@ pub struct Record {
 }
 
 impl Record {
+    /// A row of `kind` in `dir` of `conn`, not yet numbered nor located
+    /// in its packets.
+    pub fn new(
+        conn: ConnId,
+        dir: Direction,
+        (src, dst): (SocketAddr, SocketAddr),
+        kind: RecordKind,
+        msg: Option<Header2>,
+    ) -> Self {
+        Record {
+            number: 0,
+            conn,
+            dir,
+            src,
+            dst,
+            ts: Timestamp::default(),
+            origin: Timestamp::default(),
+            packets: Vec::new(),
+            kind,
+            msg,
+            problem_packets: Vec::new(),
+            session: None,
+            interop: None,
+            cephx: None,
+            payload: None,
+            info_text: std::sync::OnceLock::new(),
+            origins: None,
+        }
+    }
+
+    /// `msgr1` for the rows of a msgr1 connection, `msgr2` for the others.
+    pub fn proto(&self) -> &'static str {
+        match &self.kind {
+            RecordKind::Msgr1(_) => "msgr1",
+            _ => "msgr2",
+        }
+    }
+
     /// Stream range `(offset, len)`.
     pub fn range(&self) -> (u64, u64) {
         match &self.kind {
@@ -77,6 +117,7 @@ impl Record {
             RecordKind::Frame(f) => (f.offset, f.wire_len),
             RecordKind::Lost { offset, len } => (*offset, *len),
             RecordKind::Undecoded(p) => (p.offset, p.len),
+            RecordKind::Msgr1(it) => (it.offset, it.wire_len()),
         }
     }
 
@@ -95,7 +136,11 @@ impl Record {
             RecordKind::Undecoded(p) if p.kind == ProblemKind::RequestUnanswered => {
                 "[UNANSWERED]".into()
             }
+            RecordKind::Undecoded(p) if p.kind == ProblemKind::BannerMismatch => {
+                "[BANNER-MISMATCH]".into()
+            }
             RecordKind::Undecoded(_) => "[UNDECODED]".into(),
+            RecordKind::Msgr1(it) => it.name(),
         }
     }
 
@@ -124,6 +169,7 @@ impl Record {
                 ]
             }
             RecordKind::Undecoded(p) => vec![p.clone()],
+            RecordKind::Msgr1(it) => it.problems.clone(),
         }
     }
 
@@ -155,6 +201,19 @@ impl Record {
     /// `sender` is what the session knew of the sending entity before this
     /// row.
     pub fn decode_payload(&mut self, sender: &Sender) {
+        if let RecordKind::Msgr1(it) = &mut self.kind {
+            let judged = !it
+                .problems
+                .iter()
+                .any(|p| p.kind.severity() >= Severity::Warning);
+            if let Some(p) = payload::decode_msgr1(it, sender) {
+                if judged {
+                    it.problems.extend(p.problems_at(it.offset));
+                }
+                self.payload = Some(std::sync::Arc::new(p));
+            }
+            return;
+        }
         if let RecordKind::Frame(f) = &mut self.kind {
             // A frame whose bytes are known to be wrong (bad CRC or tag,
             // bytes missing) is decoded for display, but its encoding is
@@ -204,8 +263,34 @@ impl Record {
         Some(names.join(","))
     }
 
-    /// Whether this is a MESSAGE frame.
+    /// Whether this is a message: a msgr2 MESSAGE frame or a msgr1 MSG.
     pub fn is_message(&self) -> bool {
-        self.frame().is_some_and(|f| f.tag() == Tag::Message)
+        match &self.kind {
+            RecordKind::Msgr1(it) => it.msg().is_some(),
+            _ => self.frame().is_some_and(|f| f.tag() == Tag::Message),
+        }
+    }
+
+    /// The msgr1 item, if this row is one.
+    pub fn msgr1(&self) -> Option<&crate::msgr1::Item> {
+        match &self.kind {
+            RecordKind::Msgr1(it) => Some(it),
+            _ => None,
+        }
+    }
+
+    /// Front, middle and data lengths of a message row (msgr2: segments
+    /// 1 to 3; msgr1: the header's lengths).
+    pub fn sizes(&self) -> Option<[u32; 3]> {
+        if !self.is_message() {
+            return None;
+        }
+        match &self.kind {
+            RecordKind::Msgr1(it) => Some(it.sizes()),
+            _ => {
+                let l = self.segment_lens();
+                Some([l[1], l[2], l[3]])
+            }
+        }
     }
 }

@@ -15,7 +15,8 @@ fields! {
     FILE = "frame.file", "File", Str, "With several captures (-r A -r B): the capture a packet of the row came from, as named on the command line (one field per capture; the packets' numbers there are its children).";
     FILE_INDEX = "frame.file_index", "File index", Uint, "With several captures: the capture's place on the command line (1 for the first), under frame.file.";
     FILE_PACKET = "frame.file_packet", "Packet in file", Uint, "With several captures: a packet's number within its own capture (frame.packet numbers the merged capture), under frame.file.";
-    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered.";
+    KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered, msgr1 (an item of a msgr1 connection).";
+    PROTO = "frame.proto", "Protocol", Str, "msgr1 for the rows of a msgr1 (ceph v027) connection, msgr2 for the others.";
     STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
     CONN = "tcp.stream", "Connection", Uint, "Connection index (0-based, in order of appearance).";
     SRC = "tcp.src", "Source", Addr, "Sender ip:port.";
@@ -184,8 +185,10 @@ pub fn record_tree(r: &Record) -> FieldNode {
             "unanswered"
         }
         RecordKind::Undecoded(_) => "undecoded",
+        RecordKind::Msgr1(_) => "msgr1",
     };
     k.push(FieldNode::new(&KIND, Value::Str(kind.into()), None));
+    k.push(FieldNode::new(&PROTO, Value::Str(r.proto().into()), None));
     k.push(FieldNode::new(&STATUS, Value::Str(r.status()), None));
     // The problems next, near the top, where -V and the terminal UI show
     // them first.
@@ -274,6 +277,14 @@ pub fn record_tree(r: &Record) -> FieldNode {
                 n.children.extend(c.iter().cloned());
             }
             k.push(n);
+        }
+        RecordKind::Msgr1(it) => {
+            let message = r
+                .payload
+                .as_ref()
+                .map(|p| p.tree_msgr1(it))
+                .unwrap_or_default();
+            k.push(crate::msgr1::tree::item_tree(it, message));
         }
         _ => {}
     }

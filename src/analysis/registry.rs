@@ -8,10 +8,12 @@ use crate::model::FieldDef;
 const LISTS: &[&[&FieldDef]] = &[
     crate::model::tree::ALL,
     crate::decode::frame_tree::ALL,
+    crate::msgr1::tree::ALL,
     crate::decode::header2::ALL,
     crate::decode::control::ALL,
     crate::decode::addr::ALL,
     crate::decode::auth::ALL,
+    crate::decode::cephx_request::ALL,
     crate::decode::features::ALL,
     crate::decode::messages::ALL,
     crate::decode::msg::denc::ALL,
@@ -54,7 +56,7 @@ mod tests {
             assert!(seen.insert(d.abbrev), "{} declared twice", d.abbrev);
             assert_eq!(d.abbrev, d.abbrev.to_lowercase());
             assert!(
-                ["msgr2", "ceph", "frame", "tcp", "ip"]
+                ["msgr2", "msgr1", "ceph", "frame", "tcp", "ip"]
                     .iter()
                     .any(|p| d.abbrev == *p || d.abbrev.starts_with(&format!("{p}."))),
                 "{}",

@@ -124,6 +124,8 @@ pub struct ConvRow {
     pub mode: Option<Mode>,
     /// Framing revision.
     pub rev: Option<Rev>,
+    /// The connection speaks msgr1 (its rows are msgr1 items).
+    pub msgr1: bool,
     /// Frames client->server and server->client.
     pub frames: [u64; 2],
     /// Wire bytes of banners and frames each way.
@@ -132,6 +134,8 @@ pub struct ConvRow {
     pub errors: u64,
     /// Ceph releases of client and server, from their ident features.
     pub releases: [Option<super::interop::Release>; 2],
+    /// What the server's COMPRESSION_DONE said, once seen.
+    pub compression: Option<crate::msgr2::compress::Done>,
     /// Partial entity name per side: type and number.
     entity: [(Option<String>, Option<String>); 2],
 }
@@ -417,34 +421,38 @@ impl Stats {
                 names: [None, None],
                 mode: None,
                 rev: None,
+                msgr1: false,
                 frames: [0; 2],
                 bytes: [0; 2],
                 errors: 0,
                 releases: [None, None],
+                compression: None,
                 entity: Default::default(),
             }
         });
         let i = r.dir.index();
-        match &r.kind {
+        let (frames, bytes) = match &r.kind {
             RecordKind::Frame(f) => {
-                if let Some(n) = row.frames.get_mut(i) {
-                    *n += 1;
-                }
-                if let Some(b) = row.bytes.get_mut(i) {
-                    *b = b.saturating_add(f.wire_len);
-                }
-                row.mode = Some(f.mode);
-                row.rev = Some(f.rev);
+                (row.mode, row.rev) = (Some(f.mode), Some(f.rev));
+                (1, f.wire_len)
             }
-            RecordKind::Banner(b) => {
-                if let Some(x) = row.bytes.get_mut(i) {
-                    *x = x.saturating_add(b.wire_len());
-                }
+            RecordKind::Msgr1(it) => {
+                row.msgr1 = true;
+                (1, it.wire_len())
             }
-            _ => {}
+            RecordKind::Banner(b) => (0, b.wire_len()),
+            _ => (0, 0),
+        };
+        if let (Some(n), Some(b)) = (row.frames.get_mut(i), row.bytes.get_mut(i)) {
+            *n += frames;
+            *b = b.saturating_add(bytes);
         }
         if r.is_faulty() {
             row.errors += 1;
+        }
+        if let (Some(Control::CompressionDone(d)), Direction::ServerToClient) = (r.control(), r.dir)
+        {
+            row.compression = Some(super::summary::compression_done(d));
         }
         if let Some(n) = &r.interop {
             let j = r.dir.reverse().index();

@@ -24,6 +24,8 @@ pub struct ConnSummary {
     pub mode: Mode,
     /// The connection carried no msgr2.
     pub not_msgr2: bool,
+    /// The connection speaks msgr1 (its first banner was `ceph v027`).
+    pub msgr1: bool,
     /// Frames per direction (client->server, server->client).
     pub frames: [u64; 2],
     /// MESSAGE frames per direction.
@@ -48,6 +50,10 @@ pub struct ConnSummary {
     /// Ceph releases of the client and the server, from their ident
     /// frames' features.
     pub releases: [Option<crate::analysis::interop::Release>; 2],
+    /// What the server's COMPRESSION_DONE said, once seen.
+    pub compression: Option<crate::msgr2::compress::Done>,
+    /// Frames sent compressed (preamble flag), both directions.
+    pub compressed_frames: u64,
 }
 
 /// Whether a direction's secure traffic could be opened.
@@ -73,6 +79,7 @@ impl ConnSummary {
             rev: None,
             mode: Mode::Crc,
             not_msgr2: false,
+            msgr1: false,
             frames: [0; 2],
             messages: [0; 2],
             bytes: [0; 2],
@@ -83,6 +90,8 @@ impl ConnSummary {
             names: [None, None],
             state: None,
             releases: [None, None],
+            compression: None,
+            compressed_frames: 0,
         }
     }
 
@@ -102,10 +111,39 @@ impl ConnSummary {
                 }
             }
             self.rev = Some(f.rev);
+            if f.preamble.compressed() {
+                self.compressed_frames += 1;
+            }
+        }
+        if let (Some(crate::decode::control::Control::CompressionDone(d)), 1) = (r.control(), i) {
+            self.compression = Some(compression_done(d));
+        }
+        if let RecordKind::Msgr1(it) = &r.kind {
+            if let Some(n) = self.frames.get_mut(i) {
+                *n += 1;
+            }
+            if let Some(n) = self.bytes.get_mut(i) {
+                *n += it.wire_len();
+            }
+            if r.is_message() {
+                if let Some(n) = self.messages.get_mut(i) {
+                    *n += 1;
+                }
+            }
         }
         if r.is_faulty() {
             self.faulty += 1;
         }
+    }
+}
+
+/// What a decoded COMPRESSION_DONE says (is_compress, method).
+pub fn compression_done(
+    d: &crate::decode::control_auth::CompressionDone,
+) -> crate::msgr2::compress::Done {
+    crate::msgr2::compress::Done {
+        on: d.is_compress.v,
+        method: crate::msgr2::compress::Method::from(d.method.v),
     }
 }
 

@@ -21,7 +21,8 @@
 //! ```
 //!
 //! Segments are written at their logical lengths (no padding, CRCs,
-//! epilogues or GCM tags), decrypted in secure mode; frames with a
+//! epilogues or GCM tags), decrypted in secure mode, decompressed (behind
+//! a preamble rewritten with their lengths) when sent compressed; frames with a
 //! segment missing (lost bytes, capture cut) are left out, so every file
 //! parses frame by frame from its preamble lengths.
 
@@ -246,6 +247,26 @@ impl StreamExporter {
         let Some(segs) = segs else {
             self.skipped += 1;
             return Ok(());
+        };
+        // A decompressed frame is written as if sent uncompressed: its
+        // preamble carries the decompressed lengths, flag clear, CRC anew.
+        let rewritten;
+        let pre = if f.decompressed() {
+            let descs: Vec<preamble::SegmentDesc> = f
+                .preamble
+                .segments
+                .iter()
+                .zip(&segs)
+                .map(|(d, s)| preamble::SegmentDesc {
+                    len: u32::try_from(s.len()).unwrap_or(u32::MAX),
+                    align: d.align,
+                })
+                .collect();
+            let flags = f.preamble.flags & !preamble::FLAG_COMPRESSED;
+            rewritten = preamble::encode(f.preamble.tag.raw(), &descs, flags);
+            &rewritten[..]
+        } else {
+            pre
         };
         self.clock += 1;
         let key = (r.conn, r.dir);

@@ -86,15 +86,22 @@ fn side(addr: std::net::SocketAddr, name: &Option<String>) -> String {
 const STATE_HEADING: &str = "state";
 
 fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>) -> io::Result<()> {
-    header(w, "msgr2 Conversations", filter)?;
+    // A capture with msgr1 connections says so (rev 1 in their rows).
+    let title = if s.conv.values().any(|c| c.msgr1) {
+        "msgr1/msgr2 Conversations"
+    } else {
+        "msgr2 Conversations"
+    };
+    header(w, title, filter)?;
     writeln!(
         w,
-        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} releases",
+        "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:<6} {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} releases",
         "conn",
         "client",
         "server",
         "mode",
         "rev",
+        "compr",
         "c2s fr",
         "c2s bytes",
         "s2c fr",
@@ -111,12 +118,20 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
             .map(|cs| cs.mode)
             .or(c.mode)
             .map_or("-", |m| m.as_str());
-        // The state the connection ended in (known once it closed).
+        // The state the connection ended in (known once it closed; msgr1
+        // connections are not judged against msgr2's state machine).
         let state = summary
             .conns
             .get(id)
+            .filter(|cs| !cs.msgr1)
             .and_then(|cs| cs.state)
             .map_or("-", |s| s.as_str());
+        // The revision column: 2.0 or 2.1, or 1 for a msgr1 connection.
+        let rev = if c.msgr1 {
+            "1"
+        } else {
+            c.rev.map_or("-", |r| r.as_str())
+        };
         // Releases: the row's, or the summary's once the connection closed.
         let rel = |k: usize| {
             c.releases
@@ -131,14 +146,21 @@ fn conv<W: Write>(w: &mut W, s: &Stats, summary: &Summary, filter: Option<&str>)
                 })
                 .map_or("-", |r| r.name())
         };
+        // Compression: what COMPRESSION_DONE said (method or off), `-`
+        // when the connection negotiated none in the capture.
+        let compr = c
+            .compression
+            .or_else(|| summary.conns.get(id).and_then(|s| s.compression))
+            .map_or_else(|| "-".to_string(), |d| d.text());
         writeln!(
             w,
-            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} {}/{}",
+            "{:>4}  {:<36} {:<36} {:<6} {:>3}  {:<6} {:>7} {:>11}  {:>7} {:>11}  {:>6}  {:<10} {}/{}",
             id.0,
             side(c.client, &c.names[0]),
             side(c.server, &c.names[1]),
             mode,
-            c.rev.map_or("-", |r| r.as_str()),
+            rev,
+            compr,
             c.frames[0],
             c.bytes[0],
             c.frames[1],

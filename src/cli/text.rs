@@ -42,6 +42,7 @@ pub fn record_json(r: &Record, origin: Timestamp) -> Value {
     o.insert("dst".into(), json!(r.dst.to_string()));
     o.insert("conn".into(), json!(r.conn.0));
     o.insert("dir".into(), json!(r.dir.short()));
+    o.insert("proto".into(), json!(r.proto()));
     o.insert("tag".into(), json!(r.tag_name()));
     o.insert("segments".into(), json!(r.segment_lens()));
     o.insert("status".into(), json!(r.status()));
@@ -80,6 +81,25 @@ pub fn record_json(r: &Record, origin: Timestamp) -> Value {
             .collect();
         o.insert("checks".into(), Value::Array(checks));
     }
+    if let Some(it) = r.msgr1() {
+        let checks: Vec<Value> = it
+            .checks
+            .iter()
+            .map(|c| {
+                json!({
+                    "check": c.kind.as_str(),
+                    "offset": c.offset,
+                    "stored": c.stored,
+                    "computed": c.computed,
+                    "status": c.status.as_str(),
+                })
+            })
+            .collect();
+        o.insert("checks".into(), Value::Array(checks));
+        if let Some(f) = it.msg().and_then(|m| m.footer) {
+            o.insert("footer_flags".into(), json!(f.flags));
+        }
+    }
     if let RecordKind::Banner(b) = &r.kind {
         o.insert("supported".into(), json!(b.supported));
         o.insert("required".into(), json!(b.required));
@@ -92,7 +112,16 @@ pub fn record_json(r: &Record, origin: Timestamp) -> Value {
         );
         o.insert("seq".into(), json!(h.seq));
         o.insert("tid".into(), json!(h.tid));
-        o.insert("ack_seq".into(), json!(h.ack_seq));
+        // msgr1's ceph_msg_header has no ack_seq (ACK items carry it).
+        if r.msgr1().is_none() {
+            o.insert("ack_seq".into(), json!(h.ack_seq));
+        }
+    }
+    if let Some([front, middle, data]) = r.sizes() {
+        o.insert(
+            "sizes".into(),
+            json!({"front": front, "middle": middle, "data": data}),
+        );
     }
     let problems = r.problems();
     if !problems.is_empty() {

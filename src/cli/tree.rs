@@ -110,6 +110,7 @@ pub fn node_json(n: &FieldNode) -> Json {
             json!(match sp.source {
                 Source::Wire => "wire",
                 Source::Decrypted => "decrypted",
+                Source::Decompressed => "decompressed",
             }),
         );
     }
@@ -133,7 +134,15 @@ pub fn write_hex<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
     let RecordKind::Frame(f) = &r.kind else {
         return Ok(());
     };
-    if f.decrypted {
+    if f.decompressed() {
+        writeln!(
+            w,
+            "Decompressed frame ({} bytes; {} on the wire{}):",
+            f.data.len(),
+            f.wire_len,
+            if f.decrypted { ", decrypted" } else { "" }
+        )?;
+    } else if f.decrypted {
         writeln!(
             w,
             "Decrypted frame ({} bytes; {} on the wire):",

@@ -34,12 +34,21 @@ impl VerifyOutcome {
             && !self.interrupted
             && self.summary.read_error.is_none()
             && self.summary.malformed_packets == 0
-            && self.msgr2_connections() > 0
+            && self.msgr2_connections() + self.msgr1_connections() > 0
     }
 
     /// Connections that carried msgr2.
     pub fn msgr2_connections(&self) -> usize {
-        self.summary.conns.values().filter(|c| !c.not_msgr2).count()
+        self.summary
+            .conns
+            .values()
+            .filter(|c| !c.not_msgr2 && !c.msgr1)
+            .count()
+    }
+
+    /// Connections that carried msgr1.
+    pub fn msgr1_connections(&self) -> usize {
+        self.summary.conns.values().filter(|c| c.msgr1).count()
     }
 
     /// Secure directions no key opened.
@@ -85,8 +94,9 @@ impl VerifyOutcome {
             writeln!(w, "{name}: capture ends early: {}", Escaped(e))?;
         }
         let conns = self.msgr2_connections();
+        let v1 = self.msgr1_connections();
         let s = &self.summary;
-        if conns == 0 && !self.interrupted {
+        if conns + v1 == 0 && !self.interrupted {
             // Say what was seen instead of passing on nothing checked.
             writeln!(w, "{name}: {}", no_msgr2_notice(s))?;
         }
@@ -103,9 +113,15 @@ impl VerifyOutcome {
             (false, true) => "INTERRUPTED",
             (false, false) => "FAILED",
         };
+        // msgr1 connections are named only when there are any.
+        let v1 = if v1 > 0 {
+            format!(", {}", counted(v1 as u64, "msgr1 connection"))
+        } else {
+            String::new()
+        };
         writeln!(
             w,
-            "{name}: {verdict} — {}, {}, {}, {}",
+            "{name}: {verdict} — {}, {}{v1}, {}, {}",
             counted(s.packets, "packet"),
             counted(conns as u64, "msgr2 connection"),
             counted(self.frames, "frame"),
@@ -169,7 +185,7 @@ pub(crate) fn verify_source<S: PacketSource + Send>(
     let (mut rows, mut frames) = (0u64, 0u64);
     let mut take = |r: crate::analysis::Record| {
         rows += 1;
-        if r.frame().is_some() {
+        if r.frame().is_some() || r.msgr1().is_some() {
             frames += 1;
         }
         if wanted(&r) {

@@ -32,8 +32,15 @@ fields! {
     SEGMENT_CRC_COMPUTED = "msgr2.segment.crc.computed", "Computed CRC", Hex, "CRC32C computed over the segment bytes.";
     LATE = "msgr2.epilogue.late_status", "Late status", Hex, "msgr2.1 late_status (0x0e complete, 0x01 aborted) or msgr2.0 late_flags (bit 0 aborted).";
     ABORTED = "msgr2.epilogue.aborted", "Aborted", Bool, "The sender aborted the frame; the peer drops it.";
+    NONCE = "msgr2.nonce", "Nonce", Bytes, "Secure mode: the AES-GCM nonce of the frame's first operation (le32 fixed, le64 counter; crypto_onwire.cc).";
+    NONCE_COUNTER = "msgr2.nonce.counter", "Nonce counter", Uint, "Steps from the initial nonce of the key that opened the direction to this frame's (msgr2.1: one per GCM operation; msgr2.0: one per frame); for a direction joined mid-stream, the counter the search found, then on.";
     GCM = "msgr2.gcm", "GCM operation", None, "One AES-GCM operation of a secure frame.";
     GCM_TAG_STATUS = "msgr2.gcm.tag.status", "GCM tag status", Str, "good or bad.";
+    COMPRESSION = "msgr2.compression", "Compression", None, "How the frame's compressed segments were read (Ceph 17+ on-wire compression).";
+    COMPRESSION_METHOD = "msgr2.compression.method", "Method", Enum, "The connection's compression method, from its COMPRESSION_DONE (Compressor.h).";
+    COMPRESSION_DECOMPRESSED = "msgr2.compression.decompressed", "Decompressed", Bool, "Whether every segment decompressed: the payload below is the decompressed bytes.";
+    SEGMENT_COMPRESSED_LEN = "msgr2.segment.compressed_len", "Compressed length", Uint, "The segment's length on the wire, compressed.";
+    SEGMENT_DECOMPRESSED_LEN = "msgr2.segment.decompressed_len", "Decompressed length", Uint, "The segment's length once decompressed.";
     PAYLOAD = "msgr2.payload", "Payload", None, "The decoded control payload of the frame.";
 }
 
@@ -43,11 +50,7 @@ pub fn tag_name(v: u64) -> Option<&'static str> {
 }
 
 fn source(f: &Frame) -> Source {
-    if f.decrypted {
-        Source::Decrypted
-    } else {
-        Source::Wire
-    }
+    f.source()
 }
 
 /// Frame-relative offset of a stream offset (wire source only).
@@ -102,7 +105,41 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
     ));
     kids.push(FieldNode::new(&OFFSET, Value::Uint(f.offset), None));
     kids.push(FieldNode::new(&WIRE_LEN, Value::Uint(f.wire_len), None));
+    if let Some(n) = &f.nonce {
+        let mut node = FieldNode::new(&NONCE, Value::Bytes(n.nonce.0.to_vec()), None);
+        if let Some(k) = n.steps {
+            node.summary = Some(format!("{} (initial nonce + {k})", n.nonce));
+            node.children
+                .push(FieldNode::new(&NONCE_COUNTER, Value::Uint(k), None));
+        }
+        kids.push(node);
+    }
     kids.push(preamble_tree(f, src));
+    if let Some(c) = &f.compression {
+        let mut n = FieldNode::new(&COMPRESSION, Value::None, None);
+        let name = c
+            .method
+            .map_or("not negotiated".to_string(), |m| m.to_string());
+        n.summary = Some(if c.decompressed {
+            format!("{name}, decompressed")
+        } else {
+            format!("{name}, not decompressed")
+        });
+        if let Some(m) = c.method {
+            let v = u64::from(m.raw());
+            n.children.push(FieldNode::new(
+                &COMPRESSION_METHOD,
+                Value::Enum(v, m.known_name()),
+                None,
+            ));
+        }
+        n.children.push(FieldNode::new(
+            &COMPRESSION_DECOMPRESSED,
+            Value::Bool(c.decompressed),
+            None,
+        ));
+        kids.push(n);
+    }
     for (i, r) in f.segments.iter().enumerate() {
         if i >= f.preamble.nseg() {
             break;
@@ -115,10 +152,30 @@ pub fn frame_tree_from(f: &Frame, payload: &super::payload::PayloadDecode) -> Fi
                 range: r.clone(),
             }),
         );
-        seg.summary = Some(format!("{i}: {} bytes", r.len()));
+        let wire_len = f
+            .compression
+            .as_ref()
+            .filter(|c| c.decompressed)
+            .and_then(|c| c.wire_lens.get(i).copied());
+        seg.summary = Some(match wire_len {
+            Some(w) => format!("{i}: {} bytes ({w} compressed)", r.len()),
+            None => format!("{i}: {} bytes", r.len()),
+        });
         seg.children
             .push(FieldNode::new(&SEGMENT_INDEX, Value::Uint(i as u64), None));
-        if let Some(d) = f.segment(i) {
+        if let Some(w) = wire_len {
+            seg.children.push(FieldNode::new(
+                &SEGMENT_COMPRESSED_LEN,
+                Value::Uint(w as u64),
+                None,
+            ));
+            seg.children.push(FieldNode::new(
+                &SEGMENT_DECOMPRESSED_LEN,
+                Value::Uint(r.len() as u64),
+                None,
+            ));
+        }
+        if let Some(d) = f.segment_bytes(i) {
             seg.children.push(FieldNode::new(
                 &SEGMENT_DATA,
                 Value::Bytes(d.to_vec()),

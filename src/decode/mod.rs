@@ -6,6 +6,7 @@ pub mod addr_tree;
 pub mod auth;
 pub mod auth_enc;
 pub mod cephx;
+pub mod cephx_request;
 pub mod cephx_tickets;
 pub mod control;
 pub mod control_auth;

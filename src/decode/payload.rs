@@ -59,11 +59,7 @@ struct MessageBody {
 }
 
 fn source(f: &Frame) -> Source {
-    if f.decrypted {
-        Source::Decrypted
-    } else {
-        Source::Wire
-    }
+    f.source()
 }
 
 /// Payload decodes so far, process-wide: what tests read to prove that a
@@ -135,6 +131,54 @@ pub fn decode_with_header(
     out
 }
 
+/// Decode the message a msgr1 MSG carries with the decoders msgr2's
+/// MESSAGE frames use (`None` for items that are not a MSG).
+pub fn decode_msgr1(it: &crate::msgr1::Item, sender: &Sender) -> Option<PayloadDecode> {
+    let m = it.msg()?;
+    DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let h = m.header.as_header2();
+    // The header names its sender (msgr.h ceph_msg_header.src), as
+    // Ceph's log prints it in a message's text.
+    let from_header = crate::decode::auth::entity_type_name(u64::from(m.header.src_type))
+        .map(|t| format!("{t}.{}", m.header.src_num));
+    let ctx = messages::MsgContext {
+        tid: Some(h.tid),
+        source: sender.name.clone().or(from_header),
+    };
+    let (p, bases) = msgr1_parts(it, h.version);
+    let kept = crate::decode::msg::parse(h.msg_type, &p, bases[0], &ctx);
+    let mut out = PayloadDecode::default();
+    if let Some(k) = &kept {
+        out.error.clone_from(&k.error);
+        out.notes.extend(k.notes.iter().cloned());
+    }
+    out.body = Body::Message(std::sync::Arc::new(MessageBody {
+        header: Some(h),
+        kept,
+    }));
+    Some(out)
+}
+
+/// The front, middle and data of a msgr1 MSG with their offsets in the
+/// item's bytes.
+fn msgr1_parts(
+    it: &crate::msgr1::Item,
+    version: u16,
+) -> (crate::decode::msg::Parts<'_>, [usize; 3]) {
+    let empty = crate::msgr1::Msg::default_ranges();
+    let (f, m, d) = it.msg().map_or((&empty.0, &empty.1, &empty.2), |m| {
+        (&m.front, &m.middle, &m.data)
+    });
+    let get = |r: &std::ops::Range<usize>| it.bytes(r).unwrap_or(&[]);
+    let p = crate::decode::msg::Parts {
+        version,
+        front: get(f),
+        middle: get(m),
+        data: get(d),
+    };
+    (p, [f.start, m.start, d.start])
+}
+
 /// Stream offset of a frame-relative offset into `f.data`
 /// ([`Frame::stream_offset`]).
 pub fn stream_offset(f: &Frame, at: usize) -> u64 {
@@ -174,6 +218,50 @@ impl PayloadDecode {
                 k.text(&message_parts(f, h.version).0)
             }
         }
+    }
+
+    /// The text of a msgr1 MSG's message, as Ceph's log prints it.
+    pub fn text_msgr1(&self, it: &crate::msgr1::Item) -> Option<String> {
+        match &self.body {
+            Body::Message(m) => {
+                let (k, h) = (m.kept.as_ref()?, m.header?);
+                k.text(&msgr1_parts(it, h.version).0)
+            }
+            _ => None,
+        }
+    }
+
+    /// The message nodes of a msgr1 MSG (its body; the envelope's nodes
+    /// are msgr1's own), spans in the item's bytes.
+    pub fn tree_msgr1(&self, it: &crate::msgr1::Item) -> Vec<FieldNode> {
+        let Body::Message(m) = &self.body else {
+            return Vec::new();
+        };
+        let Some(h) = m.header else {
+            return Vec::new();
+        };
+        let (p, bases) = msgr1_parts(it, h.version);
+        let mut nodes = match &m.kept {
+            Some(k) => k.nodes(&p, bases, Source::Wire, true),
+            None => messages::tree(
+                MsgType(h.msg_type),
+                h.version,
+                [
+                    (p.front, bases[0]),
+                    (p.middle, bases[1]),
+                    (p.data, bases[2]),
+                ],
+                Source::Wire,
+            ),
+        };
+        messages::fill_bytes(&mut nodes, |r| it.data.get(r));
+        nodes
+    }
+
+    /// The problems of a msgr1 MSG's message, located at `item_offset`
+    /// plus their offset in the item's bytes.
+    pub fn problems_at(&self, item_offset: u64) -> Vec<Problem> {
+        self.problems_with(|at| item_offset.saturating_add(at as u64))
     }
 
     /// The message's typed front, when it decoded as a `B` (whole or in
@@ -238,10 +326,14 @@ impl PayloadDecode {
             Body::Message(m) if m.header.is_some() => 1,
             _ => 0,
         };
-        let stream_offset = |f: &Frame, at: usize| {
+        self.problems_with(|at| {
             f.segment_stream_offset(seg, at)
                 .unwrap_or_else(|| f.stream_offset(at))
-        };
+        })
+    }
+
+    /// The problems, each located by `stream_offset` of its offset.
+    fn problems_with(&self, stream_offset: impl Fn(usize) -> u64) -> Vec<Problem> {
         let mut out = Vec::new();
         if let Some(e) = &self.error {
             let kind = match e.fault {
@@ -253,7 +345,7 @@ impl PayloadDecode {
             out.push(
                 Problem::new(
                     kind,
-                    stream_offset(f, e.offset),
+                    stream_offset(e.offset),
                     len,
                     e.field.unwrap_or("ceph.malformed"),
                 )
@@ -268,7 +360,7 @@ impl PayloadDecode {
             out.push(
                 Problem::new(
                     kind,
-                    stream_offset(f, n.offset),
+                    stream_offset(n.offset),
                     u64::try_from(n.len).unwrap_or(0),
                     n.field,
                 )

@@ -14,6 +14,8 @@
 //! | `payloads` | [`payloads`]          | a selector, then a control payload or message body |
 //! | `filter`   | [`filter`]            | a display filter expression                    |
 //! | `keys`     | [`keys`]              | a key file                                     |
+//! | `msgr1`    | [`msgr1`]             | chunk size, then a msgr1 client's bytes after its handshake |
+//! | `decompress` | [`decompress`]      | a method id byte, then a compressed segment    |
 
 pub mod secure;
 pub mod segments;
@@ -29,6 +31,50 @@ use crate::msgr2::{banner, ConnDecoder, DecoderConfig, Event, Rev, Tag};
 use crate::tcp::Direction;
 
 pub use secure::secure_frames;
+
+/// The msgr1 decoder on one direction's bytes after a whole handshake
+/// (banners, addresses, a connect answered READY): the first byte is the
+/// chunk size; a chunk starting 0xff is followed by 3 lost bytes. Each
+/// item's tree and text are built.
+pub fn msgr1(data: &[u8]) {
+    use crate::msgr1::{encoder, Event1, Msgr1Decoder};
+    let (first, rest) = data.split_first().unwrap_or((&7, &[]));
+    let chunk = usize::from(*first).max(1);
+    let (c, s) = encoder::session(&[], &[]);
+    let mut d = Msgr1Decoder::new(1 << 20);
+    let mut out = Vec::new();
+    d.feed(Direction::ServerToClient, 0, &s, &mut out);
+    d.feed(Direction::ClientToServer, 0, &c, &mut out);
+    let mut off = c.len() as u64;
+    for piece in rest.chunks(chunk) {
+        d.feed(Direction::ClientToServer, off, piece, &mut out);
+        off += piece.len() as u64;
+        if piece.first() == Some(&0xff) {
+            d.gap(Direction::ClientToServer, off, 3, &mut out);
+            off += 3;
+        }
+    }
+    d.finish(&mut out);
+    for (_, e) in &out {
+        if let Event1::Item(it) = e {
+            let _ = crate::msgr1::tree::item_tree(it, Vec::new());
+            let _ = crate::msgr1::tree::item_info(it, None);
+            let _ = crate::decode::payload::decode_msgr1(it, &Default::default());
+        }
+    }
+}
+
+/// One compressed segment decompressed: byte 0 picks the method (its
+/// Compressor.h id), the rest is the segment, output capped at 1 MiB;
+/// then the bytes as COMPRESSION_DONE's payload.
+pub fn decompress(data: &[u8]) {
+    let Some((&id, seg)) = data.split_first() else {
+        return;
+    };
+    let m = crate::msgr2::compress::Method::from(u32::from(id % 8));
+    let _ = crate::msgr2::compress::decompress(m, seg, 1 << 20);
+    let _ = crate::msgr2::compress::parse_done(seg);
+}
 
 /// The whole pipeline on a capture file's bytes, field trees included.
 pub fn capture(data: &[u8]) {

@@ -114,8 +114,22 @@ problem_kinds! {
     ReservedNotZero => "reserved_not_zero", Warning;
     /// A tag with no known meaning.
     TagUnknown => "tag_unknown", Note;
-    /// The frame's segments are compressed (Ceph 17+).
+    /// The frame's segments are compressed (Ceph 17+) and were not
+    /// decompressed (a frame decompressed is read like any other).
     Compressed => "compressed", Note;
+    /// A compressed segment that does not decompress with the connection's
+    /// method (compression_onwire.cc: the receiver fails the frame).
+    DecompressFailed => "decompress_failed", Error;
+    /// A compressed segment whose decompressed length (claimed, or reached)
+    /// passes the decoder's segment cap: refused, never allocated.
+    DecompressTooLong => "decompressed_too_long", Error;
+    /// A compressed frame whose method has no decoder here (brotli, or an
+    /// id Compressor.h does not define): shown undecoded, never guessed.
+    CompressionUnsupported => "compression_unsupported", Warning;
+    /// A compressed frame on a connection whose COMPRESSION_DONE turned
+    /// compression on was not seen (the capture may have started later):
+    /// its method is not known.
+    CompressionNotNegotiated => "compression_not_negotiated", Warning;
     /// The sender aborted the frame (late status/flags): dropped by the peer.
     Aborted => "aborted", Note;
     /// Bytes of the frame were never captured.
@@ -241,6 +255,30 @@ problem_kinds! {
     /// CEPH_OSD_FLAG_* or CEPH_OSD_OP_FLAG_* bits no Ceph release
     /// defines (printed `???` by Ceph).
     OsdFlagsUnknown => "osd_flags_unknown", Note;
+    /// msgr1: the stored ceph_msg_header CRC does not match its first 49
+    /// bytes (`ceph_crc32c(0, ...)`, Message.cc).
+    Msgr1HeaderCrcBad => "msgr1_header_crc_bad", Error;
+    /// msgr1: a footer's front, middle or data CRC does not match those
+    /// bytes (seed 0, Message.cc `decode_message`).
+    Msgr1CrcBad => "msgr1_crc_bad", Error;
+    /// msgr1: the footer carries CEPH_MSG_FOOTER_NOCRC: the sender computed
+    /// no data CRC (ms_crc_data off), absent by design.
+    Msgr1DataCrcAbsent => "msgr1_data_crc_absent", Note;
+    /// msgr1: a length (front, middle, data, authorizer) is larger than the
+    /// decoder accepts; the rest of the direction is not decoded.
+    Msgr1LengthTooLong => "msgr1_length_too_long", Error;
+    /// msgr1: footer flag bits msgr.h does not define.
+    Msgr1FooterFlagsUnknown => "msgr1_footer_flags_unknown", Warning;
+    /// msgr1: a byte that is not a tag the sender may send in its state
+    /// (msgr.h CEPH_MSGR_TAG_*); the rest of the direction is not decoded.
+    Msgr1TagBad => "msgr1_tag_bad", Error;
+    /// msgr1: the bytes after the banner are not the handshake the
+    /// protocol has there (a bad banner).
+    Msgr1BannerBad => "msgr1_banner_bad", Error;
+    /// The two sides of a connection sent different protocols' banners
+    /// (`ceph v027` of msgr1 against `ceph v2` of msgr2): the peer closes
+    /// the connection ("socket closed (con state V1_BANNER)").
+    BannerMismatch => "banner_mismatch", Error;
 }
 
 impl ProblemKind {
@@ -248,9 +286,14 @@ impl ProblemKind {
     pub fn group(self) -> Group {
         use ProblemKind::*;
         match self {
-            PreambleCrcBad | SegmentCrcBad | SegmentCrcAbsent | GcmTagBad => Group::Checksum,
+            PreambleCrcBad | SegmentCrcBad | SegmentCrcAbsent | GcmTagBad | Msgr1HeaderCrcBad
+            | Msgr1CrcBad | Msgr1DataCrcAbsent => Group::Checksum,
+            Msgr1LengthTooLong | Msgr1FooterFlagsUnknown | Msgr1TagBad | Msgr1BannerBad => {
+                Group::Framing
+            }
             PreambleMalformed | SegmentTooLong | LateStatusBad | LateReservedBits
-            | ReservedNotZero | BannerBad | FeaturesUnsupported | PaddingNotZero => Group::Framing,
+            | ReservedNotZero | BannerBad | FeaturesUnsupported | PaddingNotZero
+            | DecompressFailed | DecompressTooLong => Group::Framing,
             EncodingEndOfBuffer | EncodingMalformed | EncodingCompatTooNew | EncodingExtra
             | EncodingTrailing => Group::Encoding,
             Incomplete | Truncated | BytesLost | Undecoded | OverlapDiffers | MidStream
@@ -259,6 +302,8 @@ impl ProblemKind {
             SeqJump | AckAhead | SeqReplayed | KeepaliveAckUnmatched => Group::Sequence,
             TagUnknown
             | Compressed
+            | CompressionUnsupported
+            | CompressionNotNegotiated
             | Aborted
             | UnexpectedFrame
             | WrongSide
@@ -271,7 +316,7 @@ impl ProblemKind {
             | ReconnectUnknownSession
             | MsgHeaderInconsistent => Group::Protocol,
             VersionUnsupported | RequestUnanswered | ReplyUnrequested | OsdOpUnknown
-            | OsdFlagsUnknown => Group::Interop,
+            | OsdFlagsUnknown | BannerMismatch => Group::Interop,
         }
     }
 

@@ -108,6 +108,9 @@ pub enum Source {
     Wire,
     /// The frame's decrypted bytes (secure mode).
     Decrypted,
+    /// The frame's decompressed segments (behind its preamble), for a
+    /// frame sent compressed.
+    Decompressed,
 }
 
 /// A byte span within a frame's bytes (`Frame::data`): wire bytes in crc

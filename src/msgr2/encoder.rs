@@ -57,6 +57,19 @@ impl FrameSpec {
         }
     }
 
+    /// The frame as a compressing sender sends it (compression_onwire.cc):
+    /// each segment compressed on its own in `method`'s format (an empty
+    /// one stays empty) and preamble flags bit 0 set; `None` for a method
+    /// with no encoder here.
+    pub fn compressed(&self, method: super::compress::Method) -> Option<FrameSpec> {
+        let mut out = self.clone();
+        for (seg, _) in &mut out.segments {
+            *seg = super::compress::compress(method, seg)?;
+        }
+        out.flags |= preamble::FLAG_COMPRESSED;
+        Some(out)
+    }
+
     /// Segment descriptors for the preamble.
     pub fn descriptors(&self) -> Vec<SegmentDesc> {
         self.segments

@@ -167,6 +167,23 @@ pub struct Frame {
     pub seg0_rest_offset: Option<u64>,
     /// Whether `data` is decrypted plaintext rather than wire bytes.
     pub decrypted: bool,
+    /// Secure mode: the nonce of the frame's first GCM operation.
+    pub nonce: Option<FrameNonce>,
+    /// For a frame flagged compressed: the method and what decompression
+    /// made of it (`data` then holds the decompressed segments).
+    pub compression: Option<Box<super::compress::Compression>>,
+}
+
+/// The nonce a secure frame's first GCM operation used, and how many steps
+/// past the initial nonce of the key that opened the direction it is (the
+/// nonce counter; msgr2.0 steps per frame, msgr2.1 per operation:
+/// crypto_onwire.cc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameNonce {
+    /// The 12 nonce bytes (le32 fixed, le64 counter).
+    pub nonce: crate::msgr2::crypto::Nonce,
+    /// Steps past the initial nonce, once the key is known.
+    pub steps: Option<u64>,
 }
 
 impl Frame {
@@ -175,13 +192,47 @@ impl Frame {
         self.preamble.tag
     }
 
-    /// Segment `i`'s bytes, if present in full.
+    /// Segment `i`'s payload bytes, if present in full: `None` for a
+    /// compressed frame not decompressed (its bytes mean nothing as they are).
     pub fn segment(&self, i: usize) -> Option<&[u8]> {
+        if self.preamble.compressed() && !self.decompressed() {
+            return None;
+        }
+        self.segment_bytes(i)
+    }
+
+    /// Segment `i`'s bytes in `data` as they are (compressed or not), if
+    /// present in full.
+    pub fn segment_bytes(&self, i: usize) -> Option<&[u8]> {
         self.data.get(self.segments.get(i)?.clone())
     }
 
-    /// Logical segment lengths from the preamble.
+    /// Whether `data` holds decompressed segments.
+    pub fn decompressed(&self) -> bool {
+        self.compression.as_ref().is_some_and(|c| c.decompressed)
+    }
+
+    /// Which bytes `data` holds: wire, decrypted or decompressed.
+    pub fn source(&self) -> crate::model::Source {
+        if self.decompressed() {
+            crate::model::Source::Decompressed
+        } else if self.decrypted {
+            crate::model::Source::Decrypted
+        } else {
+            crate::model::Source::Wire
+        }
+    }
+
+    /// Logical segment lengths: the preamble's, or for a decompressed
+    /// frame the decompressed ones (the message sizes Ceph logs).
     pub fn segment_lens(&self) -> [u32; MAX_SEGMENTS] {
+        if self.decompressed() {
+            return [0, 1, 2, 3].map(|i| {
+                self.segments
+                    .get(i)
+                    .map_or(0, |r| u32::try_from(r.len()).unwrap_or(u32::MAX))
+            });
+        }
         [0, 1, 2, 3].map(|i| self.preamble.seg_len(i))
     }
 
@@ -200,6 +251,11 @@ impl Frame {
         let off = *self.segment_offsets.get(seg)?;
         if at < r.start || at > r.end {
             return None;
+        }
+        // Decompressed bytes have no place of their own on the wire: their
+        // segment's first byte stands for them.
+        if self.decompressed() {
+            return Some(off);
         }
         let into = at - r.start;
         let inline = super::secure::INLINE_SIZE;
@@ -220,6 +276,9 @@ impl Frame {
     pub fn stream_offset(&self, at: usize) -> u64 {
         let placed = || self.segments.iter().zip(self.segment_offsets);
         let index = placed().enumerate().find(|(_, (r, _))| r.contains(&at));
+        if let (Some((_, (_, off))), true) = (&index, self.decompressed()) {
+            return *off;
+        }
         if let Some((i, (r, off))) = index {
             let into = at.saturating_sub(r.start);
             // frames_v2.cc: FRAME_PREAMBLE_INLINE_SIZE bytes of segment 0
@@ -238,6 +297,10 @@ impl Frame {
         }
         // Past the last byte of a segment (a fault at its very end).
         let end = |(i, (r, off)): (usize, (&Range<usize>, u64))| {
+            // Decompressed: the segment's first byte on the wire stands for it.
+            if self.decompressed() {
+                return off;
+            }
             let len = r.len();
             match (i, self.seg0_rest_offset) {
                 (0, Some(rest)) if len > super::secure::INLINE_SIZE => rest
@@ -540,6 +603,8 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         segment_offsets,
         seg0_rest_offset: None,
         decrypted: false,
+        nonce: None,
+        compression: None,
     }
 }
 

@@ -176,5 +176,7 @@ pub(crate) fn partial_frame(
         segment_offsets: layout.segments.map(|r| offset + r.start),
         seg0_rest_offset: None,
         decrypted: false,
+        nonce: None,
+        compression: None,
     }
 }

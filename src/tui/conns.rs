@@ -1,6 +1,7 @@
 //! The connections view: every TCP connection of the capture with its
-//! endpoints, mode (crc or secure, msgr2.0 or 2.1), frames, bytes, rows
-//! with problems and key status. Enter filters the list to the selected
+//! endpoints, mode (crc or secure, msgr2.0 or 2.1), compression (the
+//! method COMPRESSION_DONE named, or off), frames, bytes, rows with
+//! problems and key status. Enter filters the list to the selected
 //! connection (`tcp.stream == N`).
 
 use super::app::App;
@@ -44,6 +45,9 @@ pub struct ConnLine {
     pub problems: u64,
     /// Key status: `-`, `decrypted`, `no key`, `partly`.
     pub keys: String,
+    /// Compression (COMPRESSION_DONE): the method, `off`, or `-` when none
+    /// was negotiated in the capture.
+    pub compression: String,
 }
 
 /// The lines of the view, in connection order.
@@ -56,7 +60,9 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
             let opened = seen.opened || s.keys.iter().any(|k| matches!(k, KeyStatus::Opened(_)));
             let missing = seen.no_key || s.keys.contains(&KeyStatus::Missing);
             let secure = opened || missing || s.mode == crate::msgr2::Mode::Secure;
-            let mode = if s.not_msgr2 {
+            let mode = if s.msgr1 {
+                "msgr1"
+            } else if s.not_msgr2 {
                 "not msgr2"
             } else if secure {
                 "secure"
@@ -79,19 +85,25 @@ pub fn lines(app: &App) -> Vec<ConnLine> {
                     crate::model::escape(&format!("{c} → {v}")).into_owned()
                 },
                 mode: mode.to_string(),
-                rev: s.rev.map_or("?", |r| r.as_str()).to_string(),
+                rev: if s.msgr1 {
+                    "1".to_string()
+                } else {
+                    s.rev.map_or("?", |r| r.as_str()).to_string()
+                },
                 frames: s.frames.iter().sum(),
                 bytes: s.bytes.iter().sum(),
                 problems: s.faulty,
                 keys: keys.to_string(),
+                compression: s.compression.map_or_else(|| "-".to_string(), |d| d.text()),
             }
         })
         .collect()
 }
 
 /// Width of every column but the names and addresses: `Conn  `, the gap
-/// after the names, mode, rev, frames, bytes, problems and keys.
-const FIXED_W: usize = 6 + 2 + 9 + 1 + 3 + 1 + 6 + 1 + 8 + 1 + 5 + 2 + 9;
+/// after the names, mode, rev, compression, frames, bytes, problems and
+/// keys.
+const FIXED_W: usize = 6 + 2 + 9 + 1 + 3 + 1 + 6 + 1 + 6 + 1 + 8 + 1 + 5 + 2 + 9;
 
 /// `s` cut to `w` characters, an ellipsis marking the cut.
 fn fit(s: &str, w: usize) -> String {
@@ -151,8 +163,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         header.push_str(&format!("{:<ep_w$}  ", "Client → Server"));
     }
     header.push_str(&format!(
-        "{:<9} {:>3} {:>6} {:>8} {:>5}  Keys",
-        "Mode", "Rev", "Frames", "Bytes", "Probs"
+        "{:<9} {:>3} {:<6} {:>6} {:>8} {:>5}  Keys",
+        "Mode", "Rev", "Compr", "Frames", "Bytes", "Probs"
     ));
     let mut out = vec![Line::styled(header, t.header)];
     for (i, c) in all.iter().enumerate().skip(top).take(h) {
@@ -161,9 +173,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             text.push_str(&format!("{:<ep_w$}  ", c.endpoints));
         }
         text.push_str(&format!(
-            "{:<9} {:>3} {:>6} {:>8} {:>5}  {}",
+            "{:<9} {:>3} {:<6} {:>6} {:>8} {:>5}  {}",
             c.mode,
             c.rev,
+            c.compression,
             c.frames,
             human(c.bytes),
             c.problems,

@@ -190,11 +190,7 @@ impl Details {
         self.number = number;
         self.root = row.map(|r| record_tree(&r.record));
         let frame = row.and_then(|r| r.record.frame());
-        self.source = if frame.is_some_and(|f| f.decrypted) {
-            Source::Decrypted
-        } else {
-            Source::Wire
-        };
+        self.source = frame.map_or(Source::Wire, |f| f.source());
         self.data_len = frame.map_or(0, |f| f.data.len());
         self.rebuild();
         let kept = self

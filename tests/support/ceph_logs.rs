@@ -23,6 +23,9 @@ pub struct LogMsg {
     pub sizes: (u32, u32, u32),
     /// When the line was logged, seconds since the Unix epoch (UTC).
     pub time: f64,
+    /// The footer's front, middle and data CRCs as the log prints them
+    /// after the sizes (`(crc F M D)` or `(unknown F M D)`).
+    pub crcs: Option<(u32, u32, u32)>,
 }
 
 /// `2026-11-23T04:54:53.149+0000` to seconds since the epoch.
@@ -80,6 +83,13 @@ pub fn parse_recv(line: &str) -> Option<(LogMsg, String)> {
         .take_while(|c| *c != '(' && *c != ' ')
         .collect();
     let time = parse_time(line.split(' ').next()?)?;
+    let crcs = tail
+        .split_once(" (")
+        .and_then(|(_, c)| c.split_once(')'))
+        .and_then(|(c, _)| {
+            let mut n = c.split(' ').skip(1).map(|x| x.parse::<u32>().ok());
+            Some((n.next()??, n.next()??, n.next()??))
+        });
     Some((
         LogMsg {
             seq,
@@ -87,6 +97,7 @@ pub fn parse_recv(line: &str) -> Option<(LogMsg, String)> {
             text: text.to_string(),
             sizes,
             time,
+            crcs,
         },
         con,
     ))

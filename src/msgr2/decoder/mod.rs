@@ -23,8 +23,14 @@
 //! Mode: every connection starts in crc mode; the server's AUTH_DONE carries
 //! the negotiated mode and everything after it, in both directions, uses it
 //! (FACTS.md "Secure mode").
+//!
+//! Compression: the server's COMPRESSION_DONE names the method; from then
+//! on a frame flagged compressed, in either direction, has its segments
+//! decompressed once they are checked (`compress::apply`), each to at most
+//! [`DecoderConfig::max_segment_len`] bytes.
 
 use super::banner::{self, Banner, Reject};
+use super::compress;
 use super::frame::{self, Frame, Mode, Rev};
 use super::preamble::preamble;
 use super::problem::{Problem, ProblemKind};
@@ -32,6 +38,7 @@ use super::resync::{auth_done_secure, preamble_problem, probe_rev};
 use super::secure::{SecureDir, SecureStep};
 
 mod banners;
+mod compression;
 mod hunt;
 use super::Tag;
 use crate::tcp::Direction;
@@ -182,6 +189,8 @@ pub struct ConnDecoder {
     /// Whether the TCP handshake was captured (the streams start at offset 0).
     handshake_seen: bool,
     finishing: bool,
+    /// What the server's last COMPRESSION_DONE said.
+    compression: Option<compress::Done>,
 }
 
 impl ConnDecoder {
@@ -195,6 +204,7 @@ impl ConnDecoder {
             rev: None,
             handshake_seen,
             finishing: false,
+            compression: None,
         };
         // Without the handshake a direction may still begin with its
         // banner; step_banner falls back to hunting for frames if not.
@@ -226,6 +236,11 @@ impl ConnDecoder {
         self.dirs
             .get(dir.index())
             .map_or((0, 0), |d| (d.base, d.buf.len() as u64))
+    }
+
+    /// What the connection's COMPRESSION_DONE said, once seen.
+    pub fn compression(&self) -> Option<compress::Done> {
+        self.compression
     }
 
     /// A direction's current connection mode.
@@ -277,6 +292,7 @@ impl ConnDecoder {
             if st.frames == 0 && !self.handshake_seen && st.mid.starts.len() < hunt::MAX_STARTS {
                 st.mid.starts.push(end.max(offset));
             }
+            st.secure.note_start(end.max(offset));
             if st.phase == Phase::Ignore {
                 st.base += fresh.len() as u64;
             } else {
@@ -345,6 +361,9 @@ impl ConnDecoder {
     pub fn finish(&mut self, out: &mut Vec<(Direction, Event)>) {
         self.finishing = true;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            if let Some(st) = self.dirs.get_mut(dir.index()) {
+                st.secure.set_finishing();
+            }
             self.pump(dir, out);
             self.flush_partial(dir, ProblemKind::Truncated, out);
         }
@@ -354,6 +373,7 @@ impl ConnDecoder {
         let mut guard = 0u32;
         loop {
             guard += 1;
+            let before = out.len();
             let progressed = match self.dirs.get(dir.index()).map(|s| s.phase.clone()) {
                 Some(Phase::Banner) => self.step_banner(dir, out),
                 Some(Phase::Frames) => self.step_frame(dir, out),
@@ -368,6 +388,7 @@ impl ConnDecoder {
                     false
                 }
             };
+            self.after_step(dir, out.get_mut(before..).unwrap_or_default());
             if !progressed || guard > 1_000_000 {
                 break;
             }

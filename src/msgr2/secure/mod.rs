@@ -124,6 +124,19 @@ pub struct SecureDir {
     deferred: bool,
     /// Why no key was derived, for the "no key" report.
     why_no_key: Option<String>,
+    /// The search for the stream after a loss the resync window missed.
+    rejoin: resync::Rejoin,
+    /// The input has ended: what waits for more bytes decides now.
+    finishing: bool,
+}
+
+/// Steps from nonce `a` to nonce `b` (msgr2.0: the le32 fixed field steps
+/// per frame; msgr2.1: the le64 counter per operation; crypto_onwire.cc).
+pub fn steps_between(a: Nonce, b: Nonce, format: NonceFormat) -> u64 {
+    match format {
+        NonceFormat::Rev0 => u64::from(b.fixed().wrapping_sub(a.fixed())),
+        NonceFormat::Rev1 => b.counter().wrapping_sub(a.counter()),
+    }
 }
 
 /// Round up to the AES block size.
@@ -188,6 +201,20 @@ impl SecureDir {
         let mut m = c.clone();
         m.origin = format!("{} (mid-stream: nonce counter +{steps})", c.origin);
         self.matched = Some(m);
+    }
+
+    /// Bytes at stream offset `at` began a captured TCP segment: after a
+    /// loss, where a frame is searched for (see `resync`).
+    pub fn note_start(&mut self, at: u64) {
+        if let State::Resync { since, .. } = &self.state {
+            let since = *since;
+            self.rejoin.note(since, at);
+        }
+    }
+
+    /// The input has ended: bytes held for a search are searched now.
+    pub fn set_finishing(&mut self) {
+        self.finishing = true;
     }
 
     /// Why no key was derived for the direction, when it was said.
@@ -262,8 +289,25 @@ impl SecureDir {
         }
     }
 
-    /// Decode from `buf` (stream offset `base`).
+    /// Decode from `buf` (stream offset `base`); a frame's nonce is
+    /// counted from the initial nonce of the key that opened the direction.
     pub fn step(&mut self, base: u64, buf: &[u8], max_seg: u32) -> SecureStep {
+        let mut step = self.step_inner(base, buf, max_seg);
+        if let SecureStep::Consumed {
+            event: Some(Event::Frame(f)),
+            ..
+        } = &mut step
+        {
+            let initial = self.matched.as_ref().map(|m| m.nonce);
+            let format = NonceFormat::for_revision(self.rev != Some(Rev::V0));
+            if let (Some(n), Some(initial)) = (f.nonce.as_mut(), initial) {
+                n.steps = Some(steps_between(initial, n.nonce, format));
+            }
+        }
+        step
+    }
+
+    fn step_inner(&mut self, base: u64, buf: &[u8], max_seg: u32) -> SecureStep {
         let rev = self.rev.unwrap_or(Rev::V1);
         match &mut self.state {
             State::Off | State::Waiting => SecureStep::Needed,

@@ -64,10 +64,15 @@ pub(super) fn decode_frame(
     let Ok((_, wire)) = take::<_, _, ()>(total)(buf) else {
         return (SecureStep::Needed, None);
     };
-    let f = match rev {
+    let first = s.nonce();
+    let mut f = match rev {
         Rev::V1 => open_rev1(s, p, base, wire),
         Rev::V0 => open_rev0(s, p, base, wire),
     };
+    f.nonce = Some(crate::msgr2::frame::FrameNonce {
+        nonce: first,
+        steps: None,
+    });
     (
         SecureStep::Consumed {
             len: total,
@@ -302,6 +307,8 @@ fn finish(
         segment_offsets: b.offsets,
         seg0_rest_offset: b.seg0_rest,
         decrypted: true,
+        nonce: None,
+        compression: None,
     }
 }
 

@@ -62,6 +62,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let row = app.selected_row();
     let frame = row.and_then(|r| r.record.frame());
     let title = match (row, frame) {
+        (Some(r), Some(f)) if f.decompressed() => {
+            format!(
+                "Decompressed bytes of frame {} ({} B; {} B on the wire)",
+                r.record.number, r.full_len, f.wire_len
+            )
+        }
         (Some(r), Some(f)) if f.decrypted => {
             format!(
                 "Decrypted bytes of secure frame {} ({} B; {} B on the wire)",
