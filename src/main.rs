@@ -4,7 +4,7 @@
 use anyhow::Context;
 use cephshark::analysis::stats::StatKind;
 use cephshark::analysis::{memcap, Config};
-use cephshark::cli::export::{self, StreamExporter};
+use cephshark::cli::export::StreamExporter;
 use cephshark::cli::line::TimeFormat;
 use cephshark::cli::progress::{self, Progress};
 use cephshark::cli::{self, ListError, ListOptions};
@@ -26,6 +26,8 @@ macro_rules! say {
 
 #[path = "main_input.rs"]
 mod input;
+#[path = "main_inputs.rs"]
+mod inputs;
 #[path = "main_live.rs"]
 mod live;
 #[path = "main_plan.rs"]
@@ -33,7 +35,8 @@ mod plan;
 #[cfg(feature = "tui")]
 #[path = "main_tui.rs"]
 mod ui;
-use input::{config, first_pass, is_stdin, open, reads_entities, Input};
+use input::{config, first_pass, is_stdin, reads_entities, Input};
+use inputs::Inputs;
 use plan::{extra_argument, live_conflict, plan, Plan};
 
 #[derive(Parser, Debug)]
@@ -48,9 +51,10 @@ struct Args {
     /// Print the version (tshark's -v).
     #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
     version: Option<bool>,
-    /// Capture file to read (`-` for standard input).
+    /// Capture file to read (`-` for standard input); repeat to read
+    /// several captures as one, merged by packet time (as mergecap).
     #[arg(short = 'r', long = "read-file", value_name = "FILE")]
-    read: Option<PathBuf>,
+    read: Vec<PathBuf>,
     /// Output format of the frame list.
     #[arg(short = 'T', value_enum, default_value = "text")]
     format: OutFormat,
@@ -194,6 +198,9 @@ enum Command {
         /// Capture files (`-` for standard input).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Verify the captures as one, merged by packet time (one report).
+        #[arg(long)]
+        merge: bool,
     },
 }
 
@@ -248,8 +255,8 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
 /// What a listing reads.
 #[derive(Clone, Copy)]
 enum Source<'a> {
-    /// A capture file, or `-` for standard input.
-    File(&'a Path),
+    /// Capture files (several are read as one), or `-` for standard input.
+    Files(&'a [PathBuf]),
     /// A live capture on the interface named (`-i`).
     Live(&'a str),
 }
@@ -259,16 +266,17 @@ fn start(
     source: Source<'_>,
     args: &Args,
     signals: &Signals,
-) -> anyhow::Result<(Input, Option<live::Live>)> {
+) -> anyhow::Result<(Inputs, Option<live::Live>)> {
     match source {
-        Source::File(path) => Ok((open(path)?, None)),
+        Source::Files(paths) => Ok((inputs::open_all(paths)?, None)),
         Source::Live(iface) => {
             // Ctrl-C ends the capture; what was captured is then read to
             // its end, so rows and statistics are complete.
             let save = args.write.as_deref();
             let bpf = args.capture_filter.as_deref();
             let (capture, feed) = live::start(iface, bpf, save, Some(signals.shared()))?;
-            Ok((Input::stream(Box::new(feed)), Some(capture)))
+            let input = Input::stream(Box::new(feed));
+            Ok((Inputs::single(input, iface.to_string()), Some(capture)))
         }
     }
 }
@@ -283,17 +291,18 @@ fn run_list(
 ) -> anyhow::Result<ExitCode> {
     let live = matches!(source, Source::Live(_));
     let name = match source {
-        Source::File(path) => path.display().to_string(),
+        Source::Files(paths) => inputs::label(paths),
         Source::Live(iface) => iface.to_string(),
     };
-    if let (Some(out), Source::File(path)) = (&args.write, source) {
-        if is_stdin(path) {
+    if let (Some(out), Source::Files(paths)) = (&args.write, source) {
+        if paths.iter().any(|p| is_stdin(p)) {
             anyhow::bail!(
                 "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
                  so the input is read twice, and standard input can be read only once (save it to a file first)"
             );
         }
-        if !is_stdin(out) && std::fs::canonicalize(out).ok() == std::fs::canonicalize(path).ok() {
+        let same = |p: &PathBuf| std::fs::canonicalize(out).ok() == std::fs::canonicalize(p).ok();
+        if !is_stdin(out) && paths.iter().any(same) {
             anyhow::bail!(
                 "-w {}: refusing to overwrite the capture being read",
                 out.display()
@@ -308,17 +317,17 @@ fn run_list(
         None => None,
     };
     // -2, or a filter on entities: a first pass learns each connection's
-    // peers (a file only: a pipe or a live capture is read once).
+    // peers (files only: a pipe or a live capture is read once).
     let cfg = match source {
-        Source::File(path) if args.two_pass || reads_entities(filter) => first_pass(path, cfg)?,
+        Source::Files(paths) if args.two_pass || reads_entities(filter) => first_pass(paths, cfg)?,
         _ => cfg,
     };
     let (input, capture) = start(source, args, signals)?;
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
     let mut bar = input
-        .size
-        .and_then(|s| Progress::start(s, input.reader.counter(), "reading", stdout_busy));
+        .size()
+        .and_then(|s| Progress::start(s, input.counter(), "reading", stdout_busy));
     let mut tick = || progress::tick(&mut bar);
     let opts = ListOptions {
         filter,
@@ -346,7 +355,7 @@ fn run_list(
         // their packets do.
         cfg.threads = 1;
     }
-    let listed = cli::list_with(input.reader, cfg, plan.out, opts, &mut w);
+    let listed = input.list(cfg, plan.out, opts, &mut w);
     // The reading has ended (-c, a signal, an error): so does the capture.
     if let Some(c) = capture {
         c.finish()?;
@@ -357,7 +366,12 @@ fn run_list(
         Err(ListError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             return Ok(ExitCode::SUCCESS)
         }
-        Err(ListError::Capture(e)) => return Err(anyhow::anyhow!("{name}: {e}")),
+        Err(ListError::Capture(e)) => {
+            return Err(match source {
+                Source::Files(paths) => anyhow::anyhow!(inputs::named(paths, &e)),
+                Source::Live(_) => anyhow::anyhow!("{name}: {e}"),
+            })
+        }
         Err(e) => return Err(e.into()),
     };
     if let Some(b) = bar.take() {
@@ -366,6 +380,10 @@ fn run_list(
     // As tshark: the rows decoded are printed, and the cut makes the exit
     // status 2, so scripts do not take a truncated file for a whole one.
     let mut code = match &result.summary.read_error {
+        Some(e) if result.cut_short && matches!(source, Source::Files(p) if p.len() > 1) => {
+            say!("a capture appears to have been cut short: {e}");
+            ExitCode::from(2)
+        }
         Some(e) if result.cut_short => {
             say!("The file \"{name}\" appears to have been cut short: {e}");
             ExitCode::from(2)
@@ -420,10 +438,10 @@ fn run_list(
             .with_context(|| format!("--export-keys {}", out.display()))?;
     }
     match (&args.write, source) {
-        (Some(out), Source::File(_)) if caught.is_some() => {
+        (Some(out), Source::Files(_)) if caught.is_some() => {
             say!("-w {}: not written", out.display())
         }
-        (Some(out), Source::File(path)) => write_capture(path, out, &result)?,
+        (Some(out), Source::Files(paths)) => write_capture(paths, out, &result)?,
         // Live, -w was written as the packets came.
         _ => {}
     }
@@ -431,16 +449,15 @@ fn run_list(
 }
 
 /// Pass two of `-w`: copy the marked packets.
-fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
-    let input = open(path)?;
+fn write_capture(paths: &[PathBuf], out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
+    let input = inputs::open_all(paths)?;
     let mut bar = input
-        .size
-        .and_then(|s| Progress::start(s, input.reader.counter(), "writing", false));
+        .size()
+        .and_then(|s| Progress::start(s, input.counter(), "writing", false));
     let mut tick = || progress::tick(&mut bar);
     let set = result.packets.as_ref();
     let res = if is_stdin(out) {
-        export::write_packets(
-            input.reader,
+        input.write(
             set,
             &result.info,
             BufWriter::new(io::stdout().lock()),
@@ -448,8 +465,7 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         )
     } else {
         let f = std::fs::File::create(out).with_context(|| format!("-w {}", out.display()))?;
-        export::write_packets(
-            input.reader,
+        input.write(
             set,
             &result.info,
             BufWriter::with_capacity(1 << 20, f),
@@ -463,14 +479,25 @@ fn write_capture(path: &Path, out: &Path, result: &cli::ListResult) -> anyhow::R
         .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }
 
-fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Signals) -> ExitCode {
+fn run_verify(
+    files: &[PathBuf],
+    merge: bool,
+    cfg: &Config,
+    filter: Option<&Filter>,
+    sig: &Signals,
+) -> ExitCode {
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let mut worst = 0u8;
-    for path in files {
-        let name = path.display().to_string();
+    // --merge: all the captures as one; else each on its own.
+    let groups: Vec<&[PathBuf]> = match merge {
+        true => vec![files],
+        false => files.chunks(1).collect(),
+    };
+    for paths in groups {
+        let name = inputs::label(paths);
         let cfg = if reads_entities(filter) {
-            match first_pass(path, cfg.clone()) {
+            match first_pass(paths, cfg.clone()) {
                 Ok(c) => c,
                 Err(e) => {
                     say!("{e:#}");
@@ -481,10 +508,10 @@ fn run_verify(files: &[PathBuf], cfg: &Config, filter: Option<&Filter>, sig: &Si
         } else {
             cfg.clone()
         };
-        let outcome = open(path).and_then(|src| {
+        let outcome = inputs::open_all(paths).and_then(|src| {
             let cfg = src.threads(cfg);
-            cli::verify_until(src.reader, cfg, filter, sig.flag())
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            src.verify(cfg, filter, sig.flag())
+                .map_err(|e| anyhow::anyhow!(inputs::named(paths, &e)))
         });
         match outcome {
             Ok(o) => {
@@ -553,9 +580,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(Command::Verify { files }) = &args.command {
+    if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
-            Ok(sig) => run_verify(files, &cfg, filter.as_ref(), &sig),
+            Ok(sig) => run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
             Err(e) => signals_failed(&e),
         };
     }
@@ -566,7 +593,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(msg) = extra_argument(&args) {
+    #[cfg(feature = "tui")]
+    let tui = ui::wanted_by(&args);
+    #[cfg(not(feature = "tui"))]
+    let tui = false;
+    if let Some(msg) = extra_argument(&args, tui) {
         say!("{msg}");
         return ExitCode::from(2);
     }
@@ -578,10 +609,14 @@ fn main() -> ExitCode {
     if let Some(code) = ui::run(&args, &cfg) {
         return code;
     }
-    let source = match (&args.interface, args.read.as_ref().or(args.file.as_ref())) {
+    let paths: Vec<PathBuf> = match args.read.is_empty() {
+        true => args.file.iter().cloned().collect(),
+        false => args.read.clone(),
+    };
+    let source = match (&args.interface, paths.is_empty()) {
         (Some(iface), _) => Source::Live(iface),
-        (None, Some(path)) => Source::File(path),
-        (None, None) => {
+        (None, false) => Source::Files(&paths),
+        (None, true) => {
             say!("no capture given (use -r FILE, -i IFACE, or `cephshark --help`)");
             return ExitCode::from(2);
         }

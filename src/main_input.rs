@@ -133,14 +133,15 @@ pub(crate) fn reads_entities(filter: Option<&cephshark::filter::Filter>) -> bool
 /// peers are, so that pass two puts their names on every row of it, those
 /// before the ident frames too. Standard input can be read once only: it
 /// gets one pass.
-pub(crate) fn first_pass(path: &Path, cfg: Config) -> anyhow::Result<Config> {
-    if is_stdin(path) {
+pub(crate) fn first_pass(paths: &[PathBuf], cfg: Config) -> anyhow::Result<Config> {
+    if paths.iter().any(|p| is_stdin(p)) {
         return Ok(cfg);
     }
-    let input = open(path)?;
+    let input = super::inputs::open_all(paths)?;
     let pass = input.threads(cfg.clone());
-    let summary = cephshark::analysis::dissect(input.reader, pass, &mut |_| {})
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let summary = input
+        .dissect(pass)
+        .map_err(|e| anyhow::anyhow!(super::inputs::named(paths, &e)))?;
     Ok(Config {
         identities: Some(Arc::new(summary.identities())),
         ..cfg

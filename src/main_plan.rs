@@ -10,11 +10,13 @@ use cephshark::cli::{Format, Output};
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
-/// The complaint about positional arguments past the one capture a
-/// listing reads (`-r FILE` or `FILE`), if there are any: a word is never
-/// silently ignored, least of all `verify` written after the file.
-pub(crate) fn extra_argument(args: &Args) -> Option<String> {
-    let read = args.read.as_deref();
+/// The complaint about positional arguments past the capture a listing
+/// reads (`-r FILE`, repeated for several, or `FILE`), if there are any: a
+/// word is never silently ignored, least of all `verify` written after
+/// the file. The terminal UI (`tui`) reads captures past the first as one
+/// with it.
+pub(crate) fn extra_argument(args: &Args, tui: bool) -> Option<String> {
+    let read = args.read.first().map(PathBuf::as_path);
     let mut positional = args.file.iter().chain(&args.extra);
     let capture = match read {
         Some(r) => r,
@@ -28,15 +30,18 @@ pub(crate) fn extra_argument(args: &Args) -> Option<String> {
              to verify it, run `cephshark verify {capture}`"
         ));
     }
+    if tui && read.is_none() {
+        return None;
+    }
     let extra = extras.first()?.display();
     Some(match read {
         Some(_) => format!(
             "unexpected argument '{extra}': -r already names the capture ({capture}); \
-             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+             to read several captures as one, give each with -r (`-r A -r B`)"
         ),
         None => format!(
-            "two captures given ('{capture}' and '{extra}'): cephshark lists one capture \
-             at a time (`cephshark verify FILE...` checks several)"
+            "two captures given ('{capture}' and '{extra}'): to read several captures \
+             as one, give each with -r (`-r {capture} -r {extra}`)"
         ),
     })
 }
@@ -49,7 +54,7 @@ pub(crate) fn live_conflict(args: &Args) -> Option<String> {
             "-f sets a capture filter for -i IFACE: a capture file is filtered with -Y".into()
         });
     };
-    if let Some(p) = args.read.as_ref().or(args.file.as_ref()) {
+    if let Some(p) = args.read.first().or(args.file.as_ref()) {
         return Some(format!(
             "-i {iface} and {}: cephshark reads one input, a live capture or a file",
             p.display()
@@ -148,6 +153,7 @@ fn line_style(args: &Args) -> Result<LineStyle, String> {
     let columns = match (&args.columns, gui) {
         (Some(list), _) => line::parse_columns(list)?,
         (None, Some(fmt)) => line::parse_gui_columns(fmt).map_err(|e| format!("-o {e}"))?,
+        (None, None) if args.read.len() > 1 => line::merged_columns(),
         (None, None) => line::DEFAULT_COLUMNS.to_vec(),
     };
     Ok(LineStyle {

@@ -23,7 +23,7 @@ enum Input {
 /// No flag asks for printed output: a listing flag (`-r`, `-T`, `-V`, `-z`,
 /// `-c`, `-w`, ...) prints instead, as with tshark.
 fn no_output_flags(args: &Args) -> bool {
-    args.read.is_none()
+    args.read.is_empty()
         && matches!(args.format, OutFormat::Text)
         && !args.verbose
         && !args.hex
@@ -57,6 +57,11 @@ fn wanted(args: &Args) -> Option<Input> {
     }
 }
 
+/// Whether the command line opens the UI.
+pub(crate) fn wanted_by(args: &Args) -> bool {
+    wanted(args).is_some()
+}
+
 /// Run the UI if the command line asks for it; `None` when it does not.
 pub(crate) fn run(args: &Args, cfg: &Config) -> Option<ExitCode> {
     let input = wanted(args)?;
@@ -76,7 +81,8 @@ pub(crate) fn run(args: &Args, cfg: &Config) -> Option<ExitCode> {
     };
     let mut capture = None;
     let ended = match input {
-        Input::File(path) => tui::run(opts(path)),
+        // `cephshark A B`: several captures read as one.
+        Input::File(path) => tui::run_with(opts(path), &args.extra),
         Input::Stdin => match cephshark::capture::feed_from(io::stdin(), STDIN_CHUNK) {
             Ok(feed) => tui::run_feed(opts("standard input".into()), feed, FeedKind::Pipe),
             Err(e) => Err(e.into()),

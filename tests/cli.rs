@@ -367,8 +367,10 @@ fn verify_after_the_capture_is_an_error() {
     assert_eq!(run(&["verify", bad]).status.code(), Some(1));
 }
 
+/// A second capture not given with -r is refused, saying how to read
+/// several as one (`-r A -r B`).
 #[test]
-fn a_second_capture_is_an_error() {
+fn a_second_capture_without_r_is_an_error() {
     let a = capture("none-crc.pcap");
     let a = a.to_str().unwrap_or_default();
     let b = capture("cephx-crc.pcap");
@@ -377,21 +379,21 @@ fn a_second_capture_is_an_error() {
         &["-r", a, b],
         &format!(
             "unexpected argument '{b}': -r already names the capture ({a}); \
-             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)"
+             to read several captures as one, give each with -r (`-r A -r B`)"
         ),
     );
     refused(
         &[a, b],
         &format!(
-            "two captures given ('{a}' and '{b}'): cephshark lists one capture at a time \
-             (`cephshark verify FILE...` checks several)"
+            "two captures given ('{a}' and '{b}'): to read several captures as one, \
+             give each with -r (`-r {a} -r {b}`)"
         ),
     );
     refused(
         &[a, a, "-q"],
         &format!(
-            "two captures given ('{a}' and '{a}'): cephshark lists one capture at a time \
-             (`cephshark verify FILE...` checks several)"
+            "two captures given ('{a}' and '{a}'): to read several captures as one, \
+             give each with -r (`-r {a} -r {a}`)"
         ),
     );
 }

@@ -436,7 +436,7 @@ fn prefs_and_columns() {
     let o = run(&["-r", &cap, "--columns", "no,len"]);
     assert_eq!(
         text(&o.stderr),
-        "cephshark: --columns: unknown column `len` (known: no, time, src, dst, conn, tag, info, status)\n"
+        "cephshark: --columns: unknown column `len` (known: no, time, file, src, dst, conn, tag, info, status)\n"
     );
 }
 
@@ -453,7 +453,7 @@ fn accepted_flags_and_extra_words() {
         text(&o.stderr),
         format!(
             "cephshark: unexpected argument 'extra': -r already names the capture ({cap}); \
-             cephshark lists one capture at a time (`cephshark verify FILE...` checks several)\n"
+             to read several captures as one, give each with -r (`-r A -r B`)\n"
         )
     );
 }

@@ -48,6 +48,9 @@ pub struct Config {
     /// capture (`-2`): every row of a connection then carries its entities,
     /// the rows before its ident frames too.
     pub identities: Option<Arc<crate::fastmap::Map<ConnId, super::session::Identity>>>,
+    /// Several captures merged into one (`capture::MergeReader`): which
+    /// input each packet came from, named on every row.
+    pub origins: Option<Arc<crate::capture::Origins>>,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             interop: Default::default(),
             threads: 1,
             identities: None,
+            origins: None,
         }
     }
 }
@@ -525,6 +529,7 @@ impl Inner {
 
 #[path = "dissector_end.rs"]
 mod end;
+pub use end::dissect_packets;
 #[path = "dissector_evict.rs"]
 mod evict;
 #[path = "dissector_order.rs"]
@@ -547,19 +552,5 @@ pub fn dissect<R: Read>(
     cfg: Config,
     out: &mut dyn FnMut(Record),
 ) -> Result<Summary, CaptureError> {
-    let mut reader = CaptureReader::new(src)?;
-    let mut d = Dissector::new(cfg);
-    let result = loop {
-        match reader.next_packet() {
-            Ok(Some(pkt)) => d.packet(&pkt, out),
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    d.finish(out);
-    let mut summary = d.into_summary();
-    if let Err(e) = result {
-        summary.read_error = Some(e.to_string());
-    }
-    Ok(summary)
+    Ok(dissect_packets(CaptureReader::new(src)?, cfg, out))
 }

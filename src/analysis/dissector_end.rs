@@ -1,8 +1,9 @@
 //! A connection's end: its last rows (what the decoder held, requests
 //! left unanswered) and what its summary keeps once its state is dropped.
 
-use super::Inner;
-use crate::analysis::summary::KeyStatus;
+use super::{Config, Dissector, Inner};
+use crate::analysis::record::Record;
+use crate::analysis::summary::{KeyStatus, Summary};
 use crate::capture::{PacketIndex, Timestamp};
 use crate::tcp::{ConnId, Direction};
 
@@ -89,4 +90,26 @@ impl Inner {
             self.problem_row(conn, p.dir, (src, dst), (p.packet, ts), problem);
         }
     }
+}
+
+/// [`dissect`] over packets from any source (several captures merged).
+pub fn dissect_packets<S: crate::capture::PacketSource>(
+    mut reader: S,
+    cfg: Config,
+    out: &mut dyn FnMut(Record),
+) -> Summary {
+    let mut d = Dissector::new(cfg);
+    let result = loop {
+        match reader.next_packet() {
+            Ok(Some(pkt)) => d.packet(&pkt, out),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    d.finish(out);
+    let mut summary = d.into_summary();
+    if let Err(e) = result {
+        summary.read_error = Some(e.to_string());
+    }
+    summary
 }

@@ -155,6 +155,7 @@ impl Inner {
             cephx: None,
             payload: None,
             info_text: std::sync::OnceLock::new(),
+            origins: self.cfg.origins.clone(),
         };
         self.next_number += 1;
         rec.decode_payload(&crate::decode::payload::Sender::default());

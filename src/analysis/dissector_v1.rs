@@ -189,6 +189,7 @@ impl Inner {
             .last()
             .map_or(ts, |ch| ch.ts);
         rec.origin = self.summary.first_ts.unwrap_or(rec.ts);
+        rec.origins = self.cfg.origins.clone();
         if packets.is_empty() {
             packets.push(map.packet_at(offset).unwrap_or(packet));
         }

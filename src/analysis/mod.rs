@@ -14,7 +14,7 @@ pub mod stats;
 mod summary;
 pub mod verify;
 
-pub use dissector::{dissect, Config, Dissector};
+pub use dissector::{dissect, dissect_packets, Config, Dissector};
 pub use record::{Record, RecordKind};
 pub use record_fields::record_tree;
 pub use summary::{ConnSummary, KeyStatus, Summary};

@@ -67,6 +67,8 @@ pub struct Record {
     /// The content column, computed the first time it is asked for
     /// ([`Record::info`]).
     pub info_text: std::sync::OnceLock<String>,
+    /// With several captures merged: where each packet came from.
+    pub origins: Option<std::sync::Arc<crate::capture::Origins>>,
 }
 
 impl Record {
@@ -96,6 +98,7 @@ impl Record {
             cephx: None,
             payload: None,
             info_text: std::sync::OnceLock::new(),
+            origins: None,
         }
     }
 
@@ -233,6 +236,31 @@ impl Record {
     /// The typed control value of the row's frame, when it decoded whole.
     pub fn control(&self) -> Option<&crate::decode::control::Control> {
         self.payload.as_ref().and_then(|p| p.control.as_ref())
+    }
+
+    /// With several captures merged: the inputs the row's packets came
+    /// from (0-based, in order of first appearance), each with the
+    /// packets' numbers there; empty for one capture.
+    pub fn files(&self) -> Vec<(usize, Vec<PacketIndex>)> {
+        let Some(origins) = &self.origins else {
+            return Vec::new();
+        };
+        let mut files: Vec<(usize, Vec<PacketIndex>)> = Vec::new();
+        for o in self.packets.iter().filter_map(|p| origins.of(*p)) {
+            match files.iter_mut().find(|(f, _)| *f == o.file) {
+                Some((_, list)) => list.push(o.packet),
+                None => files.push((o.file, vec![o.packet])),
+            }
+        }
+        files
+    }
+
+    /// With several captures merged: the names of the inputs the row's
+    /// packets came from, joined by commas (`None` for one capture).
+    pub fn file_names(&self) -> Option<String> {
+        let origins = self.origins.as_ref()?;
+        let names: Vec<&str> = self.files().iter().map(|(f, _)| origins.name(*f)).collect();
+        Some(names.join(","))
     }
 
     /// Whether this is a message: a msgr2 MESSAGE frame or a msgr1 MSG.

@@ -12,6 +12,9 @@ fields! {
     TIME = "frame.time", "Time", Time, "Capture time of the packet that completed the row.";
     PACKETS = "frame.packets", "Packets", Uint, "How many capture packets carry the row's bytes, with the first and last; the packets are its children (folded in the terminal UI, one line of ranges in -V).";
     PACKET = "frame.packet", "Packet", Uint, "Number of a capture packet carrying the row's bytes (one field per packet, under frame.packets).";
+    FILE = "frame.file", "File", Str, "With several captures (-r A -r B): the capture a packet of the row came from, as named on the command line (one field per capture; the packets' numbers there are its children).";
+    FILE_INDEX = "frame.file_index", "File index", Uint, "With several captures: the capture's place on the command line (1 for the first), under frame.file.";
+    FILE_PACKET = "frame.file_packet", "Packet in file", Uint, "With several captures: a packet's number within its own capture (frame.packet numbers the merged capture), under frame.file.";
     KIND = "frame.kind", "Kind", Str, "banner, frame, lost, undecoded, unanswered, msgr1 (an item of a msgr1 connection).";
     PROTO = "frame.proto", "Protocol", Str, "msgr1 for the rows of a msgr1 (ceph v027) connection, msgr2 for the others.";
     STATUS = "frame.status", "Status", Str, "ok, or the names of the problems found.";
@@ -113,6 +116,27 @@ fn packets_node(r: &Record) -> FieldNode {
     n
 }
 
+/// With several captures: one `frame.file` per capture the row's
+/// packets came from, with its index and the packets' numbers there.
+fn file_nodes(r: &Record, k: &mut Vec<FieldNode>) {
+    let Some(origins) = &r.origins else {
+        return;
+    };
+    for (file, packets) in r.files() {
+        let name = origins.name(file).to_string();
+        let mut n = FieldNode::new(&FILE, Value::Str(name), None);
+        let index = u64::try_from(file).unwrap_or(u64::MAX).saturating_add(1);
+        n.children
+            .push(FieldNode::new(&FILE_INDEX, Value::Uint(index), None));
+        n.children.extend(
+            packets
+                .iter()
+                .map(|p| FieldNode::new(&FILE_PACKET, Value::Uint(p.0), None)),
+        );
+        k.push(n);
+    }
+}
+
 /// Packet numbers as ranges: `788-830,832,834-881`.
 pub fn packet_ranges(packets: &[u64]) -> String {
     let mut out = String::new();
@@ -152,6 +176,7 @@ pub fn record_tree(r: &Record) -> FieldNode {
         None,
     ));
     k.push(packets_node(r));
+    file_nodes(r, k);
     let kind = match &r.kind {
         RecordKind::Banner(_) => "banner",
         RecordKind::Frame(_) => "frame",

@@ -9,15 +9,14 @@
 //!  calling thread: AheadReader::next_packet -> Packet<'_> (borrowed from its batch)
 //! ```
 //!
-//! Packets come out exactly as [`CaptureReader::next_packet`] gives them,
+//! Packets come out exactly as [`PacketSource::next_packet`] gives them,
 //! in the same order, with the same numbers, and an error or the end at
 //! the same place: the output of a dissection does not depend on whether
 //! it read ahead. Memory is bounded: at most [`AHEAD`] batches wait, each
 //! about [`BATCH_BYTES`] (or one packet, if larger), and emptied batches
 //! are reused, not reallocated.
 
-use super::{CaptureError, CaptureReader, LinkType, Packet, PacketIndex, Timestamp};
-use std::io::Read;
+use super::{CaptureError, LinkType, Packet, PacketIndex, PacketSource, Timestamp};
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -106,9 +105,9 @@ impl AheadReader {
 /// Read `reader`'s packets on a thread of its own while `f` takes them
 /// from the [`AheadReader`] it is given. When `f` returns, reading stops
 /// (whatever was read ahead is dropped) and the thread is joined.
-pub fn read_ahead<R, T>(reader: CaptureReader<R>, f: impl FnOnce(&mut AheadReader) -> T) -> T
+pub fn read_ahead<S, T>(reader: S, f: impl FnOnce(&mut AheadReader) -> T) -> T
 where
-    R: Read + Send,
+    S: PacketSource + Send,
 {
     let (full_tx, full_rx) = sync_channel::<Batch>(AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(AHEAD + 2);
@@ -130,15 +129,15 @@ where
 }
 
 /// Packets from a reader on this thread or read ahead on another.
-pub enum Packets<'a, R: Read> {
+pub enum Packets<'a, S: PacketSource> {
     /// Read on the calling thread.
-    Here(CaptureReader<R>),
+    Here(S),
     /// Read ahead on a thread of their own.
     Ahead(&'a mut AheadReader),
 }
 
-impl<R: Read> Packets<'_, R> {
-    /// The next packet, as [`CaptureReader::next_packet`].
+impl<S: PacketSource> Packets<'_, S> {
+    /// The next packet, as [`PacketSource::next_packet`].
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         match self {
             Packets::Here(r) => r.next_packet(),
@@ -149,13 +148,9 @@ impl<R: Read> Packets<'_, R> {
 
 /// Run `f` over `reader`'s packets, read ahead on a second thread when
 /// `ahead` is set (see [`read_ahead`]), else on this one.
-pub fn with_packets<R, T>(
-    reader: CaptureReader<R>,
-    ahead: bool,
-    f: impl FnOnce(&mut Packets<'_, R>) -> T,
-) -> T
+pub fn with_packets<S, T>(reader: S, ahead: bool, f: impl FnOnce(&mut Packets<'_, S>) -> T) -> T
 where
-    R: Read + Send,
+    S: PacketSource + Send,
 {
     if ahead {
         read_ahead(reader, |a| f(&mut Packets::Ahead(a)))
@@ -165,7 +160,7 @@ where
 }
 
 /// The reader thread: batches until the end, an error, or nobody listens.
-fn fill<R: Read>(mut reader: CaptureReader<R>, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
+fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
     loop {
         let mut batch = empty.try_recv().unwrap_or_default();
         while batch.bytes.len() < BATCH_BYTES && batch.packets.len() < BATCH_PACKETS {
@@ -202,7 +197,7 @@ fn fill<R: Read>(mut reader: CaptureReader<R>, full: &SyncSender<Batch>, empty: 
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::capture::{PcapOptions, PcapWriter};
+    use crate::capture::{CaptureReader, PcapOptions, PcapWriter};
 
     /// A pcap of `n` packets whose bytes say their number.
     fn capture(n: u32, size: usize) -> Vec<u8> {

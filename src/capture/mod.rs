@@ -22,14 +22,36 @@
 pub mod ahead;
 pub mod feed;
 mod link;
+pub mod merge;
 mod reader;
 mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
 pub use feed::{feed, feed_from, FeedHandle, FeedReader, FeedWriter};
 pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
+pub use merge::{MergeReader, Origin, Origins};
 pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
 pub use writer::{PcapOptions, PcapWriter, PcapngWriter, DEFAULT_SNAPLEN};
+
+/// Anything that gives packets one at a time: a [`CaptureReader`], or a
+/// [`MergeReader`] over several.
+pub trait PacketSource {
+    /// The next packet, `Ok(None)` at the end; after an error the source
+    /// is finished and returns `Ok(None)`.
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+}
+
+impl<R: std::io::Read> PacketSource for CaptureReader<R> {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        CaptureReader::next_packet(self)
+    }
+}
+
+impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        (**self).next_packet()
+    }
+}
 
 /// 1-based packet number in the capture file, as Wireshark counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

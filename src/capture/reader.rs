@@ -104,6 +104,9 @@ pub enum CaptureError {
         /// What is wrong.
         detail: String,
     },
+    /// An error reading one of several inputs: its name, the error.
+    #[error("{0}: {1}")]
+    In(String, Box<CaptureError>),
 }
 
 /// A pcapng interface, as its IDB described it.

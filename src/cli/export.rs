@@ -28,8 +28,8 @@
 
 use crate::analysis::Record;
 use crate::capture::{
-    CaptureError, CaptureReader, LinkType, PacketIndex, PcapOptions, PcapWriter, PcapngWriter,
-    DEFAULT_SNAPLEN,
+    CaptureError, CaptureReader, LinkType, PacketIndex, PacketSource, PcapOptions, PcapWriter,
+    PcapngWriter, DEFAULT_SNAPLEN,
 };
 use crate::msgr2::preamble;
 use crate::tcp::{ConnId, Direction};
@@ -115,7 +115,18 @@ pub fn write_packets<R: Read, W: Write>(
     out: W,
     tick: &mut dyn FnMut(),
 ) -> Result<u64, ExportError> {
-    let mut reader = CaptureReader::new(src)?;
+    write_packets_from(CaptureReader::new(src)?, set, info, out, tick)
+}
+
+/// [`write_packets`] from any packet source (several captures merged:
+/// the merged capture, numbered as pass one numbered it).
+pub fn write_packets_from<S: PacketSource, W: Write>(
+    mut reader: S,
+    set: Option<&PacketSet>,
+    info: &CaptureInfo,
+    out: W,
+    tick: &mut dyn FnMut(),
+) -> Result<u64, ExportError> {
     let snaplen = info.max_caplen.max(DEFAULT_SNAPLEN);
     let mut written = 0u64;
     match info.links.as_slice() {

@@ -158,6 +158,8 @@ pub enum Column {
     Info,
     /// `[ok]` or the problems' names.
     Status,
+    /// With several captures: the ones the row's packets came from.
+    File,
 }
 
 /// The default columns, in order.
@@ -172,8 +174,16 @@ pub const DEFAULT_COLUMNS: [Column; 8] = [
     Column::Status,
 ];
 
+/// The default columns for several captures read as one: the file
+/// after the time.
+pub fn merged_columns() -> Vec<Column> {
+    let mut cols = DEFAULT_COLUMNS.to_vec();
+    cols.insert(2, Column::File);
+    cols
+}
+
 /// The names `--columns` takes.
-pub const COLUMN_NAMES: &str = "no, time, src, dst, conn, tag, info, status";
+pub const COLUMN_NAMES: &str = "no, time, file, src, dst, conn, tag, info, status";
 
 /// Parse `--columns no,time,src,...`.
 pub fn parse_columns(list: &str) -> Result<Vec<Column>, String> {
@@ -188,6 +198,7 @@ pub fn parse_columns(list: &str) -> Result<Vec<Column>, String> {
             "tag" => Ok(Column::Tag),
             "info" => Ok(Column::Info),
             "status" => Ok(Column::Status),
+            "file" => Ok(Column::File),
             other => Err(format!(
                 "--columns: unknown column `{other}` (known: {COLUMN_NAMES})"
             )),
@@ -315,6 +326,7 @@ impl LineStyle {
                 }
                 Column::Info => Escaped(r.info()).to_string(),
                 Column::Status => format!("[{}]", Escaped(&r.status())),
+                Column::File => Escaped(&r.file_names().unwrap_or_default()).to_string(),
             };
             s.push_str(&cell);
             prev = Some(*col);

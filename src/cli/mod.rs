@@ -26,7 +26,7 @@ pub use verify::{counted, no_msgr2_notice, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
 use crate::analysis::{record_tree, Config, Dissector, Record, Summary};
-use crate::capture::{with_packets, CaptureError, CaptureReader, Timestamp};
+use crate::capture::{with_packets, CaptureError, CaptureReader, PacketSource, Timestamp};
 use crate::filter::Filter;
 use crate::model::FieldNode;
 use export::{CaptureInfo, PacketSet, StreamExporter};
@@ -236,7 +236,18 @@ pub fn list_with<R: Read + Send, W: Write>(
     opts: ListOptions<'_>,
     w: &mut W,
 ) -> Result<ListResult, ListError> {
-    let reader = CaptureReader::new(src)?;
+    list_packets(CaptureReader::new(src)?, cfg, out, opts, w)
+}
+
+/// [`list_with`] over packets from any source (a [`crate::capture::MergeReader`]
+/// for several captures; give `cfg.origins` its table to name the files).
+pub fn list_packets<S: PacketSource + Send, W: Write>(
+    reader: S,
+    cfg: Config,
+    out: Output,
+    opts: ListOptions<'_>,
+    w: &mut W,
+) -> Result<ListResult, ListError> {
     let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut info = CaptureInfo::default();
@@ -288,7 +299,7 @@ pub fn list_with<R: Read + Send, W: Write>(
             Err(e) => break Some(e),
         }
     });
-    let cut_short = matches!(read_error, Some(CaptureError::Truncated { .. }));
+    let cut_short = read_error.as_ref().is_some_and(CaptureError::is_truncated);
     let o = origin.unwrap_or_default();
     // tshark's -c: the packets past the limit are not read, so frames still
     // waiting for their bytes are not reported either.
@@ -386,6 +397,19 @@ pub fn verify_until<R: Read + Send>(
     stop: &AtomicUsize,
 ) -> Result<VerifyOutcome, CaptureError> {
     verify::verify_where(src, cfg, Some(stop), |r| {
+        filter.is_none_or(|f| f.matches(r))
+    })
+}
+
+/// [`verify_until`] over packets from any source (several captures
+/// merged by a [`crate::capture::MergeReader`]).
+pub fn verify_packets<S: PacketSource + Send>(
+    reader: S,
+    cfg: Config,
+    filter: Option<&Filter>,
+    stop: &AtomicUsize,
+) -> VerifyOutcome {
+    verify::verify_source(reader, cfg, Some(stop), |r| {
         filter.is_none_or(|f| f.matches(r))
     })
 }

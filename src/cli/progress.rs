@@ -31,6 +31,12 @@ impl<R: Read> CountingReader<R> {
         }
     }
 
+    /// Wrap `inner`, adding to a count shared with other readers (several
+    /// captures read as one).
+    pub fn with_counter(inner: R, count: Arc<AtomicU64>) -> Self {
+        CountingReader { inner, count }
+    }
+
     /// A handle on the count, readable while the reader is in use.
     pub fn counter(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.count)

@@ -52,6 +52,9 @@ pub fn record_json(r: &Record, origin: Timestamp) -> Value {
         "packets".into(),
         json!(r.packets.iter().map(|p| p.0).collect::<Vec<_>>()),
     );
+    if let Some(files) = r.file_names() {
+        o.insert("file".into(), json!(files));
+    }
     if let Some(f) = r.frame() {
         o.insert("rev".into(), json!(f.rev.as_str()));
         o.insert("mode".into(), json!(f.mode.as_str()));

@@ -3,7 +3,7 @@
 
 use crate::analysis::verify::{findings, Finding};
 use crate::analysis::{Config, Dissector, Summary};
-use crate::capture::{with_packets, CaptureError, CaptureReader};
+use crate::capture::{with_packets, CaptureError, CaptureReader, PacketSource};
 use crate::model::Escaped;
 use std::io::{self, Read, Write};
 use std::sync::atomic::AtomicUsize;
@@ -166,9 +166,18 @@ pub(crate) fn verify_where<R: Read + Send>(
     src: R,
     cfg: Config,
     stop: Option<&AtomicUsize>,
-    mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
+    wanted: impl FnMut(&crate::analysis::Record) -> bool,
 ) -> Result<VerifyOutcome, CaptureError> {
-    let reader = CaptureReader::new(src)?;
+    Ok(verify_source(CaptureReader::new(src)?, cfg, stop, wanted))
+}
+
+/// [`verify_where`] over packets from any source.
+pub(crate) fn verify_source<S: PacketSource + Send>(
+    reader: S,
+    cfg: Config,
+    stop: Option<&AtomicUsize>,
+    mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
+) -> VerifyOutcome {
     let ahead = cfg.threads > 1;
     let mut d = Dissector::new(cfg);
     let mut out = Vec::new();
@@ -206,14 +215,14 @@ pub(crate) fn verify_where<R: Read + Send>(
     }
     let mut summary = d.into_summary();
     summary.read_error = read_error;
-    Ok(VerifyOutcome {
+    VerifyOutcome {
         findings: out,
         more,
         summary,
         rows,
         frames,
         interrupted,
-    })
+    }
 }
 
 /// Findings kept in memory and listed; past it they are only counted.

@@ -55,7 +55,9 @@ pub use ui::draw;
 pub use {crossterm, ratatui};
 
 use crate::analysis::Config;
-use crate::capture::{CaptureError, CaptureReader, FeedHandle, FeedReader};
+use crate::capture::{
+    CaptureError, CaptureReader, FeedHandle, FeedReader, MergeReader, PacketSource,
+};
 use crate::signals::Signals;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
@@ -170,15 +172,50 @@ impl Drop for Guard {
     }
 }
 
+/// Open several captures as one, merged by time (`capture::MergeReader`);
+/// an input that cannot be read is named.
+pub fn open_merged(
+    paths: &[PathBuf],
+    read: &Arc<AtomicU64>,
+) -> Result<MergeReader<Counting<BufReader<std::fs::File>>>, TuiError> {
+    let mut inputs = Vec::with_capacity(paths.len());
+    for p in paths {
+        let file = std::fs::File::open(p).map_err(|e| TuiError::Open(p.clone(), e))?;
+        let src = Counting::new(BufReader::with_capacity(1 << 20, file), Arc::clone(read));
+        inputs.push((p.display().to_string(), src));
+    }
+    MergeReader::new(inputs).map_err(|e| match e {
+        CaptureError::In(name, e) => TuiError::Capture(PathBuf::from(name), *e),
+        e => TuiError::Capture(PathBuf::new(), e),
+    })
+}
+
 /// Run the UI on the terminal until the user quits: `cephshark FILE` with
 /// standard output on a terminal.
 pub fn run(opts: TuiOptions) -> Result<Ended, TuiError> {
+    run_with(opts, &[])
+}
+
+/// [`run`] over `opts.path` and `more` captures read as one, merged by
+/// time (`cephshark A B` on a terminal): every row names its capture.
+pub fn run_with(mut opts: TuiOptions, more: &[PathBuf]) -> Result<Ended, TuiError> {
     let read = Arc::new(AtomicU64::new(0));
-    // Errors about the file are reported before the screen changes.
-    let reader = open_capture(&opts.path, Arc::clone(&read))?;
-    let total = std::fs::metadata(&opts.path).ok().map(|m| m.len());
-    let name = display_name(&opts.path);
-    run_on(opts, &name, reader, read, total, None, false)
+    // Errors about the files are reported before the screen changes.
+    let mut paths = vec![opts.path.clone()];
+    paths.extend_from_slice(more);
+    let reader: Box<dyn PacketSource + Send> = if more.is_empty() {
+        Box::new(open_capture(&opts.path, Arc::clone(&read))?)
+    } else {
+        let m = open_merged(&paths, &read)?;
+        opts.config.origins = Some(m.origins());
+        Box::new(m)
+    };
+    let sizes = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).ok().map(|m| m.len()));
+    let total = sizes.sum::<Option<u64>>();
+    let title: Vec<String> = paths.iter().map(|p| display_name(p)).collect();
+    run_on(opts, &title.join(" + "), reader, read, total, None, false)
 }
 
 /// What a capture fed as it is made is: how the status bar tells it.
@@ -205,13 +242,21 @@ pub fn run_feed(opts: TuiOptions, feed: FeedReader, kind: FeedKind) -> Result<En
     let src = Counting::new(feed, Arc::clone(&read));
     let reader = CaptureReader::new(src).map_err(|e| TuiError::Capture(opts.path.clone(), e))?;
     let live = matches!(kind, FeedKind::Live(_));
-    run_on(opts, &name, reader, read, None, Some(handle), live)
+    run_on(
+        opts,
+        &name,
+        Box::new(reader),
+        read,
+        None,
+        Some(handle),
+        live,
+    )
 }
 
-fn run_on<R: std::io::Read + Send + 'static>(
+fn run_on(
     opts: TuiOptions,
     name: &str,
-    reader: CaptureReader<R>,
+    reader: Box<dyn PacketSource + Send>,
     read: Arc<AtomicU64>,
     total: Option<u64>,
     feed: Option<FeedHandle>,

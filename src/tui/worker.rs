@@ -5,7 +5,7 @@
 
 use super::rows::Row;
 use crate::analysis::{Config, Dissector, Record, Summary};
-use crate::capture::{with_packets, CaptureError, CaptureReader, FeedHandle};
+use crate::capture::{with_packets, CaptureError, FeedHandle, PacketSource};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -68,8 +68,8 @@ pub struct Worker {
 
 impl Worker {
     /// Start reading `reader` (already opened, header checked) in a thread.
-    pub fn start<R: Read + Send + 'static>(
-        reader: CaptureReader<R>,
+    pub fn start<S: PacketSource + Send + 'static>(
+        reader: S,
         read: Arc<AtomicU64>,
         cfg: Config,
     ) -> std::io::Result<Worker> {
@@ -80,8 +80,8 @@ impl Worker {
     /// live capture, a pipe): the rows of a packet are sent as soon as no
     /// further packet is waiting, and stopping closes the feed, so a
     /// reader waiting for the next packet returns.
-    pub fn start_feed<R: Read + Send + 'static>(
-        reader: CaptureReader<R>,
+    pub fn start_feed<S: PacketSource + Send + 'static>(
+        reader: S,
         read: Arc<AtomicU64>,
         cfg: Config,
         feed: FeedHandle,
@@ -89,8 +89,8 @@ impl Worker {
         Self::spawn(reader, read, cfg, Some(feed))
     }
 
-    fn spawn<R: Read + Send + 'static>(
-        reader: CaptureReader<R>,
+    fn spawn<S: PacketSource + Send + 'static>(
+        reader: S,
         read: Arc<AtomicU64>,
         cfg: Config,
         feed: Option<FeedHandle>,
@@ -141,8 +141,8 @@ impl Drop for Worker {
 /// when `stop` is set or the UI has gone. With `cfg.threads` of 2 or more
 /// the capture is read ahead on a thread of its own (`capture::read_ahead`),
 /// except from a feed (read ahead, packets would wait for a whole batch).
-fn run<R: Read + Send>(
-    reader: CaptureReader<R>,
+fn run<S: PacketSource + Send>(
+    reader: S,
     cfg: Config,
     tx: &SyncSender<Msg>,
     stop: &AtomicBool,
