@@ -12,7 +12,7 @@ use cephshark::filter::Filter;
 use cephshark::signals::{self, Signals};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A message to stderr, escaped by the one rule for printed text (errors
@@ -35,8 +35,8 @@ mod plan;
 #[cfg(feature = "tui")]
 #[path = "main_tui.rs"]
 mod ui;
-use input::{config, first_pass, is_stdin, reads_entities, Input};
-use inputs::Inputs;
+use input::{config, first_pass, is_stdin, reads_entities};
+use inputs::{start, write_capture, Source};
 use plan::{extra_argument, live_conflict, plan, Plan};
 
 #[derive(Parser, Debug)]
@@ -252,35 +252,6 @@ fn parse_filter(text: Option<&str>) -> Result<Option<Filter>, String> {
     }
 }
 
-/// What a listing reads.
-#[derive(Clone, Copy)]
-enum Source<'a> {
-    /// Capture files (several are read as one), or `-` for standard input.
-    Files(&'a [PathBuf]),
-    /// A live capture on the interface named (`-i`).
-    Live(&'a str),
-}
-
-/// Start reading `source`: the input, with the capture behind it when live.
-fn start(
-    source: Source<'_>,
-    args: &Args,
-    signals: &Signals,
-) -> anyhow::Result<(Inputs, Option<live::Live>)> {
-    match source {
-        Source::Files(paths) => Ok((inputs::open_all(paths)?, None)),
-        Source::Live(iface) => {
-            // Ctrl-C ends the capture; what was captured is then read to
-            // its end, so rows and statistics are complete.
-            let save = args.write.as_deref();
-            let bpf = args.capture_filter.as_deref();
-            let (capture, feed) = live::start(iface, bpf, save, Some(signals.shared()))?;
-            let input = Input::stream(Box::new(feed));
-            Ok((Inputs::single(input, iface.to_string()), Some(capture)))
-        }
-    }
-}
-
 fn run_list(
     source: Source<'_>,
     args: &Args,
@@ -446,37 +417,6 @@ fn run_list(
         _ => {}
     }
     Ok(code)
-}
-
-/// Pass two of `-w`: copy the marked packets.
-fn write_capture(paths: &[PathBuf], out: &Path, result: &cli::ListResult) -> anyhow::Result<()> {
-    let input = inputs::open_all(paths)?;
-    let mut bar = input
-        .size()
-        .and_then(|s| Progress::start(s, input.counter(), "writing", false));
-    let mut tick = || progress::tick(&mut bar);
-    let set = result.packets.as_ref();
-    let res = if is_stdin(out) {
-        input.write(
-            set,
-            &result.info,
-            BufWriter::new(io::stdout().lock()),
-            &mut tick,
-        )
-    } else {
-        let f = std::fs::File::create(out).with_context(|| format!("-w {}", out.display()))?;
-        input.write(
-            set,
-            &result.info,
-            BufWriter::with_capacity(1 << 20, f),
-            &mut tick,
-        )
-    };
-    if let Some(b) = bar.take() {
-        b.finish();
-    }
-    res.map(|_| ())
-        .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }
 
 fn run_verify(

@@ -2,15 +2,19 @@
 //! B`, `verify --merge`), merged by packet time (`capture::MergeReader`),
 //! each row naming its capture.
 
-use super::input::{open, Input};
+use super::input::{is_stdin, open, Input};
+use crate::{live, Args};
+use anyhow::Context;
 use cephshark::analysis::{Config, Summary};
 use cephshark::capture::{CaptureError, MergeReader};
 use cephshark::cli::export::{self, CaptureInfo, ExportError, PacketSet};
 use cephshark::cli::progress::CountingReader;
+use cephshark::cli::progress::{self, Progress};
 use cephshark::cli::{self, ListError, ListOptions, ListResult, Output, VerifyOutcome};
 use cephshark::filter::Filter;
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use cephshark::signals::Signals;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
@@ -86,9 +90,9 @@ impl Inputs {
 
     /// The packets: one capture's, or all of them merged (then `cfg`
     /// names the merge's table of origins, so every row names its capture).
-    fn source(self, cfg: Config) -> Result<(Source, Config), CaptureError> {
+    fn source(self, cfg: Config) -> Result<(Packets, Config), CaptureError> {
         if self.rest.is_empty() {
-            return Ok((Source::One(self.first.reader), cfg));
+            return Ok((Packets::One(self.first.reader), cfg));
         }
         let readers = std::iter::once(self.first)
             .chain(self.rest)
@@ -98,7 +102,7 @@ impl Inputs {
             origins: Some(m.origins()),
             ..cfg
         };
-        Ok((Source::Many(m), cfg))
+        Ok((Packets::Many(m), cfg))
     }
 
     /// The listing (`cli::list_with`).
@@ -110,8 +114,8 @@ impl Inputs {
         w: &mut W,
     ) -> Result<ListResult, ListError> {
         match self.source(cfg)? {
-            (Source::One(r), cfg) => cli::list_with(r, cfg, out, opts, w),
-            (Source::Many(m), cfg) => cli::list_packets(m, cfg, out, opts, w),
+            (Packets::One(r), cfg) => cli::list_with(r, cfg, out, opts, w),
+            (Packets::Many(m), cfg) => cli::list_packets(m, cfg, out, opts, w),
         }
     }
 
@@ -123,16 +127,18 @@ impl Inputs {
         stop: &AtomicUsize,
     ) -> Result<VerifyOutcome, CaptureError> {
         match self.source(cfg)? {
-            (Source::One(r), cfg) => cli::verify_until(r, cfg, filter, stop),
-            (Source::Many(m), cfg) => Ok(cli::verify_packets(m, cfg, filter, stop)),
+            (Packets::One(r), cfg) => cli::verify_until(r, cfg, filter, stop),
+            (Packets::Many(m), cfg) => Ok(cli::verify_packets(m, cfg, filter, stop)),
         }
     }
 
     /// A whole pass without output (`-2`'s first pass).
     pub(crate) fn dissect(self, cfg: Config) -> Result<Summary, CaptureError> {
         match self.source(cfg)? {
-            (Source::One(r), cfg) => cephshark::analysis::dissect(r, cfg, &mut |_| {}),
-            (Source::Many(m), cfg) => Ok(cephshark::analysis::dissect_packets(m, cfg, &mut |_| {})),
+            (Packets::One(r), cfg) => cephshark::analysis::dissect(r, cfg, &mut |_| {}),
+            (Packets::Many(m), cfg) => {
+                Ok(cephshark::analysis::dissect_packets(m, cfg, &mut |_| {}))
+            }
         }
     }
 
@@ -145,8 +151,8 @@ impl Inputs {
         tick: &mut dyn FnMut(),
     ) -> Result<u64, ExportError> {
         match self.source(Config::default())? {
-            (Source::One(r), _) => export::write_packets(r, set, info, out, tick),
-            (Source::Many(m), _) => export::write_packets_from(m, set, info, out, tick),
+            (Packets::One(r), _) => export::write_packets(r, set, info, out, tick),
+            (Packets::Many(m), _) => export::write_packets_from(m, set, info, out, tick),
         }
     }
 }
@@ -154,7 +160,71 @@ impl Inputs {
 type Reader = CountingReader<Box<dyn Read + Send>>;
 
 /// One capture's bytes, or several merged.
-enum Source {
+enum Packets {
     One(Reader),
     Many(MergeReader<Reader>),
+}
+
+/// What a listing reads.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// Capture files (several are read as one), or `-` for standard input.
+    Files(&'a [PathBuf]),
+    /// A live capture on the interface named (`-i`).
+    Live(&'a str),
+}
+
+/// Start reading `source`: the input, with the capture behind it when live.
+pub(crate) fn start(
+    source: Source<'_>,
+    args: &Args,
+    signals: &Signals,
+) -> anyhow::Result<(Inputs, Option<live::Live>)> {
+    match source {
+        Source::Files(paths) => Ok((open_all(paths)?, None)),
+        Source::Live(iface) => {
+            // Ctrl-C ends the capture; what was captured is then read to
+            // its end, so rows and statistics are complete.
+            let save = args.write.as_deref();
+            let bpf = args.capture_filter.as_deref();
+            let (capture, feed) = live::start(iface, bpf, save, Some(signals.shared()))?;
+            let input = Input::stream(Box::new(feed));
+            Ok((Inputs::single(input, iface.to_string()), Some(capture)))
+        }
+    }
+}
+
+/// Pass two of `-w`: copy the marked packets.
+pub(crate) fn write_capture(
+    paths: &[PathBuf],
+    out: &Path,
+    result: &cli::ListResult,
+) -> anyhow::Result<()> {
+    let input = open_all(paths)?;
+    let mut bar = input
+        .size()
+        .and_then(|s| Progress::start(s, input.counter(), "writing", false));
+    let mut tick = || progress::tick(&mut bar);
+    let set = result.packets.as_ref();
+    let res = if is_stdin(out) {
+        input.write(
+            set,
+            &result.info,
+            BufWriter::new(io::stdout().lock()),
+            &mut tick,
+        )
+    } else {
+        let f = std::fs::File::create(out).with_context(|| format!("-w {}", out.display()))?;
+        input.write(
+            set,
+            &result.info,
+            BufWriter::with_capacity(1 << 20, f),
+            &mut tick,
+        )
+    };
+    if let Some(b) = bar.take() {
+        b.finish();
+    }
+    res.map(|_| ())
+        .map_err(|e| anyhow::anyhow!("-w {}: {e}", out.display()))
 }

@@ -5,6 +5,7 @@ pub mod conformance;
 mod dissector;
 pub mod info;
 pub mod interop;
+pub mod latency;
 pub mod memcap;
 mod record;
 pub mod record_fields;

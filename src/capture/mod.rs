@@ -24,6 +24,7 @@ pub mod feed;
 mod link;
 pub mod merge;
 mod reader;
+mod time;
 mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};

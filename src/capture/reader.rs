@@ -28,6 +28,7 @@
 //! bounded whatever the input claims. The legacy header's `thiszone` is ignored,
 //! as every writer sets it to 0.
 
+use super::time::{timestamp, ts_units};
 use super::{LinkType, Packet, PacketIndex, Timestamp};
 use pcap_parser::pcap::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
@@ -66,7 +67,6 @@ const NG_SHB_BOM: Range<usize> = 8..12;
 const NG_MIN_BLOCK_LEN: usize = 12;
 const NG_EPB_DATA: usize = 28;
 const NG_SPB_DATA: usize = 12;
-const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// Errors while reading a capture file.
 #[derive(Debug, thiserror::Error)]
@@ -572,35 +572,7 @@ fn interface_of(
     })
 }
 
-/// Timestamp units per second from an `if_tsresol` value: the high bit
-/// picks a power of two, else a power of ten; `None` when it overflows u64.
-pub(super) fn ts_units(tsresol: u8) -> Option<u64> {
-    const POWER_OF_TWO: u8 = 0x80;
-    let exponent = u32::from(tsresol & !POWER_OF_TWO);
-    if tsresol & POWER_OF_TWO != 0 {
-        1u64.checked_shl(exponent).filter(|_| exponent < 64)
-    } else {
-        10u64.checked_pow(exponent)
-    }
-}
-
 /// A pcapng timestamp in `iface` units since the epoch (plus its offset).
 fn ng_timestamp(ticks: u64, iface: Interface) -> Timestamp {
-    let units = iface.units.max(1);
-    let secs = ticks / units;
-    let frac = u128::from(ticks % units);
-    let nanos = frac * u128::from(NANOS_PER_SEC) / u128::from(units);
-    timestamp(secs, u64::try_from(nanos).unwrap_or(0), iface.offset)
-}
-
-/// Seconds plus a nanosecond count that may exceed one second, plus an offset.
-fn timestamp(secs: u64, nanos: u64, offset: i64) -> Timestamp {
-    let secs = secs.saturating_add(nanos / NANOS_PER_SEC);
-    let secs = i64::try_from(secs)
-        .unwrap_or(i64::MAX)
-        .saturating_add(offset);
-    Timestamp {
-        secs,
-        nanos: u32::try_from(nanos % NANOS_PER_SEC).unwrap_or(0),
-    }
+    super::time::from_ticks(ticks, iface.units, iface.offset)
 }

@@ -16,7 +16,7 @@
 //! Every writer produces whole blocks with one `write_all` each, in the
 //! byte order chosen at construction.
 
-use super::reader::ts_units;
+use super::time::ts_units;
 use super::{LinkType, Timestamp};
 use std::io::{self, Write};
 

@@ -161,29 +161,15 @@ pub struct Frame {
     pub segments: [Range<usize>; MAX_SEGMENTS],
     /// Stream offset of each segment's first byte (secure: of its ciphertext).
     pub segment_offsets: [u64; MAX_SEGMENTS],
-    /// msgr2.1 secure mode: stream offset of segment 0's bytes past the
-    /// first [`INLINE_SIZE`](super::secure::INLINE_SIZE), which travel in
-    /// their own GCM operation after the preamble block's tag.
+    /// msgr2.1 secure: stream offset of segment 0's bytes past the first
+    /// [`INLINE_SIZE`](super::secure::INLINE_SIZE) (their own GCM operation).
     pub seg0_rest_offset: Option<u64>,
     /// Whether `data` is decrypted plaintext rather than wire bytes.
     pub decrypted: bool,
     /// Secure mode: the nonce of the frame's first GCM operation.
-    pub nonce: Option<FrameNonce>,
-    /// For a frame flagged compressed: the method and what decompression
-    /// made of it (`data` then holds the decompressed segments).
+    pub nonce: Option<super::secure::FrameNonce>,
+    /// A compressed frame's method and result (`data`: the segments decompressed).
     pub compression: Option<Box<super::compress::Compression>>,
-}
-
-/// The nonce a secure frame's first GCM operation used, and how many steps
-/// past the initial nonce of the key that opened the direction it is (the
-/// nonce counter; msgr2.0 steps per frame, msgr2.1 per operation:
-/// crypto_onwire.cc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameNonce {
-    /// The 12 nonce bytes (le32 fixed, le64 counter).
-    pub nonce: crate::msgr2::crypto::Nonce,
-    /// Steps past the initial nonce, once the key is known.
-    pub steps: Option<u64>,
 }
 
 impl Frame {

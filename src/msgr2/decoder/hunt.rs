@@ -339,3 +339,11 @@ fn skipped(since: u64, end: u64, frame: u64) -> Problem {
         format!("the rest of the frame at stream offset {frame}, after lost bytes: skipped"),
     )
 }
+
+/// An event as `offset+len` (in messages).
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (o, l) = self.range();
+        write!(f, "{o}+{l}")
+    }
+}

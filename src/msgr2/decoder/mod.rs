@@ -593,10 +593,3 @@ impl ConnDecoder {
         }
     }
 }
-
-impl std::fmt::Display for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (o, l) = self.range();
-        write!(f, "{o}+{l}")
-    }
-}

@@ -130,6 +130,18 @@ pub struct SecureDir {
     finishing: bool,
 }
 
+/// The nonce a secure frame's first GCM operation used, and how many steps
+/// past the initial nonce of the key that opened the direction it is (the
+/// nonce counter; msgr2.0 steps per frame, msgr2.1 per operation:
+/// crypto_onwire.cc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameNonce {
+    /// The 12 nonce bytes (le32 fixed, le64 counter).
+    pub nonce: crate::msgr2::crypto::Nonce,
+    /// Steps past the initial nonce, once the key is known.
+    pub steps: Option<u64>,
+}
+
 /// Steps from nonce `a` to nonce `b` (msgr2.0: the le32 fixed field steps
 /// per frame; msgr2.1: the le64 counter per operation; crypto_onwire.cc).
 pub fn steps_between(a: Nonce, b: Nonce, format: NonceFormat) -> u64 {

@@ -69,7 +69,7 @@ pub(super) fn decode_frame(
         Rev::V1 => open_rev1(s, p, base, wire),
         Rev::V0 => open_rev0(s, p, base, wire),
     };
-    f.nonce = Some(crate::msgr2::frame::FrameNonce {
+    f.nonce = Some(super::FrameNonce {
         nonce: first,
         steps: None,
     });
