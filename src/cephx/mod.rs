@@ -10,6 +10,7 @@ pub use keyring::{Keyring, KeyringEntry, KeyringError};
 pub mod derive;
 mod derive_mon;
 pub mod rotating;
+pub mod signature;
 pub mod structs;
 
 pub use derive::{CephxConn, Derived, KnownRotating, KnownTicket, TicketTable};
