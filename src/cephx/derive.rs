@@ -147,52 +147,60 @@ impl CephxConn {
                 self.entity_type = Some(x.name.entity_type.v);
                 Vec::new()
             }
-            Body::Authorizer(_, a) => {
-                let service = a.service_id.v;
-                let secret_id = a.ticket.secret_id.v;
-                self.service = Some((service, secret_id));
-                let Some(found) = authorizer_key(a, service, table) else {
-                    self.derived.session_key = None;
-                    self.derived.failure = Some(format!(
-                        "ticket for {} (secret_id {secret_id}) obtained before the capture or from a key not given; give the key file, or the key of a {0} daemon whose GET_ROTATING_KEY reply is in the capture (its rotating secrets)",
-                        service_name(service),
-                    ));
-                    return Vec::new();
-                };
-                self.derived.session_key = Some(found.key.clone());
-                self.derived.origin = found.origin;
-                let mut out = found.nodes;
-                let r = found.key.open(&a.authorize.v);
-                out.push(
-                    match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
-                        Ok(Some(az)) => {
-                            let mut k = vec![FieldNode::new(
-                                &DEC_NONCE,
-                                crate::model::Value::Uint(az.nonce),
-                                None,
-                            )];
-                            if let Some((have, plus)) = az.challenge {
-                                k.push(FieldNode::new(
-                                    &DEC_HAVE_CHALLENGE,
-                                    crate::model::Value::Bool(have),
-                                    None,
-                                ));
-                                k.push(FieldNode::new(
-                                    &DEC_CHALLENGE,
-                                    crate::model::Value::Uint(plus),
-                                    None,
-                                ));
-                            }
-                            group("CephXAuthorize", &found.from, k)
-                        }
-                        Ok(None) => failed("CephXAuthorize", &found.from, "cut short"),
-                        Err(e) => failed("CephXAuthorize", &found.from, &why(&e, "CephXAuthorize")),
-                    },
-                );
-                out
-            }
+            Body::Authorizer(_, a) => self.authorizer(a, table),
             _ => Vec::new(),
         }
+    }
+
+    /// An authorizer presented to a service (msgr2's AUTH_REQUEST, msgr1's
+    /// `ceph_msg_connect`): its session key, and the CephXAuthorize it opens.
+    pub fn authorizer(
+        &mut self,
+        a: &crate::decode::cephx::Authorizer,
+        table: &TicketTable,
+    ) -> Vec<FieldNode> {
+        let service = a.service_id.v;
+        let secret_id = a.ticket.secret_id.v;
+        self.service = Some((service, secret_id));
+        let Some(found) = authorizer_key(a, service, table) else {
+            self.derived.session_key = None;
+            self.derived.failure = Some(format!(
+                "ticket for {} (secret_id {secret_id}) obtained before the capture or from a key not given; give the key file, or the key of a {0} daemon whose GET_ROTATING_KEY reply is in the capture (its rotating secrets)",
+                service_name(service),
+            ));
+            return Vec::new();
+        };
+        self.derived.session_key = Some(found.key.clone());
+        self.derived.origin = found.origin;
+        let mut out = found.nodes;
+        let r = found.key.open(&a.authorize.v);
+        out.push(
+            match r.map(|pt| AuthorizePlain::parse(&pt).map(|(_, a)| a).ok()) {
+                Ok(Some(az)) => {
+                    let mut k = vec![FieldNode::new(
+                        &DEC_NONCE,
+                        crate::model::Value::Uint(az.nonce),
+                        None,
+                    )];
+                    if let Some((have, plus)) = az.challenge {
+                        k.push(FieldNode::new(
+                            &DEC_HAVE_CHALLENGE,
+                            crate::model::Value::Bool(have),
+                            None,
+                        ));
+                        k.push(FieldNode::new(
+                            &DEC_CHALLENGE,
+                            crate::model::Value::Uint(plus),
+                            None,
+                        ));
+                    }
+                    group("CephXAuthorize", &found.from, k)
+                }
+                Ok(None) => failed("CephXAuthorize", &found.from, "cut short"),
+                Err(e) => failed("CephXAuthorize", &found.from, &why(&e, "CephXAuthorize")),
+            },
+        );
+        out
     }
 
     fn challenge(&mut self, body: &Body) -> Vec<FieldNode> {
@@ -231,7 +239,7 @@ impl CephxConn {
         label: &str,
     ) -> Vec<FieldNode> {
         match body {
-            Body::MonReply(r) => self.mon_done(r, keyring, table, label),
+            Body::MonReply(r) => self.mon_done(r, keyring, table, (label, "AUTH_DONE")),
             Body::AuthorizeReply(ct) => {
                 let Some(key) = self.derived.session_key.clone() else {
                     return Vec::new();
@@ -272,13 +280,16 @@ impl CephxConn {
         }
     }
 
-    fn mon_done(
+    /// A mon's reply granting the AUTH ticket (`via`: the AUTH_DONE of
+    /// msgr2, or msgr1's MAuthReply, which needs no connection secret).
+    pub(super) fn mon_done(
         &mut self,
         r: &crate::decode::auth::MonReply,
         keyring: &Keyring,
         table: &mut TicketTable,
-        label: &str,
+        (label, via): (&str, &str),
     ) -> Vec<FieldNode> {
+        let msgr1 = via != "AUTH_DONE";
         let mut out = Vec::new();
         let Some(entity) = self.entity.clone() else {
             self.derived.failure = Some("no AUTH_REQUEST naming the entity".into());
@@ -331,13 +342,17 @@ impl CephxConn {
             return out;
         };
         self.derived.session_key = Some(auth_key.clone());
-        self.derived.origin = format!("keyring {entity}: AUTH_DONE");
+        self.derived.origin = format!("keyring {entity}: {via}");
         let sk_from = format!("{entity}'s AUTH session key");
         let Some(x) = &r.nautilus else {
-            self.derived.failure = Some("the AUTH_DONE carries no connection secret".into());
+            if !msgr1 {
+                self.derived.failure = Some("the AUTH_DONE carries no connection secret".into());
+            }
             return out;
         };
         match &x.secret {
+            // msgr1 asks for no connection secret: an empty one.
+            Some(ct) if msgr1 && ct.v.is_empty() => {}
             Some(ct) => match auth_key
                 .open(&ct.v)
                 .map(|pt| string(&pt).map(|(_, s)| s.to_vec()).ok())
@@ -353,6 +368,7 @@ impl CephxConn {
                     out.push(failed("connection secret", &sk_from, &w));
                 }
             },
+            None if msgr1 => {}
             None => {
                 self.derived.failure = Some("the AUTH_DONE carries no connection secret".into())
             }

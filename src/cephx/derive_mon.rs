@@ -15,6 +15,7 @@ use super::derive::{open_tickets, service_name, why, CephxConn, KnownRotating, T
 use super::keyring::Keyring;
 use super::rotating::*;
 use super::structs::*;
+use crate::decode::auth::CEPHX_GET_AUTH_SESSION_KEY as GET_AUTH_SESSION_KEY;
 use crate::decode::cephx_tickets::{ServiceTicket, TicketReply};
 use crate::model::{FieldNode, Value};
 
@@ -29,6 +30,21 @@ impl CephxConn {
         table: &mut TicketTable,
         label: &str,
     ) -> Vec<FieldNode> {
+        if msg_type == MSG_AUTH {
+            // msgr1's first MAuth names the entity (msgr2 names it in
+            // AUTH_REQUEST).
+            if self.entity.is_none() {
+                if let Ok((_, (0, payload))) = mauth(front) {
+                    if let Ok((_, (ty, id))) = hello(payload) {
+                        let name = crate::decode::auth::entity_type_name(u64::from(ty))
+                            .unwrap_or("unknown");
+                        self.entity = Some(format!("{name}.{}", String::from_utf8_lossy(id)));
+                        self.entity_type = Some(ty);
+                    }
+                }
+            }
+            return Vec::new();
+        }
         if msg_type != MSG_AUTH_REPLY {
             return Vec::new();
         }
@@ -45,6 +61,13 @@ impl CephxConn {
             return Vec::new();
         }
         match request {
+            // msgr1: the session key is granted in an MAuthReply.
+            GET_AUTH_SESSION_KEY if self.derived.session_key.is_none() => {
+                let notes = std::cell::RefCell::new(Vec::new());
+                let mut reply = crate::decode::auth::MonReply::default();
+                let _ = reply.parse(crate::decode::grammar::input(bl, 0, &notes));
+                self.mon_done(&reply, keyring, table, (label, "MAuthReply"))
+            }
             GET_ROTATING_KEY => rotating(&entity, ety, rest, keyring, table, label),
             GET_PRINCIPAL_SESSION_KEY => {
                 let Some(auth_key) = self.derived.session_key.clone() else {
@@ -57,7 +80,13 @@ impl CephxConn {
                 let tickets: Vec<&ServiceTicket> =
                     reply.tickets.iter().filter(|t| t.done()).collect();
                 let sk_from = format!("{entity}'s AUTH session key");
-                let from = format!("keyring {entity}, {label}, renewal");
+                // msgr1 asks for its first service tickets the same way.
+                let what = if self.derived.origin.ends_with("MAuthReply") {
+                    "MAuthReply"
+                } else {
+                    "renewal"
+                };
+                let from = format!("keyring {entity}, {label}, {what}");
                 let mut out = open_tickets(&tickets, &auth_key, &sk_from, &from, table);
                 for n in &mut out {
                     n.children.insert(
@@ -74,6 +103,22 @@ impl CephxConn {
             _ => Vec::new(),
         }
     }
+}
+
+/// The payload of msgr1's first MAuth (protocol 0; MonClient.cc
+/// `MonConnection::start`, read by AuthMonitor.cc `prep_auth`): u8
+/// struct_v, the supported protocols (le32 count, le32 each), EntityName
+/// (le32 type, string id), le64 global_id. Returns the entity.
+fn hello(i: &[u8]) -> nom::IResult<&[u8], (u32, &[u8])> {
+    use nom::number::complete::{le_u32, le_u64, le_u8};
+    let (i, _v) = le_u8(i)?;
+    let (i, n) = le_u32(i)?;
+    // Every count is checked against the bytes left.
+    let (i, _) = nom::bytes::complete::take((n as usize).saturating_mul(4))(i)?;
+    let (i, ty) = le_u32(i)?;
+    let (i, id) = string(i)?;
+    let (i, _gid) = le_u64(i)?;
+    Ok((i, (ty, id)))
 }
 
 /// A GET_ROTATING_KEY reply's secrets, opened with `entity`'s own key.
