@@ -13,13 +13,14 @@ mod support;
 
 use cephshark::analysis::{dissect, Config, KeyStatus, Record, RecordKind, Summary};
 use cephshark::cephx::{CephxConn, Keyring, TicketTable};
-use cephshark::model::{FieldNode, Value};
+use cephshark::model::Value;
 use cephshark::msgr2::keys::KeyLog;
 use cephshark::msgr2::Mode;
 use cephshark::tcp::Direction;
 use flate2::read::GzDecoder;
 use std::io::Read;
 use std::sync::Arc;
+use support::cephx_nodes::leaf;
 use support::conform::path;
 
 const PCAP: &str = "lab-secure.pcap";
@@ -54,24 +55,6 @@ fn run(keys: Option<&str>, keyring: Option<&str>) -> (Vec<Record>, Summary) {
     })
     .unwrap();
     (rows, s)
-}
-
-fn walk<'a>(n: &'a FieldNode, out: &mut Vec<&'a FieldNode>) {
-    out.push(n);
-    for c in &n.children {
-        walk(c, out);
-    }
-}
-
-fn leaf(r: &Record, abbrev: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    for n in r.cephx.as_deref().map_or(&[][..], |v| &v[..]) {
-        walk(n, &mut all);
-    }
-    all.into_iter()
-        .filter(|n| n.def.abbrev == abbrev)
-        .map(|n| n.value.clone())
-        .collect()
 }
 
 /// A base64 CryptoKey as Ceph logs it, to its AES secret.

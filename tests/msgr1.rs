@@ -16,6 +16,7 @@ use cephshark::tcp::{ConnId, Direction};
 use std::collections::BTreeMap;
 use std::path::Path;
 use support::capture_conv::read_all;
+use support::cephx_nodes::v1_write_op;
 use support::flip::{capture, write, Placement};
 
 /// seq, type, front, middle, data, front crc, middle crc, data crc.
@@ -166,23 +167,12 @@ fn every_crc_checks_and_verify_passes() {
     assert!(text.contains("27 msgr1 connections"), "{text}");
 }
 
-/// The osd_op that writes the 4492-byte object: its direction and item.
-fn write_op(recs: &[Record]) -> (&Record, &cephshark::msgr1::Item) {
-    recs.iter()
-        .find_map(|r| {
-            let it = r.msgr1()?;
-            let m = it.msg()?;
-            (m.header.msg_type == 42 && m.header.data_len == 4492).then_some((r, it))
-        })
-        .unwrap_or_else(|| panic!("no osd_op writing 4492 bytes"))
-}
-
 /// Flip bit `bit` at `at` bytes into the write op's item and return the
 /// problems of the damaged capture's rows in that direction.
 fn flipped(at: u64, bit: u8) -> Vec<cephshark::msgr2::Problem> {
     let pcap = capture("lab-v1.pcap");
     let recs = rows(&pcap);
-    let (r, it) = write_op(&recs);
+    let (r, it) = v1_write_op(&recs);
     let (src, dst) = (r.src.to_string(), r.dst.to_string());
     let mut pkts = read_all(&pcap);
     let hits = Placement::new(&pkts).flip(&mut pkts, (&src, &dst), it.offset + at, bit);
@@ -198,7 +188,7 @@ fn flipped(at: u64, bit: u8) -> Vec<cephshark::msgr2::Problem> {
 fn bit_flips_are_named_by_field() {
     let pcap = capture("lab-v1.pcap");
     let recs = rows(&pcap);
-    let (_, it) = write_op(&recs);
+    let (_, it) = v1_write_op(&recs);
     let m = it.msg().unwrap_or_else(|| unreachable!());
     let front = m.front.start as u64;
     let data = m.data.start as u64;

@@ -544,6 +544,8 @@ mod v1;
 
 #[path = "dissector_keys.rs"]
 mod keys;
+#[path = "dissector_keys_v1.rs"]
+mod keys_v1;
 use keys::candidates;
 
 /// Dissect a whole capture from `src`, handing each record to `out`.

@@ -210,7 +210,8 @@ mod tests {
                             _ => 0,
                         })
                         .sum();
-                    names + keys
+                    let signing = c.v1_signing.as_ref().map_or(0, |(o, _)| o.len());
+                    names + keys + signing
                 })
                 .sum();
             // Entity names in the clear in crc mode; none readable without

@@ -26,7 +26,9 @@ const MAX_PRE_AUTH: usize = 1 << 20;
 /// One connection's keyring state.
 #[derive(Debug, Default)]
 pub(super) struct ConnCephx {
-    conn: CephxConn,
+    pub(super) conn: CephxConn,
+    /// msgr1: the handshake's features, for message signatures.
+    pub(super) v1: super::keys_v1::V1Sign,
     /// Bytes each direction carried before secure mode (banner and crc
     /// frames), and whether they are whole.
     rx: [Vec<u8>; 2],
@@ -171,7 +173,7 @@ impl ConnCephx {
     }
 }
 
-fn add_nodes(rec: &mut Record, nodes: Vec<FieldNode>) {
+pub(super) fn add_nodes(rec: &mut Record, nodes: Vec<FieldNode>) {
     if nodes.is_empty() {
         return;
     }
@@ -201,6 +203,10 @@ pub(super) fn candidates(
 impl Inner {
     /// Read a row of `conn` for the keyring (before it is passed on).
     pub(super) fn cephx_row(&mut self, conn: ConnId, rec: &mut Record, phys: Direction) {
+        if matches!(rec.kind, RecordKind::Msgr1(_)) {
+            self.cephx_row_v1(conn, rec);
+            return;
+        }
         let Some(keyring) = self.cfg.keyring.clone() else {
             return;
         };

@@ -284,7 +284,11 @@ pub fn record_tree(r: &Record) -> FieldNode {
                 .as_ref()
                 .map(|p| p.tree_msgr1(it))
                 .unwrap_or_default();
-            k.push(crate::msgr1::tree::item_tree(it, message));
+            let mut n = crate::msgr1::tree::item_tree(it, message);
+            if let Some(c) = &r.cephx {
+                n.children.extend(c.iter().cloned());
+            }
+            k.push(n);
         }
         _ => {}
     }

@@ -41,6 +41,10 @@ pub struct ConnSummary {
     pub opened_with: [Option<crate::msgr2::secure::KeyCandidate>; 2],
     /// Why no key was derived for a direction (`--keyring`).
     pub no_key_why: [Option<String>; 2],
+    /// msgr1 with `--keyring`: where the session key that signs the
+    /// connection's messages came from (or why none), and its signatures
+    /// found good, bad, and not checked for want of the key.
+    pub v1_signing: Option<(String, [u64; 3])>,
     /// Entity names of the client and the server (`client.4112`, `osd.0`),
     /// from their HELLO and ident frames.
     pub names: [Option<String>; 2],
@@ -87,6 +91,7 @@ impl ConnSummary {
             keys: Default::default(),
             opened_with: [None, None],
             no_key_why: [None, None],
+            v1_signing: None,
             names: [None, None],
             state: None,
             releases: [None, None],

@@ -29,7 +29,8 @@ fields! {
     DEC_EXPIRES = "ceph.cephx.dec.expires", "Expires", Str, "When a rotating secret expires (seconds since the epoch).";
     DEC_REQUEST = "ceph.cephx.dec.request", "Request", Str, "The cephx request an MAuthReply answers: get_rotating_key or get_principal_session_key.";
     DEC_ERROR = "ceph.cephx.dec.error", "Not decrypted", Str, "Why the structure could not be decrypted.";
-    DEC_SIGNATURE = "ceph.cephx.dec.signature", "Signature check", Str, "AUTH_SIGNATURE against HMAC-SHA256 of the bytes its sender received, keyed with the session key: good or bad.";
+    DEC_SIGNATURE = "ceph.cephx.dec.signature", "Signature check", Str, "AUTH_SIGNATURE against HMAC-SHA256 of the bytes its sender received, keyed with the session key; or a msgr1 MSG's footer signature against the one its session key gives: good or bad.";
+    DEC_SIGNATURE_FORM = "ceph.cephx.dec.signature_form", "Signature form", Str, "msgr1 message signatures: cephx v2 (CEPHX_V2 negotiated) or the pre-mimic form.";
     DEC_SIGNATURE_EXPECTED = "ceph.cephx.dec.signature_expected", "Expected signature", Bytes, "The HMAC-SHA256 computed from the capture.";
     DEC_SIGNED_BYTES = "ceph.cephx.dec.signed_bytes", "Bytes signed", Uint, "How many received bytes the signature covers.";
 }

@@ -72,6 +72,29 @@ fn keys<W: Write>(w: &mut W, summary: &Summary) -> io::Result<()> {
             )?;
         }
     }
+    // msgr1 connections sign their messages with the session key instead.
+    let signing: Vec<_> = summary
+        .conns
+        .values()
+        .filter_map(|c| c.v1_signing.as_ref().map(|s| (c, s)))
+        .collect();
+    if !signing.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "msgr1 message signatures")?;
+        writeln!(
+            w,
+            "{:>4}  {:<46} {:>5} {:>5} {:>9}  session key from",
+            "conn", "client -> server", "good", "bad", "unchecked"
+        )?;
+        for (c, (from, [good, bad, unchecked])) in signing {
+            writeln!(
+                w,
+                "{:>4}  {:<46} {good:>5} {bad:>5} {unchecked:>9}  {from}",
+                c.conn.0,
+                format!("{} -> {}", c.client, c.server)
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -108,6 +108,25 @@ impl VerifyOutcome {
                 counted(locked as u64, "direction"),
             )?;
         }
+        // msgr1 with --keyring: what the message signatures came to.
+        let [good, bad, unchecked] = s
+            .conns
+            .values()
+            .filter_map(|c| c.v1_signing.as_ref())
+            .fold([0u64; 3], |[g, b, u], (_, [g2, b2, u2])| {
+                [g + g2, b + b2, u + u2]
+            });
+        if good + bad + unchecked > 0 {
+            let why = if unchecked > 0 {
+                " (the keyring gives no session key for them: -z keys says why)"
+            } else {
+                ""
+            };
+            writeln!(
+                w,
+                "{name}: msgr1 message signatures: {good} good, {bad} bad, {unchecked} not checked{why}"
+            )?;
+        }
         let verdict = match (self.ok(), self.interrupted) {
             (true, _) => "OK",
             (false, true) => "INTERRUPTED",

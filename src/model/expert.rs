@@ -275,6 +275,10 @@ problem_kinds! {
     /// msgr1: the bytes after the banner are not the handshake the
     /// protocol has there (a bad banner).
     Msgr1BannerBad => "msgr1_banner_bad", Error;
+    /// msgr1 with cephx: a MSG's footer signature is not the one its
+    /// session key gives (CephxSessionHandler.cc check_message_signature:
+    /// "Message signature does not match contents", the message is dropped).
+    Msgr1SignatureBad => "msgr1_signature_bad", Error;
     /// The two sides of a connection sent different protocols' banners
     /// (`ceph v027` of msgr1 against `ceph v2` of msgr2): the peer closes
     /// the connection ("socket closed (con state V1_BANNER)").
@@ -287,7 +291,7 @@ impl ProblemKind {
         use ProblemKind::*;
         match self {
             PreambleCrcBad | SegmentCrcBad | SegmentCrcAbsent | GcmTagBad | Msgr1HeaderCrcBad
-            | Msgr1CrcBad | Msgr1DataCrcAbsent => Group::Checksum,
+            | Msgr1CrcBad | Msgr1DataCrcAbsent | Msgr1SignatureBad => Group::Checksum,
             Msgr1LengthTooLong | Msgr1FooterFlagsUnknown | Msgr1TagBad | Msgr1BannerBad => {
                 Group::Framing
             }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod capture_conv;
+pub mod cephx_nodes;
 pub mod compress_conv;
 pub mod conform;
 pub mod flip;
