@@ -403,6 +403,45 @@ fn main() -> Result<()> {
             }
         }
     }
+    // msgr1: a v1 session's client items after the handshake (MSG, ACK,
+    // KEEPALIVE2, CLOSE), as the target feeds them after its own
+    // handshake; the first byte is the piece size.
+    {
+        use cephshark::msgr1::{Body, Event1, Msgr1Decoder};
+        let pkts = read(&cap("lab-v1.pcap"))?;
+        for (n, conn) in connections(&pkts).iter().enumerate().step_by(4).take(7) {
+            let s = streams(&pkts, conn);
+            let mut d = Msgr1Decoder::new(1 << 20);
+            let mut out = Vec::new();
+            d.feed(Direction::ServerToClient, 0, &s[1], &mut out);
+            d.feed(Direction::ClientToServer, 0, &s[0], &mut out);
+            d.finish(&mut out);
+            let mut items = Vec::new();
+            for (dir, e) in &out {
+                if let (Direction::ClientToServer, Event1::Item(it)) = (dir, e) {
+                    let after = matches!(
+                        it.body,
+                        Body::Msg(_)
+                            | Body::Ack(_)
+                            | Body::Keepalive
+                            | Body::Keepalive2 { .. }
+                            | Body::Close
+                    );
+                    if after && items.len() + it.data.len() <= MAX_SEED {
+                        items.extend_from_slice(&it.data);
+                    }
+                }
+            }
+            if items.is_empty() {
+                continue;
+            }
+            for (chunk, what) in [(0xf0u8, "whole"), (7, "pieces")] {
+                let mut v = vec![chunk];
+                v.extend_from_slice(&items);
+                c.add("msgr1", format!("lab-v1-conn{n}-c2s-{what}"), v);
+            }
+        }
+    }
     // filter: every expression in the filter tests.
     let tests = fs::read_to_string(root.join("tests/filter.rs"))?;
     let lit = regex::Regex::new(r#"(?m)^\s+"((?:[^"\\]|\\.)*)",\s*$"#)?;

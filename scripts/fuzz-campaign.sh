@@ -28,7 +28,7 @@ trap 'rm -rf "$scratch"' EXIT
 printf '%-9s %12s %8s %8s %8s  %s\n' target executions exec/s cov ft result | tee "$summary"
 failed=0
 for t in $targets; do
-    mkdir -p "$scratch/$t" "fuzz/artifacts/$t"
+    mkdir -p "$scratch/$t" "fuzz/artifacts/$t" "fuzz/corpus/$t"
     log=fuzz/artifacts/$t/campaign-$stamp.log
     touch "$scratch/start"
     set +e
