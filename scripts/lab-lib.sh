@@ -17,6 +17,8 @@
 #   LAB_MSGR1    true: daemons bind msgr1 (v1) addresses  (default false)
 #   LAB_MSGR2    false: daemons bind no msgr2 addresses (with LAB_MSGR1=true:
 #                a v1-only cluster, the monitor at v1:ADDR:PORT)  (default true)
+#   LAB_MONS     1 | 2: a second monitor, mon.b at PORT+1 (msgr2 only;
+#                the other daemons then bind from PORT+2)  (default 1)
 #   LAB_TCPDUMP_BUF     tcpdump's -B (KiB of kernel buffer; default tcpdump's)
 #   LAB_TCPDUMP_BULK=1  tcpdump at a raised priority, writing whole buffers
 #                       rather than each packet (-U): for bulk traffic,
@@ -128,8 +130,14 @@ lab_write_conf() {
     local auth=${LAB_AUTH:-cephx} mode=${LAB_MODE:-secure}
     local monmode=${LAB_MONMODE:-${LAB_MODE:-secure}} size=${LAB_SIZE:-1}
     mkdir -p "$WORK"/{mon.a,run,log}
-    local monaddrs
+    local monaddrs first=$((PORT + 1))
     monaddrs=$(lab_mon_addrs)
+    # A second monitor at PORT+1 (LAB_MONS=2): the daemons bind above it.
+    if [ "${LAB_MONS:-1}" = 2 ]; then
+        mkdir -p "$WORK/mon.b"
+        monaddrs="$monaddrs,$(lab_mon_b_addrs)"
+        first=$((PORT + 2))
+    fi
     cat >"$CONF" <<EOF
 [global]
 fsid = $(uuidgen)
@@ -141,7 +149,7 @@ ms_bind_ipv4 = true
 ms_bind_ipv6 = false
 ms_bind_msgr1 = ${LAB_MSGR1:-false}
 ms_bind_msgr2 = ${LAB_MSGR2:-true}
-ms_bind_port_min = $((PORT + 1))
+ms_bind_port_min = $first
 ms_bind_port_max = $((PORT + 40))
 auth_cluster_required = $auth
 auth_service_required = $auth
@@ -175,6 +183,8 @@ debug_ms = 1
 debug_ms = 1
 [mon.a]
 mon_data = $WORK/mon.a
+[mon.b]
+mon_data = $WORK/mon.b
 EOF
 }
 
@@ -190,6 +200,9 @@ lab_mon_addrs() {
     fi
 }
 
+# The second monitor's address (LAB_MONS=2, msgr2 clusters).
+lab_mon_b_addrs() { echo "[v2:$ADDR:$((PORT + 1))]"; }
+
 ceph_cli() { timeout 60 ceph -c "$CONF" "$@"; }
 
 # Writes the configuration and starts the monitor and LAB_OSDS OSDs, each
@@ -204,8 +217,17 @@ lab_start_cluster() {
     ceph-authtool "$WORK/keyring" --gen-key -n client.admin \
         --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
     monmaptool --create --fsid "$fsid" --addv a "$(lab_mon_addrs)" "$WORK/monmap" >/dev/null
-    ceph-mon -c "$CONF" --mkfs -i a --monmap "$WORK/monmap" --keyring "$WORK/keyring"
-    "${daemon_env[@]}" ceph-mon -c "$CONF" -i a
+    local mons=(a)
+    if [ "${LAB_MONS:-1}" = 2 ]; then
+        monmaptool --addv b "$(lab_mon_b_addrs)" "$WORK/monmap" >/dev/null
+        mons+=(b)
+    fi
+    for i in "${mons[@]}"; do
+        ceph-mon -c "$CONF" --mkfs -i "$i" --monmap "$WORK/monmap" --keyring "$WORK/keyring"
+    done
+    for i in "${mons[@]}"; do
+        "${daemon_env[@]}" ceph-mon -c "$CONF" -i "$i"
+    done
     for ((i = 0; i < osds; i++)); do
         say "starting osd.$i"
         mkdir -p "$WORK/osd.$i"

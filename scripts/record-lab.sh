@@ -31,6 +31,11 @@
 #               watch client's sessions are captured without their handshakes
 #               (osd_beacon_report_interval = 5 s, so beacons flow); for some
 #               22 s clients put, get and stat objects (their sessions whole)
+#   monmon      cephx, secure on every connection, two monitors (mon.a at
+#               PORT, mon.b at PORT+1), tcpdump started before them: the
+#               monitors' connections to each other from their handshakes
+#               (authorized with the mon. key), their quorum traffic, and a
+#               client's put and get
 #   v1          cephx, a v1-only cluster (ms_bind_msgr1 = true, ms_bind_msgr2 =
 #               false, the monitor at v1:ADDR:PORT): every connection speaks
 #               msgr1 ("ceph v027") with crcs and cephx message signatures;
@@ -76,6 +81,7 @@ case $SCENARIO in
         LAB_EXTRA_CONF=$'auth_service_ticket_ttl = 30\ndebug_auth = 10' ;;
     midstream) LAB_MODE=secure LAB_MONMODE=secure
         LAB_EXTRA_CONF='osd_beacon_report_interval = 5' ;;
+    monmon) LAB_MODE=secure LAB_MONMODE=secure LAB_MONS=2 ;;
     # A kernel buffer large enough for the 1 MiB put and get (the
     # default one dropped packets).
     v1) LAB_MSGR1=true LAB_MSGR2=false LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-65536} ;;
@@ -112,7 +118,7 @@ lab_workdir
 [ "$SCENARIO" = bench-crc ] && lab_lo_ethernet
 daemon_env=(env CEPH_KEYLOG_FILE="$KEYS" LD_PRELOAD="$LIB")
 # The daemons' own monitor sessions are captured from their handshakes.
-[ "$SCENARIO" = secure ] && lab_tcpdump "$OUT/$NAME.pcap"
+case $SCENARIO in secure | monmon) lab_tcpdump "$OUT/$NAME.pcap" ;; esac
 lab_start_cluster
 # The OSD-to-OSD connections open when the pool's PGs peer: captured from
 # their start, so that the SESSION_RECONNECT names a session of the capture.
@@ -232,6 +238,12 @@ midstream)
     exec 3>&-
     wait "$wjob" || true
     event "watch client exited"
+    ;;
+monmon)
+    rados_logged put obj1 "$WORK/small.txt"
+    rados_logged get obj1 "$WORK/obj1.out"
+    cmp "$WORK/small.txt" "$WORK/obj1.out"
+    ceph_cli --log-file="$WORK/log/client.\$pid.log" --debug-ms=1 quorum_status >/dev/null
     ;;
 v1)
     head -c 1048576 /dev/urandom >"$WORK/big.bin"
