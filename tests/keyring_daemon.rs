@@ -11,17 +11,17 @@
 mod ceph_logs;
 mod support;
 
-use cephshark::analysis::{dissect, Config, KeyStatus, Record, RecordKind, Summary};
+use cephshark::analysis::{dissect, Config, Record, Summary};
 use cephshark::cephx::{CephxConn, Keyring, TicketTable};
 use cephshark::model::Value;
 use cephshark::msgr2::keys::KeyLog;
-use cephshark::msgr2::Mode;
 use cephshark::tcp::Direction;
 use flate2::read::GzDecoder;
 use std::io::Read;
 use std::sync::Arc;
 use support::cephx_nodes::leaf;
 use support::conform::path;
+use support::keyring_cmp::{conn_rows, messages, origins, same_as_key_file};
 
 const PCAP: &str = "lab-secure.pcap";
 
@@ -61,66 +61,6 @@ fn run(keys: Option<&str>, keyring: Option<&str>) -> (Vec<Record>, Summary) {
 fn secret(b64: &str) -> Vec<u8> {
     let k = Keyring::parse(&format!("[k]\nkey = {b64}\n")).unwrap();
     k.entries[0].key.secret.clone()
-}
-
-fn conn_rows(rows: &[Record], conn: u32) -> Vec<&Record> {
-    rows.iter().filter(|r| r.conn.0 == conn).collect()
-}
-
-/// The rows of `conn` equal the key file's, frame for frame, and every
-/// frame decrypted; returns how many were secure.
-fn same_as_key_file(by_ring: &[Record], by_keys: &[Record], conn: u32) -> usize {
-    let a = conn_rows(by_ring, conn);
-    let b = conn_rows(by_keys, conn);
-    assert_eq!(a.len(), b.len(), "conn {conn}");
-    let mut secure = 0;
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(
-            (x.dir, x.tag_name()),
-            (y.dir, y.tag_name()),
-            "row {}",
-            x.number
-        );
-        assert_eq!(x.status(), "ok", "row {}", x.number);
-        assert_eq!(x.info(), y.info(), "row {}", x.number);
-        match (&x.kind, &y.kind) {
-            (RecordKind::Frame(f), RecordKind::Frame(g)) => {
-                assert_eq!(f.data, g.data, "row {}", x.number);
-                if f.mode == Mode::Secure {
-                    assert!(f.decrypted, "row {}", x.number);
-                    secure += 1;
-                }
-            }
-            (RecordKind::Banner(_), RecordKind::Banner(_)) => {}
-            _ => panic!("row {}: {} vs {}", x.number, x.tag_name(), y.tag_name()),
-        }
-    }
-    secure
-}
-
-fn origins(s: &Summary, conn: u32) -> Vec<String> {
-    s.conns
-        .values()
-        .filter(|c| c.conn.0 == conn)
-        .flat_map(|c| c.keys.iter())
-        .map(|k| match k {
-            KeyStatus::Opened(o) => o.clone(),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
-/// (seq, type, front, middle, data) of the MESSAGE rows of `conn` in `dir`.
-fn messages(rows: &[Record], conn: u32, dir: Direction) -> Vec<(u64, u16, [u32; 3])> {
-    conn_rows(rows, conn)
-        .into_iter()
-        .filter(|r| r.dir == dir && r.is_message())
-        .map(|r| {
-            let h = r.msg.unwrap();
-            let l = r.segment_lens();
-            (h.seq, h.msg_type, [l[1], l[2], l[3]])
-        })
-        .collect()
 }
 
 /// The same, from a process's `<==` lines on one connection.

@@ -156,7 +156,11 @@ impl Dissector {
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
                 ending: false,
-                tickets: Default::default(),
+                tickets: cfg
+                    .keyring
+                    .as_deref()
+                    .map(crate::cephx::TicketTable::from_keyring)
+                    .unwrap_or_default(),
                 monitors: Default::default(),
                 cfg,
             },

@@ -63,7 +63,30 @@ pub struct TicketTable {
     pub rotating: Vec<KnownRotating>,
 }
 
+/// CEPH_ENTITY_TYPE_MON.
+const SERVICE_MON: u32 = 0x01;
+/// The secret_id of a monitor's ticket to another monitor (Monitor.cc
+/// `get_authorizer`: `build_session_auth_info(..., secret, (uint64_t)-1,
+/// ...)`, the blob encrypted with the `mon.` key, not a rotating secret).
+pub const MON_SECRET_ID: u64 = u64::MAX;
+
 impl TicketTable {
+    /// The table a keyring starts with: its `mon.` key opens the ticket
+    /// blobs monitors present to each other (mon <-> mon), as the
+    /// accepting monitor's KeyServer finds it for secret_id -1.
+    pub fn from_keyring(keyring: &Keyring) -> TicketTable {
+        let mut t = TicketTable::default();
+        if let Some(e) = keyring.get("mon.").filter(|e| e.key.aes_secret().is_ok()) {
+            t.add_rotating(KnownRotating {
+                service_id: SERVICE_MON,
+                secret_id: MON_SECRET_ID,
+                key: e.key.clone(),
+                from: "keyring mon.".into(),
+            });
+        }
+        t
+    }
+
     pub(super) fn add(&mut self, t: KnownTicket) {
         if self.tickets.len() < MAX_TICKETS {
             self.tickets.push(t);
@@ -473,7 +496,11 @@ fn authorizer_key(
         .find_map(|r| {
             let pt = r.key.open(&a.ticket.blob.v).ok()?;
             let (_, info) = super::rotating::ServiceTicketInfo::parse(&pt).ok()?;
-            let rot = format!("rotating secret {svc} #{secret_id}");
+            let rot = if secret_id == MON_SECRET_ID && service == SERVICE_MON {
+                "the mon. key (mon <-> mon)".to_string()
+            } else {
+                format!("rotating secret {svc} #{secret_id}")
+            };
             let holder = format!(
                 "{}.{}",
                 entity_type_name(u64::from(info.name.0)).unwrap_or("unknown"),

@@ -5,6 +5,7 @@ pub mod cephx_nodes;
 pub mod compress_conv;
 pub mod conform;
 pub mod flip;
+pub mod keyring_cmp;
 pub mod mutants;
 pub mod pty;
 pub mod synth;
