@@ -24,6 +24,8 @@ macro_rules! say {
     };
 }
 
+#[path = "main_alloc.rs"]
+mod alloc;
 #[path = "main_input.rs"]
 mod input;
 #[path = "main_inputs.rs"]
@@ -490,6 +492,7 @@ fn stats_help() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    alloc::tune();
     let args = Args::parse();
     if let Some(report) = &args.glossary {
         return glossary(report);
