@@ -36,6 +36,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::aes::cipher::BlockCipherEncrypt;
 use aes_gcm::aes::{Aes128, Block};
@@ -262,14 +263,19 @@ impl GcmStream {
             .ok_or(mismatch)?;
         let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
         let start = out.len();
-        out.extend_from_slice(body);
-        let Some(region) = out.get_mut(start..) else {
+        // Decrypted from the ciphertext straight into `out`: one pass over
+        // the bytes, not a copy and then a pass in place.
+        out.resize(start.saturating_add(body.len()), 0);
+        let Some(buf) = out
+            .get_mut(start..)
+            .and_then(|region| InOutBuf::new(body, region).ok())
+        else {
             out.truncate(start);
             return Err(mismatch);
         };
         if self
             .aead
-            .decrypt_inout_detached(&self.nonce.0.into(), &[], region.into(), &tag.into())
+            .decrypt_inout_detached(&self.nonce.0.into(), &[], buf, &tag.into())
             .is_err()
         {
             out.truncate(start);

@@ -61,6 +61,10 @@ pub struct KeyCandidate {
 pub enum SecureStep {
     /// More bytes are needed.
     Needed,
+    /// More bytes are needed: the frame begun at the buffer's start is
+    /// this many bytes long (its preamble decrypted and checked), so the
+    /// buffer can make room for all of it at once.
+    NeedFrame(usize),
     /// `len` bytes were consumed, maybe producing an event.
     Consumed {
         /// Bytes consumed from the buffer.

@@ -62,7 +62,7 @@ pub(super) fn decode_frame(
     }
     let total = secure_len(&p, rev);
     let Ok((_, wire)) = take::<_, _, ()>(total)(buf) else {
-        return (SecureStep::Needed, None);
+        return (SecureStep::NeedFrame(total), None);
     };
     let first = s.nonce();
     let mut f = match rev {
