@@ -239,9 +239,8 @@ impl GcmStream {
         Ok(plain)
     }
 
-    /// [`open`](Self::open), appending the plaintext to `out` (decrypted in
-    /// place there: no buffer of its own). On a mismatch `out` is left as
-    /// it was.
+    /// [`open`](Self::open), decrypting straight into `out` (no buffer of
+    /// its own). On a mismatch `out` is left as it was.
     ///
     /// # Errors
     /// [`TagMismatch`], as [`open`](Self::open).
@@ -263,8 +262,6 @@ impl GcmStream {
             .ok_or(mismatch)?;
         let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
         let start = out.len();
-        // Decrypted from the ciphertext straight into `out`: one pass over
-        // the bytes, not a copy and then a pass in place.
         out.resize(start.saturating_add(body.len()), 0);
         let Some(buf) = out
             .get_mut(start..)

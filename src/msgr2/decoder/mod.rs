@@ -578,12 +578,9 @@ impl ConnDecoder {
         };
         match st.secure.step(st.base, &st.buf, max_seg) {
             SecureStep::Needed => false,
-            SecureStep::NeedFrame(total) => {
-                // Room for the whole frame at once (its length comes from
-                // a preamble whose CRC matched, and is capped), rather
-                // than growing by doubling and copying it again.
+            SecureStep::NeedFrame(n) => {
                 st.buf
-                    .reserve(total.saturating_sub(st.buf.len()).min(MAX_RESERVE));
+                    .reserve(n.saturating_sub(st.buf.len()).min(MAX_RESERVE));
                 false
             }
             SecureStep::Consumed { len, event } => {
