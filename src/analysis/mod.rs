@@ -2,6 +2,7 @@
 //! per-connection counters, the verify findings and the `-z` statistics.
 
 pub mod conformance;
+pub mod diff;
 mod dissector;
 pub mod info;
 pub mod interop;
