@@ -156,21 +156,13 @@ impl Finding {
     pub fn verdict(&self) -> String {
         let v = |s: &Option<Seen>| s.as_ref().map_or(Verifies::Unknown, |s| s.verifies);
         match self.kind {
-            FindingKind::OnlyIn(side) => match (&self.other, side) {
-                (Some(c), _) if c.what == "lost" => format!(
-                    "only in {}: not captured in {}",
-                    side.as_str(),
-                    side.other().as_str()
-                ),
-                (Some(c), _) => format!(
-                    "only in {}: {} did not decode these bytes ({})",
-                    side.as_str(),
-                    side.other().as_str(),
-                    c.what
-                ),
-                (None, Side::A) => "only in A: lost between the points".into(),
-                (None, Side::B) => "only in B: injected between the points".into(),
-            },
+            FindingKind::OnlyIn(side) => {
+                let own = v(match side {
+                    Side::A => &self.a,
+                    Side::B => &self.b,
+                });
+                self.one_sided(side, own)
+            }
             FindingKind::SentWrong => "sent wrong: same bytes in A and B, neither verifies".into(),
             FindingKind::Differs => match (v(&self.a), v(&self.b)) {
                 (Verifies::Yes, Verifies::No) => {
@@ -183,6 +175,29 @@ impl Finding {
                 (Verifies::No, Verifies::No) => "differs, neither verifies (sent wrong)".into(),
                 _ => "differs, not verifiable".into(),
             },
+        }
+    }
+
+    /// A row on one side only; `own`: whether it verifies.
+    fn one_sided(&self, side: Side, own: Verifies) -> String {
+        let (this, that) = (side.as_str(), side.other().as_str());
+        match (&self.other, side) {
+            (Some(c), _) if c.what == "lost" => format!("only in {this}: not captured in {that}"),
+            // The bytes are there but do not decode: they changed, and
+            // the side with the row says whether it was sent right.
+            (Some(c), _) => {
+                let (verdict, verifies) = match own {
+                    Verifies::Yes => ("corrupted in transit", "verifies"),
+                    Verifies::No => ("differs", "does not verify"),
+                    Verifies::Unknown => ("differs", "cannot be verified"),
+                };
+                format!(
+                    "{verdict}: {this} {verifies}, {that} could not decode it ({})",
+                    c.what
+                )
+            }
+            (None, Side::A) => "only in A: lost between the points".into(),
+            (None, Side::B) => "only in B: injected between the points".into(),
         }
     }
 }
