@@ -30,6 +30,7 @@
 # Leaves in OUTDIR, with NAME=lab-twopoint:
 #   NAME-a.pcap, NAME-b.pcap  the two captures
 #   NAME.keyring              the cluster's keyring (cephx, crc mode)
+#   NAME.logs/                the monitor's and the OSD's logs (debug_ms=1), gzipped
 #   NAME.events               netem's settings and what the clients did
 #
 # Environment: PORT (monitor port, default 47800; daemons bind
@@ -151,4 +152,9 @@ for p in "${taps[@]}"; do wait "$p" 2>/dev/null || true; done
 in_ns rtr nft list chain ip damage transit | grep -o 'counter packets [0-9]* bytes [0-9]* [a-z@].*' | sed 's/^/router: /' >>"$EVENTS" || true
 grep -h -E 'packets (captured|dropped by kernel)' "$WORK"/tcpdump-*.err || true
 cat "$WORK/keyring" "$WORK"/osd.*/keyring >"$OUT/$NAME.keyring"
+lab_stop_all
+rm -rf "$OUT/$NAME.logs"
+mkdir -p "$OUT/$NAME.logs"
+cp "$WORK"/log/mon.a.log "$WORK"/log/osd.*.log "$OUT/$NAME.logs/"
+gzip -f "$OUT/$NAME.logs/"*.log
 say "done: $OUT/$NAME-a.pcap ($(stat -c %s "$OUT/$NAME-a.pcap") bytes), $NAME-b.pcap ($(stat -c %s "$OUT/$NAME-b.pcap") bytes)"
