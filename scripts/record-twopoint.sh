@@ -15,12 +15,15 @@
 # B: tcpdump on the cluster's veth: what reached the cluster. In between,
 #    an nftables rule in the router's forward hook sets byte 100 of the TCP
 #    payload of one in DAMAGE (default 40) of the client's packets of more
-#    than 300 bytes to 0x5a without fixing the TCP checksum, so the
-#    cluster's kernel drops the packet and the client sends it again, and
-#    with DROP=N another drops one in N of them (netem's `corrupt` and
-#    `loss`, which this machine's kernel lacks, would do the same). The
-#    answers are not touched. A dropped packet is sent again whole, so both
-#    points end up with the same bytes: the default records corruption only.
+#    than 300 bytes to 0x5a. nftables fixes the TCP checksum as it rewrites
+#    (every packet of B has a correct one), so the damage reaches Ceph, as
+#    from a NIC or switch that corrupts after the checksum: the receiver
+#    finds the segment CRC bad and drops the connection. With DROP=N
+#    another rule drops one in N of them. (netem, which this machine's
+#    kernel lacks, corrupts under the checksum: the receiver's TCP drops
+#    the packet and the sender repeats it.) The answers are not touched. A
+#    dropped packet is sent again whole, so both points end up with the
+#    same bytes: the default records damage only.
 #    A tap on the receiving side sees a packet before netfilter does: A
 #    holds the original bytes.
 # Checksum, segmentation and receive offloads are off on every veth, so
