@@ -325,3 +325,163 @@ fn a_flipped_preamble_bit_leaves_the_frame_undecoded_in_b() {
         "corrupted in transit: A verifies, B could not decode it (preamble_crc_bad)"
     );
 }
+
+/// A file in a directory of this test run.
+fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("cephshark-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .arg("diff")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_exits_like_verify_and_writes_json() {
+    let a = capture("none-crc.pcap");
+    let recs = rows(&a);
+    let m = message_with_data(&recs);
+    let at = m.frame().unwrap().segment_offsets[3] + 17;
+    let mut pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    Placement::new(&pkts).flip(&mut pkts, (&src, &dst), at, 5);
+    let pa = temp("a.pcap", &a);
+    let pb = temp("b.pcap", &write(&pkts));
+    let (code, text) = run(&[pa.as_os_str(), pa.as_os_str()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("differences: 0"), "{text}");
+    let (code, text) = run(&[pa.as_os_str(), pb.as_os_str()]);
+    assert_eq!(code, Some(1));
+    let head = format!(
+        "conn {src} -> {dst} c2s offset {} MESSAGE: corrupted in transit: A verifies, B does not",
+        m.range().0
+    );
+    assert!(text.starts_with(&head), "{text}");
+    assert!(
+        text.contains(&format!("first difference at stream offset {at} ")),
+        "{text}"
+    );
+    // -T jsonl: one object per finding, then the summary.
+    let (code, text) = run(&[
+        "-T".as_ref(),
+        "jsonl".as_ref(),
+        pa.as_os_str(),
+        pb.as_os_str(),
+    ]);
+    assert_eq!(code, Some(1));
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["kind"], "differs");
+    assert_eq!(lines[0]["first"]["stream_offset"], at);
+    assert_eq!(lines[0]["a"]["verifies"], "yes");
+    assert_eq!(lines[0]["b"]["verifies"], "no");
+    assert_eq!(lines[1]["summary"]["differences"], 1);
+    let (code, text) = run(&[
+        "-T".as_ref(),
+        "json".as_ref(),
+        pa.as_os_str(),
+        pb.as_os_str(),
+    ]);
+    assert_eq!(code, Some(1));
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(all["findings"][0], lines[0]);
+    // A capture that cannot be read: 2.
+    let missing = pa.with_file_name("missing.pcap");
+    let junk = temp("junk.pcap", b"not a capture at all");
+    assert_eq!(run(&[pa.as_os_str(), missing.as_os_str()]).0, Some(2));
+    assert_eq!(run(&[junk.as_os_str(), pa.as_os_str()]).0, Some(2));
+}
+
+#[test]
+fn secure_frames_compare_decrypted_and_a_bad_tag_is_corrupted_in_transit() {
+    let a = capture("cephx-secure.pcap");
+    let text = String::from_utf8(capture("cephx-secure.keys")).unwrap();
+    let cfg = Config {
+        keys: Some(std::sync::Arc::new(
+            cephshark::msgr2::keys::KeyLog::parse(&text).unwrap(),
+        )),
+        ..Config::default()
+    };
+    let mut recs = Vec::new();
+    dissect(&a[..], cfg.clone(), &mut |r| recs.push(r)).unwrap();
+    let m = recs
+        .iter()
+        .find(|r| {
+            r.frame().is_some_and(|f| {
+                f.decrypted && f.tag() == Tag::Message && f.segment_lens()[1] >= 64
+            })
+        })
+        .unwrap_or_else(|| panic!("a decrypted MESSAGE"));
+    let f = m.frame().unwrap();
+    // A byte of segment 1 (the front) on the wire: its ciphertext.
+    let at = f.segment_offsets[1] + 9;
+    let mut pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    assert!(Placement::new(&pkts).flip(&mut pkts, (&src, &dst), at, 2) >= 1);
+    let r = compare_captures(&a[..], &write(&pkts)[..], &cfg, DEFAULT_HELD_BYTES).unwrap();
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let d = &r.findings[0];
+    assert_eq!(d.verdict(), "corrupted in transit: A verifies, B does not");
+    assert_eq!(d.b.as_ref().unwrap().status, "gcm_tag_bad");
+    // AES-GCM is a stream cipher: the flipped ciphertext bit flips the
+    // same plaintext bit, at the same place.
+    let first = d.first.unwrap();
+    assert_eq!(first.stream_offset, at);
+    assert_eq!(first.a.zip(first.b).map(|(x, y)| x ^ y), Some(1 << 2));
+    // Without keys the secure frames are [ENCRYPTED] stretches with no
+    // bytes to compare: counted, not compared.
+    let r = diff(&a, &write(&pkts));
+    assert!(r.findings.is_empty());
+    let encrypted = recs
+        .iter()
+        .filter(|r| r.tag_name() == "[ENCRYPTED]")
+        .count();
+    assert_eq!(encrypted, 0, "with keys nothing stays encrypted");
+    let mut plain = 0;
+    dissect(&a[..], Config::default(), &mut |r| {
+        plain += u64::from(r.tag_name() == "[ENCRYPTED]")
+    })
+    .unwrap();
+    assert!(plain > 0);
+    assert_eq!(r.summary.encrypted, [plain, plain]);
+}
+
+#[test]
+fn msgr1_items_compare_on_their_wire_bytes() {
+    let a = capture("lab-v1.pcap");
+    let recs = rows(&a);
+    let m = recs
+        .iter()
+        .find(|r| {
+            r.msgr1()
+                .and_then(|i| i.msg())
+                .is_some_and(|m| m.front.len() >= 64)
+        })
+        .unwrap_or_else(|| panic!("a msgr1 MSG"));
+    let it = m.msgr1().unwrap();
+    let front = it.msg().unwrap().front.clone();
+    let at = it.offset + front.start as u64 + 30;
+    let mut pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    assert!(Placement::new(&pkts).flip(&mut pkts, (&src, &dst), at, 1) >= 1);
+    let r = diff(&a, &write(&pkts));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let d = &r.findings[0];
+    assert_eq!(d.verdict(), "corrupted in transit: A verifies, B does not");
+    assert_eq!(d.first.map(|f| f.stream_offset), Some(at));
+    assert_eq!(d.b.as_ref().unwrap().tag, "MSG");
+}

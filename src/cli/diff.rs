@@ -182,6 +182,13 @@ pub fn write_text<W: Write>(r: &Report, names: [&str; 2], w: &mut W) -> io::Resu
         s.identical,
         r.findings.len() as u64 + s.findings_dropped
     )?;
+    let [a, b] = s.encrypted;
+    if a.saturating_add(b) > 0 {
+        writeln!(
+            w,
+            "secure frames without keys, not compared: A {a}, B {b} (give --keys or --keyring)"
+        )?;
+    }
     if s.shed > 0 {
         writeln!(
             w,
@@ -252,6 +259,7 @@ fn summary_json(r: &Report) -> Value {
     let s = &r.summary;
     let [only_a, only_b] = &s.conns_only;
     let [rows_a, rows_b] = s.units;
+    let [enc_a, enc_b] = s.encrypted;
     let [fwd, back] = &s.delays.paths;
     let stats = |d: &Option<DelayStats>| {
         d.map(|d| {
@@ -268,6 +276,8 @@ fn summary_json(r: &Report) -> Value {
             "matched": s.matched,
             "identical": s.identical,
             "differences": r.findings.len() as u64 + s.findings_dropped,
+            "encrypted_a": enc_a,
+            "encrypted_b": enc_b,
             "clock_offset": s.delays.offset.map(|o| json!({
                 "offset_ns": o.offset_ns,
                 "forward_min_ns": o.forward_min_ns,

@@ -217,6 +217,9 @@ pub struct DiffSummary {
     pub conns_only: [Vec<ConnKey>; 2],
     /// Rows whose bytes were dropped to keep within the cap.
     pub shed: u64,
+    /// Stretches of secure frames without keys (`[ENCRYPTED]` rows) in A
+    /// and in B: their bytes are not compared.
+    pub encrypted: [u64; 2],
     /// Findings not kept (past [`MAX_FINDINGS`]).
     pub findings_dropped: u64,
     /// The clock offset and one-way delays.
@@ -355,6 +358,9 @@ impl Differ {
                 packets,
                 overlap,
             } => {
+                if what == crate::msgr2::ProblemKind::NoKey.name() {
+                    *pick(&mut self.summary.encrypted, side) += 1;
+                }
                 let lane = self.lanes.entry(lane_key.clone()).or_default();
                 if let Some(c) = lane.covers.get_mut(s).filter(|c| c.len() < MAX_COVERS) {
                     let cover = Cover {
