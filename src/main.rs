@@ -208,9 +208,10 @@ enum Command {
     /// one side only, frames whose bytes differ and which side verifies,
     /// one-way delays; exit 0 if none differ, 1 if any do, 2 on errors.
     Diff {
-        /// The first capture (A) and the second (B).
+        /// The first capture (A).
         #[arg(value_name = "A")]
         a: PathBuf,
+        /// The second capture (B).
         #[arg(value_name = "B")]
         b: PathBuf,
         /// Output format.

@@ -6,7 +6,7 @@ use cephshark::analysis::Config;
 use cephshark::cli::diff::{compare_captures, write_json, write_text};
 use clap::ValueEnum;
 use std::io::{self, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Output format of `diff`.
@@ -38,7 +38,7 @@ pub(crate) fn run_diff(a: &Path, b: &Path, format: DiffFormat, cfg: &Config) -> 
     let report = match compare_captures(ra, rb, cfg, DEFAULT_HELD_BYTES) {
         Ok(r) => r,
         Err(e) => {
-            let path: &PathBuf = &(if e.side == "A" { a } else { b }).to_path_buf();
+            let path = if e.side == "A" { a } else { b };
             say!("{}: {}", path.display(), e.error);
             return ExitCode::from(2);
         }

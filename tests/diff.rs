@@ -485,3 +485,35 @@ fn msgr1_items_compare_on_their_wire_bytes() {
     assert_eq!(d.first.map(|f| f.stream_offset), Some(at));
     assert_eq!(d.b.as_ref().unwrap().tag, "MSG");
 }
+
+/// netem's `corrupt` damages a packet under its TCP checksum: the receiver
+/// drops it and the sender repeats it, so the capture after the damage
+/// holds the damaged copy and then the good one. The first copy is the
+/// one kept: B's frame fails its CRC, and the later copy is noted.
+#[test]
+fn a_damaged_copy_repaired_by_a_retransmission_is_noted() {
+    let a = capture("none-crc.pcap");
+    let recs = rows(&a);
+    let m = message_with_data(&recs);
+    let at = m.frame().unwrap().segment_offsets[3] + 17;
+    let pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    let mut damaged = pkts.clone();
+    assert_eq!(
+        Placement::new(&damaged).flip(&mut damaged, (&src, &dst), at, 3),
+        1
+    );
+    // The packet that changed, its damaged copy put before the original.
+    let i = (0..pkts.len()).find(|&i| pkts[i] != damaged[i]).unwrap();
+    let mut b = pkts.clone();
+    b.insert(i, damaged[i].clone());
+    let r = diff(&a, &write(&b));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let d = &r.findings[0];
+    assert_eq!(d.verdict(), "corrupted in transit: A verifies, B does not");
+    assert_eq!(d.first.map(|f| f.stream_offset), Some(at));
+    assert!(d.retransmitted);
+    // Without the later copy there is nothing to note.
+    let r = diff(&a, &write(&damaged));
+    assert!(!r.findings[0].retransmitted);
+}
