@@ -517,3 +517,24 @@ fn a_damaged_copy_repaired_by_a_retransmission_is_noted() {
     let r = diff(&a, &write(&damaged));
     assert!(!r.findings[0].retransmitted);
 }
+
+/// Past the cap on waiting bytes only digests are kept: the difference is
+/// still found, its first byte is not.
+#[test]
+fn past_the_memory_cap_a_difference_is_found_by_its_digest() {
+    let a = capture("none-crc.pcap");
+    let recs = rows(&a);
+    let m = message_with_data(&recs);
+    let at = m.frame().unwrap().segment_offsets[3] + 17;
+    let mut pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    Placement::new(&pkts).flip(&mut pkts, (&src, &dst), at, 5);
+    let r = compare_captures(&a[..], &write(&pkts)[..], &Config::default(), 0).unwrap();
+    assert_eq!(r.findings.len(), 1);
+    let d = &r.findings[0];
+    assert_eq!(d.verdict(), "corrupted in transit: A verifies, B does not");
+    assert_eq!(d.a.as_ref().map(|s| s.row), Some(m.number));
+    assert_eq!(d.first, None);
+    assert!(r.summary.shed > 0);
+    assert_eq!(r.summary.identical + 1, r.summary.matched);
+}

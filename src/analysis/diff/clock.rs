@@ -186,3 +186,97 @@ impl Clock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(ns: i64) -> Timestamp {
+        Timestamp {
+            secs: ns.div_euclid(1_000_000_000),
+            nanos: u32::try_from(ns.rem_euclid(1_000_000_000)).unwrap_or(0),
+        }
+    }
+
+    fn conn(port: u16) -> ConnKey {
+        ConnKey {
+            client: ([10, 0, 0, 1], port).into(),
+            server: ([10, 0, 0, 2], 6789).into(),
+            reuse: 0,
+        }
+    }
+
+    #[test]
+    fn the_offset_is_the_midpoint_of_the_fastest_handshake_rows() {
+        let mut c = Clock::default();
+        // B's clock 5 ms ahead; 1 ms A->B for the client's rows (A at the
+        // client), 2 ms B->A for the server's.
+        let (off, up, down) = (5_000_000, 1_000_000, 2_000_000);
+        let k = conn(40000);
+        let c2s = Direction::ClientToServer;
+        let s2c = Direction::ServerToClient;
+        c.add(&k, c2s, (ts(0), ts(up + off)), true, false);
+        c.add(
+            &k,
+            s2c,
+            (ts(10_000_000 + down), ts(10_000_000 + off)),
+            true,
+            false,
+        );
+        c.add(
+            &k,
+            c2s,
+            (ts(20_000_000), ts(20_000_000 + up + off + 400)),
+            false,
+            true,
+        );
+        c.add(
+            &k,
+            s2c,
+            (ts(30_000_000 + down + 600), ts(30_000_000 + off)),
+            false,
+            true,
+        );
+        let d = c.delays();
+        let o = d.offset.unwrap_or_else(|| panic!("an offset"));
+        // (6 ms + 3 ms) / 2: 4.5 ms, half a millisecond off from the true
+        // 5 ms because the two ways took 1 and 2 ms.
+        assert_eq!(
+            (o.forward_min_ns, o.backward_max_ns),
+            (6_000_000, 3_000_000)
+        );
+        assert_eq!(o.offset_ns, 4_500_000);
+        assert!(o.from_handshakes);
+        let [fwd, back] = d.paths;
+        assert_eq!(fwd.map(|s| s.median_ns), Some(1_500_400));
+        assert_eq!(back.map(|s| s.median_ns), Some(1_500_600));
+    }
+
+    #[test]
+    fn without_handshakes_every_row_stands_in_and_one_way_gives_none() {
+        let mut c = Clock::default();
+        let k = conn(40001);
+        c.add(&k, Direction::ClientToServer, (ts(0), ts(700)), false, true);
+        assert_eq!(c.delays().offset, None);
+        assert_eq!(c.delays().paths[0].map(|s| s.max_ns), Some(700));
+        c.add(
+            &k,
+            Direction::ServerToClient,
+            (ts(1_000), ts(900)),
+            false,
+            true,
+        );
+        let o = c.delays().offset.unwrap_or_else(|| panic!("an offset"));
+        assert_eq!((o.offset_ns, o.from_handshakes), (300, false));
+    }
+
+    #[test]
+    fn times_far_apart_saturate() {
+        let far = Timestamp {
+            secs: i64::MAX,
+            nanos: 0,
+        };
+        assert_eq!(between(Timestamp::default(), far), i64::MAX);
+        assert_eq!(between(far, Timestamp::default()), i64::MIN);
+    }
+}
