@@ -54,5 +54,11 @@ pub(crate) fn run_diff(a: &Path, b: &Path, format: DiffFormat, cfg: &Config) -> 
     if written.and_then(|()| w.flush()).is_err() {
         return ExitCode::from(2);
     }
+    // Captures of different traffic: nothing could be compared.
+    let s = &report.summary;
+    if s.conns_both == 0 && s.units.iter().any(|&n| n > 0) {
+        say!("no connection is in both captures (same 4-tuple): nothing was compared");
+        return ExitCode::from(2);
+    }
     ExitCode::from(if report.same() { 0 } else { 1 })
 }

@@ -404,6 +404,14 @@ fn the_command_exits_like_verify_and_writes_json() {
     let junk = temp("junk.pcap", b"not a capture at all");
     assert_eq!(run(&[pa.as_os_str(), missing.as_os_str()]).0, Some(2));
     assert_eq!(run(&[junk.as_os_str(), pa.as_os_str()]).0, Some(2));
+    // Captures of other traffic: nothing to compare, 2.
+    let other = temp("other.pcap", &capture("cephx-crc.pcap"));
+    let (code, text) = run(&[pa.as_os_str(), other.as_os_str()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        text.contains("connections in both: 0; in A only: 33; in B only: 30"),
+        "{text}"
+    );
 }
 
 #[test]
