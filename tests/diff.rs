@@ -546,3 +546,80 @@ fn past_the_memory_cap_a_difference_is_found_by_its_digest() {
     assert!(r.summary.shed > 0);
     assert_eq!(r.summary.identical + 1, r.summary.matched);
 }
+
+/// B's copy of the traffic with every client moved to another address
+/// (as NAT between the points would): its connections are paired with
+/// A's by their session cookies, and compared.
+#[test]
+fn connections_renamed_between_the_points_are_paired_by_cookies() {
+    let a = capture("none-crc.pcap");
+    let recs = rows(&a);
+    let clients: std::collections::HashSet<std::net::SocketAddr> = recs
+        .iter()
+        .filter(|r| r.dir == Direction::ClientToServer)
+        .map(|r| r.src)
+        .collect();
+    let m = message_with_data(&recs);
+    let at = m.frame().unwrap().segment_offsets[3] + 17;
+    let mut pkts = read_all(&a);
+    let (src, dst) = ends(m);
+    Placement::new(&pkts).flip(&mut pkts, (&src, &dst), at, 5);
+    // Ethernet, IPv4: addresses at 26..30 (source) and 30..34; TCP ports
+    // first in the TCP header. A client's address becomes 10.9.9.9.
+    for p in &mut pkts {
+        let t = parse_tcp(p.link, &p.data).ok().flatten().unwrap();
+        let (s, d) = (t.src, t.dst);
+        assert_eq!(&p.data[12..14], &[0x08, 0x00]);
+        for (end, at) in [(s, 26), (d, 30)] {
+            if clients.contains(&end) {
+                p.data[at..at + 4].copy_from_slice(&[10, 9, 9, 9]);
+            }
+        }
+    }
+    let r = diff(&a, &write(&pkts));
+    // The connections that reached CLIENT_IDENT and SERVER_IDENT.
+    let idents: std::collections::HashSet<_> = recs
+        .iter()
+        .filter(|r| r.tag_name() == "CLIENT_IDENT")
+        .map(|r| r.conn)
+        .collect();
+    assert!(idents.len() > 20);
+    assert_eq!(r.summary.renamed.len(), idents.len());
+    for (ka, kb) in &r.summary.renamed {
+        assert_eq!((ka.server, ka.client.port()), (kb.server, kb.client.port()));
+        assert_eq!(kb.client.ip().to_string(), "10.9.9.9");
+    }
+    // Every connection's client; those that never sent a row were not
+    // moved, those moved without idents stay apart.
+    let conns: std::collections::HashMap<_, _> = recs
+        .iter()
+        .map(|r| {
+            (
+                r.conn,
+                if r.dir == Direction::ClientToServer {
+                    r.src
+                } else {
+                    r.dst
+                },
+            )
+        })
+        .collect();
+    let unmoved = conns.values().filter(|c| !clients.contains(c)).count();
+    let apart = conns
+        .iter()
+        .filter(|(id, c)| clients.contains(c) && !idents.contains(id))
+        .count();
+    assert_eq!(r.summary.conns_both, idents.len() + unmoved);
+    assert_eq!(
+        r.summary.conns_only.each_ref().map(Vec::len),
+        [apart, apart]
+    );
+    // The flipped bit, found in a renamed connection.
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        r.findings[0].verdict(),
+        "corrupted in transit: A verifies, B does not"
+    );
+    assert_eq!(r.findings[0].first.map(|f| f.stream_offset), Some(at));
+    assert_eq!(r.summary.matched, r.summary.identical + 1);
+}

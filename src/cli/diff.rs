@@ -173,6 +173,14 @@ pub fn write_text<W: Write>(r: &Report, names: [&str; 2], w: &mut W) -> io::Resu
         only_a.len(),
         only_b.len()
     )?;
+    for (ka, kb) in &s.renamed {
+        writeln!(
+            w,
+            "paired by session cookies: A {} = B {}",
+            conn_name(ka),
+            conn_name(kb)
+        )?;
+    }
     writeln!(
         w,
         "rows: A {}, B {}; matched {}, identical {}; differences: {}",
@@ -271,6 +279,7 @@ fn summary_json(r: &Report) -> Value {
             "conns_both": s.conns_both,
             "conns_only_a": only_a.len(),
             "conns_only_b": only_b.len(),
+            "renamed": s.renamed.iter().map(|(a, b)| json!([conn_name(a), conn_name(b)])).collect::<Vec<_>>(),
             "rows_a": rows_a,
             "rows_b": rows_b,
             "matched": s.matched,

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! A connection is the same in both captures when its 4-tuple is (client
-//! and server address and port), counting reuses of a 4-tuple in order; no
-//! NAT matching is done. Rows match when they start at the same stream
+//! and server address and port), counting reuses of a 4-tuple in order;
+//! connections left over on both sides are paired by their session
+//! cookies (`nat`). Rows match when they start at the same stream
 //! offset of the same direction: both captures must hold the connection
 //! from its SYN (or from the same first byte). Matched rows are compared
 //! byte for byte (see `unit` for which bytes); a row one side has and the
@@ -27,6 +28,7 @@
 //! the cap. Findings past [`MAX_FINDINGS`] are counted, not kept.
 
 pub mod clock;
+mod nat;
 pub mod unit;
 
 use crate::analysis::Record;
@@ -215,6 +217,9 @@ pub struct DiffSummary {
     pub conns_both: usize,
     /// Connections seen in A only, and in B only (not compared).
     pub conns_only: [Vec<ConnKey>; 2],
+    /// Connections under other 4-tuples in A and in B, paired by their
+    /// session cookies (counted in `conns_both`), A's name first.
+    pub renamed: Vec<(ConnKey, ConnKey)>,
     /// Rows whose bytes were dropped to keep within the cap.
     pub shed: u64,
     /// Stretches of secure frames without keys (`[ENCRYPTED]` rows) in A
@@ -263,6 +268,7 @@ pub struct Differ {
     cap: usize,
     held: usize,
     names: [Names; 2],
+    cookies: [Map<ConnKey, nat::Cookies>; 2],
     lanes: BTreeMap<(ConnKey, usize), Lane>,
     waiting: [usize; 2],
     clock: Clock,
@@ -299,6 +305,7 @@ impl Differ {
             cap,
             held: 0,
             names: Default::default(),
+            cookies: Default::default(),
             lanes: BTreeMap::new(),
             waiting: [0, 0],
             clock: Clock::default(),
@@ -349,6 +356,7 @@ impl Differ {
         let s = side.index();
         let o = side.other().index();
         let lane_key = (key.clone(), dir);
+        self.note_cookies(side, &key, &r);
         let start = match unit::classify(r) {
             Kind::Skip => return,
             Kind::Cover {
@@ -513,7 +521,8 @@ impl Differ {
             ];
             a_keys.intersection(&b_keys).map(|k| (*k).clone()).collect()
         };
-        self.summary.conns_both = both.len();
+        self.summary.renamed = self.pair_renamed();
+        self.summary.conns_both = both.len() + self.summary.renamed.len();
         let lanes = std::mem::take(&mut self.lanes);
         for (lane_key, mut lane) in lanes {
             // Connections in one capture only are listed, not compared.
