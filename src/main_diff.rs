@@ -57,7 +57,9 @@ pub(crate) fn run_diff(a: &Path, b: &Path, format: DiffFormat, cfg: &Config) -> 
     // Captures of different traffic: nothing could be compared.
     let s = &report.summary;
     if s.conns_both == 0 && s.units.iter().any(|&n| n > 0) {
-        say!("no connection is in both captures (same 4-tuple): nothing was compared");
+        say!(
+            "no connection is in both captures (by 4-tuple or CLIENT_IDENT): nothing was compared"
+        );
         return ExitCode::from(2);
     }
     ExitCode::from(if report.same() { 0 } else { 1 })

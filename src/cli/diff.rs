@@ -176,7 +176,7 @@ pub fn write_text<W: Write>(r: &Report, names: [&str; 2], w: &mut W) -> io::Resu
     for (ka, kb) in &s.renamed {
         writeln!(
             w,
-            "paired by session cookies: A {} = B {}",
+            "paired by CLIENT_IDENT: A {} = B {}",
             conn_name(ka),
             conn_name(kb)
         )?;

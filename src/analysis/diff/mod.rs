@@ -11,8 +11,8 @@
 //!
 //! A connection is the same in both captures when its 4-tuple is (client
 //! and server address and port), counting reuses of a 4-tuple in order;
-//! connections left over on both sides are paired by their session
-//! cookies (`nat`). Rows match when they start at the same stream
+//! connections left over on both sides are paired by their CLIENT_IDENT
+//! and session cookies (`nat`). Rows match when they start at the same stream
 //! offset of the same direction: both captures must hold the connection
 //! from its SYN (or from the same first byte). Matched rows are compared
 //! byte for byte (see `unit` for which bytes); a row one side has and the
@@ -218,7 +218,7 @@ pub struct DiffSummary {
     /// Connections seen in A only, and in B only (not compared).
     pub conns_only: [Vec<ConnKey>; 2],
     /// Connections under other 4-tuples in A and in B, paired by their
-    /// session cookies (counted in `conns_both`), A's name first.
+    /// CLIENT_IDENT (counted in `conns_both`), A's name first.
     pub renamed: Vec<(ConnKey, ConnKey)>,
     /// Rows whose bytes were dropped to keep within the cap.
     pub shed: u64,

@@ -1,15 +1,19 @@
 //! Connections renamed between the two points (NAT, a proxy keeping the
 //! session): paired by their session cookies.
 //!
-//! A msgr2 session is named by two random 64-bit cookies: the client's,
-//! sent in CLIENT_IDENT, and the server's, answered in SERVER_IDENT
-//! (ProtocolV2.cc; msgr2.rst "Session handshake"). A connection seen in one
-//! capture only is paired with one seen in the other capture only when
-//! both carry the same client cookie and, where both saw it, the same
-//! server cookie. Its rows waited to the end under their own 4-tuple; they
-//! are then matched by direction and offset as any other's. Connections
-//! without cookies (msgr1, secure without keys, handshakes not captured)
-//! stay unpaired.
+//! A msgr2 client names each connection in its CLIENT_IDENT: its
+//! addresses (with the process's random nonce), its global id, the
+//! messenger's global_seq (one more for every connection it opens) and
+//! its session cookie; the server answers with its own cookie in
+//! SERVER_IDENT (ProtocolV2.cc; msgr2.rst "Session handshake"). The
+//! client's cookie alone does not do: lossy connections (flags bit 0)
+//! send 0, as 17 of the 32 CLIENT_IDENTs of captures/none-crc.pcap do. A connection seen in one capture only is
+//! paired with one seen in the other capture only when their CLIENT_IDENTs
+//! agree on nonce, global id, global_seq and cookie and, where both
+//! captures hold it, their server cookies agree. Its rows waited to the
+//! end under their own 4-tuple; they are then matched by direction and
+//! offset as any other's. Connections without a CLIENT_IDENT (msgr1,
+//! secure ones without keys, handshakes not captured) stay unpaired.
 
 use super::{Differ, Side};
 use crate::analysis::Record;
@@ -18,7 +22,8 @@ use crate::decode::control::Control;
 /// The cookies a connection's ident frames carried.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Cookies {
-    client: Option<u64>,
+    /// CLIENT_IDENT's first address's nonce, gid, global_seq and cookie.
+    client: Option<(u32, i64, u64, u64)>,
     server: Option<u64>,
 }
 
@@ -37,7 +42,10 @@ impl Differ {
     /// Note the cookie a row carries, if it is an ident frame.
     pub(super) fn note_cookies(&mut self, side: Side, key: &super::ConnKey, r: &Record) {
         let (client, server) = match r.control() {
-            Some(Control::ClientIdent(c)) => (Some(c.cookie.v), None),
+            Some(Control::ClientIdent(c)) => {
+                let nonce = c.addrs.addrs.first().map_or(0, |a| a.nonce.v);
+                (Some((nonce, c.gid.v, c.global_seq.v, c.cookie.v)), None)
+            }
             Some(Control::ServerIdent(s)) => (None, Some(s.cookie.v)),
             _ => return,
         };
