@@ -623,3 +623,35 @@ fn connections_renamed_between_the_points_are_paired_by_cookies() {
     assert_eq!(r.findings[0].first.map(|f| f.stream_offset), Some(at));
     assert_eq!(r.summary.matched, r.summary.identical + 1);
 }
+
+/// B's capture stopped halfway: A's later rows are not findings, they
+/// came after B's last.
+#[test]
+fn rows_after_the_other_capture_ended_are_not_differences() {
+    let a = capture("none-crc.pcap");
+    let pkts = read_all(&a);
+    let b = write(&pkts[..500]);
+    let r = diff(&a, &b);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let s = &r.summary;
+    let only: std::collections::HashSet<_> = s.conns_only[0]
+        .iter()
+        .map(|k| (k.client, k.server))
+        .collect();
+    let recs = rows(&a);
+    let in_only = recs
+        .iter()
+        .filter(|r| r.frame().is_some() || r.tag_name() == "BANNER")
+        .filter(|r| {
+            let k = if r.dir == Direction::ClientToServer {
+                (r.src, r.dst)
+            } else {
+                (r.dst, r.src)
+            };
+            only.contains(&k)
+        })
+        .count() as u64;
+    assert!(s.past_end[0] > 0);
+    assert_eq!(s.past_end[0] + s.matched + in_only, s.units[0]);
+    assert_eq!(s.past_end[1], 0);
+}

@@ -190,6 +190,13 @@ pub fn write_text<W: Write>(r: &Report, names: [&str; 2], w: &mut W) -> io::Resu
         s.identical,
         r.findings.len() as u64 + s.findings_dropped
     )?;
+    let [a, b] = s.past_end;
+    if a.saturating_add(b) > 0 {
+        writeln!(
+            w,
+            "rows after the other capture's last, not compared: A {a}, B {b}"
+        )?;
+    }
     let [a, b] = s.encrypted;
     if a.saturating_add(b) > 0 {
         writeln!(
@@ -268,6 +275,7 @@ fn summary_json(r: &Report) -> Value {
     let [only_a, only_b] = &s.conns_only;
     let [rows_a, rows_b] = s.units;
     let [enc_a, enc_b] = s.encrypted;
+    let [end_a, end_b] = s.past_end;
     let [fwd, back] = &s.delays.paths;
     let stats = |d: &Option<DelayStats>| {
         d.map(|d| {
@@ -285,6 +293,8 @@ fn summary_json(r: &Report) -> Value {
             "matched": s.matched,
             "identical": s.identical,
             "differences": r.findings.len() as u64 + s.findings_dropped,
+            "past_end_a": end_a,
+            "past_end_b": end_b,
             "encrypted_a": enc_a,
             "encrypted_b": enc_b,
             "clock_offset": s.delays.offset.map(|o| json!({

@@ -225,6 +225,10 @@ pub struct DiffSummary {
     /// Stretches of secure frames without keys (`[ENCRYPTED]` rows) in A
     /// and in B: their bytes are not compared.
     pub encrypted: [u64; 2],
+    /// Rows of A and of B left unmatched at the end that came after the
+    /// other capture's last row (its clock offset allowed for): the other
+    /// capture had ended, so they are not findings.
+    pub past_end: [u64; 2],
     /// Findings not kept (past [`MAX_FINDINGS`]).
     pub findings_dropped: u64,
     /// The clock offset and one-way delays.
@@ -271,6 +275,8 @@ pub struct Differ {
     cookies: [Map<ConnKey, nat::Cookies>; 2],
     lanes: BTreeMap<(ConnKey, usize), Lane>,
     waiting: [usize; 2],
+    /// Time of each side's latest row.
+    last: [Option<crate::capture::Timestamp>; 2],
     clock: Clock,
     findings: Vec<Finding>,
     summary: DiffSummary,
@@ -308,6 +314,7 @@ impl Differ {
             cookies: Default::default(),
             lanes: BTreeMap::new(),
             waiting: [0, 0],
+            last: [None, None],
             clock: Clock::default(),
             findings: Vec::new(),
             summary: DiffSummary::default(),
@@ -357,6 +364,8 @@ impl Differ {
         let o = side.other().index();
         let lane_key = (key.clone(), dir);
         self.note_cookies(side, &key, &r);
+        let last = pick(&mut self.last, side);
+        *last = Some(last.map_or(r.ts, |t| t.max(r.ts)));
         let start = match unit::classify(r) {
             Kind::Skip => return,
             Kind::Cover {
@@ -523,6 +532,7 @@ impl Differ {
         };
         self.summary.renamed = self.pair_renamed();
         self.summary.conns_both = both.len() + self.summary.renamed.len();
+        let offset = self.clock.delays().offset.map_or(0, |o| o.offset_ns);
         let lanes = std::mem::take(&mut self.lanes);
         for (lane_key, mut lane) in lanes {
             // Connections in one capture only are listed, not compared.
@@ -531,7 +541,24 @@ impl Differ {
             self.lanes.insert(lane_key.clone(), lane);
             for (side, rows) in [Side::A, Side::B].into_iter().zip(waiting) {
                 for (_, u) in rows {
-                    if compared {
+                    if !compared {
+                        continue;
+                    }
+                    // In the other capture's time: after its last row?
+                    let shift = if side == Side::A {
+                        offset
+                    } else {
+                        offset.saturating_neg()
+                    };
+                    let other_end = self.last.get(side.other().index()).copied().flatten();
+                    let after = other_end.is_some_and(|end| {
+                        clock::between(end, u.seen.ts).saturating_add(shift) > 0
+                    });
+                    if after {
+                        *pick(&mut self.summary.past_end, side) += 1;
+                        let w = pick(&mut self.waiting, side);
+                        *w = w.saturating_sub(1);
+                    } else {
                         self.one_sided(&lane_key, side, u);
                     }
                 }
