@@ -14,6 +14,7 @@
 #   LAB_SIZE     pool replica count                 (default 1)
 #   LAB_MEMSTORE_BYTES  each OSD's memstore size    (default 256 MiB)
 #   LAB_EXTRA_CONF      lines added to [global]     (default none)
+#   LAB_NETWORK  public_network, holding ADDR      (default 127.0.0.0/8)
 #   LAB_MSGR1    true: daemons bind msgr1 (v1) addresses  (default false)
 #   LAB_MSGR2    false: daemons bind no msgr2 addresses (with LAB_MSGR1=true:
 #                a v1-only cluster, the monitor at v1:ADDR:PORT)  (default true)
@@ -142,7 +143,7 @@ lab_write_conf() {
 [global]
 fsid = $(uuidgen)
 mon_host = $monaddrs
-public_network = 127.0.0.0/8
+public_network = ${LAB_NETWORK:-127.0.0.0/8}
 public_addr = $ADDR
 cluster_addr = $ADDR
 ms_bind_ipv4 = true

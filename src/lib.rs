@@ -12,7 +12,8 @@
 //!     |
 //!  decode/    message header, message type names         -> typed values
 //!     |
-//!  analysis/  the dissector driving it all, per-frame records, verify findings, stats
+//!  analysis/  the dissector driving it all, per-frame records, verify findings, stats,
+//!     |      and two captures compared (diff)
 //!     |
 //!  filter/    display filters over each row's field tree
 //!     |

@@ -26,6 +26,8 @@ macro_rules! say {
 
 #[path = "main_alloc.rs"]
 mod alloc;
+#[path = "main_diff.rs"]
+mod diff;
 #[path = "main_input.rs"]
 mod input;
 #[path = "main_inputs.rs"]
@@ -37,7 +39,7 @@ mod plan;
 #[cfg(feature = "tui")]
 #[path = "main_tui.rs"]
 mod ui;
-use input::{config, first_pass, is_stdin, reads_entities};
+use input::{config, first_pass, is_stdin, parse_grace, reads_entities};
 use inputs::{start, write_capture, Source};
 use plan::{extra_argument, live_conflict, plan, Plan};
 
@@ -203,6 +205,20 @@ enum Command {
         /// Verify the captures as one, merged by packet time (one report).
         #[arg(long)]
         merge: bool,
+    },
+    /// Compare two captures of the same connections (4-tuple): frames on
+    /// one side only, frames whose bytes differ and which side verifies,
+    /// one-way delays; exit 0 if none differ, 1 if any do, 2 on errors.
+    Diff {
+        /// The first capture (A).
+        #[arg(value_name = "A")]
+        a: PathBuf,
+        /// The second capture (B).
+        #[arg(value_name = "B")]
+        b: PathBuf,
+        /// Output format.
+        #[arg(short = 'T', value_enum, default_value = "text")]
+        format: diff::DiffFormat,
     },
 }
 
@@ -523,6 +539,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Diff { a, b, format }) = &args.command {
+        return diff::run_diff(a, b, *format, &cfg);
+    }
     if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
             Ok(sig) => run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
@@ -575,15 +594,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// `--reply-grace`: seconds (fractions allowed) as nanoseconds.
-fn parse_grace(s: &str) -> Result<u64, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if !(0.0..=1e9).contains(&secs) {
-        return Err(format!("`{s}`: expected 0 to 1e9 seconds"));
-    }
-    Ok((secs * 1e9).round() as u64)
 }

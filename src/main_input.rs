@@ -147,3 +147,14 @@ pub(crate) fn first_pass(paths: &[PathBuf], cfg: Config) -> anyhow::Result<Confi
         ..cfg
     })
 }
+
+/// `--reply-grace`: seconds (fractions allowed) as nanoseconds.
+pub(crate) fn parse_grace(s: &str) -> Result<u64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(0.0..=1e9).contains(&secs) {
+        return Err(format!("`{s}`: expected 0 to 1e9 seconds"));
+    }
+    Ok((secs * 1e9).round() as u64)
+}

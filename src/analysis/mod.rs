@@ -1,7 +1,9 @@
 //! Analysis: the dissector that drives the pipeline, the rows it produces,
-//! per-connection counters, the verify findings and the `-z` statistics.
+//! per-connection counters, the verify findings, the `-z` statistics and
+//! the comparison of two captures (`diff`).
 
 pub mod conformance;
+pub mod diff;
 mod dissector;
 pub mod info;
 pub mod interop;

@@ -11,6 +11,7 @@
 //!                                                 '-> StreamExporter (--export-streams)
 //! ```
 
+pub mod diff;
 pub mod export;
 pub mod fields;
 pub mod glossary;
