@@ -34,6 +34,7 @@ fn setup() -> (Vec<KeyCandidate>, Vec<u8>, Vec<usize>) {
         key,
         nonce: first,
         origin: "bench".into(),
+        cipher: Default::default(),
     };
     (vec![c], buf, starts)
 }

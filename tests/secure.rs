@@ -124,6 +124,7 @@ fn candidates() -> Vec<KeyCandidate> {
         key: *b"fedcba9876543210",
         nonce: nonce(C2S),
         origin: "decoy".into(),
+        cipher: Default::default(),
     };
     vec![
         decoy,
@@ -131,11 +132,13 @@ fn candidates() -> Vec<KeyCandidate> {
             key: KEY,
             nonce: nonce(S2C),
             origin: "s2c".into(),
+            cipher: Default::default(),
         },
         KeyCandidate {
             key: KEY,
             nonce: nonce(C2S),
             origin: "c2s".into(),
+            cipher: Default::default(),
         },
     ]
 }

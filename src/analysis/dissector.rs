@@ -134,6 +134,8 @@ struct Inner {
     ending: bool,
     /// Service tickets granted in the capture (`--keyring`).
     tickets: crate::cephx::TicketTable,
+    /// The key file's keys, expanded once (`--keys`).
+    key_ciphers: Vec<Arc<crate::msgr2::cipher::KeyCipher>>,
     /// Monitors' addresses, from the monmaps in the capture.
     monitors: peers::Monitors,
 }
@@ -156,6 +158,7 @@ impl Dissector {
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
                 ending: false,
+                key_ciphers: cfg.keys.as_deref().map(keys::expand).unwrap_or_default(),
                 tickets: cfg
                     .keyring
                     .as_deref()
@@ -280,8 +283,8 @@ impl Inner {
                         if let Some(sd) = decoder.secure_mut(dir) {
                             sd.set_candidates(candidates(
                                 keys,
-                                src,
-                                dst,
+                                &self.key_ciphers,
+                                (src, dst),
                                 dir == Direction::ClientToServer,
                             ));
                         }

@@ -11,6 +11,7 @@ use crate::cephx::structs::{group, DEC_SIGNATURE, DEC_SIGNATURE_EXPECTED, DEC_SI
 use crate::cephx::CephxConn;
 use crate::decode::control::Control;
 use crate::model::{FieldNode, Value};
+use crate::msgr2::cipher::{KeyCipher, SharedCipher};
 use crate::msgr2::crypto::Nonce;
 use crate::msgr2::keys::KeyLog;
 use crate::msgr2::keys::{SECRET_CLIENT_TX_NONCE, SECRET_KEY, SECRET_SERVER_TX_NONCE};
@@ -18,6 +19,7 @@ use crate::msgr2::secure::KeyCandidate;
 use crate::msgr2::{Problem, ProblemKind, Tag};
 use crate::tcp::{ConnId, Direction};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Bytes kept per direction for the AUTH_SIGNATURE check; an auth
 /// exchange is a few KB.
@@ -64,6 +66,7 @@ impl ConnCephx {
                 key,
                 nonce: Nonce(n),
                 origin: self.conn.derived.origin.clone(),
+                cipher: Default::default(),
             }],
             _ => Vec::new(),
         }
@@ -182,20 +185,38 @@ pub(super) fn add_nodes(rec: &mut Record, nodes: Vec<FieldNode>) {
     rec.cephx = Some(std::sync::Arc::new(all));
 }
 
-/// The key entries that may open the direction `src` -> `dst`.
+/// The key entries that may open the direction `src` -> `dst`, each with
+/// its key expanded once for the whole capture (`ciphers`: one per entry,
+/// from [`expand`]).
 pub(super) fn candidates(
     keys: &KeyLog,
-    src: SocketAddr,
-    dst: SocketAddr,
+    ciphers: &[Arc<KeyCipher>],
+    (src, dst): (SocketAddr, SocketAddr),
     from_client: bool,
 ) -> Vec<KeyCandidate> {
     keys.entries
         .iter()
-        .filter(|e| e.scope.may_apply(src, dst, Some(from_client)))
-        .map(|e| KeyCandidate {
+        .zip(ciphers.iter().map(Some).chain(std::iter::repeat(None)))
+        .filter(|(e, _)| e.scope.may_apply(src, dst, Some(from_client)))
+        .map(|(e, c)| KeyCandidate {
             key: e.key,
             nonce: e.initial_nonce(),
             origin: format!("line {}", e.line),
+            cipher: SharedCipher(c.cloned()),
+        })
+        .collect()
+}
+
+/// Each entry's key expanded, once per distinct key (a connection's two
+/// directions share theirs).
+pub(super) fn expand(keys: &KeyLog) -> Vec<Arc<KeyCipher>> {
+    let mut seen: crate::fastmap::Map<[u8; 16], Arc<KeyCipher>> = Default::default();
+    keys.entries
+        .iter()
+        .map(|e| {
+            seen.entry(e.key)
+                .or_insert_with(|| KeyCipher::new(&e.key))
+                .clone()
         })
         .collect()
 }

@@ -198,11 +198,13 @@ pub fn secure_frames(data: &[u8]) {
         key: *b"not-the-key-0123",
         nonce: nonce(),
         origin: "decoy".into(),
+        cipher: Default::default(),
     };
     let right = KeyCandidate {
         key: KEY,
         nonce: nonce(),
         origin: "fuzz".into(),
+        cipher: Default::default(),
     };
     for dir in [C2S, S2C] {
         if let Some(s) = d.secure_mut(dir) {

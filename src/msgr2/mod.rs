@@ -7,6 +7,7 @@
 //! `net/ceph/messenger_v2.c`, as collected in the project's spec notes.
 
 pub mod banner;
+pub mod cipher;
 pub mod compress;
 pub mod crc;
 pub mod crypto;

@@ -20,7 +20,7 @@
 //! frame), `starts`.
 
 use super::{KeyCandidate, FIRST_OP_LEN};
-use crate::msgr2::crypto::{GcmStream, Nonce, NonceFormat};
+use crate::msgr2::crypto::{Nonce, NonceFormat};
 use crate::msgr2::preamble::{self, Preamble};
 use aes::cipher::{array::Array, BlockCipherEncrypt, KeyInit};
 
@@ -183,7 +183,7 @@ fn search_one(
 /// The preamble decrypts with a good CRC and the first operation's tag
 /// verifies.
 fn opens(c: &KeyCandidate, nonce: Nonce, buf: &[u8], i: usize, max_seg: u32) -> bool {
-    let mut s = GcmStream::new(&c.key, nonce, NonceFormat::Rev1);
+    let mut s = c.stream(nonce, NonceFormat::Rev1);
     let Some(head) = i.checked_add(preamble::LEN).and_then(|e| buf.get(i..e)) else {
         return false;
     };
@@ -199,6 +199,7 @@ fn opens(c: &KeyCandidate, nonce: Nonce, buf: &[u8], i: usize, max_seg: u32) -> 
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::msgr2::crypto::GcmStream;
     use crate::msgr2::encoder::{encode_secure, FrameSpec};
     use crate::msgr2::Rev;
 
@@ -219,6 +220,7 @@ mod tests {
             key,
             nonce: first,
             origin: "t".into(),
+            cipher: Default::default(),
         };
         (vec![c], buf, vec![0, 17, 100, 300])
     }

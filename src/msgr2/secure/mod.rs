@@ -31,6 +31,7 @@
 //! stepped by at most [`RESYNC_MAX_OPS`]; past [`RESYNC_WINDOW`] bytes
 //! without one the direction is given up (`secure_sync_lost`).
 
+use super::cipher::SharedCipher;
 use super::crypto::{GcmStream, Nonce, NonceFormat, BLOCK, KEY_LEN, TAG_LEN};
 use super::decoder::Event;
 use super::frame::Rev;
@@ -54,6 +55,19 @@ pub struct KeyCandidate {
     pub nonce: Nonce,
     /// Where it came from (e.g. `keys.txt:12`), for reports.
     pub origin: String,
+    /// The key expanded once for every direction it is tried on (else
+    /// expanded for each stream).
+    pub cipher: SharedCipher,
+}
+
+impl KeyCandidate {
+    /// A stream of this key whose next operation uses `nonce`.
+    pub fn stream(&self, nonce: Nonce, format: NonceFormat) -> GcmStream {
+        match &self.cipher.0 {
+            Some(c) => GcmStream::with_cipher(c.clone(), nonce, format),
+            None => GcmStream::new(&self.key, nonce, format),
+        }
+    }
 }
 
 /// What one secure step did.
@@ -213,7 +227,7 @@ impl SecureDir {
     pub fn start_found(&mut self, at: u64, c: &KeyCandidate, nonce: Nonce, steps: u64) {
         self.rev = Some(Rev::V1);
         self.secure_start = at;
-        self.state = State::Active(Box::new(GcmStream::new(&c.key, nonce, NonceFormat::Rev1)));
+        self.state = State::Active(Box::new(c.stream(nonce, NonceFormat::Rev1)));
         let mut m = c.clone();
         m.origin = format!("{} (mid-stream: nonce counter +{steps})", c.origin);
         self.matched = Some(m);
@@ -369,7 +383,7 @@ impl SecureDir {
         let mut undecided = false;
         let mut found = None;
         for c in &self.candidates {
-            let mut s = GcmStream::new(&c.key, c.nonce, format);
+            let mut s = c.stream(c.nonce, format);
             let op = match rev {
                 Rev::V1 => buf.get(..FIRST_OP_LEN),
                 Rev::V0 => {
@@ -401,7 +415,7 @@ impl SecureDir {
         }
         match found {
             Some(c) => {
-                self.state = State::Active(Box::new(GcmStream::new(&c.key, c.nonce, format)));
+                self.state = State::Active(Box::new(c.stream(c.nonce, format)));
                 self.matched = Some(c);
                 SecureStep::Consumed {
                     len: 0,

@@ -170,6 +170,7 @@ impl SecureDir {
             key: m.key,
             nonce: first,
             origin: m.origin.clone(),
+            cipher: Default::default(),
         };
         let secure_start = self.secure_start;
         let starts: Vec<usize> = self

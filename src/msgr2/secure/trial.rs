@@ -23,12 +23,12 @@ impl SecureDir {
         let format = NonceFormat::for_revision(rev == Rev::V1);
         let head = buf.get(..preamble::LEN).unwrap_or(&[]);
         let right = self.candidates.iter().find(|c| {
-            let s = GcmStream::new(&c.key, c.nonce, format);
+            let s = c.stream(c.nonce, format);
             Preamble::parse(&s.peek_keystream_decrypt(head))
                 .is_some_and(|p| p.crc_ok() && p.validate(max_seg).is_ok())
         });
         if let Some(c) = right {
-            self.state = State::Active(Box::new(GcmStream::new(&c.key, c.nonce, format)));
+            self.state = State::Active(Box::new(c.stream(c.nonce, format)));
             self.matched = Some(c.clone());
             return UNCHANGED;
         }
@@ -59,7 +59,7 @@ impl SecureDir {
         let mut probes: Vec<GcmStream> = self
             .candidates
             .iter()
-            .map(|c| GcmStream::new(&c.key, c.nonce, format))
+            .map(|c| c.stream(c.nonce, format))
             .collect();
         let mut next = scan;
         for i in (scan..=last).step_by(16) {
@@ -69,7 +69,7 @@ impl SecureDir {
             for (c, probe) in self.candidates.iter().zip(probes.iter_mut()) {
                 match probe_at(probe, c.nonce, 1..TRIAL_MAX_OPS + 1, buf, i, rev, max_seg) {
                     Probe::Opens(_) => {
-                        let mut first = GcmStream::new(&c.key, c.nonce, format);
+                        let mut first = c.stream(c.nonce, format);
                         let problem = decode_frame(&mut first, base, buf, rev, max_seg)
                             .1
                             .unwrap_or_else(|| {
@@ -83,7 +83,7 @@ impl SecureDir {
                             });
                         self.matched = Some(c.clone());
                         self.state = State::Resync {
-                            stream: Box::new(GcmStream::new(&c.key, c.nonce, format)),
+                            stream: Box::new(c.stream(c.nonce, format)),
                             since: base,
                             problem: Some(problem),
                         };

@@ -1,0 +1,246 @@
+//! Unit tests of `crypto.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn arr<const N: usize>(v: &[u8]) -> [u8; N] {
+    v.try_into().unwrap()
+}
+
+// Ceph's AES-GCM on-wire unit test (src/test/crypto.cc vectors, msgr2.0
+// nonce format, one operation).
+const CEPH_SECRET: &[u8] = b"mock of crypto material for deriving key and nonce for AES GCM";
+const CEPH_PLAIN: &[u8] = b"mock of plain text for AES GCM cipher";
+const CEPH_CIPHER: &str =
+    "4da2a61ba52e200da33e566f368cf3431ae58155b2318c79e516aeab80abd9e41391ad447d";
+const CEPH_TAG: &str = "f4919e370edca8b2c6ebf803e96242c5";
+
+fn ceph_stream(format: NonceFormat) -> GcmStream {
+    let key: [u8; KEY_LEN] = arr(&CEPH_SECRET[0..16]);
+    let nonce = Nonce(arr(&CEPH_SECRET[16..28]));
+    GcmStream::new(&key, nonce, format)
+}
+
+fn ceph_op() -> Vec<u8> {
+    let mut op = hex(CEPH_CIPHER);
+    op.extend(hex(CEPH_TAG));
+    op
+}
+
+#[test]
+fn ceph_known_answer_seal() {
+    let mut tx = ceph_stream(NonceFormat::Rev0);
+    assert_eq!(&CEPH_SECRET[16..28], b"aterial for ");
+    assert_eq!(tx.seal(CEPH_PLAIN), ceph_op());
+}
+
+#[test]
+fn ceph_known_answer_open() {
+    let mut rx = ceph_stream(NonceFormat::Rev0);
+    let first = rx.nonce();
+    assert_eq!(rx.open(&ceph_op()).unwrap(), CEPH_PLAIN);
+    // msgr2.0 steps only at the end of the frame, in the fixed field.
+    assert_eq!(rx.nonce(), first);
+    rx.end_frame();
+    assert_eq!(rx.nonce().fixed(), first.fixed().wrapping_add(1));
+    assert_eq!(rx.nonce().counter(), first.counter());
+    // The stepped nonce no longer opens the same operation.
+    assert!(rx.open(&ceph_op()).is_err());
+}
+
+#[test]
+fn rev0_steps_low_le32_with_carry_and_wrap() {
+    let mut n = Nonce(arr(&hex("ff000000 0102030405060708")));
+    n.step(NonceFormat::Rev0);
+    assert_eq!(n.0, arr::<12>(&hex("00010000 0102030405060708")));
+    let mut n = Nonce(arr(&hex("ffffffff ffffffffffffffff")));
+    n.step(NonceFormat::Rev0);
+    // Wraps to zero without touching the counter field.
+    assert_eq!(n.0, arr::<12>(&hex("00000000 ffffffffffffffff")));
+    assert_eq!(n.fixed(), 0);
+}
+
+#[test]
+fn rev1_steps_le64_counter_with_carry_and_wrap() {
+    let mut n = Nonce(arr(&hex("aabbccdd ff00000000000000")));
+    n.step(NonceFormat::Rev1);
+    assert_eq!(n.0, arr::<12>(&hex("aabbccdd 0001000000000000")));
+    let mut n = Nonce(arr(&hex("aabbccdd ffffffffffffff7f")));
+    n.step(NonceFormat::Rev1);
+    assert_eq!(n.0, arr::<12>(&hex("aabbccdd 0000000000000080")));
+    let mut n = Nonce(arr(&hex("ffffffff ffffffffffffffff")));
+    n.step(NonceFormat::Rev1);
+    assert_eq!(n.0, arr::<12>(&hex("ffffffff 0000000000000000")));
+    assert_eq!(n.counter(), 0);
+    assert_eq!(
+        Nonce::from_parts(0xddccbbaa, 1).0,
+        arr::<12>(&hex("aabbccdd 0100000000000000"))
+    );
+}
+
+#[test]
+fn rev1_stream_steps_after_every_operation() {
+    let key = [7u8; KEY_LEN];
+    let start = Nonce::from_parts(0x1234, u64::MAX - 1);
+    let mut tx = GcmStream::new(&key, start, NonceFormat::Rev1);
+    let ops: Vec<Vec<u8>> = (0..3u8).map(|i| tx.seal(&[i; 40])).collect();
+    assert_eq!(tx.nonce(), Nonce::from_parts(0x1234, 1));
+    tx.end_frame();
+    assert_eq!(
+        tx.nonce(),
+        Nonce::from_parts(0x1234, 1),
+        "end_frame is a no-op for rev1"
+    );
+
+    let mut rx = GcmStream::new(&key, start, NonceFormat::Rev1);
+    for (i, op) in (0..3u8).zip(&ops) {
+        assert_eq!(rx.open(op).unwrap(), vec![i; 40]);
+    }
+    // The second operation was sealed with counter + 1: a stream starting
+    // there opens it and nothing else.
+    let mut second = GcmStream::new(&key, start.stepped(NonceFormat::Rev1), NonceFormat::Rev1);
+    assert!(second.open(&ops[0]).is_err());
+    assert_eq!(second.open(&ops[1]).unwrap(), vec![1u8; 40]);
+}
+
+#[test]
+fn failed_open_keeps_nonce_and_skip_op_steps() {
+    let mut rx = ceph_stream(NonceFormat::Rev1);
+    let before = rx.nonce();
+    let mut op = ceph_op();
+    op[0] ^= 1;
+    assert_eq!(
+        rx.open(&op),
+        Err(TagMismatch {
+            nonce: before,
+            len: op.len()
+        })
+    );
+    assert_eq!(rx.nonce(), before);
+    rx.skip_op();
+    assert_eq!(rx.nonce(), before.stepped(NonceFormat::Rev1));
+    let mut rx0 = ceph_stream(NonceFormat::Rev0);
+    rx0.skip_op();
+    assert_eq!(
+        rx0.nonce(),
+        before,
+        "rev0 steps per frame, not per operation"
+    );
+}
+
+#[test]
+fn short_input_is_an_error_not_a_panic() {
+    let mut rx = ceph_stream(NonceFormat::Rev1);
+    for len in 0..TAG_LEN {
+        let err = rx.open(&vec![0u8; len]).unwrap_err();
+        assert!(err.is_truncated());
+        assert_eq!(err.len, len);
+        assert!(err.to_string().contains("shorter"));
+    }
+    // Exactly a tag: a valid operation with empty plaintext.
+    let mut tx = ceph_stream(NonceFormat::Rev1);
+    let empty = tx.seal(&[]);
+    assert_eq!(empty.len(), TAG_LEN);
+    assert_eq!(rx.open(&empty).unwrap(), Vec::<u8>::new());
+    assert!(rx.peek_keystream_decrypt(&[]).is_empty());
+}
+
+#[test]
+fn peek_equals_prefix_of_open() {
+    let key = [0x42u8; KEY_LEN];
+    let plain: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    for format in [NonceFormat::Rev0, NonceFormat::Rev1] {
+        let mut tx = GcmStream::new(&key, Nonce::from_parts(9, 9), format);
+        tx.seal(b"an earlier operation");
+        tx.end_frame();
+        let op = tx.seal(&plain);
+        let mut rx = GcmStream::new(&key, Nonce::from_parts(9, 9), format);
+        rx.open(&op[..0]).unwrap_err();
+        let first = rx.clone().seal(b"an earlier operation");
+        rx.open(&first).unwrap();
+        rx.end_frame();
+        for len in [0, 1, 15, 16, 17, 32, 80, 96, 999, 1000] {
+            let peeked = rx.peek_keystream_decrypt(&op[..len]);
+            assert_eq!(peeked, &plain[..len], "{format:?} prefix {len}");
+        }
+        let before = rx.nonce();
+        let _ = rx.peek_keystream_decrypt(&op);
+        assert_eq!(rx.nonce(), before, "peek does not step");
+        assert_eq!(rx.open(&op).unwrap(), plain);
+    }
+    // The Ceph vector: peek over ciphertext and tag decrypts the
+    // ciphertext part to the plaintext.
+    let rx = ceph_stream(NonceFormat::Rev0);
+    assert_eq!(&rx.peek_keystream_decrypt(&hex(CEPH_CIPHER)), CEPH_PLAIN);
+}
+
+#[test]
+fn every_flipped_bit_fails() {
+    let op = ceph_op();
+    for bit in 0..op.len() * 8 {
+        let mut bad = op.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        let mut rx = ceph_stream(NonceFormat::Rev0);
+        assert!(rx.open(&bad).is_err(), "bit {bit} flipped still verifies");
+    }
+    // A truncated or extended operation fails too.
+    let mut rx = ceph_stream(NonceFormat::Rev0);
+    assert!(rx.open(&op[..op.len() - 1]).is_err());
+    let mut longer = op.clone();
+    longer.push(0);
+    assert!(rx.open(&longer).is_err());
+}
+
+/// captures/keylog-rados.pcap, packet 17: the client's first secure
+/// operation (127.0.0.1:45710 -> 127.0.0.1:44400, stream offset 248),
+/// keyed by line 1 of captures/keylog-rados.keys; line 2 is the server's
+/// direction of the same connection (same key, other nonce).
+const RADOS_KEY: &str = "ed8d301855ae6d0221058690ab1f5c6d";
+const RADOS_CLIENT_NONCE: &str = "6acfbf5af5d36d1d746c05ce";
+const RADOS_SERVER_NONCE: &str = "9674d6e469b7025364709128";
+const RADOS_FIRST_OP: &str = "7b3a40085c7fc6c9064e1a918bc6fedea3f1507cf4ef1cd69c391fce3d7be7a8
+    2a332441466e16b31b7c0df5b199fd5ad299006bb4ba918613c38d72561d8282
+    9061c547cbc92e24ab344378d7d04c50e370ef7ce10649e8fa525f230bb15717";
+
+#[test]
+fn real_capture_first_op_is_auth_signature() {
+    let key: [u8; KEY_LEN] = arr(&hex(RADOS_KEY));
+    let op = hex(RADOS_FIRST_OP);
+    assert_eq!(op.len(), 96, "preamble 32 + inline 48 + tag 16");
+    let nonce = Nonce(arr(&hex(RADOS_CLIENT_NONCE)));
+    let mut rx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
+    let peeked = rx.peek_keystream_decrypt(&op[..32]);
+    let plain = rx.open(&op).unwrap();
+    assert_eq!(&plain[..32], &peeked[..]);
+    // Preamble: tag 7 (AUTH_SIGNATURE), one segment of 32 bytes aligned
+    // to 8, preamble crc a80c9872; then the 32-byte HMAC and zero padding.
+    assert_eq!(&plain[..8], &hex("07 01 20000000 0800")[..]);
+    assert_eq!(&plain[28..32], &hex("a80c9872")[..]);
+    assert!(plain[64..].iter().all(|&b| b == 0));
+    assert_eq!(rx.nonce(), nonce.stepped(NonceFormat::Rev1));
+    // The server's nonce does not open the client's operation.
+    let other = Nonce(arr(&hex(RADOS_SERVER_NONCE)));
+    assert!(GcmStream::new(&key, other, NonceFormat::Rev1)
+        .open(&op)
+        .is_err());
+}
+
+#[test]
+fn debug_output_hides_the_key() {
+    let s = format!("{:?}", ceph_stream(NonceFormat::Rev1));
+    assert!(s.contains("617465726961"), "{s}");
+    assert!(!s.contains("6d6f636b"), "{s}");
+}
