@@ -1,8 +1,9 @@
-//! `--keyring` on msgr1 connections: the session key comes from the
-//! connect's cephx authorizer (a service ticket granted earlier in the
-//! capture, or opened with a rotating secret) or, with a monitor, from the
-//! MAuthReply that grants the AUTH ticket; with it every MSG's footer
-//! signature is checked (CephxSessionHandler.cc `check_message_signature`).
+//! `--keyring` on msgr1 connections: a monitor session's MAuthReply
+//! grants the AUTH session key, which opens the service tickets granted
+//! after it; a connect's cephx authorizer picks its service ticket (or a
+//! rotating secret opens it), and that session key signs the connection's
+//! messages: every MSG's footer signature is checked against it
+//! (CephxSessionHandler.cc `check_message_signature`).
 
 use super::keys::{add_nodes, ConnCephx};
 use super::Inner;
