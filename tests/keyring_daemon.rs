@@ -11,17 +11,15 @@
 mod ceph_logs;
 mod support;
 
-use cephshark::analysis::{dissect, Config, Record, Summary};
+use cephshark::analysis::{Record, Summary};
 use cephshark::cephx::{CephxConn, Keyring, TicketTable};
 use cephshark::model::Value;
-use cephshark::msgr2::keys::KeyLog;
 use cephshark::tcp::Direction;
 use flate2::read::GzDecoder;
 use std::io::Read;
-use std::sync::Arc;
 use support::cephx_nodes::leaf;
 use support::conform::path;
-use support::keyring_cmp::{conn_rows, messages, origins, same_as_key_file};
+use support::keyring_cmp::{conn_rows, messages, origins, run_with, same_as_key_file};
 
 const PCAP: &str = "lab-secure.pcap";
 
@@ -44,17 +42,7 @@ fn osd0_ring() -> String {
 }
 
 fn run(keys: Option<&str>, keyring: Option<&str>) -> (Vec<Record>, Summary) {
-    let cfg = Config {
-        keys: keys.map(|k| Arc::new(KeyLog::parse(k).unwrap())),
-        keyring: keyring.map(|k| Arc::new(Keyring::parse(k).unwrap())),
-        ..Config::default()
-    };
-    let mut rows = Vec::new();
-    let s = dissect(&std::fs::read(path(PCAP)).unwrap()[..], cfg, &mut |r| {
-        rows.push(r)
-    })
-    .unwrap();
-    (rows, s)
+    run_with(PCAP, keys, keyring)
 }
 
 /// A base64 CryptoKey as Ceph logs it, to its AES secret.

@@ -13,18 +13,15 @@
 mod ceph_logs;
 mod support;
 
-use cephshark::analysis::{dissect, Config, Record, Summary};
-use cephshark::cephx::Keyring;
+use cephshark::analysis::{Record, Summary};
 use cephshark::decode::control::Control;
 use cephshark::model::Value;
-use cephshark::msgr2::keys::KeyLog;
 use cephshark::msgr2::Tag;
 use cephshark::tcp::Direction;
 use std::process::Command;
-use std::sync::Arc;
 use support::cephx_nodes::leaf;
 use support::conform::path;
-use support::keyring_cmp::{conn_rows, messages, origins, same_as_key_file};
+use support::keyring_cmp::{conn_rows, messages, origins, run_with, same_as_key_file};
 
 const PCAP: &str = "lab-monmon.pcap";
 
@@ -40,17 +37,7 @@ fn mon_ring() -> String {
 }
 
 fn run(keys: Option<&str>, keyring: Option<&str>) -> (Vec<Record>, Summary) {
-    let cfg = Config {
-        keys: keys.map(|k| Arc::new(KeyLog::parse(k).unwrap())),
-        keyring: keyring.map(|k| Arc::new(Keyring::parse(k).unwrap())),
-        ..Config::default()
-    };
-    let mut rows = Vec::new();
-    let s = dissect(&std::fs::read(path(PCAP)).unwrap()[..], cfg, &mut |r| {
-        rows.push(r)
-    })
-    .unwrap();
-    (rows, s)
+    run_with(PCAP, keys, keyring)
 }
 
 /// Connections whose client says it is a monitor in its HELLO (sent in

@@ -174,3 +174,39 @@ fn rotating(
     }
     vec![group("RotatingSecrets", &from, kids)]
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::hello;
+
+    /// MonClient's first MAuth payload: struct_v 1, protocols {1, 2},
+    /// EntityName client.admin, global_id 0.
+    fn payload() -> Vec<u8> {
+        let mut v = vec![1u8];
+        v.extend_from_slice(&2u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        v.extend_from_slice(&2u32.to_le_bytes());
+        v.extend_from_slice(&8u32.to_le_bytes());
+        v.extend_from_slice(&5u32.to_le_bytes());
+        v.extend_from_slice(b"admin");
+        v.extend_from_slice(&0u64.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn the_entity_is_read_and_every_cut_fails() {
+        let p = payload();
+        assert_eq!(hello(&p).unwrap().1, (8, &b"admin"[..]));
+        for n in 0..p.len() {
+            assert!(hello(&p[..n]).is_err(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn a_count_past_the_bytes_is_refused_without_allocating() {
+        let mut p = payload();
+        p[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(hello(&p).is_err());
+    }
+}

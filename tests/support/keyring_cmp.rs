@@ -66,3 +66,18 @@ pub fn messages(rows: &[Record], conn: u32, dir: Direction) -> Vec<(u64, u16, [u
         })
         .collect()
 }
+
+/// The rows and summary of captures/`pcap` dissected with a key file's
+/// text and a keyring's text, either or both.
+pub fn run_with(pcap: &str, keys: Option<&str>, keyring: Option<&str>) -> (Vec<Record>, Summary) {
+    use std::sync::Arc;
+    let cfg = cephshark::analysis::Config {
+        keys: keys.map(|k| Arc::new(cephshark::msgr2::keys::KeyLog::parse(k).unwrap())),
+        keyring: keyring.map(|k| Arc::new(cephshark::cephx::Keyring::parse(k).unwrap())),
+        ..Default::default()
+    };
+    let bytes = std::fs::read(super::conform::path(pcap)).unwrap();
+    let mut rows = Vec::new();
+    let s = cephshark::analysis::dissect(&bytes[..], cfg, &mut |r| rows.push(r)).unwrap();
+    (rows, s)
+}
