@@ -68,6 +68,10 @@ impl Default for DecoderConfig {
 
 /// Most room reserved at once for the rest of a frame being received.
 const MAX_RESERVE: usize = 16 << 20;
+/// Room reserved past a frame's end: the packet that ends a frame usually
+/// starts the next, and without room for it the whole frame would be
+/// copied to a buffer twice the size (a 64 KiB IP packet's payload fits).
+const NEXT_FRAME_ROOM: usize = 64 << 10;
 
 /// CEPH_CON_MODE_SECURE (ceph_fs.h).
 pub const CON_MODE_SECURE: u32 = 2;
@@ -536,7 +540,8 @@ impl ConnDecoder {
                 // cap): growing by doubling would copy a large frame's
                 // bytes again and again.
                 if let Needed::Size(n) = needed {
-                    st.buf.reserve(n.get().min(MAX_RESERVE));
+                    st.buf
+                        .reserve(n.get().min(MAX_RESERVE).saturating_add(NEXT_FRAME_ROOM));
                     // nom's streaming `Needed` is a lower bound of what is
                     // missing: nothing can complete before it arrives.
                     let until = st.end().saturating_add(n.get() as u64);
@@ -579,8 +584,11 @@ impl ConnDecoder {
         match st.secure.step(st.base, &st.buf, max_seg) {
             SecureStep::Needed => false,
             SecureStep::NeedFrame(n) => {
-                st.buf
-                    .reserve(n.saturating_sub(st.buf.len()).min(MAX_RESERVE));
+                st.buf.reserve(
+                    n.saturating_sub(st.buf.len())
+                        .min(MAX_RESERVE)
+                        .saturating_add(NEXT_FRAME_ROOM),
+                );
                 false
             }
             SecureStep::Consumed { len, event } => {
