@@ -65,7 +65,8 @@ impl Inner {
 
     /// Charge the connections touched by the last packet what they hold now.
     pub(super) fn recharge(&mut self) {
-        for id in std::mem::take(&mut self.touched) {
+        // Drained, not taken: the buffer is kept for the next packet.
+        for id in self.touched.drain(..) {
             if let Some(c) = self.conns.get_mut(&id) {
                 let now = c.memory();
                 self.budget.charge(&mut c.charged, now);

@@ -154,6 +154,8 @@ pub struct Reassembler {
     /// An ACK past a hole: (acknowledged offset, its packet, calls left
     /// before the hole becomes a gap).
     acked: Option<(u64, PacketIndex, u32)>,
+    /// The new ranges of the segment being handled (reused).
+    pieces: Vec<(u64, u64)>,
 }
 
 impl Reassembler {
@@ -262,16 +264,19 @@ impl Reassembler {
             }
         }
         let new_lo = start.max(self.next);
-        let pieces = if new_lo < cap_end {
-            self.claim(start, data, new_lo, cap_end, packet, sink)
-        } else {
-            Vec::new()
-        };
+        // A buffer kept between calls: a fresh one per packet costs an
+        // allocation per packet.
+        let mut pieces = std::mem::take(&mut self.pieces);
+        pieces.clear();
+        if new_lo < cap_end {
+            self.claim(start, data, new_lo, cap_end, packet, sink, &mut pieces);
+        }
         let miss_lo = cap_end.max(self.next);
         if miss_lo < end {
             self.hold_missing(miss_lo, end, packet);
         }
-        self.deliver(start, data, pieces, packet, ts, sink);
+        self.deliver(start, data, &pieces, packet, ts, sink);
+        self.pieces = pieces;
         self.enforce_cap(packet, sink);
     }
 
@@ -314,8 +319,8 @@ impl Reassembler {
         hi: u64,
         packet: PacketIndex,
         sink: &mut Sink<'_>,
-    ) -> Vec<(u64, u64)> {
-        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        pieces: &mut Vec<(u64, u64)>,
+    ) {
         let add = |pieces: &mut Vec<(u64, u64)>, a: u64, b: u64| match pieces.last_mut() {
             Some(last) if last.1 == a => last.1 = b,
             _ if a < b => pieces.push((a, b)),
@@ -328,7 +333,7 @@ impl Reassembler {
             };
             let key_end = key.saturating_add(held.len());
             let (a, b) = (key.max(lo), key_end.min(hi));
-            add(&mut pieces, cursor, a.max(cursor));
+            add(pieces, cursor, a.max(cursor));
             match held {
                 Held::Bytes {
                     data: old,
@@ -343,13 +348,12 @@ impl Reassembler {
                     self.take(key);
                     self.put(key, Held::missing(a - key, cut));
                     self.put(b, Held::missing(key_end - b, cut));
-                    add(&mut pieces, a, b);
+                    add(pieces, a, b);
                 }
             }
             cursor = cursor.max(b);
         }
-        add(&mut pieces, cursor, hi);
-        pieces
+        add(pieces, cursor, hi);
     }
 
     /// Hold `[lo, hi)` as cut by the snap length, where nothing is held yet.
@@ -376,12 +380,12 @@ impl Reassembler {
         &mut self,
         base: u64,
         data: &[u8],
-        pieces: Vec<(u64, u64)>,
+        pieces: &[(u64, u64)],
         packet: PacketIndex,
         ts: Timestamp,
         sink: &mut Sink<'_>,
     ) {
-        let mut pieces = pieces.into_iter().peekable();
+        let mut pieces = pieces.iter().copied().peekable();
         loop {
             if let Some(&(a, b)) = pieces.peek() {
                 if a == self.next {
