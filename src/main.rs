@@ -34,6 +34,8 @@ mod input;
 mod inputs;
 #[path = "main_live.rs"]
 mod live;
+#[path = "main_map.rs"]
+mod map;
 #[path = "main_plan.rs"]
 mod plan;
 #[cfg(feature = "tui")]
@@ -189,6 +191,11 @@ struct Args {
     #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
           value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+    /// Read capture files with read() instead of mapping them into memory
+    /// (a mapped file truncated by another program while it is read ends
+    /// the process with SIGBUS).
+    #[arg(long, global = true)]
+    no_mmap: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -510,6 +517,9 @@ fn stats_help() -> ExitCode {
 fn main() -> ExitCode {
     alloc::tune();
     let args = Args::parse();
+    if args.no_mmap {
+        map::disable();
+    }
     if let Some(report) = &args.glossary {
         return glossary(report);
     }

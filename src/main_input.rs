@@ -10,10 +10,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// An input: the reader, its size when it is a file, and its byte count.
+/// An input: the reader, its size when it is a file, and its byte count;
+/// a regular file's bytes mapped to be read in place (`main_map.rs`).
 pub(crate) struct Input {
     pub(crate) reader: CountingReader<Box<dyn Read + Send>>,
     pub(crate) size: Option<u64>,
+    pub(crate) mapped: Option<cephshark::capture::SharedBytes>,
 }
 
 impl Input {
@@ -37,6 +39,7 @@ impl Input {
         Input {
             reader: CountingReader::new(reader),
             size: None,
+            mapped: None,
         }
     }
 }
@@ -50,15 +53,21 @@ pub(crate) fn open(path: &Path) -> anyhow::Result<Input> {
         return Ok(Input {
             reader: CountingReader::new(Box::new(io::stdin())),
             size: None,
+            mapped: None,
         });
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = f.metadata().ok().map(|m| m.len());
+    let mapped = super::map::map(&f);
     // The capture reader buffers (large reads, straight into its buffer):
     // a BufReader here would copy every byte once more.
     let r: Box<dyn Read + Send> = Box::new(f);
     let reader = CountingReader::new(r);
-    Ok(Input { reader, size })
+    Ok(Input {
+        reader,
+        size,
+        mapped,
+    })
 }
 
 /// Build the dissection settings from the flags: read and check the key file.

@@ -6,7 +6,9 @@ use super::input::{is_stdin, open, Input};
 use crate::{live, Args};
 use anyhow::Context;
 use cephshark::analysis::{Config, Summary};
-use cephshark::capture::{CaptureError, MergeReader};
+use cephshark::capture::{
+    CaptureError, CaptureReader, MergeReader, Packet, PacketSource, SharedBytes,
+};
 use cephshark::cli::export::{self, CaptureInfo, ExportError, PacketSet};
 use cephshark::cli::progress::CountingReader;
 use cephshark::cli::progress::{self, Progress};
@@ -49,11 +51,16 @@ pub(crate) fn open_all(paths: &[PathBuf]) -> anyhow::Result<Inputs> {
     let count = first.reader.counter();
     let mut rest = Vec::with_capacity(tail.len());
     for p in tail {
-        let Input { reader, size } = open(p)?;
+        // Merged inputs are read (the merge takes `Read`s).
+        let Input { reader, size, .. } = open(p)?;
         let reader: Box<dyn Read + Send> = Box::new(reader);
         let reader = CountingReader::with_counter(reader, Arc::clone(&count));
         first.size = first.size.zip(size).map(|(a, b)| a.saturating_add(b));
-        rest.push(Input { reader, size });
+        rest.push(Input {
+            reader,
+            size,
+            mapped: None,
+        });
     }
     Ok(Inputs {
         first,
@@ -92,7 +99,13 @@ impl Inputs {
     /// names the merge's table of origins, so every row names its capture).
     fn source(self, cfg: Config) -> Result<(Packets, Config), CaptureError> {
         if self.rest.is_empty() {
-            return Ok((Packets::One(self.first.reader), cfg));
+            let Input { reader, mapped, .. } = self.first;
+            if let Some(bytes) = mapped {
+                let counter = reader.counter();
+                let reader = CaptureReader::from_shared(bytes)?;
+                return Ok((Packets::InPlace(InPlace { reader, counter }), cfg));
+            }
+            return Ok((Packets::One(reader), cfg));
         }
         let readers = std::iter::once(self.first)
             .chain(self.rest)
@@ -115,6 +128,7 @@ impl Inputs {
     ) -> Result<ListResult, ListError> {
         match self.source(cfg)? {
             (Packets::One(r), cfg) => cli::list_with(r, cfg, out, opts, w),
+            (Packets::InPlace(r), cfg) => cli::list_packets(r, cfg, out, opts, w),
             (Packets::Many(m), cfg) => cli::list_packets(m, cfg, out, opts, w),
         }
     }
@@ -128,6 +142,7 @@ impl Inputs {
     ) -> Result<VerifyOutcome, CaptureError> {
         match self.source(cfg)? {
             (Packets::One(r), cfg) => cli::verify_until(r, cfg, filter, stop),
+            (Packets::InPlace(r), cfg) => Ok(cli::verify_packets(r, cfg, filter, stop)),
             (Packets::Many(m), cfg) => Ok(cli::verify_packets(m, cfg, filter, stop)),
         }
     }
@@ -136,6 +151,9 @@ impl Inputs {
     pub(crate) fn dissect(self, cfg: Config) -> Result<Summary, CaptureError> {
         match self.source(cfg)? {
             (Packets::One(r), cfg) => cephshark::analysis::dissect(r, cfg, &mut |_| {}),
+            (Packets::InPlace(r), cfg) => {
+                Ok(cephshark::analysis::dissect_packets(r, cfg, &mut |_| {}))
+            }
             (Packets::Many(m), cfg) => {
                 Ok(cephshark::analysis::dissect_packets(m, cfg, &mut |_| {}))
             }
@@ -152,6 +170,7 @@ impl Inputs {
     ) -> Result<u64, ExportError> {
         match self.source(Config::default())? {
             (Packets::One(r), _) => export::write_packets(r, set, info, out, tick),
+            (Packets::InPlace(r), _) => export::write_packets_from(r, set, info, out, tick),
             (Packets::Many(m), _) => export::write_packets_from(m, set, info, out, tick),
         }
     }
@@ -159,10 +178,34 @@ impl Inputs {
 
 type Reader = CountingReader<Box<dyn Read + Send>>;
 
-/// One capture's bytes, or several merged.
+/// One capture's bytes (read, or in place), or several merged.
 enum Packets {
     One(Reader),
+    InPlace(InPlace),
     Many(MergeReader<Reader>),
+}
+
+/// A capture read in place, its progress counted as the read one's.
+struct InPlace {
+    reader: CaptureReader<io::Empty>,
+    counter: Arc<AtomicU64>,
+}
+
+impl PacketSource for InPlace {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        // Bytes up to the packet before this one: the progress bar's count.
+        self.counter.store(
+            self.reader.bytes_read(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.reader.next_packet()
+    }
+    fn shared(&self) -> Option<SharedBytes> {
+        PacketSource::shared(&self.reader)
+    }
+    fn last_span(&self) -> std::ops::Range<usize> {
+        self.reader.last_span()
+    }
 }
 
 /// What a listing reads.

@@ -1,6 +1,8 @@
 //! `-j`: the output of a whole-capture pass is the same byte for byte
 //! whatever the number of threads, on every bundled capture and in every
-//! output form (rows, tree, JSON, statistics, verify's report and exit).
+//! output form (rows, tree, JSON, statistics, verify's report and exit);
+//! and whether the file is read in place (mapped, the default) or with
+//! read() (`--no-mmap`).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -48,21 +50,34 @@ fn forms(file: &str) -> Vec<Vec<String>> {
     ]
 }
 
+fn read(args: &[String]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--no-mmap".to_string());
+    all
+}
+
 #[test]
 fn every_thread_count_gives_the_same_bytes() {
     for name in CAPTURES {
         let file = capture(name);
         for args in forms(&file) {
-            let one = run(&args, "1");
+            // The reference: one thread, the file read with read().
+            let one = run(&read(&args), "1");
             assert!(!one.stdout.is_empty(), "{args:?}: no output");
-            for jobs in ["2", "4"] {
-                let many = run(&args, jobs);
-                assert_eq!(one.status.code(), many.status.code(), "{args:?} -j {jobs}");
+            let others = [
+                (read(&args), "2"),
+                (args.clone(), "1"),
+                (args.clone(), "2"),
+                (args.clone(), "4"),
+            ];
+            for (form, jobs) in others {
+                let many = run(&form, jobs);
+                assert_eq!(one.status.code(), many.status.code(), "{form:?} -j {jobs}");
                 assert!(
                     one.stdout == many.stdout,
-                    "{args:?}: -j {jobs} printed other bytes than -j 1"
+                    "{form:?}: -j {jobs} printed other bytes than -j 1 --no-mmap"
                 );
-                assert_eq!(one.stderr, many.stderr, "{args:?} -j {jobs}");
+                assert_eq!(one.stderr, many.stderr, "{form:?} -j {jobs}");
             }
         }
     }
@@ -77,14 +92,16 @@ fn a_cut_capture_ends_at_the_same_packet_with_any_thread_count() {
     let cut = dir.join("cut.pcap");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap_or_default();
     let args = vec!["-r".to_string(), cut.display().to_string()];
-    let one = run(&args, "1");
-    let two = run(&args, "2");
+    let one = run(&read(&args), "1");
     // Cut inside a record: rows up to it, then the error, exit 2.
     assert_eq!(one.status.code(), Some(2));
-    assert_eq!(two.status.code(), Some(2));
-    assert!(one.stdout == two.stdout);
-    assert_eq!(one.stderr, two.stderr);
     assert!(String::from_utf8_lossy(&one.stderr).contains("truncated"));
+    for (form, jobs) in [(read(&args), "2"), (args.clone(), "1"), (args.clone(), "2")] {
+        let other = run(&form, jobs);
+        assert_eq!(other.status.code(), Some(2), "{form:?} -j {jobs}");
+        assert!(one.stdout == other.stdout, "{form:?} -j {jobs}");
+        assert_eq!(one.stderr, other.stderr, "{form:?} -j {jobs}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -9,6 +9,10 @@
 //!  calling thread: AheadReader::next_packet -> Packet<'_> (borrowed from its batch)
 //! ```
 //!
+//! When the packets borrow from an input held whole in memory (a
+//! memory-mapped file, [`PacketSource::shared`]), a batch holds only their
+//! places in it: no packet byte is copied.
+//!
 //! Packets come out exactly as [`PacketSource::next_packet`] gives them,
 //! in the same order, with the same numbers, and an error or the end at
 //! the same place: the output of a dissection does not depend on whether
@@ -16,7 +20,7 @@
 //! about [`BATCH_BYTES`] (or one packet, if larger), and emptied batches
 //! are reused, not reallocated.
 
-use super::{CaptureError, LinkType, Packet, PacketIndex, PacketSource, Timestamp};
+use super::{CaptureError, LinkType, Packet, PacketIndex, PacketSource, SharedBytes, Timestamp};
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -38,9 +42,12 @@ struct Meta {
 }
 
 /// Packets read together, and what ended the capture after them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Batch {
+    /// The packets' bytes, copied; or, with `shared`, nothing.
     bytes: Vec<u8>,
+    /// The input the packets' ranges point into, when held in memory.
+    shared: Option<SharedBytes>,
     packets: Vec<Meta>,
     /// Set on the last batch: `Ok` at the end of the capture, or the error.
     end: Option<Result<(), CaptureError>>,
@@ -90,7 +97,11 @@ impl AheadReader {
             return Ok(None);
         };
         self.at += 1;
-        let data = self.current.bytes.get(m.data.clone()).unwrap_or_default();
+        let bytes = match &self.current.shared {
+            Some(s) => s.bytes(),
+            None => &self.current.bytes,
+        };
+        let data = bytes.get(m.data.clone()).unwrap_or_default();
         Ok(Some(Packet {
             index: m.index,
             ts: m.ts,
@@ -161,19 +172,29 @@ where
 
 /// The reader thread: batches until the end, an error, or nobody listens.
 fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
+    let shared = reader.shared();
     loop {
         let mut batch = empty.try_recv().unwrap_or_default();
-        while batch.bytes.len() < BATCH_BYTES && batch.packets.len() < BATCH_PACKETS {
+        batch.shared.clone_from(&shared);
+        let mut size = 0usize;
+        while size < BATCH_BYTES && batch.packets.len() < BATCH_PACKETS {
             match reader.next_packet() {
                 Ok(Some(p)) => {
-                    let from = batch.bytes.len();
-                    batch.bytes.extend_from_slice(p.data);
+                    size = size.saturating_add(p.data.len());
+                    let (index, ts, origlen, link) = (p.index, p.ts, p.origlen, p.link);
+                    let data = if shared.is_some() {
+                        reader.last_span()
+                    } else {
+                        let from = batch.bytes.len();
+                        batch.bytes.extend_from_slice(p.data);
+                        from..batch.bytes.len()
+                    };
                     batch.packets.push(Meta {
-                        index: p.index,
-                        ts: p.ts,
-                        origlen: p.origlen,
-                        link: p.link,
-                        data: from..batch.bytes.len(),
+                        index,
+                        ts,
+                        origlen,
+                        link,
+                        data,
                     });
                 }
                 Ok(None) => {
@@ -258,6 +279,39 @@ mod tests {
             assert_eq!(err, None);
             assert_eq!(ahead(&bytes), (want, None), "{n} packets of {size}");
         }
+    }
+
+    /// The same, read in place from a shared input.
+    fn ahead_in_place(bytes: &[u8]) -> (Vec<Seen>, Option<String>) {
+        let shared: crate::capture::SharedBytes = std::sync::Arc::new(bytes.to_vec());
+        let r = CaptureReader::from_shared(shared).unwrap();
+        read_ahead(r, |a| {
+            let mut seen = Vec::new();
+            loop {
+                match a.next_packet() {
+                    Ok(Some(p)) => {
+                        seen.push((p.index.0, p.ts, p.caplen, p.origlen, p.data.to_vec()))
+                    }
+                    Ok(None) => return (seen, None),
+                    Err(e) => return (seen, Some(e.to_string())),
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn packets_read_in_place_are_the_same_packets() {
+        for (n, size) in [(20_000, 60), (300, 9_000), (1, 10), (0, 10)] {
+            let bytes = capture(n, size);
+            let want = direct(&bytes);
+            assert_eq!(want.0.len(), n as usize);
+            assert_eq!(ahead_in_place(&bytes), want, "{n} packets of {size}");
+        }
+        let bytes = capture(12_000, 100);
+        let cut = &bytes[..bytes.len() - 50];
+        let want = direct(cut);
+        assert_eq!(want.0.len(), 11_999);
+        assert_eq!(ahead_in_place(cut), want);
     }
 
     #[test]

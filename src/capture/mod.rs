@@ -25,6 +25,7 @@ mod link;
 pub mod merge;
 mod reader;
 mod time;
+mod window;
 mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
@@ -32,6 +33,7 @@ pub use feed::{feed, feed_from, FeedHandle, FeedReader, FeedWriter};
 pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
 pub use merge::{MergeReader, Origin, Origins};
 pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
+pub use window::{Mapped, SharedBytes};
 pub use writer::{PcapOptions, PcapWriter, PcapngWriter, DEFAULT_SNAPLEN};
 
 /// Anything that gives packets one at a time: a [`CaptureReader`], or a
@@ -40,17 +42,41 @@ pub trait PacketSource {
     /// The next packet, `Ok(None)` at the end; after an error the source
     /// is finished and returns `Ok(None)`.
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+
+    /// The whole input the packets borrow from, when it is held in memory
+    /// (a memory-mapped file): packets can then be handed on as places in
+    /// it rather than copied (see [`ahead`]).
+    fn shared(&self) -> Option<SharedBytes> {
+        None
+    }
+
+    /// Where the last packet's bytes lie in [`PacketSource::shared`].
+    fn last_span(&self) -> std::ops::Range<usize> {
+        0..0
+    }
 }
 
 impl<R: std::io::Read> PacketSource for CaptureReader<R> {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         CaptureReader::next_packet(self)
     }
+    fn shared(&self) -> Option<SharedBytes> {
+        CaptureReader::shared(self).cloned()
+    }
+    fn last_span(&self) -> std::ops::Range<usize> {
+        CaptureReader::last_span(self)
+    }
 }
 
 impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         (**self).next_packet()
+    }
+    fn shared(&self) -> Option<SharedBytes> {
+        (**self).shared()
+    }
+    fn last_span(&self) -> std::ops::Range<usize> {
+        (**self).last_span()
     }
 }
 

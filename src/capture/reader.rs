@@ -29,6 +29,7 @@
 //! as every writer sets it to 0.
 
 use super::time::{timestamp, ts_units};
+use super::window::{SharedBytes, Window};
 use super::{LinkType, Packet, PacketIndex, Timestamp};
 use pcap_parser::pcap::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
@@ -37,15 +38,12 @@ use pcap_parser::pcapng::{
     parse_block_be, parse_block_le, Block, InterfaceDescriptionBlock, OptionCode,
 };
 use pcap_parser::traits::PcapNGPacketBlock;
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::ops::Range;
 
 /// The largest block (pcap record with its header, or pcapng block) the
 /// reader buffers; anything larger is [`CaptureError::BlockTooLarge`].
 pub const MAX_BLOCK_LEN: usize = 16 * 1024 * 1024;
-/// Buffer size to start with (and read at most per call): large reads
-/// keep system calls and the copy of a block's start to the front rare.
-const INITIAL_BUFFER: usize = 1024 * 1024;
 /// More interfaces than this in one pcapng section is treated as malformed.
 const MAX_INTERFACES: usize = 65_536;
 
@@ -148,14 +146,9 @@ struct Found {
 
 /// Streams packets out of a pcap or pcapng source.
 pub struct CaptureReader<R: Read> {
-    src: R,
-    buf: Vec<u8>,
-    /// Unconsumed bytes are `buf[start..end]`.
-    start: usize,
-    end: usize,
-    /// File offset of `buf[start]`.
-    offset: u64,
-    eof: bool,
+    win: Window<R>,
+    /// Where the last packet's bytes lie in the window's store.
+    last: Range<usize>,
     /// Length of the block returned last, consumed on the next call.
     pending: usize,
     format: Format,
@@ -164,17 +157,36 @@ pub struct CaptureReader<R: Read> {
     done: bool,
 }
 
+impl CaptureReader<std::io::Empty> {
+    /// Open a capture held whole in memory (a memory-mapped file): packets
+    /// are read in place, never copied, and borrow from `bytes`.
+    pub fn from_shared(bytes: SharedBytes) -> Result<Self, CaptureError> {
+        Self::open(Window::shared(std::io::empty(), bytes))
+    }
+}
+
 impl<R: Read> CaptureReader<R> {
+    /// The input the packets are read from in place, if it is held whole.
+    pub fn shared(&self) -> Option<&SharedBytes> {
+        self.win.shared_bytes()
+    }
+
+    /// Where the last packet's bytes lie in [`CaptureReader::shared`]'s
+    /// bytes (meaningful only for a shared input).
+    pub fn last_span(&self) -> Range<usize> {
+        self.last.clone()
+    }
+
     /// Open a capture from any byte source: checks the magic and reads the
     /// legacy file header; pcapng blocks are read as packets are asked for.
     pub fn new(src: R) -> Result<Self, CaptureError> {
+        Self::open(Window::read_from(src))
+    }
+
+    fn open(win: Window<R>) -> Result<Self, CaptureError> {
         let mut reader = CaptureReader {
-            src,
-            buf: vec![0; INITIAL_BUFFER],
-            start: 0,
-            end: 0,
-            offset: 0,
-            eof: false,
+            win,
+            last: 0..0,
             pending: 0,
             format: Format::Pcapng {
                 big_endian: false,
@@ -255,16 +267,13 @@ impl<R: Read> CaptureReader<R> {
             }
         };
         let caplen = u32::try_from(found.data.len()).unwrap_or(u32::MAX);
-        let range = self
-            .start
-            .checked_add(found.data.start)
-            .zip(self.start.checked_add(found.data.end));
-        let Some((abs_start, abs_end)) = range.filter(|&(s, e)| s <= e && e <= self.end) else {
+        let Some(range) = self.win.absolute(&found.data) else {
             self.done = true;
             return Err(self.malformed("packet data outside its block"));
         };
         self.packets = self.packets.saturating_add(1);
-        let data = self.buf.get(abs_start..abs_end).unwrap_or_default();
+        self.last = range.clone();
+        let data = self.win.data().get(range).unwrap_or_default();
         Ok(Some(Packet {
             index: PacketIndex(self.packets),
             ts: found.ts,
@@ -278,6 +287,13 @@ impl<R: Read> CaptureReader<R> {
     /// Packets returned so far.
     pub fn packets_read(&self) -> u64 {
         self.packets
+    }
+
+    /// Input bytes consumed so far (up to the last packet's block).
+    pub fn bytes_read(&self) -> u64 {
+        self.win
+            .offset()
+            .saturating_add(u64::try_from(self.pending).unwrap_or(u64::MAX))
     }
 
     /// Find the next packet block; its data range is relative to `start`,
@@ -315,7 +331,7 @@ impl<R: Read> CaptureReader<R> {
             .and_then(|c| c.checked_add(record_len))
             .filter(|&t| t <= MAX_BLOCK_LEN)
             .ok_or(CaptureError::BlockTooLarge {
-                offset: self.offset,
+                offset: self.win.offset(),
                 len: u64::from(caplen).saturating_add(u64::try_from(record_len).unwrap_or(0)),
             })?;
         if !self.fill(total)? {
@@ -380,7 +396,7 @@ impl<R: Read> CaptureReader<R> {
         }
         if len > MAX_BLOCK_LEN {
             return Err(CaptureError::BlockTooLarge {
-                offset: self.offset,
+                offset: self.win.offset(),
                 len: u64::from(declared),
             });
         }
@@ -463,7 +479,15 @@ impl<R: Read> CaptureReader<R> {
     }
 
     fn available(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or_default()
+        self.win.available()
+    }
+
+    fn fill(&mut self, need: usize) -> Result<bool, CaptureError> {
+        self.win.fill(need)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.win.consume(n);
     }
 
     fn u32_at(&self, range: Range<usize>, big_endian: bool) -> Option<u32> {
@@ -487,59 +511,15 @@ impl<R: Read> CaptureReader<R> {
     fn truncated(&self) -> CaptureError {
         CaptureError::Truncated {
             packets_read: self.packets,
-            offset: self.offset,
+            offset: self.win.offset(),
         }
     }
 
     fn malformed(&self, detail: impl Into<String>) -> CaptureError {
         CaptureError::Malformed {
-            offset: self.offset,
+            offset: self.win.offset(),
             detail: detail.into(),
         }
-    }
-
-    fn consume(&mut self, n: usize) {
-        let n = n.min(self.end.saturating_sub(self.start));
-        self.start = self.start.saturating_add(n);
-        self.offset = self
-            .offset
-            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    /// Make at least `need` unconsumed bytes available (`need` is at most
-    /// [`MAX_BLOCK_LEN`]); `Ok(false)` when the input ends first.
-    fn fill(&mut self, need: usize) -> Result<bool, CaptureError> {
-        let have = self.end.saturating_sub(self.start);
-        if have >= need {
-            return Ok(true);
-        }
-        if self.buf.len().saturating_sub(self.start) < need {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.start = 0;
-            self.end = have;
-        }
-        if self.buf.len() < need {
-            let grown = need
-                .max(self.buf.len().saturating_mul(2))
-                .min(MAX_BLOCK_LEN.max(need));
-            self.buf.resize(grown, 0);
-        }
-        while self.end.saturating_sub(self.start) < need && !self.eof {
-            let Some(space) = self.buf.get_mut(self.end..) else {
-                break;
-            };
-            match self.src.read(space) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.end = self.end.saturating_add(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(CaptureError::Io(e)),
-            }
-        }
-        Ok(self.end.saturating_sub(self.start) >= need)
     }
 }
 

@@ -21,7 +21,7 @@ pub mod secure;
 pub mod segments;
 
 use crate::analysis::{dissect, record_tree, Config};
-use crate::capture::{parse_tcp, CaptureReader, LinkType};
+use crate::capture::{parse_tcp, CaptureReader, LinkType, PacketIndex, Timestamp};
 use crate::decode::{control, header2, messages, MsgType};
 use crate::filter::Filter;
 use crate::model::{FieldNode, Source, Value};
@@ -88,9 +88,24 @@ pub fn capture(data: &[u8]) {
 /// as TCP segment records through the flow table, reassembly and the rest
 /// of the pipeline (see [`segments`]).
 pub fn packets(data: &[u8]) {
-    if let Ok(mut r) = CaptureReader::new(data) {
-        while let Ok(Some(p)) = r.next_packet() {
-            let _ = parse_tcp(p.link, p.data);
+    let read = CaptureReader::new(data).map(|r| every_packet(r, true));
+    // Read in place (a mapped file): the same packets, the same error after
+    // them, or the same refusal. A difference is a bug, and panics.
+    let shared: crate::capture::SharedBytes = std::sync::Arc::new(data.to_vec());
+    let in_place = CaptureReader::from_shared(shared).map(|r| every_packet(r, false));
+    let same = match (&read, &in_place) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(a), Err(b)) => a.to_string() == b.to_string(),
+        _ => false,
+    };
+    if !same {
+        #[allow(clippy::panic)]
+        {
+            panic!(
+                "read in place: {:?} against {:?}",
+                in_place.err(),
+                read.err()
+            );
         }
     }
     for link in [
@@ -103,6 +118,29 @@ pub fn packets(data: &[u8]) {
         let _ = parse_tcp(link, data);
     }
     segments::run(data);
+}
+
+type Seen = (PacketIndex, Timestamp, u32, LinkType, Vec<u8>);
+
+/// A reader's packets and the error that ended them, each packet's bytes
+/// through the link-layer parser when `parse` is set.
+fn every_packet<R: std::io::Read>(
+    mut r: CaptureReader<R>,
+    parse: bool,
+) -> (Vec<Seen>, Option<String>) {
+    let mut seen = Vec::new();
+    loop {
+        match r.next_packet() {
+            Ok(Some(p)) => {
+                if parse {
+                    let _ = parse_tcp(p.link, p.data);
+                }
+                seen.push((p.index, p.ts, p.origlen, p.link, p.data.to_vec()));
+            }
+            Ok(None) => return (seen, None),
+            Err(e) => return (seen, Some(e.to_string())),
+        }
+    }
 }
 
 /// The msgr2 decoder on one direction's bytes after both banners, fed in
