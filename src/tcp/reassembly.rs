@@ -269,7 +269,7 @@ impl Reassembler {
         let mut pieces = std::mem::take(&mut self.pieces);
         pieces.clear();
         if new_lo < cap_end {
-            self.claim(start, data, new_lo, cap_end, packet, sink, &mut pieces);
+            self.claim(start, data, (new_lo, cap_end), packet, sink, &mut pieces);
         }
         let miss_lo = cap_end.max(self.next);
         if miss_lo < end {
@@ -315,8 +315,7 @@ impl Reassembler {
         &mut self,
         base: u64,
         data: &[u8],
-        lo: u64,
-        hi: u64,
+        (lo, hi): (u64, u64),
         packet: PacketIndex,
         sink: &mut Sink<'_>,
         pieces: &mut Vec<(u64, u64)>,
