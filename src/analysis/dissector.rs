@@ -15,7 +15,7 @@ use super::memcap::{Budget, DEFAULT_MEMCAP};
 use super::record::{Record, RecordKind};
 use super::session::{Reconnects, Session};
 use super::summary::{ConnSummary, Summary};
-use crate::capture::{parse_tcp, CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
+use crate::capture::{CaptureError, CaptureReader, Packet, PacketIndex, Timestamp};
 use crate::fastmap::Map as HashMap;
 use crate::msgr2::keys::KeyLog;
 use crate::msgr2::{ConnDecoder, DecoderConfig, Event, Problem, ProblemKind};
@@ -188,7 +188,7 @@ impl Dissector {
         inner.summary.first_ts.get_or_insert(pkt.ts);
         inner.summary.last_ts = Some(pkt.ts);
         inner.summary.count_link(pkt.link);
-        match parse_tcp(pkt.link, pkt.data) {
+        match pkt.tcp() {
             Ok(Some(seg)) => {
                 self.flows.process(pkt.index, pkt.ts, &seg, &mut |ev| {
                     inner.stream_event(ev, pkt.index, pkt.ts)

@@ -20,7 +20,10 @@
 //! about [`BATCH_BYTES`] (or one packet, if larger), and emptied batches
 //! are reused, not reallocated.
 
-use super::{CaptureError, LinkType, Packet, PacketIndex, PacketSource, SharedBytes, Timestamp};
+use super::{
+    parse_head, CaptureError, LinkType, Packet, PacketIndex, PacketSource, Parsed, SharedBytes,
+    Timestamp,
+};
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -39,6 +42,8 @@ struct Meta {
     origlen: u32,
     link: LinkType,
     data: Range<usize>,
+    /// Its link layers, parsed on the reader thread.
+    tcp: Parsed,
 }
 
 /// Packets read together, and what ended the capture after them.
@@ -109,6 +114,7 @@ impl AheadReader {
             origlen: m.origlen,
             link: m.link,
             data,
+            tcp: Some(&m.tcp),
         }))
     }
 }
@@ -182,6 +188,8 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
                 Ok(Some(p)) => {
                     size = size.saturating_add(p.data.len());
                     let (index, ts, origlen, link) = (p.index, p.ts, p.origlen, p.link);
+                    // The link layers are read here, off the dissecting thread.
+                    let tcp = parse_head(p.link, p.data);
                     let data = if shared.is_some() {
                         reader.last_span()
                     } else {
@@ -195,6 +203,7 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
                         origlen,
                         link,
                         data,
+                        tcp,
                     });
                 }
                 Ok(None) => {

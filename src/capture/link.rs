@@ -71,6 +71,57 @@ pub struct TcpPacket<'a> {
     pub missing: u32,
 }
 
+/// A TCP packet's headers read ahead (on the reader thread, see
+/// [`super::ahead`]): a [`TcpPacket`] whose payload is a place in the
+/// packet's bytes.
+#[derive(Debug, Clone)]
+pub struct TcpHead {
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    payload: Range<usize>,
+    missing: u32,
+}
+
+impl TcpHead {
+    /// The headers of `p`.
+    pub fn of(p: &TcpPacket<'_>) -> Self {
+        TcpHead {
+            src: p.src,
+            dst: p.dst,
+            seq: p.seq,
+            ack: p.ack,
+            flags: p.flags,
+            payload: p.payload_offset..p.payload_offset.saturating_add(p.payload.len()),
+            missing: p.missing,
+        }
+    }
+
+    /// The packet again, over its bytes `data`.
+    pub fn view<'a>(&self, data: &'a [u8]) -> TcpPacket<'a> {
+        TcpPacket {
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            payload: data.get(self.payload.clone()).unwrap_or_default(),
+            payload_offset: self.payload.start,
+            missing: self.missing,
+        }
+    }
+}
+
+/// What [`parse_tcp`] made of a packet, kept apart from its bytes.
+pub type Parsed = Result<Option<TcpHead>, LinkError>;
+
+/// [`parse_tcp`], its payload kept as a place in `data`.
+pub fn parse_head(link: LinkType, data: &[u8]) -> Parsed {
+    parse_tcp(link, data).map(|p| p.as_ref().map(TcpHead::of))
+}
+
 /// Why a packet's headers could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {

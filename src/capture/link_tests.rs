@@ -101,6 +101,32 @@ fn every_link_variant_gives_the_real_segment() {
 }
 
 #[test]
+fn headers_read_ahead_give_the_same_segment_over_the_same_bytes() {
+    for variant in VARIANTS {
+        let (data, offset) = build(variant);
+        let head = parse_head(variant.0, &data).unwrap().expect("a TCP packet");
+        let t = head.view(&data);
+        let direct = parse_tcp(variant.0, &data).unwrap().unwrap();
+        assert_eq!(
+            (t.src, t.dst, t.seq, t.ack),
+            (direct.src, direct.dst, 0xbd38_f29a, 0x7c7a_f210)
+        );
+        assert_eq!((t.flags, t.missing), (direct.flags, 0));
+        assert_eq!(t.payload_offset, offset, "{variant:?}");
+        assert!(std::ptr::eq(
+            t.payload,
+            &data[offset..offset + BANNER.len()]
+        ));
+    }
+    // Not TCP, and malformed: the same answers.
+    assert!(parse_head(LinkType::RAW, &hex("4500")).is_err());
+    assert_eq!(
+        parse_head(LinkType::ETHERNET, &hex("ffffffffffff000000000000 0806")).map(|h| h.is_none()),
+        parse_tcp(LinkType::ETHERNET, &hex("ffffffffffff000000000000 0806")).map(|p| p.is_none())
+    );
+}
+
+#[test]
 fn every_prefix_is_malformed_or_partial_never_panics() {
     for variant in VARIANTS.iter().filter(|v| v.2.is_empty()) {
         let (full, offset) = build(variant);

@@ -259,6 +259,7 @@ impl<R: Read> PacketSource for MergeReader<R> {
             origlen: p.origlen,
             link: p.link,
             data: &p.data,
+            tcp: None,
         }))
     }
 }

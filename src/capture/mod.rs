@@ -30,7 +30,7 @@ mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
 pub use feed::{feed, feed_from, FeedHandle, FeedReader, FeedWriter};
-pub use link::{parse_tcp, LinkError, TcpFlags, TcpPacket};
+pub use link::{parse_head, parse_tcp, LinkError, Parsed, TcpFlags, TcpHead, TcpPacket};
 pub use merge::{MergeReader, Origin, Origins};
 pub use reader::{CaptureError, CaptureReader, MAX_BLOCK_LEN};
 pub use window::{Mapped, SharedBytes};
@@ -169,4 +169,19 @@ pub struct Packet<'a> {
     pub link: LinkType,
     /// The captured bytes, starting at the link-layer header.
     pub data: &'a [u8],
+    /// Its link layers already parsed (read ahead on another thread), or
+    /// `None`: [`parse_tcp`] then reads them.
+    pub tcp: Option<&'a Parsed>,
+}
+
+impl<'a> Packet<'a> {
+    /// The TCP segment it carries (`Ok(None)`: not TCP), as [`parse_tcp`]
+    /// reads it, or as it was read ahead.
+    pub fn tcp(&self) -> Result<Option<TcpPacket<'a>>, LinkError> {
+        match self.tcp {
+            Some(Ok(head)) => Ok(head.as_ref().map(|h| h.view(self.data))),
+            Some(Err(e)) => Err(e.clone()),
+            None => parse_tcp(self.link, self.data),
+        }
+    }
 }

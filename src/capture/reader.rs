@@ -281,6 +281,7 @@ impl<R: Read> CaptureReader<R> {
             origlen: found.origlen,
             link: found.link,
             data,
+            tcp: None,
         }))
     }
 

@@ -209,6 +209,7 @@ pub fn run(data: &[u8]) {
             origlen: wire,
             link: LinkType::RAW,
             data: &bytes,
+            tcp: None,
         };
         d.packet(&pkt, &mut out);
     }
