@@ -142,7 +142,9 @@ struct Inner {
 
 impl Dissector {
     /// A dissector with the given settings.
-    pub fn new(cfg: Config) -> Self {
+    pub fn new(mut cfg: Config) -> Self {
+        // With a second thread allowed, large segments' checks use it.
+        cfg.decoder.split_checks |= cfg.threads > 1;
         Dissector {
             flows: FlowTable::new(),
             inner: Inner {
@@ -158,7 +160,11 @@ impl Dissector {
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
                 ending: false,
-                key_ciphers: cfg.keys.as_deref().map(keys::expand).unwrap_or_default(),
+                key_ciphers: cfg
+                    .keys
+                    .as_deref()
+                    .map(|k| keys::expand(k, cfg.threads > 1))
+                    .unwrap_or_default(),
                 tickets: cfg
                     .keyring
                     .as_deref()

@@ -49,8 +49,9 @@ fn banner_bytes(b: &crate::msgr2::banner::Banner) -> Vec<u8> {
 }
 
 impl ConnCephx {
-    /// The candidates a derived connection secret gives `dir`.
-    fn candidates(&self, dir: Direction) -> Vec<KeyCandidate> {
+    /// The candidates a derived connection secret gives `dir` (`parallel`:
+    /// its large operations opened on two threads).
+    fn candidates(&self, dir: Direction, parallel: bool) -> Vec<KeyCandidate> {
         let Some(s) = &self.conn.derived.secret else {
             return Vec::new();
         };
@@ -66,7 +67,7 @@ impl ConnCephx {
                 key,
                 nonce: Nonce(n),
                 origin: self.conn.derived.origin.clone(),
-                cipher: Default::default(),
+                cipher: SharedCipher(parallel.then(|| KeyCipher::parallel(&key))),
             }],
             _ => Vec::new(),
         }
@@ -208,14 +209,21 @@ pub(super) fn candidates(
 }
 
 /// Each entry's key expanded, once per distinct key (a connection's two
-/// directions share theirs).
-pub(super) fn expand(keys: &KeyLog) -> Vec<Arc<KeyCipher>> {
+/// directions share theirs); `parallel`: large operations opened on two
+/// threads.
+pub(super) fn expand(keys: &KeyLog, parallel: bool) -> Vec<Arc<KeyCipher>> {
     let mut seen: crate::fastmap::Map<[u8; 16], Arc<KeyCipher>> = Default::default();
     keys.entries
         .iter()
         .map(|e| {
             seen.entry(e.key)
-                .or_insert_with(|| KeyCipher::new(&e.key))
+                .or_insert_with(|| {
+                    if parallel {
+                        KeyCipher::parallel(&e.key)
+                    } else {
+                        KeyCipher::new(&e.key)
+                    }
+                })
                 .clone()
         })
         .collect()
@@ -278,6 +286,7 @@ impl Inner {
     /// gave (or the reason it gave none) and are decoded on; whether any
     /// was.
     pub(super) fn cephx_settle(&mut self, conn: ConnId) -> bool {
+        let parallel = self.cfg.threads > 1;
         let Some(c) = self.conns.get_mut(&conn) else {
             return false;
         };
@@ -288,7 +297,7 @@ impl Inner {
             }
             let (cands, why) = match &c.cephx {
                 Some(x) => (
-                    x.candidates(dir),
+                    x.candidates(dir, parallel),
                     x.conn.derived.failure.clone().or_else(|| {
                         x.conn.derived.secret.is_none().then(|| {
                             "the keyring opens no AUTH_DONE of this connection".to_string()

@@ -268,19 +268,19 @@ impl GcmStream {
         let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
         let start = out.len();
         out.resize(start.saturating_add(body.len()), 0);
-        let Some(buf) = out
-            .get_mut(start..)
-            .and_then(|region| InOutBuf::new(body, region).ok())
-        else {
-            out.truncate(start);
-            return Err(mismatch);
+        let opened = match out.get_mut(start..) {
+            Some(region) if self.cipher.splits(body.len()) => {
+                self.cipher.open_split(&self.nonce.0, body, &tag, region)
+            }
+            Some(region) => InOutBuf::new(body, region).is_ok_and(|buf| {
+                self.cipher
+                    .aead
+                    .decrypt_inout_detached(&self.nonce.0.into(), &[], buf, &tag.into())
+                    .is_ok()
+            }),
+            None => false,
         };
-        if self
-            .cipher
-            .aead
-            .decrypt_inout_detached(&self.nonce.0.into(), &[], buf, &tag.into())
-            .is_err()
-        {
+        if !opened {
             out.truncate(start);
             return Err(mismatch);
         }

@@ -244,3 +244,84 @@ fn debug_output_hides_the_key() {
     assert!(s.contains("617465726961"), "{s}");
     assert!(!s.contains("6d6f636b"), "{s}");
 }
+
+/// Bytes from a fixed seed (xorshift), for large operations.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn the_split_open_reads_cephs_vector() {
+    // The two-thread path on its own, against Ceph's test vector.
+    let key: [u8; KEY_LEN] = arr(&CEPH_SECRET[0..16]);
+    let nonce: [u8; 12] = arr(&CEPH_SECRET[16..28]);
+    let c = crate::msgr2::cipher::KeyCipher::parallel(&key);
+    let body = hex(CEPH_CIPHER);
+    let mut out = vec![0; body.len()];
+    assert!(c.open_split(&nonce, &body, &arr(&hex(CEPH_TAG)), &mut out));
+    assert_eq!(out, CEPH_PLAIN);
+    let mut bad = arr::<16>(&hex(CEPH_TAG));
+    bad[0] ^= 1;
+    assert!(!c.open_split(&nonce, &body, &bad, &mut out));
+}
+
+#[test]
+fn large_operations_opened_on_two_threads_give_what_aes_gcm_gives() {
+    use crate::msgr2::cipher::{KeyCipher, SPLIT_MIN};
+    let key: [u8; KEY_LEN] = arr(&noise(1, 16));
+    let nonce = Nonce(arr(&noise(2, 12)));
+    for (k, len) in [
+        0,
+        1,
+        15,
+        16,
+        17,
+        SPLIT_MIN - 1,
+        SPLIT_MIN,
+        SPLIT_MIN + 13,
+        (3 << 20) + 5,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let plain = noise(10 + k as u64, len);
+        let mut tx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
+        let first = tx.seal(&plain);
+        let second = tx.seal(&plain[..len / 2]);
+        let mut one = GcmStream::with_cipher(KeyCipher::new(&key), nonce, NonceFormat::Rev1);
+        let mut two = GcmStream::with_cipher(KeyCipher::parallel(&key), nonce, NonceFormat::Rev1);
+        assert!(KeyCipher::parallel(&key).splits(len) == (len >= SPLIT_MIN));
+        for op in [&first, &second] {
+            let a = one.open(op).unwrap();
+            let b = two.open(op).unwrap();
+            assert!(a == b, "{len} bytes: other plaintext");
+            assert_eq!(one.nonce(), two.nonce());
+        }
+        assert!(two.open(&second).is_err(), "replayed op, next nonce");
+        // Damage in the ciphertext or the tag: refused, nothing appended,
+        // the nonce kept.
+        for at in [0, first.len().saturating_sub(17), first.len() - 1] {
+            if first.len() <= at {
+                continue;
+            }
+            let mut bad = first.clone();
+            bad[at] ^= 0x40;
+            let mut s = GcmStream::with_cipher(KeyCipher::parallel(&key), nonce, NonceFormat::Rev1);
+            let mut out = vec![7u8; 3];
+            assert!(
+                s.open_append(&bad, &mut out).is_err(),
+                "{len} bytes, byte {at}"
+            );
+            assert_eq!(out, vec![7u8; 3]);
+            assert_eq!(s.nonce(), nonce);
+        }
+    }
+}

@@ -1,15 +1,13 @@
 //! Frames in crc mode: layout arithmetic and every check (frames_v2.cc
 //! `asm_crc_rev0/rev1`; RESEARCH.md A4, A5):
-//!
 //! ```text
 //! msgr2.0 crc: preamble(32) | S0 | S1 | S2 | S3 | late_flags(1) crc0..crc3(16)
 //! msgr2.1 crc: preamble(32) | S0 | crc0(4) if S0>0 | S1 | S2 | S3
 //!              | late_status(1) crc1..crc3(12)   only if nseg > 1
 //! ```
-//!
 //! Segment CRCs use seed 0xFFFFFFFF; an unused segment's CRC is 0.
 
-use super::crc::segment_crc;
+use super::crc::segment_crc_split;
 use super::epilogue::{self, CrcEpilogue};
 use super::preamble::{self, Preamble, MAX_SEGMENTS};
 use super::problem::{Problem, ProblemKind};
@@ -418,13 +416,14 @@ pub fn preamble_notes(p: &Preamble, offset: u64, problems: &mut Vec<Problem>) {
 pub struct CrcParts {
     /// Range of each segment (empty for unused segments).
     pub segments: [Range<usize>; MAX_SEGMENTS],
-    /// msgr2.1: where segment 0's CRC is and its value, when segment 0 is
-    /// not empty.
+    /// msgr2.1: where segment 0's CRC is and its value (segment 0 not empty).
     pub seg0_crc: Option<(usize, u32)>,
     /// Where the epilogue is and what it holds, when the frame has one.
     pub epilogue: Option<(usize, CrcEpilogue)>,
     /// Bytes on the wire.
     pub total: usize,
+    /// Large segments' CRCs computed half on a second thread.
+    pub split: bool,
 }
 
 impl CrcParts {
@@ -479,6 +478,7 @@ pub fn crc_frame<'a>(p: &Preamble, rev: Rev) -> impl Fn(&'a [u8]) -> IResult<&'a
                 seg0_crc,
                 epilogue,
                 total,
+                split: false,
             },
         ))
     }
@@ -498,6 +498,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         computed: p.computed_crc,
         status: CheckStatus::Good,
     }];
+    let split_crc = |d: &[u8]| segment_crc_split(d, parts.split);
     let seg_data = |i: usize| {
         parts
             .segments
@@ -537,7 +538,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
             continue;
         };
         let used = i < p.nseg();
-        let computed = if used { segment_crc(seg_data(i)) } else { 0 };
+        let computed = if used { split_crc(seg_data(i)) } else { 0 };
         let mut status = crc_status(stored, computed);
         // Segments after the first of an aborted frame were cut short.
         if aborted && i > 0 && status != CheckStatus::Good {

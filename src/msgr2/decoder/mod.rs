@@ -39,32 +39,13 @@ use super::secure::{SecureDir, SecureStep};
 
 mod banners;
 mod compression;
+mod config;
 mod hunt;
 use super::Tag;
 use crate::tcp::Direction;
 use bytes::BytesMut;
+pub use config::DecoderConfig;
 use nom::Needed;
-
-/// Limits of the decoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecoderConfig {
-    /// Largest segment accepted; a larger one is flagged and skipped, never
-    /// buffered. The kernel client caps data segments at 64 MiB
-    /// (libceph.h CEPH_MSG_MAX_DATA_LEN).
-    pub max_segment_len: u32,
-    /// Bytes searched for a first frame on a connection whose banner was not
-    /// captured before it is declared not msgr2.
-    pub hunt_limit_without_banner: u64,
-}
-
-impl Default for DecoderConfig {
-    fn default() -> Self {
-        DecoderConfig {
-            max_segment_len: 128 << 20,
-            hunt_limit_without_banner: 1 << 20,
-        }
-    }
-}
 
 /// Most room reserved at once for the rest of a frame being received.
 const MAX_RESERVE: usize = 16 << 20;
@@ -553,6 +534,10 @@ impl ConnDecoder {
         let offset = st.base;
         let wire = st.consume(parts.total);
         st.frames += 1;
+        let parts = frame::CrcParts {
+            split: self.cfg.split_checks,
+            ..parts
+        };
         let f = frame::decode_crc(p, rev, offset, &parts, wire);
         let switch = dir == Direction::ServerToClient
             && f.tag() == Tag::AuthDone
