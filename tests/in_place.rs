@@ -1,7 +1,7 @@
-//! A capture file read in place (mapped into memory, the default for a
-//! regular file) keeps the process small: the pages it has read are given
-//! back behind it, so the resident size does not grow with the file.
-//! The same capture read with `--no-mmap` gives the same report.
+//! A capture file read in place (`--mmap`: mapped into memory) keeps the
+//! process small: the pages it has read are given back behind it, so the
+//! resident size does not grow with the file. The same capture read with
+//! read() gives the same report.
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
@@ -86,11 +86,11 @@ fn a_large_file_read_in_place_keeps_the_resident_size_small() {
             String::from_utf8_lossy(&o.stdout).into_owned(),
         )
     };
-    let (code, report) = verify(&[]);
+    let (code, report) = verify(&["--mmap"]);
     let peak = children_peak_rss();
     // Every packet counted, none of them TCP.
     assert!(report.contains(&format!("{packets} packets")), "{report}");
-    assert_eq!(verify(&["--no-mmap"]), (code, report));
+    assert_eq!(verify(&[]), (code, report));
     // Read whole without giving pages back, the process would hold the
     // file's 320 MiB; in place it holds a few tens of MiB.
     assert!(
