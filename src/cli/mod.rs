@@ -17,12 +17,13 @@ pub mod fields;
 pub mod glossary;
 pub mod line;
 pub mod progress;
+pub mod row;
 pub mod stats;
 mod text;
 pub mod tree;
 mod verify;
 
-pub use text::{info, record_json, write_jsonl, write_line};
+pub use text::{info, record_json, row_json, write_jsonl, write_line};
 pub use verify::{counted, no_msgr2_notice, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
