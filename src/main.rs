@@ -39,6 +39,8 @@ mod plan;
 #[cfg(feature = "tui")]
 #[path = "main_tui.rs"]
 mod ui;
+#[path = "main_verify.rs"]
+mod verify;
 use input::{config, first_pass, is_stdin, parse_grace, reads_entities};
 use inputs::{start, write_capture, Source};
 use plan::{extra_argument, live_conflict, plan, Plan};
@@ -437,63 +439,6 @@ fn run_list(
     Ok(code)
 }
 
-fn run_verify(
-    files: &[PathBuf],
-    merge: bool,
-    cfg: &Config,
-    filter: Option<&Filter>,
-    sig: &Signals,
-) -> ExitCode {
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    let mut worst = 0u8;
-    // --merge: all the captures as one; else each on its own.
-    let groups: Vec<&[PathBuf]> = match merge {
-        true => vec![files],
-        false => files.chunks(1).collect(),
-    };
-    for paths in groups {
-        let name = inputs::label(paths);
-        let cfg = if reads_entities(filter) {
-            match first_pass(paths, cfg.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    say!("{e:#}");
-                    worst = 2;
-                    continue;
-                }
-            }
-        } else {
-            cfg.clone()
-        };
-        let outcome = inputs::open_all(paths).and_then(|src| {
-            let cfg = src.threads(cfg);
-            src.verify(cfg, filter, sig.flag())
-                .map_err(|e| anyhow::anyhow!(inputs::named(paths, &e)))
-        });
-        match outcome {
-            Ok(o) => {
-                let _ = o.report(&name, &mut w);
-                if !o.ok() {
-                    worst = worst.max(1);
-                }
-            }
-            Err(e) => {
-                say!("{e:#}");
-                worst = 2;
-            }
-        }
-        // Stopped by a signal: the files not yet read are not verified.
-        if let Some(s) = sig.caught() {
-            let _ = w.flush();
-            say!("verify stopped by {}", signals::name(s));
-            return ExitCode::from(signals::exit_status(s));
-        }
-    }
-    let _ = w.flush();
-    ExitCode::from(worst)
-}
-
 fn signals_failed(e: &io::Error) -> ExitCode {
     say!("cannot handle signals: {e}");
     ExitCode::from(2)
@@ -544,7 +489,7 @@ fn main() -> ExitCode {
     }
     if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
-            Ok(sig) => run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
+            Ok(sig) => verify::run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
             Err(e) => signals_failed(&e),
         };
     }
