@@ -49,7 +49,7 @@ pub struct MsgRow {
     /// CEPH_MSG_* type.
     pub msg_type: u16,
     /// Its log name (`osd_op`), or `type_<n>`.
-    pub msg_name: String,
+    pub msg_name: Cow<'static, str>,
     /// seq.
     pub seq: u64,
     /// tid.
@@ -104,7 +104,7 @@ pub struct Row<'r> {
     /// Segment lengths (zeros but for frames).
     pub segments: [u32; 4],
     /// `ok`, or the problems' names joined by commas.
-    pub status: String,
+    pub status: Cow<'static, str>,
     /// Stream offset.
     pub offset: u64,
     /// Bytes on the wire.
@@ -144,12 +144,26 @@ pub struct Row<'r> {
     pub keepalive_rtt: Option<u64>,
 }
 
-/// A msgr2 check's name.
+/// A msgr2 check's name (frames_v2.h: at most 4 segments, so most names
+/// are spelled out once here rather than formatted for every frame).
 fn check_name(kind: CheckKind) -> Cow<'static, str> {
+    const SEGMENTS: [&str; 4] = [
+        "segment0_crc",
+        "segment1_crc",
+        "segment2_crc",
+        "segment3_crc",
+    ];
+    const TAGS: [&str; 4] = ["gcm_tag0", "gcm_tag1", "gcm_tag2", "gcm_tag3"];
     match kind {
         CheckKind::Preamble => Cow::Borrowed("preamble_crc"),
-        CheckKind::Segment(i) => Cow::Owned(format!("segment{i}_crc")),
-        CheckKind::GcmTag(i) => Cow::Owned(format!("gcm_tag{i}")),
+        CheckKind::Segment(i) => match SEGMENTS.get(usize::from(i)) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("segment{i}_crc")),
+        },
+        CheckKind::GcmTag(i) => match TAGS.get(usize::from(i)) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("gcm_tag{i}")),
+        },
     }
 }
 
@@ -159,7 +173,10 @@ impl<'r> Row<'r> {
         let (offset, len) = r.range();
         let all = r.problems();
         let problem_kinds: Vec<&'static str> = all.iter().map(|p| p.kind.name()).collect();
-        let status = crate::analysis::status_text(&problem_kinds);
+        let status = match problem_kinds.is_empty() {
+            true => Cow::Borrowed("ok"),
+            false => Cow::Owned(crate::analysis::status_text(&problem_kinds)),
+        };
         let problems = all
             .into_iter()
             .zip(r.problem_packets.iter())
@@ -213,7 +230,10 @@ impl<'r> Row<'r> {
         };
         let msg = r.msg.map(|h| MsgRow {
             msg_type: h.msg_type,
-            msg_name: crate::decode::MsgType(h.msg_type).display_name(),
+            msg_name: match crate::decode::MsgType(h.msg_type).log_name() {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(crate::decode::MsgType(h.msg_type).display_name()),
+            },
             seq: h.seq,
             tid: h.tid,
             ack_seq: r.msgr1().is_none().then_some(h.ack_seq),
