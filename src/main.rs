@@ -338,6 +338,7 @@ fn run_list(
         max_rows: args.count,
         // Live, each row is printed as its frame completes.
         flush_rows: args.line_buffered || live,
+        sink: None,
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cfg = input.threads(cfg);
