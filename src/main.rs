@@ -34,6 +34,8 @@ mod input;
 mod inputs;
 #[path = "main_live.rs"]
 mod live;
+#[path = "main_parquet.rs"]
+mod parquet;
 #[path = "main_plan.rs"]
 mod plan;
 #[cfg(feature = "tui")]
@@ -61,7 +63,7 @@ struct Args {
     /// several captures as one, merged by packet time (as mergecap).
     #[arg(short = 'r', long = "read-file", value_name = "FILE")]
     read: Vec<PathBuf>,
-    /// Output format of the frame list.
+    /// Output format of the frame list (`parquet`: to the file -w names).
     #[arg(short = 'T', value_enum, default_value = "text")]
     format: OutFormat,
     /// Print each frame's field tree under its line.
@@ -222,6 +224,16 @@ enum Command {
         #[arg(short = 'T', value_enum, default_value = "text")]
         format: diff::DiffFormat,
     },
+    /// Write each capture's rows (as `-T parquet`) to DIR/<stem>.parquet,
+    /// each capture dissected on its own, several at once (-j: how many).
+    ExportParquet {
+        /// The directory (made if missing).
+        #[arg(short = 'w', value_name = "DIR", required = true)]
+        dir: PathBuf,
+        /// Capture files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +260,8 @@ enum OutFormat {
     Json,
     /// The fields named with -e, one line per frame.
     Fields,
+    /// A Parquet file (-w FILE) of the JSON lines' keys as typed columns.
+    Parquet,
 }
 
 fn glossary(report: &str) -> ExitCode {
@@ -285,8 +299,9 @@ fn run_list(
         Source::Files(paths) => inputs::label(paths),
         Source::Live(iface) => iface.to_string(),
     };
+    let pcap_out = parquet::pcap_out(args);
     if let (Some(out), Source::Files(paths)) = (&args.write, source) {
-        if paths.iter().any(|p| is_stdin(p)) {
+        if pcap_out.is_some() && paths.iter().any(|p| is_stdin(p)) {
             anyhow::bail!(
                 "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
                  so the input is read twice, and standard input can be read only once (save it to a file first)"
@@ -314,6 +329,7 @@ fn run_list(
         _ => cfg,
     };
     let (input, capture) = start(source, args, signals)?;
+    let mut sink = parquet::open(args)?;
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
     let mut bar = input
@@ -327,9 +343,7 @@ fn run_list(
         stats: plan.stats.clone(),
         // -w copies every packet unless rows are chosen (-Y, -c); a live
         // capture saves every packet as it arrives.
-        collect_packets: !live
-            && args.write.is_some()
-            && (filter.is_some() || args.count.is_some()),
+        collect_packets: !live && pcap_out.is_some() && (filter.is_some() || args.count.is_some()),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
         // A live capture stops itself on a signal, and ends its stream.
@@ -338,7 +352,7 @@ fn run_list(
         max_rows: args.count,
         // Live, each row is printed as its frame completes.
         flush_rows: args.line_buffered || live,
-        sink: None,
+        sink: sink.as_mut().map(|s| s as &mut dyn cli::RowSink),
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cfg = input.threads(cfg);
@@ -366,6 +380,7 @@ fn run_list(
         }
         Err(e) => return Err(e.into()),
     };
+    parquet::finish(sink)?;
     if let Some(b) = bar.take() {
         b.finish();
     }
@@ -429,7 +444,7 @@ fn run_list(
         std::fs::write(out, cli::export::keys_text(&result.summary))
             .with_context(|| format!("--export-keys {}", out.display()))?;
     }
-    match (&args.write, source) {
+    match (pcap_out, source) {
         (Some(out), Source::Files(_)) if caught.is_some() => {
             say!("-w {}: not written", out.display())
         }
@@ -491,6 +506,12 @@ fn main() -> ExitCode {
     if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
             Ok(sig) => verify::run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
+            Err(e) => signals_failed(&e),
+        };
+    }
+    if let Some(Command::ExportParquet { dir, files }) = &args.command {
+        return match Signals::install() {
+            Ok(sig) => parquet::run_batch(dir, files, &cfg, filter.as_ref(), &sig),
             Err(e) => signals_failed(&e),
         };
     }
