@@ -10,7 +10,9 @@
 # Each row is the best wall time of RUNS runs (warm page cache), its ratio to
 # the floor, the highest peak RSS of those runs (/usr/bin/time %M) and the
 # exit status. Rows with -j are added when the binary accepts -j, and an
-# --mmap row (the file mapped and read in place) when it accepts that.
+# --mmap row (the file mapped and read in place) when it accepts that. The
+# binary is built with the cargo feature `parquet`, for the rows of
+# `-T parquet -w` (the export of every row to a Parquet file).
 #
 #   scripts/bench-throughput.sh
 #
@@ -51,7 +53,8 @@ record bench-crc "$crc"
 record bench-secure "$sec"
 [ -s "$keys" ] || { echo "bench-throughput.sh: no key file $keys" >&2; exit 2; }
 
-cargo build --release --quiet --bin cephshark --example floor
+# With Parquet export (the cargo feature), for its row.
+cargo build --release --quiet --features parquet --bin cephshark --example floor
 bin=target/release/cephshark
 floor=target/release/examples/floor
 command -v tshark >/dev/null || echo "(tshark not installed: its rows are left out)"
@@ -110,10 +113,13 @@ capture() {
     fi
     row "cephshark -q -z conv${par:+ -j 1}" "$fl" "$bin" -r "$file" -q -z conv "${one[@]}" "$@"
     [ -n "$par" ] && row "cephshark -q -z conv -j $par" "$fl" "$bin" -r "$file" -q -z conv -j "$par" "$@"
+    row "cephshark -T parquet -w${par:+ -j 1}" "$fl" "$bin" -r "$file" -T parquet -w "$tmp/rows.parquet" "${one[@]}" "$@"
+    [ -n "$par" ] && row "cephshark -T parquet -w -j $par" "$fl" "$bin" -r "$file" -T parquet -w "$tmp/rows.parquet" -j "$par" "$@"
     if command -v tshark >/dev/null; then row "tshark -q" "$fl" tshark -r "$file" -q; fi
 }
 capture "crc, MTU 1500" "$crc"
 capture "secure, 64 KiB packets, with keys" "$sec" --keys "$keys"
 echo "(best wall time of $runs runs, warm page cache; x floor: over the floor's best in the same"
 echo " run; RSS: highest peak of the runs; goals: crc verify and -q -z conv <= 1.5x, secure"
-echo " verify with keys <= 3x, peak RSS <= 64 MiB; -j rows only once the binary has -j)"
+echo " verify with keys <= 3x, -T parquet within 2x of verify, peak RSS <= 64 MiB; -j rows"
+echo " only once the binary has -j)"

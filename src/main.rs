@@ -36,11 +36,15 @@ mod inputs;
 mod live;
 #[path = "main_map.rs"]
 mod map;
+#[path = "main_parquet.rs"]
+mod parquet;
 #[path = "main_plan.rs"]
 mod plan;
 #[cfg(feature = "tui")]
 #[path = "main_tui.rs"]
 mod ui;
+#[path = "main_verify.rs"]
+mod verify;
 use input::{config, first_pass, is_stdin, parse_grace, reads_entities};
 use inputs::{start, write_capture, Source};
 use plan::{extra_argument, live_conflict, plan, Plan};
@@ -61,7 +65,7 @@ struct Args {
     /// several captures as one, merged by packet time (as mergecap).
     #[arg(short = 'r', long = "read-file", value_name = "FILE")]
     read: Vec<PathBuf>,
-    /// Output format of the frame list.
+    /// Output format of the frame list (`parquet`: to the file -w names).
     #[arg(short = 'T', value_enum, default_value = "text")]
     format: OutFormat,
     /// Print each frame's field tree under its line.
@@ -228,6 +232,16 @@ enum Command {
         #[arg(short = 'T', value_enum, default_value = "text")]
         format: diff::DiffFormat,
     },
+    /// Write each capture's rows (as `-T parquet`) to DIR/<stem>.parquet,
+    /// each capture dissected on its own, several at once (-j: how many).
+    ExportParquet {
+        /// The directory (made if missing).
+        #[arg(short = 'w', value_name = "DIR", required = true)]
+        dir: PathBuf,
+        /// Capture files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,6 +268,8 @@ enum OutFormat {
     Json,
     /// The fields named with -e, one line per frame.
     Fields,
+    /// A Parquet file (-w FILE) of the JSON lines' keys as typed columns.
+    Parquet,
 }
 
 fn glossary(report: &str) -> ExitCode {
@@ -291,8 +307,9 @@ fn run_list(
         Source::Files(paths) => inputs::label(paths),
         Source::Live(iface) => iface.to_string(),
     };
+    let pcap_out = parquet::pcap_out(args);
     if let (Some(out), Source::Files(paths)) = (&args.write, source) {
-        if paths.iter().any(|p| is_stdin(p)) {
+        if pcap_out.is_some() && paths.iter().any(|p| is_stdin(p)) {
             anyhow::bail!(
                 "-w needs a capture file: the packets of a row are known to match only once the row is complete, \
                  so the input is read twice, and standard input can be read only once (save it to a file first)"
@@ -320,6 +337,7 @@ fn run_list(
         _ => cfg,
     };
     let (input, capture) = start(source, args, signals)?;
+    let mut sink = parquet::open(args)?;
     let stdout = io::stdout();
     let stdout_busy = !plan.quiet && stdout.is_terminal();
     let mut bar = input
@@ -333,9 +351,7 @@ fn run_list(
         stats: plan.stats.clone(),
         // -w copies every packet unless rows are chosen (-Y, -c); a live
         // capture saves every packet as it arrives.
-        collect_packets: !live
-            && args.write.is_some()
-            && (filter.is_some() || args.count.is_some()),
+        collect_packets: !live && pcap_out.is_some() && (filter.is_some() || args.count.is_some()),
         streams: streams.as_mut(),
         on_packet: Some(&mut tick),
         // A live capture stops itself on a signal, and ends its stream.
@@ -344,6 +360,7 @@ fn run_list(
         max_rows: args.count,
         // Live, each row is printed as its frame completes.
         flush_rows: args.line_buffered || live,
+        sink: sink.as_mut().map(|s| s as &mut dyn cli::RowSink),
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cfg = input.threads(cfg);
@@ -371,6 +388,7 @@ fn run_list(
         }
         Err(e) => return Err(e.into()),
     };
+    parquet::finish(sink)?;
     if let Some(b) = bar.take() {
         b.finish();
     }
@@ -434,7 +452,7 @@ fn run_list(
         std::fs::write(out, cli::export::keys_text(&result.summary))
             .with_context(|| format!("--export-keys {}", out.display()))?;
     }
-    match (&args.write, source) {
+    match (pcap_out, source) {
         (Some(out), Source::Files(_)) if caught.is_some() => {
             say!("-w {}: not written", out.display())
         }
@@ -443,63 +461,6 @@ fn run_list(
         _ => {}
     }
     Ok(code)
-}
-
-fn run_verify(
-    files: &[PathBuf],
-    merge: bool,
-    cfg: &Config,
-    filter: Option<&Filter>,
-    sig: &Signals,
-) -> ExitCode {
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    let mut worst = 0u8;
-    // --merge: all the captures as one; else each on its own.
-    let groups: Vec<&[PathBuf]> = match merge {
-        true => vec![files],
-        false => files.chunks(1).collect(),
-    };
-    for paths in groups {
-        let name = inputs::label(paths);
-        let cfg = if reads_entities(filter) {
-            match first_pass(paths, cfg.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    say!("{e:#}");
-                    worst = 2;
-                    continue;
-                }
-            }
-        } else {
-            cfg.clone()
-        };
-        let outcome = inputs::open_all(paths).and_then(|src| {
-            let cfg = src.threads(cfg);
-            src.verify(cfg, filter, sig.flag())
-                .map_err(|e| anyhow::anyhow!(inputs::named(paths, &e)))
-        });
-        match outcome {
-            Ok(o) => {
-                let _ = o.report(&name, &mut w);
-                if !o.ok() {
-                    worst = worst.max(1);
-                }
-            }
-            Err(e) => {
-                say!("{e:#}");
-                worst = 2;
-            }
-        }
-        // Stopped by a signal: the files not yet read are not verified.
-        if let Some(s) = sig.caught() {
-            let _ = w.flush();
-            say!("verify stopped by {}", signals::name(s));
-            return ExitCode::from(signals::exit_status(s));
-        }
-    }
-    let _ = w.flush();
-    ExitCode::from(worst)
 }
 
 fn signals_failed(e: &io::Error) -> ExitCode {
@@ -555,7 +516,13 @@ fn main() -> ExitCode {
     }
     if let Some(Command::Verify { files, merge }) = &args.command {
         return match Signals::install() {
-            Ok(sig) => run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
+            Ok(sig) => verify::run_verify(files, *merge, &cfg, filter.as_ref(), &sig),
+            Err(e) => signals_failed(&e),
+        };
+    }
+    if let Some(Command::ExportParquet { dir, files }) = &args.command {
+        return match Signals::install() {
+            Ok(sig) => parquet::run_batch(dir, files, &cfg, filter.as_ref(), &sig),
             Err(e) => signals_failed(&e),
         };
     }

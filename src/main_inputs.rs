@@ -228,7 +228,7 @@ pub(crate) fn start(
         Source::Live(iface) => {
             // Ctrl-C ends the capture; what was captured is then read to
             // its end, so rows and statistics are complete.
-            let save = args.write.as_deref();
+            let save = crate::parquet::pcap_out(args);
             let bpf = args.capture_filter.as_deref();
             let (capture, feed) = live::start(iface, bpf, save, Some(signals.shared()))?;
             let input = Input::stream(Box::new(feed));

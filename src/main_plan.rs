@@ -60,7 +60,7 @@ pub(crate) fn live_conflict(args: &Args) -> Option<String> {
             p.display()
         ));
     }
-    match &args.write {
+    match crate::parquet::pcap_out(args) {
         Some(w) if is_stdin(w) => Some(
             "-w - with -i: the capture is written to a file (-w FILE), the rows to standard output"
                 .into(),
@@ -90,7 +90,10 @@ pub(crate) fn plan(args: &Args) -> Result<Plan, String> {
         OutFormat::Jsonl => Format::Jsonl,
         OutFormat::Json => Format::Json,
         OutFormat::Fields => Format::Fields,
+        // The rows go to the -w file, none to the list.
+        OutFormat::Parquet => Format::Text,
     };
+    crate::parquet::check(args)?;
     let stats = args
         .stats
         .iter()

@@ -18,6 +18,6 @@ mod summary;
 pub mod verify;
 
 pub use dissector::{dissect, dissect_packets, Config, Dissector};
-pub use record::{Record, RecordKind};
+pub use record::{status_text, Record, RecordKind};
 pub use record_fields::record_tree;
 pub use summary::{ConnSummary, KeyStatus, Summary};

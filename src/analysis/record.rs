@@ -29,6 +29,16 @@ pub enum RecordKind {
     Msgr1(Box<crate::msgr1::Item>),
 }
 
+/// A row's status from its problems' names: `ok` for none, else the
+/// names joined by commas.
+pub fn status_text(names: &[&str]) -> String {
+    if names.is_empty() {
+        "ok".into()
+    } else {
+        names.join(",")
+    }
+}
+
 /// One row.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -183,10 +193,26 @@ impl Record {
     /// `ok` or the problem names joined by commas.
     pub fn status(&self) -> String {
         let names: Vec<&str> = self.problems().iter().map(|p| p.kind.name()).collect();
-        if names.is_empty() {
-            "ok".into()
-        } else {
-            names.join(",")
+        status_text(&names)
+    }
+
+    /// The sender's and the receiver's entity names (`client.4112`,
+    /// `osd.0`), as far as the session knows them.
+    pub fn entity_names(&self) -> [Option<&str>; 2] {
+        match &self.session {
+            Some(n) => [n.sender_name.as_deref(), n.receiver_name.as_deref()],
+            None => [None, None],
+        }
+    }
+
+    /// The sender's and the receiver's entity types (`mon`, `osd`, ...),
+    /// from their HELLOs.
+    pub fn entity_types(&self) -> [Option<&'static str>; 2] {
+        let name =
+            |t: Option<u8>| t.and_then(|t| crate::decode::auth::entity_type_name(u64::from(t)));
+        match &self.session {
+            Some(n) => [name(n.sender_type), name(n.receiver_type)],
+            None => [None, None],
         }
     }
 

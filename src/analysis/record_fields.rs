@@ -71,28 +71,27 @@ fn place_nodes(r: &Record, k: &mut Vec<FieldNode>) {
     for ip in ips {
         k.push(FieldNode::new(&IP_ADDR, Value::Addr(ip), None));
     }
-    let Some(n) = &r.session else { return };
-    let type_name = |t: Option<u8>| {
-        t.and_then(|t| crate::decode::auth::entity_type_name(u64::from(t)))
-            .map(str::to_string)
-    };
-    let names = [n.sender_name.clone(), n.receiver_name.clone()];
-    let types = [type_name(n.sender_type), type_name(n.receiver_type)];
-    for (def, v) in [(&SRC_ENTITY, &names[0]), (&DST_ENTITY, &names[1])] {
+    let names = r.entity_names();
+    let types = r.entity_types();
+    for (def, v) in [(&SRC_ENTITY, names[0]), (&DST_ENTITY, names[1])] {
         if let Some(v) = v {
-            k.push(FieldNode::new(def, Value::Str(v.clone()), None));
+            k.push(FieldNode::new(def, Value::Str(v.to_string()), None));
         }
     }
     for v in names.iter().flatten() {
-        k.push(FieldNode::new(&ENTITY, Value::Str(v.clone()), None));
+        k.push(FieldNode::new(&ENTITY, Value::Str(v.to_string()), None));
     }
-    for (def, v) in [(&SRC_ENTITY_TYPE, &types[0]), (&DST_ENTITY_TYPE, &types[1])] {
+    for (def, v) in [(&SRC_ENTITY_TYPE, types[0]), (&DST_ENTITY_TYPE, types[1])] {
         if let Some(v) = v {
-            k.push(FieldNode::new(def, Value::Str(v.clone()), None));
+            k.push(FieldNode::new(def, Value::Str(v.into()), None));
         }
     }
     for v in types.iter().flatten() {
-        k.push(FieldNode::new(&ENTITY_TYPE, Value::Str(v.clone()), None));
+        k.push(FieldNode::new(
+            &ENTITY_TYPE,
+            Value::Str(v.to_string()),
+            None,
+        ));
     }
 }
 

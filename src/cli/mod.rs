@@ -16,13 +16,16 @@ pub mod export;
 pub mod fields;
 pub mod glossary;
 pub mod line;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod progress;
+pub mod row;
 pub mod stats;
 mod text;
 pub mod tree;
 mod verify;
 
-pub use text::{info, record_json, write_jsonl, write_line};
+pub use text::{info, record_json, row_json, write_jsonl, write_line};
 pub use verify::{counted, no_msgr2_notice, verify_capture, VerifyOutcome};
 
 use crate::analysis::stats::{StatKind, Stats};
@@ -100,6 +103,15 @@ pub struct ListOptions<'a> {
     pub max_rows: Option<u64>,
     /// Flush the output after each row (`-l`).
     pub flush_rows: bool,
+    /// Where matching rows go besides the list (`-T parquet`'s file).
+    pub sink: Option<&'a mut dyn RowSink>,
+}
+
+/// A destination for the rows of a listing other than the printed list
+/// (a Parquet file): it is given every row that matches the filter.
+pub trait RowSink {
+    /// Take a row of a capture whose first packet came at `origin`.
+    fn row(&mut self, r: &Record, origin: Timestamp) -> std::io::Result<()>;
 }
 
 /// What a listing pass produced.
@@ -209,6 +221,11 @@ impl<W: Write> Pass<'_, '_, W> {
         if let Some(s) = self.opts.streams.as_deref_mut() {
             if let Err(e) = s.add(r) {
                 self.err = Some(ListError::Export(e));
+            }
+        }
+        if let Some(s) = self.opts.sink.as_deref_mut() {
+            if let Err(e) = s.row(r, origin) {
+                self.err = Some(ListError::Sink(e));
             }
         }
         self.clock.prev = Some(r.ts);
@@ -427,4 +444,7 @@ pub enum ListError {
     /// Writing an exported stream failed.
     #[error("--export-streams: {0}")]
     Export(std::io::Error),
+    /// The row sink failed (its error names its file).
+    #[error("{0}")]
+    Sink(std::io::Error),
 }

@@ -1,14 +1,11 @@
 //! One-line and JSON-lines rendering of a row.
 
-use crate::analysis::{Record, RecordKind};
+use super::row::{rel, Row};
+use crate::analysis::Record;
 use crate::capture::Timestamp;
 use crate::model::Escaped;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
-
-fn rel(ts: Timestamp, origin: Timestamp) -> f64 {
-    ts.as_f64() - origin.as_f64()
-}
 
 /// Short description of the row's content (computed once, when first shown).
 pub fn info(r: &Record) -> String {
@@ -33,111 +30,92 @@ pub fn write_line<W: Write>(w: &mut W, r: &Record, origin: Timestamp) -> io::Res
 
 /// The JSON object of a row (the `-T jsonl` keys).
 pub fn record_json(r: &Record, origin: Timestamp) -> Value {
-    let (offset, len) = r.range();
+    row_json(&Row::of(r, origin))
+}
+
+/// The JSON object of a row's values: each key a view of [`Row`], as each
+/// Parquet column is (`cli::parquet`).
+pub fn row_json(r: &Row<'_>) -> Value {
     let mut o = Map::new();
-    o.insert("frame".into(), json!(r.number));
-    o.insert("time".into(), json!(r.ts.as_f64()));
-    o.insert("time_relative".into(), json!(rel(r.ts, origin)));
+    o.insert("frame".into(), json!(r.frame));
+    o.insert("time".into(), json!(r.time.as_f64()));
+    o.insert("time_relative".into(), json!(r.time_relative));
     o.insert("src".into(), json!(r.src.to_string()));
     o.insert("dst".into(), json!(r.dst.to_string()));
-    o.insert("conn".into(), json!(r.conn.0));
-    o.insert("dir".into(), json!(r.dir.short()));
-    o.insert("proto".into(), json!(r.proto()));
-    o.insert("tag".into(), json!(r.tag_name()));
-    o.insert("segments".into(), json!(r.segment_lens()));
-    o.insert("status".into(), json!(r.status()));
-    o.insert("offset".into(), json!(offset));
-    o.insert("len".into(), json!(len));
+    o.insert("conn".into(), json!(r.conn));
+    o.insert("dir".into(), json!(r.dir));
+    o.insert("proto".into(), json!(r.proto));
+    o.insert("tag".into(), json!(r.tag));
+    o.insert("segments".into(), json!(r.segments));
+    o.insert("status".into(), json!(r.status));
+    o.insert("offset".into(), json!(r.offset));
+    o.insert("len".into(), json!(r.len));
     o.insert(
         "packets".into(),
         json!(r.packets.iter().map(|p| p.0).collect::<Vec<_>>()),
     );
-    if let Some(files) = r.file_names() {
-        o.insert("file".into(), json!(files));
+    if let Some(files) = &r.files {
+        o.insert("file".into(), json!(files.join(",")));
     }
-    if let Some(f) = r.frame() {
-        o.insert("rev".into(), json!(f.rev.as_str()));
-        o.insert("mode".into(), json!(f.mode.as_str()));
-        o.insert("flags".into(), json!(f.preamble.flags));
+    if let Some(f) = &r.framing {
+        o.insert("rev".into(), json!(f.rev));
+        o.insert("mode".into(), json!(f.mode));
+        o.insert("flags".into(), json!(f.flags));
         if let Some(l) = f.late {
-            o.insert("late".into(), json!(l.value));
+            o.insert("late".into(), json!(l));
         }
-        let checks: Vec<Value> = f
-            .checks
+    }
+    if let Some(checks) = &r.checks {
+        let list = checks
             .iter()
             .map(|c| {
                 json!({
-                    "check": match c.kind {
-                        crate::msgr2::CheckKind::Preamble => "preamble_crc".to_string(),
-                        crate::msgr2::CheckKind::Segment(i) => format!("segment{i}_crc"),
-                        crate::msgr2::CheckKind::GcmTag(i) => format!("gcm_tag{i}"),
-                    },
+                    "check": c.check,
                     "offset": c.offset,
                     "stored": c.stored,
                     "computed": c.computed,
-                    "status": c.status.as_str(),
+                    "status": c.status,
                 })
             })
             .collect();
-        o.insert("checks".into(), Value::Array(checks));
+        o.insert("checks".into(), Value::Array(list));
     }
-    if let Some(it) = r.msgr1() {
-        let checks: Vec<Value> = it
-            .checks
-            .iter()
-            .map(|c| {
-                json!({
-                    "check": c.kind.as_str(),
-                    "offset": c.offset,
-                    "stored": c.stored,
-                    "computed": c.computed,
-                    "status": c.status.as_str(),
-                })
-            })
-            .collect();
-        o.insert("checks".into(), Value::Array(checks));
-        if let Some(f) = it.msg().and_then(|m| m.footer) {
-            o.insert("footer_flags".into(), json!(f.flags));
-        }
+    if let Some(f) = r.footer_flags {
+        o.insert("footer_flags".into(), json!(f));
     }
-    if let RecordKind::Banner(b) = &r.kind {
-        o.insert("supported".into(), json!(b.supported));
-        o.insert("required".into(), json!(b.required));
+    if let Some([supported, required]) = r.banner {
+        o.insert("supported".into(), json!(supported));
+        o.insert("required".into(), json!(required));
     }
     if let Some(h) = &r.msg {
         o.insert("msg_type".into(), json!(h.msg_type));
-        o.insert(
-            "msg_name".into(),
-            json!(crate::decode::MsgType(h.msg_type).display_name()),
-        );
+        o.insert("msg_name".into(), json!(h.msg_name));
         o.insert("seq".into(), json!(h.seq));
         o.insert("tid".into(), json!(h.tid));
-        // msgr1's ceph_msg_header has no ack_seq (ACK items carry it).
-        if r.msgr1().is_none() {
-            o.insert("ack_seq".into(), json!(h.ack_seq));
+        if let Some(a) = h.ack_seq {
+            o.insert("ack_seq".into(), json!(a));
         }
     }
-    if let Some([front, middle, data]) = r.sizes() {
+    if let Some([front, middle, data]) = r.sizes {
         o.insert(
             "sizes".into(),
             json!({"front": front, "middle": middle, "data": data}),
         );
     }
-    let problems = r.problems();
-    if !problems.is_empty() {
-        let list: Vec<Value> = problems
+    if !r.problems.is_empty() {
+        let list: Vec<Value> = r
+            .problems
             .iter()
-            .zip(r.problem_packets.iter())
-            .map(|(p, pkt)| {
+            .map(|p| {
                 json!({
-                    "kind": p.kind.name(),
-                    "severity": format!("{:?}", p.kind.severity()).to_lowercase(),
-                    "field": p.field,
-                    "offset": p.offset,
-                    "len": p.len,
-                    "packet": pkt.0,
-                    "expected": p.expected,
-                    "found": p.found,
+                    "kind": p.kind(),
+                    "severity": p.severity(),
+                    "field": p.problem.field,
+                    "offset": p.problem.offset,
+                    "len": p.problem.len,
+                    "packet": p.packet,
+                    "expected": p.problem.expected,
+                    "found": p.problem.found,
                 })
             })
             .collect();
