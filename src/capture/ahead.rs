@@ -259,7 +259,11 @@ mod tests {
     }
 
     fn ahead(bytes: &[u8]) -> (Vec<Seen>, Option<String>) {
-        let r = CaptureReader::new(bytes).unwrap();
+        ahead_from(CaptureReader::new(bytes).unwrap())
+    }
+
+    /// Every packet `r` gives read ahead, and the error that ended them.
+    fn ahead_from<S: PacketSource + Send>(r: S) -> (Vec<Seen>, Option<String>) {
         read_ahead(r, |a| {
             let mut seen = Vec::new();
             loop {
@@ -293,19 +297,7 @@ mod tests {
     /// The same, read in place from a shared input.
     fn ahead_in_place(bytes: &[u8]) -> (Vec<Seen>, Option<String>) {
         let shared: crate::capture::SharedBytes = std::sync::Arc::new(bytes.to_vec());
-        let r = CaptureReader::from_shared(shared).unwrap();
-        read_ahead(r, |a| {
-            let mut seen = Vec::new();
-            loop {
-                match a.next_packet() {
-                    Ok(Some(p)) => {
-                        seen.push((p.index.0, p.ts, p.caplen, p.origlen, p.data.to_vec()))
-                    }
-                    Ok(None) => return (seen, None),
-                    Err(e) => return (seen, Some(e.to_string())),
-                }
-            }
-        })
+        ahead_from(CaptureReader::from_shared(shared).unwrap())
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// below it a thread's start costs more than half the work.
 pub const SPLIT_MIN: usize = 256 << 10;
 
-type Ctr32 = ctr::CtrCore<Aes128, ctr::flavors::Ctr32BE>;
+type Ctr32<'a> = ctr::CtrCore<&'a Aes128, ctr::flavors::Ctr32BE>;
 
 /// The expanded state of one AES-128 key.
 #[derive(Clone)]
@@ -85,7 +85,7 @@ impl KeyCipher {
         if let Some(last) = j0.get_mut(15) {
             *last = 1;
         }
-        let mut ctr = Ctr32::inner_iv_init(self.block.clone(), &j0);
+        let mut ctr = Ctr32::inner_iv_init(&self.block, &j0);
         let mut mask = ghash::Block::default();
         ctr.write_keystream_block(&mut mask);
         let tag_of = || {
