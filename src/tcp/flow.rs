@@ -249,8 +249,45 @@ impl FlowTable {
 
     /// One segment, live or kept; segments that waited and may go on now.
     fn apply(&mut self, s: &Seg<'_>, sink: &mut dyn FnMut(StreamEvent<'_>)) -> Vec<EarlySeg> {
+        // The common case, one lookup: a segment just captured of an open
+        // connection that is no SYN and does not wait for the SYN+ACK
+        // (what `apply_to` does with it, without looking the slot up
+        // again).
+        if let Seg::Live(packet, ts, seg) = *s {
+            let key = key_of(seg.src, seg.dst);
+            if seg.flags.syn {
+                return self.apply_slow(key, s, sink);
+            }
+            if let Some(slot @ Slot::Open(_)) = self.slots.get_mut(&key) {
+                let before = slot.memory();
+                if let Slot::Open(conn) = slot {
+                    if !conn.awaiting_syn_ack {
+                        let ends = key.roles(conn.client_low);
+                        let end = conn.handle(self.cfg.reassembly, ends, packet, ts, seg, sink);
+                        if let Some(reason) = end {
+                            self.end_open(key, reason, packet, ts, sink);
+                            self.account(&key, before);
+                        } else {
+                            let after = slot.memory();
+                            self.heap = self.heap.saturating_sub(before).saturating_add(after);
+                        }
+                        return Vec::new();
+                    }
+                }
+            }
+            return self.apply_slow(key, s, sink);
+        }
         let (_, _, seg) = s.parts();
-        let key = key_of(seg.src, seg.dst);
+        self.apply_slow(key_of(seg.src, seg.dst), s, sink)
+    }
+
+    /// [`FlowTable::apply`] of any segment, its slot's memory accounted.
+    fn apply_slow(
+        &mut self,
+        key: Key,
+        s: &Seg<'_>,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) -> Vec<EarlySeg> {
         let before = self.slot_memory(&key);
         let kept = self.apply_to(key, s, sink);
         self.account(&key, before);
@@ -387,25 +424,42 @@ impl FlowTable {
             }
         }
         if let Some(reason) = conn.handle(self.cfg.reassembly, ends, packet, ts, &seg, sink) {
-            if reason != CloseReason::Fin || !conn.complete() {
-                conn.flush(ends, Some(packet), sink);
-            }
-            if conn.announce.is_none() {
-                sink(StreamEvent::Closed {
-                    conn: conn.id,
-                    reason,
-                    packet: Some(packet),
-                });
-            }
-            let record = Closed {
-                id: conn.id,
-                client: ends.0,
-                isn: conn.isn,
-            };
-            self.closed.push_back((ts, key, record.id));
-            self.slots.insert(key, Slot::Closed(Box::new(record)));
+            self.end_open(key, reason, packet, ts, sink);
         }
         kept
+    }
+
+    /// The open connection of `key` ended (`reason`) at `packet`: what it
+    /// holds goes out, and a record of it stays.
+    fn end_open(
+        &mut self,
+        key: Key,
+        reason: CloseReason,
+        packet: PacketIndex,
+        ts: Timestamp,
+        sink: &mut dyn FnMut(StreamEvent<'_>),
+    ) {
+        let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
+            return;
+        };
+        let ends = key.roles(conn.client_low);
+        if reason != CloseReason::Fin || !conn.complete() {
+            conn.flush(ends, Some(packet), sink);
+        }
+        if conn.announce.is_none() {
+            sink(StreamEvent::Closed {
+                conn: conn.id,
+                reason,
+                packet: Some(packet),
+            });
+        }
+        let record = Closed {
+            id: conn.id,
+            client: ends.0,
+            isn: conn.isn,
+        };
+        self.closed.push_back((ts, key, record.id));
+        self.slots.insert(key, Slot::Closed(Box::new(record)));
     }
 
     /// Set the origins of a connection just opened from segments that waited.
