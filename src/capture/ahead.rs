@@ -27,8 +27,11 @@ use super::{
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-/// Bytes of packet data gathered before a batch is handed over.
-pub const BATCH_BYTES: usize = 1 << 20;
+/// Bytes of packet data gathered before a batch is handed over: small
+/// enough that the batches in flight are still in cache when the
+/// dissecting thread reads them (measured: with 1 MiB batches a crc
+/// verify with -j 2 took a third longer).
+pub const BATCH_BYTES: usize = 256 << 10;
 /// Packets gathered before a batch is handed over, whatever their size.
 const BATCH_PACKETS: usize = 8192;
 /// Batches read but not yet dissected.
