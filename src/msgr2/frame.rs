@@ -351,12 +351,10 @@ pub fn crc_layout(p: &Preamble, rev: Rev) -> CrcLayout {
 
 /// Verdict on one segment CRC.
 pub fn crc_status(stored: u32, computed: u32) -> CheckStatus {
-    if stored == computed {
-        CheckStatus::Good
-    } else if stored == 0 {
-        CheckStatus::Absent
-    } else {
-        CheckStatus::Bad
+    match (stored == computed, stored) {
+        (true, _) => CheckStatus::Good,
+        (false, 0) => CheckStatus::Absent,
+        (false, _) => CheckStatus::Bad,
     }
 }
 
@@ -424,6 +422,8 @@ pub struct CrcParts {
     pub total: usize,
     /// Large segments' CRCs computed half on a second thread.
     pub split: bool,
+    /// Every segment's CRC, computed as the frame arrived.
+    pub crcs: Option<[u32; MAX_SEGMENTS]>,
 }
 
 impl CrcParts {
@@ -479,6 +479,7 @@ pub fn crc_frame<'a>(p: &Preamble, rev: Rev) -> impl Fn(&'a [u8]) -> IResult<&'a
                 epilogue,
                 total,
                 split: false,
+                crcs: None,
             },
         ))
     }
@@ -498,15 +499,14 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         computed: p.computed_crc,
         status: CheckStatus::Good,
     }];
-    let split_crc = |d: &[u8]| segment_crc_split(d, parts.split);
-    let seg_data = |i: usize| {
-        parts
-            .segments
-            .get(i)
-            .and_then(|r| wire.get(r.clone()))
-            .unwrap_or(&[])
+    // A segment's CRC: folded in as the frame came, or computed now.
+    let crc_of = |i: usize| match (parts.crcs.as_ref(), parts.segments.get(i)) {
+        (Some(c), _) => c.get(i).copied().unwrap_or_default(),
+        (None, r) => segment_crc_split(
+            r.and_then(|r| wire.get(r.clone())).unwrap_or_default(),
+            parts.split,
+        ),
     };
-
     // Late byte first: an aborted frame's trailing CRCs are not meaningful.
     let late = parts.epilogue.as_ref().map(|(e_at, e)| {
         let value = e.late;
@@ -538,7 +538,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
             continue;
         };
         let used = i < p.nseg();
-        let computed = if used { split_crc(seg_data(i)) } else { 0 };
+        let computed = if used { crc_of(i) } else { 0 };
         let mut status = crc_status(stored, computed);
         // Segments after the first of an aborted frame were cut short.
         if aborted && i > 0 && status != CheckStatus::Good {

@@ -41,6 +41,7 @@ mod banners;
 mod compression;
 mod config;
 mod hunt;
+mod running;
 use super::Tag;
 use crate::tcp::Direction;
 use bytes::BytesMut;
@@ -136,6 +137,9 @@ struct DirState {
     /// stream reaches `.1`: until then a feed only buffers, so a frame
     /// arriving in many small packets is not re-parsed for each.
     wait: Option<(u64, u64)>,
+    /// The segment CRCs of a large crc frame at the buffer's base, folded
+    /// in as its bytes come (see `running`).
+    running: Option<running::Running>,
 }
 
 impl DirState {
@@ -150,6 +154,7 @@ impl DirState {
             pending_secure: false,
             mid: hunt::Midstream::default(),
             wait: None,
+            running: None,
         }
     }
 
@@ -182,7 +187,9 @@ impl ConnDecoder {
     /// A decoder for a connection; `handshake_seen` says whether its streams
     /// start at the first byte (else the banner is not expected).
     pub fn new(cfg: DecoderConfig, handshake_seen: bool) -> Self {
-        let mut d = ConnDecoder {
+        // Without the handshake a direction may still begin with its
+        // banner; step_banner falls back to hunting for frames if not.
+        ConnDecoder {
             cfg,
             dirs: [DirState::new(), DirState::new()],
             banners: [None, None],
@@ -190,11 +197,7 @@ impl ConnDecoder {
             handshake_seen,
             finishing: false,
             compression: None,
-        };
-        // Without the handshake a direction may still begin with its
-        // banner; step_banner falls back to hunting for frames if not.
-        let _ = &mut d;
-        d
+        }
     }
 
     /// The framing revision, once known.
@@ -284,6 +287,7 @@ impl ConnDecoder {
                 st.buf.extend_from_slice(fresh);
             }
         }
+        running::fed(&mut st.running, st.base, &st.buf);
         let waiting = st
             .wait
             .is_some_and(|(at, until)| at == st.base && st.end() < until);
@@ -317,6 +321,7 @@ impl ConnDecoder {
             return;
         };
         st.buf.clear();
+        st.running = None;
         st.base = offset + len;
         st.phase = match st.phase {
             Phase::Secure => {
@@ -528,6 +533,7 @@ impl ConnDecoder {
                     let until = st.end().saturating_add(n.get() as u64);
                     st.wait = Some((st.base, until));
                 }
+                running::track(&mut st.running, (st.base, &st.buf), &p, rev);
                 return false;
             }
         };
@@ -536,6 +542,7 @@ impl ConnDecoder {
         st.frames += 1;
         let parts = frame::CrcParts {
             split: self.cfg.split_checks,
+            crcs: running::finish(&mut st.running, offset, &wire),
             ..parts
         };
         let f = frame::decode_crc(p, rev, offset, &parts, wire);

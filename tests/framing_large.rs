@@ -1,0 +1,126 @@
+//! Large crc-mode frames arriving in many packets: their segment CRCs are
+//! folded in while the bytes come, and must say exactly what a check of
+//! the whole frame says, a damaged byte anywhere included.
+
+use cephshark::msgr2::banner;
+use cephshark::msgr2::encoder::{encode_crc, msg_header2, FrameSpec};
+use cephshark::msgr2::{
+    CheckKind, CheckStatus, ConnDecoder, DecoderConfig, Event, Frame, ProblemKind, Rev, Tag,
+};
+use cephshark::tcp::Direction;
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+
+/// Ceph's segment CRC, computed here from its definition: the raw
+/// Castagnoli register seeded with -1, no final inversion
+/// (frames_v2.cc `bufferlist::crc32c(-1)`; the crc32c crate inverts both).
+fn ceph_segment_crc(bytes: &[u8]) -> u32 {
+    !crc32c::crc32c_append(!0xFFFF_FFFF, bytes)
+}
+
+fn supported(rev: Rev) -> u64 {
+    match rev {
+        Rev::V0 => 0,
+        Rev::V1 => banner::FEATURE_REVISION_1,
+    }
+}
+
+/// The frames of a c2s stream (after both banners) fed `chunk` bytes at a
+/// time, then an ACK.
+fn decode(rev: Rev, body: &[u8], chunk: usize) -> Vec<Frame> {
+    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    let mut out = Vec::new();
+    d.feed(S2C, 0, &banner::encode(supported(rev), 0), &mut out);
+    let mut stream = banner::encode(supported(rev), 0);
+    stream.extend_from_slice(body);
+    stream.extend(encode_crc(
+        rev,
+        &FrameSpec::control(Tag::Ack.raw(), &7u64.to_le_bytes()),
+    ));
+    let mut off = 0u64;
+    for piece in stream.chunks(chunk) {
+        d.feed(C2S, off, piece, &mut out);
+        off += piece.len() as u64;
+    }
+    d.finish(&mut out);
+    out.into_iter()
+        .filter_map(|(dir, e)| match e {
+            Event::Frame(f) if dir == C2S => Some(*f),
+            _ => None,
+        })
+        .collect()
+}
+
+fn segment_checks(f: &Frame) -> Vec<(u64, u32, u32, CheckStatus)> {
+    f.checks
+        .iter()
+        .filter(|c| c.kind != CheckKind::Preamble)
+        .map(|c| (c.offset, c.stored, c.computed, c.status))
+        .collect()
+}
+
+#[test]
+fn large_frames_checked_as_they_come_match_their_whole_check() {
+    let pat = |n: usize, k: u8| -> Vec<u8> {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(k))
+            .collect()
+    };
+    let front = pat(300 << 10, 1);
+    let data = pat((1 << 20) + 3, 2);
+    let spec = FrameSpec::message(&msg_header2(3, 1, 42), &front, b"", &data);
+    for rev in [Rev::V0, Rev::V1] {
+        let wire = encode_crc(rev, &spec);
+        let header = msg_header2(3, 1, 42).len();
+        // Byte positions of front and data in the frame (segment 0's CRC
+        // follows it in msgr2.1).
+        let front_at = 32 + header + if rev == Rev::V1 { 4 } else { 0 };
+        let data_at = front_at + front.len();
+        for damaged in [
+            None,
+            Some(front_at),
+            Some(data_at + 500_000),
+            Some(data_at + data.len() - 1),
+        ] {
+            let mut body = wire.clone();
+            if let Some(i) = damaged {
+                body[i] ^= 0x40;
+            }
+            let whole = decode(rev, &body, body.len() + 1000);
+            for chunk in [1448, 65_483] {
+                let got = decode(rev, &body, chunk);
+                assert_eq!(got.len(), 2, "{rev:?} {damaged:?} {chunk}");
+                assert_eq!(segment_checks(&got[0]), segment_checks(&whole[0]));
+                assert_eq!(got[0].problems, whole[0].problems);
+                assert_eq!(got[1].tag(), Tag::Ack);
+                assert!(got[1].problems.is_empty());
+            }
+            // What was computed is Ceph's CRC of the bytes as they are.
+            let f = &whole[0];
+            let front_now = &body[data_at - front.len()..data_at];
+            let data_now = &body[data_at..data_at + data.len()];
+            let computed: Vec<u32> = segment_checks(f).iter().map(|c| c.2).collect();
+            assert!(computed.contains(&ceph_segment_crc(front_now)), "{rev:?}");
+            assert!(computed.contains(&ceph_segment_crc(data_now)), "{rev:?}");
+            let bad: Vec<_> = f
+                .problems
+                .iter()
+                .filter(|p| p.kind == ProblemKind::SegmentCrcBad)
+                .collect();
+            assert_eq!(
+                bad.len(),
+                usize::from(damaged.is_some()),
+                "{rev:?} {damaged:?}"
+            );
+            if damaged.is_some() {
+                let c = segment_checks(f)
+                    .into_iter()
+                    .find(|c| c.3 == CheckStatus::Bad)
+                    .unwrap();
+                assert_eq!(bad[0].found, format!("{:#010x}", c.1));
+                assert_eq!(bad[0].expected, format!("{:#010x}", c.2));
+            }
+        }
+    }
+}
