@@ -266,18 +266,24 @@ impl GcmStream {
             .split_at_checked(body_len)
             .ok_or(mismatch)?;
         let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
+        // Copied once and decrypted in place: no zero-fill, no second
+        // buffer.
         let start = out.len();
-        out.resize(start.saturating_add(body.len()), 0);
+        out.extend_from_slice(body);
         let opened = match out.get_mut(start..) {
             Some(region) if self.cipher.splits(body.len()) => {
                 self.cipher.open_split(&self.nonce.0, body, &tag, region)
             }
-            Some(region) => InOutBuf::new(body, region).is_ok_and(|buf| {
-                self.cipher
-                    .aead
-                    .decrypt_inout_detached(&self.nonce.0.into(), &[], buf, &tag.into())
-                    .is_ok()
-            }),
+            Some(region) => self
+                .cipher
+                .aead
+                .decrypt_inout_detached(
+                    &self.nonce.0.into(),
+                    &[],
+                    InOutBuf::from(region),
+                    &tag.into(),
+                )
+                .is_ok(),
             None => false,
         };
         if !opened {
