@@ -261,10 +261,7 @@ impl Dissector {
 
 impl Inner {
     fn stream_event(&mut self, ev: StreamEvent<'_>, packet: PacketIndex, ts: Timestamp) {
-        if let StreamEvent::Data { conn, .. }
-        | StreamEvent::Gap { conn, .. }
-        | StreamEvent::OverlapDiffers { conn, .. } = ev
-        {
+        if let StreamEvent::Gap { conn, .. } | StreamEvent::OverlapDiffers { conn, .. } = ev {
             if let Some(c) = self.conns.get_mut(&conn) {
                 self.budget.touch(&mut c.last, conn, packet.0);
                 if self.touched.last() != Some(&conn) {
@@ -336,16 +333,27 @@ impl Inner {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
+                self.budget.touch(&mut c.last, conn, packet.0);
+                if self.touched.last() != Some(&conn) {
+                    self.touched.push(conn);
+                }
                 if let Some(m) = c.maps.get_mut(dir.index()) {
                     m.record(offset, data.len() as u64, p, t);
                 }
-                if self.v1_data(conn, (dir, offset, data), (p, t)) {
-                    return;
+                // The common case, on the same lookup: bytes the msgr1
+                // side of the analysis has nothing to do with.
+                let probing = c.decoder.rev().is_none();
+                if c.v1.passes(dir.index(), offset, probing) {
+                    c.decoder.feed(dir, offset, data, &mut self.events);
+                } else {
+                    if self.v1_data(conn, (dir, offset, data), (p, t)) {
+                        return;
+                    }
+                    let Some(c) = self.conns.get_mut(&conn) else {
+                        return;
+                    };
+                    c.decoder.feed(dir, offset, data, &mut self.events);
                 }
-                let Some(c) = self.conns.get_mut(&conn) else {
-                    return;
-                };
-                c.decoder.feed(dir, offset, data, &mut self.events);
                 self.drain(conn, p, t);
             }
             StreamEvent::Gap {

@@ -35,6 +35,18 @@ impl V1Conn {
     pub(super) fn memory(&self) -> usize {
         self.decoder.as_ref().map_or(0, |d| d.memory())
     }
+
+    /// Whether [`Inner::v1_data`] would leave bytes of side `i` at `offset`
+    /// to the msgr2 decoder untouched: not a side's first bytes, no msgr1
+    /// decoder, the side not ignored, and nothing left to probe (`probing`:
+    /// the msgr2 revision is not known yet, so a connection captured
+    /// mid-stream may still be probed for msgr1).
+    pub(super) fn passes(&self, i: usize, offset: u64, probing: bool) -> bool {
+        offset != 0
+            && self.decoder.is_none()
+            && !self.ignored.get(i).copied().unwrap_or(true)
+            && !(probing && self.probed < MAX_PROBE)
+    }
 }
 
 impl Inner {
