@@ -37,7 +37,7 @@ pub type SharedBytes = Arc<dyn Mapped>;
 /// keep system calls and the copy of a block's start to the front rare.
 const INITIAL_BUFFER: usize = 1024 * 1024;
 /// A shared input's bytes are released this far behind the reader, so
-/// packets read ahead on another thread (at most about 2 MiB: the batches
+/// packets read ahead on another thread (at most about 5 MiB: the batches
 /// in flight, `ahead::AHEAD` + 2 of `ahead::BATCH_BYTES`) are never among
 /// them (were they, they would only be read from the page cache again).
 const RELEASE_LAG: usize = 8 << 20;
