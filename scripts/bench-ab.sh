@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The benchmark captures of scripts/bench-throughput.sh, this tree against
+# another revision, interleaved: every round runs the floor, the other
+# revision and this tree one after the other for each command, so that a
+# machine shared with other work slows all three alike. Prints the best
+# wall time of each (and the CPU time of that run) with its ratio to the
+# floor's best in the same rounds.
+#
+#   scripts/bench-ab.sh [BASE_REV] [ROUNDS]     default: HEAD~1, 7 rounds
+#
+# Captures as in scripts/bench-throughput.sh (CRC_CAPTURE, SECURE_CAPTURE,
+# SECURE_KEYS, BENCH_DIR; recorded there when missing). The base revision
+# is built in a scratch worktree under $TMPDIR, kept for the next run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${1:-HEAD~1}
+rounds=${2:-7}
+dir=${BENCH_DIR:-/tmp/cephshark-bench}
+crc=${CRC_CAPTURE:-$dir/lab-bench-crc.pcap}
+sec=${SECURE_CAPTURE:-$dir/lab-bench-secure.pcap}
+keys=${SECURE_KEYS:-${sec%.pcap}.keys}
+for f in "$crc" "$sec" "$keys"; do
+    [ -s "$f" ] || { echo "bench-ab.sh: $f is missing (scripts/bench-throughput.sh records it)" >&2; exit 2; }
+done
+tmp=${TMPDIR:-/tmp}/cephshark-bench-ab
+mkdir -p "$tmp"
+cargo build --release --quiet --bin cephshark --example floor
+rev=$(git rev-parse --short "$base")
+if [ ! -x "$tmp/cephshark-$rev" ]; then
+    git worktree add -f --detach "$tmp/wt" "$rev" >/dev/null 2>&1
+    (cd "$tmp/wt" && CARGO_TARGET_DIR="$tmp/target" cargo build --release --quiet --bin cephshark)
+    cp "$tmp/target/release/cephshark" "$tmp/cephshark-$rev"
+    git worktree remove --force "$tmp/wt"
+fi
+cat "$crc" "$sec" >/dev/null # warm the page cache
+python3 - "$rounds" "$rev" "$tmp/cephshark-$rev" target/release/cephshark \
+    target/release/examples/floor "$crc" "$sec" "$keys" <<'PY'
+import resource, subprocess, sys, time
+
+rounds, rev, old, new, floor, crc, sec, keys = sys.argv[1:]
+rounds = int(rounds)
+
+def run(argv):
+    """Wall and CPU seconds of one run (its output dropped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+rows = [
+    ("crc", crc, ["verify", "-j", "1", crc]),
+    ("crc", crc, ["verify", "-j", "2", crc]),
+    ("crc", crc, ["-r", crc, "-q", "-z", "conv", "-j", "1"]),
+    ("crc", crc, ["-r", crc, "-q", "-z", "conv", "-j", "2"]),
+    ("secure", sec, ["verify", "-j", "1", "--keys", keys, sec]),
+    ("secure", sec, ["verify", "-j", "2", "--keys", keys, sec]),
+    ("secure", sec, ["-r", sec, "-q", "-z", "conv", "-j", "2", "--keys", keys]),
+]
+print(f"best of {rounds} interleaved rounds; seconds (CPU seconds of that run), x floor")
+print(f"{'run':<40} {'floor':>6} {rev:>16} {'now':>16}")
+for label, capture, args in rows:
+    best = {}
+    for _ in range(rounds):
+        for name, argv in (("floor", [floor, capture]), ("old", [old] + args), ("new", [new] + args)):
+            wall, cpu = run(argv)
+            if name not in best or wall < best[name][0]:
+                best[name] = (wall, cpu)
+    fl = best["floor"][0]
+    cell = lambda n: f"{best[n][0]:.2f} ({best[n][1]:.2f}) {best[n][0] / fl:.1f}x"
+    name = f"{label}: " + " ".join(a for a in args if a not in (capture, keys))
+    print(f"{name:<40} {fl:6.2f} {cell('old'):>16} {cell('new'):>16}")
+PY
