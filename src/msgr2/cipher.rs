@@ -67,11 +67,10 @@ impl KeyCipher {
         self.split.is_some() && len >= SPLIT_MIN
     }
 
-    /// Open one operation: `out`, a copy of `body`, decrypted in place
-    /// while another thread computes the tag over `body`; `false` if the
-    /// tag does not verify (`out` then holds bytes that must be dropped).
-    /// Without a second thread (none allowed, or none started) both run
-    /// here.
+    /// Open one operation: `body` decrypted into `out` (as long as `body`)
+    /// while another thread computes the tag; `false` if the tag does not
+    /// verify (`out` then holds bytes that must be dropped). Without a
+    /// second thread (none allowed, or none started) both run here.
     pub(super) fn open_split(
         &self,
         nonce: &[u8; 12],
@@ -111,7 +110,9 @@ impl KeyCipher {
             t
         };
         let decrypt = |ctr: Ctr32, out: &mut [u8]| {
-            ctr.apply_keystream_partial(cipher::inout::InOutBuf::from(out));
+            if let Ok(buf) = cipher::inout::InOutBuf::new(body, out) {
+                ctr.apply_keystream_partial(buf);
+            }
         };
         let computed =
             std::thread::scope(
