@@ -10,7 +10,8 @@
 #
 # Captures as in scripts/bench-throughput.sh (CRC_CAPTURE, SECURE_CAPTURE,
 # SECURE_KEYS, BENCH_DIR; recorded there when missing). The base revision
-# is built in a scratch worktree under $TMPDIR, kept for the next run.
+# is built in a scratch worktree under $TMPDIR by scripts/build-rev.sh,
+# kept for the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:-HEAD~1}
@@ -26,14 +27,9 @@ tmp=${TMPDIR:-/tmp}/cephshark-bench-ab
 mkdir -p "$tmp"
 cargo build --release --quiet --bin cephshark --example floor
 rev=$(git rev-parse --short "$base")
-if [ ! -x "$tmp/cephshark-$rev" ]; then
-    git worktree add -f --detach "$tmp/wt" "$rev" >/dev/null 2>&1
-    (cd "$tmp/wt" && CARGO_TARGET_DIR="$tmp/target" cargo build --release --quiet --bin cephshark)
-    cp "$tmp/target/release/cephshark" "$tmp/cephshark-$rev"
-    git worktree remove --force "$tmp/wt"
-fi
+old=$(scripts/build-rev.sh "$base" "$tmp")
 cat "$crc" "$sec" >/dev/null # warm the page cache
-python3 - "$rounds" "$rev" "$tmp/cephshark-$rev" target/release/cephshark \
+python3 - "$rounds" "$rev" "$old" target/release/cephshark \
     target/release/examples/floor "$crc" "$sec" "$keys" <<'PY'
 import resource, subprocess, sys, time
 

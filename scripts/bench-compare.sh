@@ -18,13 +18,7 @@ mkdir -p "$tmp"
 cargo build --release --quiet --bin cephshark --example gen_capture
 new=target/release/cephshark
 rev=$(git rev-parse --short "$base")
-if [ ! -x "$tmp/cephshark-$rev" ]; then
-    git worktree add -f --detach "$tmp/wt" "$rev" >/dev/null 2>&1
-    (cd "$tmp/wt" && CARGO_TARGET_DIR="$tmp/target" cargo build --release --quiet --bin cephshark)
-    cp "$tmp/target/release/cephshark" "$tmp/cephshark-$rev"
-    git worktree remove --force "$tmp/wt"
-fi
-old=$tmp/cephshark-$rev
+old=$(scripts/build-rev.sh "$base" "$tmp")
 gen() { [ -s "$tmp/$2" ] || target/release/examples/gen_capture "captures/$1" "$tmp/$2" "$3"; }
 # Large ones for time, small ones for callgrind (same content, fewer copies).
 gen none-crc.pcap crc40.pcap 40
