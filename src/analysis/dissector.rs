@@ -259,14 +259,30 @@ impl Dissector {
     }
 }
 
+/// A connection's bytes came at `packet`: it is the most recently active
+/// for the memory budget, and charged again after the packet.
+fn touch(
+    budget: &mut Budget,
+    touched: &mut Vec<ConnId>,
+    (last, conn): (&mut u64, ConnId),
+    packet: PacketIndex,
+) {
+    budget.touch(last, conn, packet.0);
+    if touched.last() != Some(&conn) {
+        touched.push(conn);
+    }
+}
+
 impl Inner {
     fn stream_event(&mut self, ev: StreamEvent<'_>, packet: PacketIndex, ts: Timestamp) {
         if let StreamEvent::Gap { conn, .. } | StreamEvent::OverlapDiffers { conn, .. } = ev {
             if let Some(c) = self.conns.get_mut(&conn) {
-                self.budget.touch(&mut c.last, conn, packet.0);
-                if self.touched.last() != Some(&conn) {
-                    self.touched.push(conn);
-                }
+                touch(
+                    &mut self.budget,
+                    &mut self.touched,
+                    (&mut c.last, conn),
+                    packet,
+                );
             }
         }
         match ev {
@@ -333,10 +349,12 @@ impl Inner {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
-                self.budget.touch(&mut c.last, conn, packet.0);
-                if self.touched.last() != Some(&conn) {
-                    self.touched.push(conn);
-                }
+                touch(
+                    &mut self.budget,
+                    &mut self.touched,
+                    (&mut c.last, conn),
+                    packet,
+                );
                 if let Some(m) = c.maps.get_mut(dir.index()) {
                     m.record(offset, data.len() as u64, p, t);
                 }
