@@ -255,6 +255,12 @@ impl Reassembler {
             data = part(data, start, start, fin.max(start));
         }
         let cap_end = start.saturating_add(len64(data.len()));
+        // The common case, in order with nothing held: the bytes are the
+        // next ones, nothing they could overlap or make contiguous.
+        if start == self.next && end == cap_end && self.held.is_empty() {
+            self.emit_data(start, data, packet, ts, sink);
+            return;
+        }
         // Already delivered: compare with the recent window.
         let old_hi = cap_end.min(self.next);
         if start < old_hi {
