@@ -23,6 +23,11 @@ use std::sync::Arc;
 /// below it a thread's start costs more than half the work.
 pub const SPLIT_MIN: usize = 256 << 10;
 
+/// Bytes copied and decrypted at a time by [`KeyCipher::open_split`]: a
+/// whole number of AES blocks, small enough to stay in cache between the
+/// copy and the decryption.
+const PIECE: usize = 32 << 10;
+
 type Ctr32<'a> = ctr::CtrCore<&'a Aes128, ctr::flavors::Ctr32BE>;
 
 /// The expanded state of one AES-128 key.
@@ -67,16 +72,20 @@ impl KeyCipher {
         self.split.is_some() && len >= SPLIT_MIN
     }
 
-    /// Open one operation: `body` decrypted into `out` (as long as `body`)
-    /// while another thread computes the tag; `false` if the tag does not
-    /// verify (`out` then holds bytes that must be dropped). Without a
-    /// second thread (none allowed, or none started) both run here.
+    /// Open one operation: `body` decrypted and appended to `out` while
+    /// another thread computes the tag; `false` if the tag does not verify
+    /// (the bytes appended must then be dropped). Without a second thread
+    /// (none allowed, or none started) both run here.
+    ///
+    /// The plaintext is made a piece at a time: a piece of `body` is copied
+    /// to `out` and decrypted there while it is still in cache, so `out`
+    /// needs no zero-filled room and each byte is written once.
     pub(super) fn open_split(
         &self,
         nonce: &[u8; 12],
         body: &[u8],
         tag: &[u8; 16],
-        out: &mut [u8],
+        out: &mut Vec<u8>,
     ) -> bool {
         let mut j0 = ghash::Block::default();
         if let Some(iv) = j0.get_mut(..12) {
@@ -109,9 +118,25 @@ impl KeyCipher {
             }
             t
         };
-        let decrypt = |ctr: Ctr32, out: &mut [u8]| {
-            if let Ok(buf) = cipher::inout::InOutBuf::new(body, out) {
-                ctr.apply_keystream_partial(buf);
+        let decrypt = |mut ctr: Ctr32, out: &mut Vec<u8>| {
+            out.reserve(body.len());
+            for piece in body.chunks(PIECE) {
+                let at = out.len();
+                out.extend_from_slice(piece);
+                let Some(region) = out.get_mut(at..) else {
+                    break;
+                };
+                let (blocks, tail) = ghash::Block::slice_as_chunks_mut(region);
+                ctr.apply_keystream_blocks(blocks);
+                // Only the last piece may end in a part block: the next
+                // keystream block's first bytes (SP 800-38D, GCTR step 4).
+                if !tail.is_empty() {
+                    let mut ks = ghash::Block::default();
+                    ctr.write_keystream_block(&mut ks);
+                    for (b, k) in tail.iter_mut().zip(ks.iter()) {
+                        *b ^= *k;
+                    }
+                }
             }
         };
         let computed =
