@@ -25,6 +25,8 @@
 #   SECURE_CAPTURE  the secure capture (default BENCH_DIR/lab-bench-secure.pcap)
 #   SECURE_KEYS     its key file (default SECURE_CAPTURE with .keys for .pcap)
 #   JOBS            the -j value, when -j exists (default 2)
+# Last, the terminal UI's first screen and whole-capture listing on the crc
+# capture (examples/tui_bench), with its peak RSS.
 # Captures stay where they are, to be reused; they are never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +56,7 @@ record bench-secure "$sec"
 [ -s "$keys" ] || { echo "bench-throughput.sh: no key file $keys" >&2; exit 2; }
 
 # With Parquet export (the cargo feature), for its row.
-cargo build --release --quiet --features parquet --bin cephshark --example floor
+cargo build --release --quiet --features parquet --bin cephshark --example floor --example tui_bench
 bin=target/release/cephshark
 floor=target/release/examples/floor
 command -v tshark >/dev/null || echo "(tshark not installed: its rows are left out)"
@@ -119,6 +121,11 @@ capture() {
 }
 capture "crc, MTU 1500" "$crc"
 capture "secure, 64 KiB packets, with keys" "$sec" --keys "$keys"
+# The terminal UI on the crc capture: the reader thread, list and drawing of
+# `cephshark FILE`, headless (examples/tui_bench). Goal: the first screen
+# under 1 s, and the rows streaming in (screens drawn) until all are listed.
+echo "-- terminal UI (headless, 100x30): $crc"
+target/release/examples/tui_bench "$crc" | grep -E '^(rows|first screen|loaded|peak RSS)'
 echo "(best wall time of $runs runs, warm page cache; x floor: over the floor's best in the same"
 echo " run; RSS: highest peak of the runs; goals: crc verify and -q -z conv <= 1.5x, secure"
 echo " verify with keys <= 3x, -T parquet within 2x of verify, peak RSS <= 64 MiB; -j rows"
