@@ -270,27 +270,21 @@ impl GcmStream {
         // threads, the copy is made a piece at a time while the other
         // thread reads `body` for the tag.
         let start = out.len();
-        if self.cipher.splits(body.len()) {
-            if !self.cipher.open_split(&self.nonce.0, body, &tag, out) {
-                out.truncate(start);
-                return Err(mismatch);
-            }
-            self.after_op();
-            return Ok(());
-        }
-        out.extend_from_slice(body);
-        let opened = match out.get_mut(start..) {
-            Some(region) => self
-                .cipher
-                .aead
-                .decrypt_inout_detached(
-                    &self.nonce.0.into(),
-                    &[],
-                    InOutBuf::from(region),
-                    &tag.into(),
-                )
-                .is_ok(),
-            None => false,
+        let opened = if self.cipher.splits(body.len()) {
+            self.cipher.open_split(&self.nonce.0, body, &tag, out)
+        } else {
+            out.extend_from_slice(body);
+            out.get_mut(start..).is_some_and(|region| {
+                self.cipher
+                    .aead
+                    .decrypt_inout_detached(
+                        &self.nonce.0.into(),
+                        &[],
+                        InOutBuf::from(region),
+                        &tag.into(),
+                    )
+                    .is_ok()
+            })
         };
         if !opened {
             out.truncate(start);
