@@ -546,3 +546,90 @@ fn the_next_frame_is_read_where_a_damaged_frame_ends() {
         );
     }
 }
+
+/// Retransmissions compared on the reading thread's buffers: two real
+/// captures one after the other (some 2,000 packets, so that many read-ahead
+/// batches pass and quiet connections hold pieces of old ones until they
+/// are asked back), with data packets sent again two packets later (where
+/// three data packets of one direction follow each other), every other
+/// such copy with its payload's last byte changed. Read with one
+/// thread (each window a copy) and two (windows holding places in the
+/// batches), the output is the same, and each changed copy, and only those,
+/// is a `tcp_overlap_differs` problem.
+#[test]
+fn retransmissions_are_compared_alike_read_ahead_or_not() {
+    let mut pkts = read_all(&original());
+    pkts.extend(read_all(&capture("cephx-crc.pcap")));
+    let mut out = Vec::new();
+    let (mut copies, mut changed) = (0, 0);
+    for (i, p) in pkts.iter().enumerate() {
+        out.push(p.clone());
+        let Some(old) = i.checked_sub(2).map(|k| &pkts[k]) else {
+            continue;
+        };
+        // Only inside a run of the same direction's data, so that the
+        // connection is open when the copy comes.
+        let run = || {
+            // The three in sequence: the capture has stretches reordered.
+            let flow = |p: &OwnedPacket| {
+                parse_tcp(p.link, &p.data)
+                    .ok()
+                    .flatten()
+                    .filter(|t| !t.flags.fin && !t.flags.rst && !t.payload.is_empty())
+                    .map(|t| {
+                        (
+                            t.src,
+                            t.dst,
+                            t.seq,
+                            t.seq.wrapping_add(t.payload.len() as u32),
+                        )
+                    })
+            };
+            let (a, b, c) = (flow(old), flow(&pkts[i - 1]), flow(p));
+            let next = |x: Option<(_, _, u32, u32)>, y: Option<(_, _, u32, u32)>| {
+                x.zip(y)
+                    .is_some_and(|(x, y)| (x.0, x.1, x.3) == (y.0, y.1, y.2))
+            };
+            next(a, b) && next(b, c)
+        };
+        if !run() {
+            continue;
+        }
+        let mut copy = old.clone();
+        copies += 1;
+        if copies % 2 == 0 {
+            // The payload's last byte (a short frame's last byte is padding).
+            let at = parse_tcp(old.link, &old.data)
+                .ok()
+                .flatten()
+                .map(|t| t.payload_offset + t.payload.len() - 1);
+            if let Some(b) = at.and_then(|at| copy.data.get_mut(at)) {
+                *b ^= 0x5a;
+                changed += 1;
+            }
+        }
+        out.push(copy);
+    }
+    assert!(
+        out.len() > 2_000 && changed > 30,
+        "{} packets, {changed} changed",
+        out.len()
+    );
+    let dir = std::env::temp_dir().join(format!("cephshark-retransmit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("retransmit.pcap");
+    std::fs::write(&path, write(&out)).unwrap_or_else(|e| panic!("{e}"));
+    let verify = |jobs: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
+            .args(["verify", "-j", jobs])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let one = verify("1");
+    assert_eq!(verify("2"), one);
+    let flagged = one.matches("tcp_overlap_differs").count();
+    assert_eq!(flagged, changed, "{one}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

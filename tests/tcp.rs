@@ -165,6 +165,7 @@ impl Conn {
             payload,
             payload_offset: 66,
             missing: 0,
+            owner: None,
         };
         self.packet += 1;
         let ts = Timestamp {
@@ -468,6 +469,7 @@ proptest! {
                 payload: &payload,
                 payload_offset: 54,
                 missing,
+                owner: None,
             };
             let ts = Timestamp { secs: i as i64, nanos: 0 };
             table.process(PacketIndex(i as u64 + 1), ts, &seg, &mut check);

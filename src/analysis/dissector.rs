@@ -188,6 +188,10 @@ impl Dissector {
 
     /// Process one packet; finished records go to `out`.
     pub fn packet(&mut self, pkt: &Packet<'_>, out: &mut dyn FnMut(Record)) {
+        if let Some(before) = pkt.owner.and_then(|o| o.release) {
+            // The reader waits for buffers that windows still hold.
+            self.flows.release_shared(before);
+        }
         let inner = &mut self.inner;
         inner.summary.packets += 1;
         inner.summary.bytes += u64::from(pkt.caplen);

@@ -13,6 +13,16 @@
 //! memory-mapped file, [`PacketSource::shared`]), a batch holds only their
 //! places in it: no packet byte is copied.
 //!
+//! Each packet comes with its batch's buffer as its [`Owner`]: what must
+//! outlive the packet (the window of bytes a TCP direction delivered, for
+//! checking retransmissions) keeps a piece of it instead of a copy. A
+//! dissected batch's buffer goes back to the reader thread once no piece
+//! of it is held. When more than twice [`HELD`] such buffers wait, the
+//! next packet handed out asks for all but the last [`HELD`] back
+//! (`Owner::release`), and whoever keeps pieces of them copies those then:
+//! only the pieces of connections quiet since then, as a busy one's
+//! window lies in the last batches.
+//!
 //! Packets come out exactly as [`PacketSource::next_packet`] gives them,
 //! in the same order, with the same numbers, and an error or the end at
 //! the same place: the output of a dissection does not depend on whether
@@ -21,9 +31,11 @@
 //! are reused, not reallocated.
 
 use super::{
-    parse_head, CaptureError, LinkType, Packet, PacketIndex, PacketSource, Parsed, SharedBytes,
-    Timestamp,
+    parse_head, CaptureError, LinkType, Owner, Packet, PacketIndex, PacketSource, Parsed,
+    SharedBytes, Timestamp,
 };
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -39,6 +51,14 @@ pub const BATCH_BYTES: usize = 1 << 20;
 const BATCH_PACKETS: usize = 192;
 /// Batches read but not yet dissected.
 pub const AHEAD: usize = 3;
+/// The last dissected batches whose buffers may stay held (see the
+/// module's text): a busy TCP direction's window of 256 KiB spans one or
+/// two batches.
+pub const HELD: usize = 4;
+/// Buffers still held that are waited for at most: past this (whoever
+/// keeps pieces did not let go when asked), the oldest is no longer
+/// waited for, and is freed when its last piece goes.
+const HELD_MAX: usize = 4 * HELD;
 
 /// One packet of a batch: its place in the batch's bytes.
 #[derive(Debug, Clone)]
@@ -55,10 +75,14 @@ struct Meta {
 /// Packets read together, and what ended the capture after them.
 #[derive(Default)]
 struct Batch {
-    /// The packets' bytes, copied; or, with `shared`, nothing.
-    bytes: Vec<u8>,
-    /// The input the packets' ranges point into, when held in memory.
-    shared: Option<SharedBytes>,
+    /// The packets' bytes, copied; or the whole input, when it is held in
+    /// memory (`mapped`).
+    bytes: Bytes,
+    mapped: bool,
+    /// The batch's number, from 0.
+    id: u64,
+    /// An emptied buffer to copy the next packets into.
+    spare: BytesMut,
     packets: Vec<Meta>,
     /// Set on the last batch: `Ok` at the end of the capture, or the error.
     end: Option<Result<(), CaptureError>>,
@@ -73,6 +97,11 @@ pub struct AheadReader {
     /// Next packet of `current` to hand out.
     at: usize,
     done: bool,
+    /// Buffers of dissected batches still held by pieces, with their
+    /// batch's number, oldest first.
+    held: VecDeque<(u64, Bytes)>,
+    /// The next packet handed out asks for those numbered below this back.
+    release: Option<u64>,
 }
 
 impl AheadReader {
@@ -94,11 +123,8 @@ impl AheadReader {
                     )));
                 }
             };
-            let mut old = std::mem::replace(&mut self.current, next);
-            old.bytes.clear();
-            old.packets.clear();
-            // The reader thread may have ended; the batch is then dropped.
-            let _ = self.empty.try_send(old);
+            let old = std::mem::replace(&mut self.current, next);
+            self.retire(old);
             self.at = 0;
         }
         if self.done {
@@ -108,11 +134,12 @@ impl AheadReader {
             return Ok(None);
         };
         self.at += 1;
-        let bytes = match &self.current.shared {
-            Some(s) => s.bytes(),
-            None => &self.current.bytes,
+        let data = self.current.bytes.get(m.data.clone()).unwrap_or_default();
+        let owner = Owner {
+            bytes: &self.current.bytes,
+            id: self.current.id,
+            release: self.release.take(),
         };
-        let data = bytes.get(m.data.clone()).unwrap_or_default();
         Ok(Some(Packet {
             index: m.index,
             ts: m.ts,
@@ -121,7 +148,46 @@ impl AheadReader {
             link: m.link,
             data,
             tcp: Some(&m.tcp),
+            owner: Some(owner),
         }))
+    }
+
+    /// A dissected batch: its buffer waits until no piece of it is held,
+    /// and every buffer no longer held goes back to the reader thread.
+    fn retire(&mut self, mut old: Batch) {
+        let bytes = std::mem::take(&mut old.bytes);
+        // (The batch before the first has no buffer.)
+        if !old.mapped && !bytes.is_empty() {
+            self.held.push_back((old.id, bytes));
+        }
+        old.packets.clear();
+        let mut batch = Some(old);
+        let mut k = 0;
+        while k < self.held.len() {
+            if !self.held.get(k).is_some_and(|(_, b)| b.is_unique()) {
+                k += 1;
+                continue;
+            }
+            let Some(Ok(mut spare)) = self.held.remove(k).map(|(_, b)| b.try_into_mut()) else {
+                continue;
+            };
+            spare.clear();
+            let mut b = batch.take().unwrap_or_default();
+            b.spare = spare;
+            // The reader thread may have ended, or have enough emptied
+            // batches: the batch is then dropped.
+            let _ = self.empty.try_send(b);
+        }
+        if let Some(b) = batch {
+            let _ = self.empty.try_send(b);
+        }
+        if self.held.len() > HELD_MAX {
+            self.held.pop_front();
+        }
+        if self.held.len() > 2 * HELD {
+            let keep = self.held.len() - HELD;
+            self.release = self.held.get(keep).map(|(id, _)| *id);
+        }
     }
 }
 
@@ -142,6 +208,8 @@ where
             current: Batch::default(),
             at: 0,
             done: false,
+            held: VecDeque::new(),
+            release: None,
         };
         let out = f(&mut ahead);
         // Dropping the receiving end makes the reader thread's next send
@@ -184,10 +252,15 @@ where
 
 /// The reader thread: batches until the end, an error, or nobody listens.
 fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
-    let shared = reader.shared();
+    // A mapped input is the buffer of every batch.
+    let shared = reader.shared().map(|s| Bytes::from_owner(Input(s)));
+    let mut id = 0u64;
     loop {
         let mut batch = empty.try_recv().unwrap_or_default();
-        batch.shared.clone_from(&shared);
+        let mut spare = std::mem::take(&mut batch.spare);
+        if shared.is_none() && spare.capacity() < BATCH_BYTES {
+            spare.reserve(BATCH_BYTES);
+        }
         let mut size = 0usize;
         while size < BATCH_BYTES && batch.packets.len() < BATCH_PACKETS {
             match reader.next_packet() {
@@ -199,9 +272,9 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
                     let data = if shared.is_some() {
                         reader.last_span()
                     } else {
-                        let from = batch.bytes.len();
-                        batch.bytes.extend_from_slice(p.data);
-                        from..batch.bytes.len()
+                        let from = spare.len();
+                        spare.extend_from_slice(p.data);
+                        from..spare.len()
                     };
                     batch.packets.push(Meta {
                         index,
@@ -222,10 +295,30 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
                 }
             }
         }
+        match &shared {
+            Some(input) => {
+                batch.bytes = input.clone();
+                batch.mapped = true;
+            }
+            None => {
+                batch.bytes = spare.freeze();
+                batch.id = id;
+                id += 1;
+            }
+        }
         let last = batch.end.is_some();
         if full.send(batch).is_err() || last {
             return;
         }
+    }
+}
+
+/// A shared input as the owner of a [`Bytes`].
+struct Input(SharedBytes);
+
+impl AsRef<[u8]> for Input {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
     }
 }
 
@@ -330,6 +423,49 @@ mod tests {
         let err = err.unwrap();
         assert!(err.starts_with("capture truncated at byte"), "{err}");
         assert_eq!(ahead(cut), (want, Some(err)));
+    }
+
+    /// Pieces of each batch's buffer kept past its packets (as a TCP
+    /// window keeps them) are asked back once more than twice `HELD`
+    /// buffers are held, all but the last `HELD`; and every packet lies in
+    /// the buffer it names.
+    #[test]
+    fn held_buffers_are_asked_back_all_but_the_last_few() {
+        // 1,000-byte packets: 192 to a batch, some 100 batches.
+        let bytes = capture(20_000, 1000);
+        let r = CaptureReader::new(&bytes[..]).unwrap();
+        let (batches, asked) = read_ahead(r, |a| {
+            let mut kept: Vec<(u64, Bytes)> = Vec::new();
+            let mut asked = 0;
+            let mut last = None;
+            while let Some(p) = a.next_packet().unwrap() {
+                let o = p.owner.unwrap();
+                let at = p.data.as_ptr().addr() - o.bytes.as_ptr().addr();
+                assert_eq!(&o.bytes[at..at + p.data.len()], p.data);
+                assert!(last <= Some(o.id), "buffers are numbered in packet order");
+                last = Some(o.id);
+                if let Some(before) = o.release {
+                    asked += 1;
+                    assert!(kept.len() > 2 * HELD, "asked with {} held", kept.len());
+                    let held_before = kept.len();
+                    kept.retain(|(id, _)| *id >= before);
+                    // All but the last HELD dissected batches (this
+                    // packet's is not kept yet).
+                    assert_eq!(kept.len(), HELD, "{held_before} held");
+                }
+                if kept.last().map(|k| k.0) != Some(o.id) {
+                    kept.push((o.id, o.bytes.clone()));
+                }
+            }
+            (last.unwrap() + 1, asked)
+        });
+        assert_eq!(batches, 20_000u64.div_ceil(BATCH_PACKETS as u64));
+        // Asked at the (2 HELD + 1)-th held buffer, then every HELD + 1.
+        let want = (batches - 1 - 2 * HELD as u64).div_ceil(HELD as u64 + 1);
+        assert!(
+            asked >= want - 1 && asked <= want + 1,
+            "asked {asked} times, {batches} batches"
+        );
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub struct TcpPacket<'a> {
     pub payload_offset: usize,
     /// Payload bytes the IP header declares but the capture did not keep (snap length).
     pub missing: u32,
+    /// The buffer `payload` lies in, when a piece of it may be held past
+    /// the packet (the packet's [`Owner`](super::Owner)).
+    pub owner: Option<super::Owner<'a>>,
 }
 
 /// A TCP packet's headers read ahead (on the reader thread, see
@@ -99,8 +102,8 @@ impl TcpHead {
         }
     }
 
-    /// The packet again, over its bytes `data`.
-    pub fn view<'a>(&self, data: &'a [u8]) -> TcpPacket<'a> {
+    /// The packet again, over its bytes `data` (which lie in `owner`).
+    pub fn view<'a>(&self, data: &'a [u8], owner: Option<super::Owner<'a>>) -> TcpPacket<'a> {
         TcpPacket {
             src: self.src,
             dst: self.dst,
@@ -110,6 +113,7 @@ impl TcpHead {
             payload: data.get(self.payload.clone()).unwrap_or_default(),
             payload_offset: self.payload.start,
             missing: self.missing,
+            owner,
         }
     }
 }
@@ -492,6 +496,7 @@ fn tcp(
         payload,
         payload_offset,
         missing,
+        owner: None,
     }))
 }
 

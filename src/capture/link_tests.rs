@@ -105,7 +105,7 @@ fn headers_read_ahead_give_the_same_segment_over_the_same_bytes() {
     for variant in VARIANTS {
         let (data, offset) = build(variant);
         let head = parse_head(variant.0, &data).unwrap().expect("a TCP packet");
-        let t = head.view(&data);
+        let t = head.view(&data, None);
         let direct = parse_tcp(variant.0, &data).unwrap().unwrap();
         assert_eq!(
             (t.src, t.dst, t.seq, t.ack),

@@ -260,6 +260,7 @@ impl<R: Read> PacketSource for MergeReader<R> {
             link: p.link,
             data: &p.data,
             tcp: None,
+            owner: None,
         }))
     }
 }

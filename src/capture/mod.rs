@@ -29,6 +29,7 @@ mod window;
 mod writer;
 
 pub use ahead::{read_ahead, with_packets, AheadReader, Packets};
+use bytes::Bytes;
 pub use feed::{feed, feed_from, FeedHandle, FeedReader, FeedWriter};
 pub use link::{parse_head, parse_tcp, LinkError, Parsed, TcpFlags, TcpHead, TcpPacket};
 pub use merge::{MergeReader, Origin, Origins};
@@ -172,6 +173,25 @@ pub struct Packet<'a> {
     /// Its link layers already parsed (read ahead on another thread), or
     /// `None`: [`parse_tcp`] then reads them.
     pub tcp: Option<&'a Parsed>,
+    /// The buffer `data` lies in, when a piece of it may be held past the
+    /// packet (read ahead, or a mapped file); `None` when the bytes are
+    /// only lent until the next packet.
+    pub owner: Option<Owner<'a>>,
+}
+
+/// The buffer a packet's bytes lie in, when pieces of it may be held
+/// (`Bytes::slice`) after the packet: what keeps them then needs no copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    /// The buffer.
+    pub bytes: &'a Bytes,
+    /// Its number: buffers are numbered in the order of their packets.
+    pub id: u64,
+    /// Set when too many earlier buffers are still held by such pieces:
+    /// whoever keeps pieces of buffers numbered below this should copy
+    /// what it needs and let go of them now, so that the memory the reader
+    /// uses stays bounded.
+    pub release: Option<u64>,
 }
 
 impl<'a> Packet<'a> {
@@ -179,9 +199,14 @@ impl<'a> Packet<'a> {
     /// reads it, or as it was read ahead.
     pub fn tcp(&self) -> Result<Option<TcpPacket<'a>>, LinkError> {
         match self.tcp {
-            Some(Ok(head)) => Ok(head.as_ref().map(|h| h.view(self.data))),
+            Some(Ok(head)) => Ok(head.as_ref().map(|h| h.view(self.data, self.owner))),
             Some(Err(e)) => Err(e.clone()),
-            None => parse_tcp(self.link, self.data),
+            None => parse_tcp(self.link, self.data).map(|tcp| {
+                tcp.map(|mut t| {
+                    t.owner = self.owner;
+                    t
+                })
+            }),
         }
     }
 }

@@ -282,6 +282,7 @@ impl<R: Read> CaptureReader<R> {
             link: found.link,
             data,
             tcp: None,
+            owner: None,
         }))
     }
 

@@ -210,6 +210,7 @@ pub fn run(data: &[u8]) {
             link: LinkType::RAW,
             data: &bytes,
             tcp: None,
+            owner: None,
         };
         d.packet(&pkt, &mut out);
     }

@@ -231,6 +231,16 @@ impl Conn {
         !seg.flags.ack || seg.flags.syn || peer.map(|i| i.wrapping_add(1)) == Some(seg.ack)
     }
 
+    /// Copy the pieces of packet buffers the windows of delivered bytes
+    /// hold (see [`FlowTable::release_shared`](super::FlowTable::release_shared)).
+    pub(super) fn release_shared(&mut self, before: u64) {
+        if let Some(d) = self.dirs.as_mut() {
+            for r in &mut d.r {
+                r.recent.release(before);
+            }
+        }
+    }
+
     /// Apply one segment of the connection between `ends`; the reason if
     /// it closed the connection.
     pub(super) fn handle(
@@ -293,11 +303,11 @@ impl Conn {
             seq = seq.wrapping_add(1);
         }
         let payload = seg.payload;
-        mine.segment(
+        mine.segment_in(
             packet,
             ts,
             seq,
-            payload,
+            (payload, seg.owner),
             seg.missing,
             &mut tagged(sink, id, dir),
         );

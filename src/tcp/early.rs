@@ -77,6 +77,7 @@ impl EarlySeg {
             payload: &self.payload,
             payload_offset: 0,
             missing: self.missing,
+            owner: None,
         }
     }
 }

@@ -168,6 +168,18 @@ impl FlowTable {
             .count()
     }
 
+    /// Let go of every packet buffer the open connections hold pieces of
+    /// numbered below `before` (the windows of delivered bytes copy them):
+    /// asked by the reader through
+    /// [`Owner::release`](crate::capture::Owner::release).
+    pub fn release_shared(&mut self, before: u64) {
+        for slot in self.slots.values_mut() {
+            if let Slot::Open(conn) = slot {
+                conn.release_shared(before);
+            }
+        }
+    }
+
     /// Feed one TCP segment; events go to `sink`.
     pub fn process(
         &mut self,

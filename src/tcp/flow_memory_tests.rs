@@ -26,6 +26,7 @@ fn syn(src: SocketAddr, dst: SocketAddr, seq: u32) -> TcpPacket<'static> {
         payload: b"",
         payload_offset: 54,
         missing: 0,
+        owner: None,
     }
 }
 
@@ -73,6 +74,7 @@ fn seg<'a>(
         payload,
         payload_offset: 74,
         missing: 0,
+        owner: None,
     }
 }
 

@@ -112,6 +112,7 @@ impl T {
             payload,
             payload_offset: 54,
             missing,
+            owner: None,
         };
         let ts = Timestamp {
             secs: self.secs,

@@ -29,6 +29,7 @@ mod event;
 mod flow;
 mod held;
 mod reassembly;
+mod recent;
 mod stream_map;
 
 pub use early::DEFAULT_HANDSHAKE_WAIT;

@@ -47,8 +47,9 @@
 //!
 //! # Memory
 //! Held bytes are capped per direction (16 MiB by default), the recent
-//! window (256 KiB by default, kept in `stream_map`'s `RecentBytes`) is a
-//! ring, and nothing else grows with the length of the stream.
+//! window (256 KiB by default, `recent`'s `RecentBytes`) holds places in
+//! the packets' buffers or copies in a ring, and nothing else grows with
+//! the length of the stream.
 //!
 //! # Limits
 //! When the SYN was not captured, the first segment seen sets offset 0,
@@ -56,7 +57,8 @@
 //! number) picked up first shifts the stream by one, and the peer's next
 //! ACK then reports a one-byte gap at offset 0.
 
-use super::stream_map::RecentBytes;
+use super::recent::RecentBytes;
+use crate::capture::Owner;
 use crate::capture::{PacketIndex, Timestamp};
 use std::collections::BTreeMap;
 
@@ -229,6 +231,21 @@ impl Reassembler {
         missing: u32,
         sink: &mut Sink<'_>,
     ) {
+        self.segment_in(packet, ts, seq, (payload, None), missing, sink);
+    }
+
+    /// [`Reassembler::segment`], with the buffer `payload` lies in when it
+    /// can be held past the packet (see [`crate::capture::Owner`]): the
+    /// window of delivered bytes then keeps a piece of it, not a copy.
+    pub fn segment_in(
+        &mut self,
+        packet: PacketIndex,
+        ts: Timestamp,
+        seq: u32,
+        (payload, shared): (&[u8], Option<Owner<'_>>),
+        missing: u32,
+        sink: &mut Sink<'_>,
+    ) {
         self.last_packet = packet;
         if self.origin.is_none() {
             self.origin = Some(seq);
@@ -258,7 +275,7 @@ impl Reassembler {
         // The common case, in order with nothing held: the bytes are the
         // next ones, nothing they could overlap or make contiguous.
         if start == self.next && end == cap_end && self.held.is_empty() {
-            self.emit_data(start, data, packet, ts, sink);
+            self.emit_data(start, (data, shared), packet, ts, sink);
             return;
         }
         // Already delivered: compare with the recent window.
@@ -281,7 +298,7 @@ impl Reassembler {
         if miss_lo < end {
             self.hold_missing(miss_lo, end, packet);
         }
-        self.deliver(start, data, &pieces, packet, ts, sink);
+        self.deliver(start, (data, shared), &pieces, packet, ts, sink);
         self.pieces = pieces;
         self.enforce_cap(packet, sink);
     }
@@ -384,7 +401,7 @@ impl Reassembler {
     fn deliver(
         &mut self,
         base: u64,
-        data: &[u8],
+        (data, shared): (&[u8], Option<Owner<'_>>),
         pieces: &[(u64, u64)],
         packet: PacketIndex,
         ts: Timestamp,
@@ -394,7 +411,7 @@ impl Reassembler {
         loop {
             if let Some(&(a, b)) = pieces.peek() {
                 if a == self.next {
-                    self.emit_data(a, part(data, base, a, b), packet, ts, sink);
+                    self.emit_data(a, (part(data, base, a, b), shared), packet, ts, sink);
                     pieces.next();
                     continue;
                 }
@@ -421,7 +438,7 @@ impl Reassembler {
         let at = self.next;
         match self.take(at) {
             Some(Held::Bytes { data, packet, ts }) => {
-                self.emit_data(at, &data, packet, ts, sink);
+                self.emit_data(at, (&data, None), packet, ts, sink);
                 true
             }
             Some(Held::Missing { len, packet }) => {
@@ -435,7 +452,7 @@ impl Reassembler {
     fn emit_data(
         &mut self,
         offset: u64,
-        data: &[u8],
+        (data, shared): (&[u8], Option<Owner<'_>>),
         packet: PacketIndex,
         ts: Timestamp,
         sink: &mut Sink<'_>,
@@ -450,7 +467,7 @@ impl Reassembler {
             ts,
         });
         self.recent
-            .push(offset, data, packet, ts, self.cfg.recent_window);
+            .push(offset, data, shared, (packet, ts), self.cfg.recent_window);
         self.next = offset.saturating_add(len64(data.len()));
     }
 

@@ -11,9 +11,9 @@
 //! consumed everything before an offset, [`StreamMap::prune_before`] drops
 //! the chunks that end at or before it.
 //!
-//! The reassembler's window of recently delivered bytes (`RecentBytes`,
-//! crate-private) is built on the same map: bytes plus who carried them,
-//! so a retransmission that disagrees can name the packet it contradicts.
+//! The reassembler's window of recently delivered bytes (`recent`) is
+//! built on the same map: bytes plus who carried them, so a
+//! retransmission that disagrees can name the packet it contradicts.
 //!
 //! ```text
 //!  offset  0        1448      2896   3000          5000
@@ -191,141 +191,6 @@ impl StreamMap {
     }
 }
 
-/// The last delivered bytes of a direction, with the packets that carried
-/// them: the reassembler's window for checking retransmissions.
-///
-/// The bytes are kept in one buffer: it grows with the bytes while they
-/// are fewer than the window, then stays at the window's size and is
-/// written round, the oldest bytes overwritten (a ring). Each delivered
-/// piece is one or two plain copies into it.
-#[derive(Debug, Default)]
-pub(crate) struct RecentBytes {
-    /// Offset of the oldest kept byte.
-    start: u64,
-    /// Bytes kept, from `start`.
-    len: usize,
-    /// Index in `ring` of the byte at `start` (0 until the ring is full).
-    head: usize,
-    /// The kept bytes; `ring.len()` is the ring's size.
-    ring: Vec<u8>,
-    /// Who carried them; the first chunk may begin before `start`.
-    owners: StreamMap,
-}
-
-impl RecentBytes {
-    /// Heap bytes held: the window and its owners.
-    pub(crate) fn memory(&self) -> usize {
-        self.ring.capacity().saturating_add(self.owners.memory())
-    }
-
-    fn end(&self) -> u64 {
-        self.start.saturating_add(len64(self.len))
-    }
-
-    /// Forget everything; the next delivered byte is at `at`.
-    pub(crate) fn reset(&mut self, at: u64) {
-        self.start = at;
-        self.len = 0;
-        self.head = 0;
-        self.ring.clear();
-        self.owners = StreamMap::new();
-    }
-
-    /// Append delivered bytes, keeping at most `cap` of them.
-    pub(crate) fn push(
-        &mut self,
-        offset: u64,
-        data: &[u8],
-        packet: PacketIndex,
-        ts: Timestamp,
-        cap: usize,
-    ) {
-        let len = len64(data.len());
-        if offset != self.end() || cap == 0 {
-            self.reset(offset);
-        }
-        if cap == 0 {
-            self.start = offset.saturating_add(len);
-            return;
-        }
-        self.owners.record(offset, len, packet, ts);
-        self.write(data, cap);
-        self.owners.prune_before(self.start);
-    }
-
-    /// Copy `data` after the kept bytes, keeping the last `cap`.
-    fn write(&mut self, data: &[u8], cap: usize) {
-        // Still growing, and the bytes fit: the buffer is the bytes.
-        if self.ring.len() < cap && self.len.saturating_add(data.len()) <= cap {
-            self.ring.extend_from_slice(data);
-            self.len = self.ring.len();
-            return;
-        }
-        if self.ring.len() != cap {
-            // Grown to the window (head is 0 while growing): now a ring.
-            self.ring.resize(cap, 0);
-        }
-        let total = self.len.saturating_add(data.len());
-        let data = match data.len().checked_sub(cap) {
-            // More than the window: only its last `cap` bytes stay.
-            Some(skip) => {
-                let (_, tail) = data.split_at(skip);
-                self.head = 0;
-                self.len = 0;
-                tail
-            }
-            None => data,
-        };
-        let at = (self.head + self.len) % cap;
-        let first = data.len().min(cap - at);
-        let (a, b) = data.split_at(first);
-        if let Some(dst) = self.ring.get_mut(at..at + first) {
-            dst.copy_from_slice(a);
-        }
-        if let Some(dst) = self.ring.get_mut(..b.len()) {
-            dst.copy_from_slice(b);
-        }
-        let excess = self.len.saturating_add(data.len()).saturating_sub(cap);
-        self.head = (self.head + excess) % cap;
-        self.len = self.len.saturating_add(data.len()) - excess;
-        // Everything before the last `len` bytes of the stream is gone.
-        let dropped = total.saturating_sub(self.len);
-        self.start = self.start.saturating_add(len64(dropped));
-    }
-
-    /// The kept bytes of `range`, one piece per packet that carried them.
-    pub(crate) fn overlapping(
-        &self,
-        range: Range<u64>,
-    ) -> impl Iterator<Item = (Chunk, Kept<'_>)> + '_ {
-        let lo = range.start.max(self.start);
-        let hi = range.end.min(self.end());
-        self.owners.chunks(lo..hi).filter_map(move |chunk| {
-            let from = usize::try_from(chunk.offset.checked_sub(self.start)?).ok()?;
-            let to = usize::try_from(chunk.end().checked_sub(self.start)?).ok()?;
-            (from <= to && to <= self.len).then(|| (chunk, self.kept(from, to)))
-        })
-    }
-
-    /// The kept bytes `from..to` (counted from `start`), in order.
-    fn kept(&self, from: usize, to: usize) -> Kept<'_> {
-        let size = self.ring.len().max(1);
-        let at = (self.head + from) % size;
-        let n = to - from;
-        let first = n.min(size - at);
-        let a = self.ring.get(at..at + first).unwrap_or_default();
-        let b = self.ring.get(..n - first).unwrap_or_default();
-        a.iter().chain(b.iter())
-    }
-}
-
-/// Kept bytes of the window: at most two pieces of the ring, in order.
-pub(crate) type Kept<'a> = std::iter::Chain<std::slice::Iter<'a, u8>, std::slice::Iter<'a, u8>>;
-
-fn len64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {
@@ -388,67 +253,6 @@ mod tests {
         assert_eq!(m.chunk_at(20).map(|c| (c.offset, c.len)), Some((20, 5)));
         m.record(25, 0, PacketIndex(4), ts(0));
         assert_eq!(m.len(), 2);
-    }
-
-    #[test]
-    fn recent_bytes_keep_a_bounded_window() {
-        let mut r = RecentBytes::default();
-        r.push(0, b"abcd", PacketIndex(1), ts(0), 6);
-        r.push(4, b"efgh", PacketIndex(2), ts(0), 6);
-        let got: Vec<(u64, u64, Vec<u8>)> = r
-            .overlapping(0..100)
-            .map(|(c, b)| (c.offset, c.packet.0, b.copied().collect()))
-            .collect();
-        assert_eq!(got, vec![(2, 1, b"cd".to_vec()), (4, 2, b"efgh".to_vec())]);
-        // A discontinuity restarts the window.
-        r.push(20, b"xy", PacketIndex(3), ts(0), 6);
-        assert_eq!(r.overlapping(0..20).count(), 0);
-        assert_eq!(
-            r.overlapping(21..22).map(|(c, _)| c.offset).next(),
-            Some(21)
-        );
-    }
-
-    /// The window against the plain definition: the last `cap` bytes of
-    /// the stream, each piece named by the packet that carried it, for
-    /// pieces smaller than, equal to and larger than the window.
-    #[test]
-    fn recent_bytes_are_the_last_bytes_whatever_the_piece_sizes() {
-        let stream: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for cap in [1usize, 7, 64, 1000] {
-            for piece in [1usize, 3, 7, 63, 64, 65, 999, 1000, 1500] {
-                let mut r = RecentBytes::default();
-                let mut at = 0usize;
-                let mut n = 0u64;
-                while at < stream.len() {
-                    let end = (at + piece).min(stream.len());
-                    n += 1;
-                    r.push(len64(at), &stream[at..end], PacketIndex(n), ts(0), cap);
-                    at = end;
-                    let lo = at.saturating_sub(cap);
-                    let mut got = Vec::new();
-                    let mut next = len64(lo);
-                    for (c, bytes) in r.overlapping(0..u64::MAX) {
-                        assert_eq!(c.offset, next, "cap {cap} piece {piece}");
-                        // Piece k (from 1) carried [(k-1)*piece, k*piece).
-                        assert_eq!(c.packet.0, c.offset / len64(piece) + 1);
-                        next = c.end();
-                        got.extend(bytes.copied());
-                    }
-                    assert_eq!(got, stream[lo..at], "cap {cap} piece {piece} at {at}");
-                }
-                assert!(r.memory() >= cap);
-            }
-        }
-        // A part of the window, across the ring's end.
-        let mut r = RecentBytes::default();
-        r.push(0, b"abcdef", PacketIndex(1), ts(0), 8);
-        r.push(6, b"ghij", PacketIndex(2), ts(0), 8);
-        let got: Vec<(u64, Vec<u8>)> = r
-            .overlapping(5..9)
-            .map(|(c, b)| (c.offset, b.copied().collect()))
-            .collect();
-        assert_eq!(got, vec![(5, b"f".to_vec()), (6, b"ghi".to_vec())]);
     }
 
     #[test]
