@@ -553,9 +553,10 @@ fn the_next_frame_is_read_where_a_damaged_frame_ends() {
 /// are asked back), with data packets sent again two packets later (where
 /// three data packets of one direction follow each other), every other
 /// such copy with its payload's last byte changed. Read with one
-/// thread (each window a copy) and two (windows holding places in the
-/// batches), the output is the same, and each changed copy, and only those,
-/// is a `tcp_overlap_differs` problem.
+/// thread (each window a copy), two (windows holding places in the
+/// batches) or in place (places in the mapped file), the output is the
+/// same, and each changed copy, and only those, is a `tcp_overlap_differs`
+/// problem.
 #[test]
 fn retransmissions_are_compared_alike_read_ahead_or_not() {
     let mut pkts = read_all(&original());
@@ -619,16 +620,19 @@ fn retransmissions_are_compared_alike_read_ahead_or_not() {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let path = dir.join("retransmit.pcap");
     std::fs::write(&path, write(&out)).unwrap_or_else(|e| panic!("{e}"));
-    let verify = |jobs: &str| {
+    let verify = |how: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_cephshark"))
-            .args(["verify", "-j", jobs])
+            .arg("verify")
+            .args(how)
             .arg(&path)
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let one = verify("1");
-    assert_eq!(verify("2"), one);
+    let one = verify(&["-j", "1"]);
+    assert_eq!(verify(&["-j", "2"]), one);
+    // Read in place: the windows hold places in the mapped file.
+    assert_eq!(verify(&["-j", "1", "--mmap"]), one);
     let flagged = one.matches("tcp_overlap_differs").count();
     assert_eq!(flagged, changed, "{one}");
     let _ = std::fs::remove_dir_all(&dir);

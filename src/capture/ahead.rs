@@ -31,8 +31,7 @@
 //! are reused, not reallocated.
 
 use super::{
-    parse_head, CaptureError, LinkType, Owner, Packet, PacketIndex, PacketSource, Parsed,
-    SharedBytes, Timestamp,
+    parse_head, CaptureError, LinkType, Owner, Packet, PacketIndex, PacketSource, Parsed, Timestamp,
 };
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -253,7 +252,7 @@ where
 /// The reader thread: batches until the end, an error, or nobody listens.
 fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
     // A mapped input is the buffer of every batch.
-    let shared = reader.shared().map(|s| Bytes::from_owner(Input(s)));
+    let shared = reader.shared().map(super::window::whole);
     let mut id = 0u64;
     loop {
         let mut batch = empty.try_recv().unwrap_or_default();
@@ -310,15 +309,6 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
         if full.send(batch).is_err() || last {
             return;
         }
-    }
-}
-
-/// A shared input as the owner of a [`Bytes`].
-struct Input(SharedBytes);
-
-impl AsRef<[u8]> for Input {
-    fn as_ref(&self) -> &[u8] {
-        self.0.bytes()
     }
 }
 

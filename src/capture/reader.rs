@@ -30,7 +30,7 @@
 
 use super::time::{timestamp, ts_units};
 use super::window::{SharedBytes, Window};
-use super::{LinkType, Packet, PacketIndex, Timestamp};
+use super::{LinkType, Owner, Packet, PacketIndex, Timestamp};
 use pcap_parser::pcap::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
 };
@@ -282,7 +282,13 @@ impl<R: Read> CaptureReader<R> {
             link: found.link,
             data,
             tcp: None,
-            owner: None,
+            // Read in place: the input is the owner (number 0: it is
+            // held whole anyway, never asked back).
+            owner: self.win.whole().map(|bytes| Owner {
+                bytes,
+                id: 0,
+                release: None,
+            }),
         }))
     }
 

@@ -10,6 +10,7 @@
 //! ```
 
 use super::reader::{CaptureError, MAX_BLOCK_LEN};
+use bytes::Bytes;
 use std::io::{ErrorKind, Read};
 use std::ops::Range;
 use std::sync::Arc;
@@ -33,6 +34,21 @@ impl Mapped for Vec<u8> {
 /// A whole input shared by the reader and the packets it hands out.
 pub type SharedBytes = Arc<dyn Mapped>;
 
+/// A shared input as the owner of a [`Bytes`] over all of it: what the
+/// packets read in place name as their [`Owner`](super::Owner).
+struct Input(SharedBytes);
+
+impl AsRef<[u8]> for Input {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
+/// All of a shared input, as one [`Bytes`] (no copy).
+pub(super) fn whole(input: SharedBytes) -> Bytes {
+    Bytes::from_owner(Input(input))
+}
+
 /// Buffer size to start with (and read at most per call): large reads
 /// keep system calls and the copy of a block's start to the front rare.
 const INITIAL_BUFFER: usize = 1024 * 1024;
@@ -46,7 +62,8 @@ const RELEASE_STEP: usize = 4 << 20;
 
 enum Store {
     Owned(Vec<u8>),
-    Shared(SharedBytes),
+    /// The input, and all of it as a [`Bytes`].
+    Shared(SharedBytes, Bytes),
 }
 
 /// The unconsumed part of the input.
@@ -82,7 +99,7 @@ impl<R: Read> Window<R> {
         let end = bytes.bytes().len();
         Window {
             src,
-            store: Store::Shared(bytes),
+            store: Store::Shared(bytes.clone(), whole(bytes)),
             start: 0,
             end,
             offset: 0,
@@ -94,7 +111,16 @@ impl<R: Read> Window<R> {
     /// The shared input, when the bytes are read in place.
     pub(super) fn shared_bytes(&self) -> Option<&SharedBytes> {
         match &self.store {
-            Store::Shared(s) => Some(s),
+            Store::Shared(s, _) => Some(s),
+            Store::Owned(_) => None,
+        }
+    }
+
+    /// All of the shared input as a [`Bytes`], when the bytes are read in
+    /// place: the owner of every packet.
+    pub(super) fn whole(&self) -> Option<&Bytes> {
+        match &self.store {
+            Store::Shared(_, b) => Some(b),
             Store::Owned(_) => None,
         }
     }
@@ -103,7 +129,7 @@ impl<R: Read> Window<R> {
     pub(super) fn data(&self) -> &[u8] {
         match &self.store {
             Store::Owned(b) => b,
-            Store::Shared(s) => s.bytes(),
+            Store::Shared(_, b) => b,
         }
     }
 
@@ -138,7 +164,7 @@ impl<R: Read> Window<R> {
                     self.end = 0;
                 }
             }
-            Store::Shared(s) => {
+            Store::Shared(s, _) => {
                 let upto = self.start.saturating_sub(RELEASE_LAG);
                 if upto >= self.released.saturating_add(RELEASE_STEP) {
                     s.release(self.released..upto);

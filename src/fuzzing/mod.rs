@@ -20,8 +20,8 @@
 pub mod secure;
 pub mod segments;
 
-use crate::analysis::{dissect, record_tree, Config, Dissector, Record};
-use crate::capture::{parse_tcp, read_ahead, CaptureReader, LinkType, PacketIndex, Timestamp};
+use crate::analysis::{dissect, dissect_packets, record_tree, Config};
+use crate::capture::{parse_tcp, CaptureReader, LinkType, PacketIndex, Timestamp};
 use crate::decode::{control, header2, messages, MsgType};
 use crate::filter::Filter;
 use crate::model::{FieldNode, Source, Value};
@@ -78,36 +78,32 @@ pub fn decompress(data: &[u8]) {
 
 /// The whole pipeline on a capture file's bytes, field trees included.
 ///
-/// The same capture is then dissected read ahead on a second thread, where
-/// each TCP direction's window of delivered bytes holds places in the
-/// reader's buffers instead of copies: the rows must be the same. A
-/// difference is a bug, and panics.
+/// The same capture is then dissected read in place (as a mapped file),
+/// where each TCP direction's window of delivered bytes holds places in
+/// the input instead of copies: the rows must be the same. A difference
+/// is a bug, and panics.
 pub fn capture(data: &[u8]) {
-    let mut direct = Vec::new();
+    let mut read = Vec::new();
     let _ = dissect(data, Config::default(), &mut |r| {
         let _ = record_tree(&r);
-        direct.push(format!("{r:?}"));
+        read.push(format!("{r:?}"));
     });
-    let Ok(reader) = CaptureReader::new(data) else {
+    let shared: crate::capture::SharedBytes = std::sync::Arc::new(data.to_vec());
+    let Ok(reader) = CaptureReader::from_shared(shared) else {
         return;
     };
-    let mut ahead = Vec::new();
-    read_ahead(reader, |a| {
-        let mut d = Dissector::new(Config::default());
-        let mut out = |r: Record| ahead.push(format!("{r:?}"));
-        while let Ok(Some(p)) = a.next_packet() {
-            d.packet(&p, &mut out);
-        }
-        d.finish(&mut out);
+    let mut in_place = Vec::new();
+    let _ = dissect_packets(reader, Config::default(), &mut |r| {
+        in_place.push(format!("{r:?}"));
     });
-    if direct != ahead {
-        let at = direct.iter().zip(&ahead).position(|(a, b)| a != b);
+    if read != in_place {
+        let at = read.iter().zip(&in_place).position(|(a, b)| a != b);
         #[allow(clippy::panic)]
         {
             panic!(
-                "read ahead: {} rows against {}, first difference at {at:?}",
-                ahead.len(),
-                direct.len()
+                "read in place: {} rows against {}, first difference at {at:?}",
+                in_place.len(),
+                read.len()
             );
         }
     }
