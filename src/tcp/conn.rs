@@ -27,6 +27,9 @@ pub(super) struct Conn {
     /// Opened by a SYN whose SYN+ACK has not come yet: the server's
     /// segments wait in `early`.
     pub(super) awaiting_syn_ack: bool,
+    /// Listed among the connections whose windows hold pieces of the
+    /// packets' buffers (see [`FlowTable::release_shared`](super::FlowTable::release_shared)).
+    pub(super) holding: bool,
     /// Initial sequence number of each direction, when its SYN was seen.
     pub(super) isn: [Option<u32>; 2],
     /// The reassemblers and FINs, once anything but a handshake was seen.
@@ -239,6 +242,14 @@ impl Conn {
                 r.recent.release(before);
             }
         }
+    }
+
+    /// Whether a window of delivered bytes holds a piece of a packets'
+    /// buffer.
+    pub(super) fn holds_shared(&self) -> bool {
+        self.dirs
+            .as_ref()
+            .is_some_and(|d| d.r.iter().any(|r| r.recent.holds_shared()))
     }
 
     /// Apply one segment of the connection between `ends`; the reason if

@@ -133,6 +133,13 @@ pub struct FlowTable {
     now: PacketIndex,
     /// Sum of [`Slot::memory`] over all slots, kept as they change.
     heap: usize,
+    /// Open connections whose windows took pieces of the packets' buffers
+    /// (each listed once while `Conn::holding`; closed ones are dropped
+    /// from the list when it is walked or compacted).
+    holders: Vec<Key>,
+    /// The list is compacted when it reaches this length: twice what it
+    /// kept last time (amortised O(1) per listing).
+    holders_limit: usize,
 }
 
 /// Most listening endpoints remembered for orienting mid-stream connections.
@@ -172,12 +179,74 @@ impl FlowTable {
     /// numbered below `before` (the windows of delivered bytes copy them):
     /// asked by the reader through
     /// [`Owner::release`](crate::capture::Owner::release).
-    pub fn release_shared(&mut self, before: u64) {
-        for slot in self.slots.values_mut() {
-            if let Slot::Open(conn) = slot {
-                conn.release_shared(before);
+    ///
+    /// Only the connections listed as holding pieces are visited, so an
+    /// ask costs what those hold, not the number of connections.
+    pub fn release_shared(&mut self, before: u64) -> usize {
+        let mut visited = 0;
+        let mut keep = Vec::new();
+        for key in std::mem::take(&mut self.holders) {
+            let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
+                continue;
+            };
+            // Not holding, or listed twice (a key opened again).
+            if !conn.holding {
+                continue;
+            }
+            visited += 1;
+            conn.release_shared(before);
+            conn.holding = false;
+            if conn.holds_shared() {
+                keep.push(key);
             }
         }
+        for key in &keep {
+            if let Some(Slot::Open(conn)) = self.slots.get_mut(key) {
+                conn.holding = true;
+            }
+        }
+        self.holders_limit = keep.len().saturating_mul(2);
+        self.holders = keep;
+        visited
+    }
+
+    /// The connection at `key` may have taken its first piece of a
+    /// packets' buffer: list it. The list is compacted once it has doubled
+    /// since it was last walked or compacted.
+    fn note_holding(&mut self, key: Key) {
+        let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
+            return;
+        };
+        if conn.holding || !conn.holds_shared() {
+            return;
+        }
+        conn.holding = true;
+        self.holders.push(key);
+        if self.holders.len() >= self.holders_limit.max(64) {
+            self.compact_holders();
+        }
+    }
+
+    /// Drop from the list the connections closed since, and keys listed
+    /// twice (each open holder is unmarked as it is kept, then marked
+    /// again).
+    fn compact_holders(&mut self) {
+        let mut keep = Vec::new();
+        for key in std::mem::take(&mut self.holders) {
+            if let Some(Slot::Open(conn)) = self.slots.get_mut(&key) {
+                if conn.holding {
+                    conn.holding = false;
+                    keep.push(key);
+                }
+            }
+        }
+        for key in &keep {
+            if let Some(Slot::Open(conn)) = self.slots.get_mut(key) {
+                conn.holding = true;
+            }
+        }
+        self.holders_limit = keep.len().saturating_mul(2);
+        self.holders = keep;
     }
 
     /// Feed one TCP segment; events go to `sink`.
@@ -276,12 +345,16 @@ impl FlowTable {
                     if !conn.awaiting_syn_ack {
                         let ends = key.roles(conn.client_low);
                         let end = conn.handle(self.cfg.reassembly, ends, packet, ts, seg, sink);
+                        let new_holder = seg.owner.is_some() && !conn.holding;
                         if let Some(reason) = end {
                             self.end_open(key, reason, packet, ts, sink);
                             self.account(&key, before);
                         } else {
                             let after = slot.memory();
                             self.heap = self.heap.saturating_sub(before).saturating_add(after);
+                            if new_holder {
+                                self.note_holding(key);
+                            }
                         }
                         return Vec::new();
                     }
@@ -437,6 +510,8 @@ impl FlowTable {
         }
         if let Some(reason) = conn.handle(self.cfg.reassembly, ends, packet, ts, &seg, sink) {
             self.end_open(key, reason, packet, ts, sink);
+        } else if seg.owner.is_some() {
+            self.note_holding(key);
         }
         kept
     }
@@ -522,6 +597,7 @@ impl FlowTable {
             id,
             client_low: key.ends().0 == client,
             awaiting_syn_ack: seg.flags.syn && !seg.flags.ack && self.cfg.handshake_wait > 0,
+            holding: false,
             isn: [None, None],
             dirs: None,
             // Announced with the connection's first event (see `conn`).

@@ -101,10 +101,6 @@ impl Slots {
         self.v4.values().chain(self.other.values())
     }
 
-    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        self.v4.values_mut().chain(self.other.values_mut())
-    }
-
     /// The keys of the slots `pick` gives an index, in the order of their
     /// indexes, gathered compactly (one IPv4 key in 24 bytes).
     pub(super) fn ordered(

@@ -1,6 +1,6 @@
 //! Unit tests of `flow.rs`.
 use super::*;
-use crate::capture::TcpFlags;
+use crate::capture::{Owner, TcpFlags};
 
 /// Events as short strings, e.g. `open 0 40000>6800 syn`,
 /// `0 c2s 4:ef@6`, `0 c2s gap 2+2@7`, `close 0 Fin@9`.
@@ -79,6 +79,9 @@ struct T {
     secs: i64,
     /// Bytes the snap length cuts from the next payload.
     cut: u32,
+    /// The buffer the payloads lie in, and its number: payloads are then
+    /// taken from it (at `at`), as packets read ahead are.
+    shared: Option<(bytes::Bytes, u64, usize)>,
     ev: Vec<String>,
 }
 
@@ -103,6 +106,20 @@ impl T {
         };
         let missing = std::mem::take(&mut self.cut);
         let (src, dst) = (ep(from), ep(to));
+        let shared = self.shared.clone();
+        let (payload, owner) = match &shared {
+            Some((buf, id, at)) => {
+                let place = buf.get(*at..*at + payload.len()).unwrap_or_default();
+                assert_eq!(place, payload, "the shared buffer holds the payload");
+                let owner = Owner {
+                    bytes: buf,
+                    id: *id,
+                    release: None,
+                };
+                (place, Some(owner))
+            }
+            None => (payload, None),
+        };
         let seg = TcpPacket {
             src,
             dst,
@@ -112,7 +129,7 @@ impl T {
             payload,
             payload_offset: 54,
             missing,
-            owner: None,
+            owner,
         };
         let ts = Timestamp {
             secs: self.secs,
@@ -524,4 +541,39 @@ fn an_evicted_connection_reports_what_was_not_analysed_when_it_ends() {
     assert!(t.take().is_empty());
     t.finish();
     assert_eq!(t.take(), ["evicted 0 c2s 1+7@5", "evicted 0 s2c 0+5@5"]);
+}
+
+/// An ask for buffers back visits only the connections whose windows hold
+/// pieces of them, not every connection: a thousand quiet connections
+/// that took one piece each are visited until they let go of it, then no
+/// more.
+#[test]
+fn buffers_are_asked_back_only_from_connections_holding_them() {
+    let mut t = T::default();
+    for k in 0..1000u16 {
+        t.connect(20_000 + k);
+    }
+    t.take();
+    let buf = bytes::Bytes::from(b"..hello..".to_vec());
+    t.shared = Some((buf.clone(), 1, 2));
+    for k in 0..1000u16 {
+        t.tx(20_000 + k, 6800, "A", 101, 501, b"hello");
+    }
+    t.shared = None;
+    assert!(!buf.is_unique());
+    // Nothing below buffer 1: visited, and still holding.
+    assert_eq!(t.table.release_shared(1), 1000);
+    assert!(!buf.is_unique());
+    assert_eq!(t.table.release_shared(2), 1000);
+    assert!(buf.is_unique(), "every window copied its piece");
+    // One busy connection, in a later buffer.
+    let later = bytes::Bytes::from(b"world".to_vec());
+    t.shared = Some((later.clone(), 5, 0));
+    t.tx(20_007, 6800, "A", 106, 501, b"world");
+    t.shared = None;
+    assert_eq!(t.table.release_shared(3), 1, "only the busy one is visited");
+    assert!(!later.is_unique(), "buffer 5 is not asked for");
+    assert_eq!(t.table.release_shared(6), 1);
+    assert!(later.is_unique());
+    assert_eq!(t.table.release_shared(9), 0);
 }

@@ -250,7 +250,6 @@ impl RecentBytes {
     }
 
     /// Whether any kept piece lies in a buffer of the packets'.
-    #[cfg(test)]
     pub(crate) fn holds_shared(&self) -> bool {
         !self.bufs.is_empty()
     }
