@@ -183,31 +183,7 @@ impl FlowTable {
     /// Only the connections listed as holding pieces are visited, so an
     /// ask costs what those hold, not the number of connections.
     pub fn release_shared(&mut self, before: u64) -> usize {
-        let mut visited = 0;
-        let mut keep = Vec::new();
-        for key in std::mem::take(&mut self.holders) {
-            let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
-                continue;
-            };
-            // Not holding, or listed twice (a key opened again).
-            if !conn.holding {
-                continue;
-            }
-            visited += 1;
-            conn.release_shared(before);
-            conn.holding = false;
-            if conn.holds_shared() {
-                keep.push(key);
-            }
-        }
-        for key in &keep {
-            if let Some(Slot::Open(conn)) = self.slots.get_mut(key) {
-                conn.holding = true;
-            }
-        }
-        self.holders_limit = keep.len().saturating_mul(2);
-        self.holders = keep;
-        visited
+        self.walk_holders(Some(before))
     }
 
     /// The connection at `key` may have taken its first piece of a
@@ -223,21 +199,33 @@ impl FlowTable {
         conn.holding = true;
         self.holders.push(key);
         if self.holders.len() >= self.holders_limit.max(64) {
-            self.compact_holders();
+            self.walk_holders(None);
         }
     }
 
-    /// Drop from the list the connections closed since, and keys listed
-    /// twice (each open holder is unmarked as it is kept, then marked
-    /// again).
-    fn compact_holders(&mut self) {
+    /// Walk the list of holders once: each open connection listed and
+    /// holding is visited once (with `release`, asked for the buffers
+    /// numbered below it) and stays listed while it still holds pieces;
+    /// closed connections and keys listed twice are dropped (each holder
+    /// is unmarked as it is visited, then marked again). How many were
+    /// visited.
+    fn walk_holders(&mut self, release: Option<u64>) -> usize {
+        let mut visited = 0;
         let mut keep = Vec::new();
         for key in std::mem::take(&mut self.holders) {
-            if let Some(Slot::Open(conn)) = self.slots.get_mut(&key) {
-                if conn.holding {
-                    conn.holding = false;
-                    keep.push(key);
-                }
+            let Some(Slot::Open(conn)) = self.slots.get_mut(&key) else {
+                continue;
+            };
+            if !conn.holding {
+                continue;
+            }
+            visited += 1;
+            conn.holding = false;
+            if let Some(before) = release {
+                conn.release_shared(before);
+            }
+            if conn.holds_shared() {
+                keep.push(key);
             }
         }
         for key in &keep {
@@ -247,6 +235,7 @@ impl FlowTable {
         }
         self.holders_limit = keep.len().saturating_mul(2);
         self.holders = keep;
+        visited
     }
 
     /// Feed one TCP segment; events go to `sink`.
