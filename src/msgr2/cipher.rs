@@ -119,7 +119,7 @@ impl KeyCipher {
         // The other thread hashes `first`, this one `rest` and the
         // lengths block; `rest` starts on a block.
         let share = self.share.load(Ordering::Relaxed).min(MAX_SHARE);
-        let cut = split_at(body.len(), share);
+        let cut = head_len(body.len(), share);
         let (first, rest) = body.split_at(cut);
         let ghash = || self.split.clone().unwrap_or_else(|| GHash::new(&self.h));
         let first_of = || {
@@ -235,7 +235,7 @@ pub(super) fn mul(a: &ghash::Block, b: &ghash::Block) -> ghash::Block {
 
 /// Where the part hashed by the other thread ends, for an operation of
 /// `len` bytes of which `share`/`SHARES` is left to this one: on a block.
-fn split_at(len: usize, share: u32) -> usize {
+fn head_len(len: usize, share: u32) -> usize {
     let blocks = len / 16;
     let mine = blocks.saturating_mul(usize::try_from(share).unwrap_or(0)) / SHARES as usize;
     (blocks - mine.min(blocks)) * 16
@@ -259,7 +259,7 @@ pub(super) fn balance(
     if total == 0 {
         return share;
     }
-    let g = (hashed + other).as_secs_f64() / total as f64;
+    let g = hashed.saturating_add(other).as_secs_f64() / total as f64;
     let d = decrypted.as_secs_f64() / total as f64;
     if g <= 0.0 {
         return share;

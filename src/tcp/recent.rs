@@ -173,7 +173,7 @@ impl RecentBytes {
     /// The piece no longer lies in buffer `id`: let go of the buffers no
     /// piece lies in any more, from the oldest.
     fn unhold(&mut self, id: u64) {
-        if let Some(b) = self.buf_mut(id) {
+        if let Some(b) = self.buf_index(id).and_then(|k| self.bufs.get_mut(k)) {
             b.pieces = b.pieces.saturating_sub(1);
         }
         while self.bufs.front().is_some_and(|b| b.pieces == 0) {
@@ -181,14 +181,19 @@ impl RecentBytes {
         }
     }
 
-    fn buf(&self, id: u64) -> Option<&Buf> {
+    /// Where buffer `id` is in `bufs` (numbers rise), if it is held.
+    fn buf_index(&self, id: u64) -> Option<usize> {
         let k = self.bufs.partition_point(|b| b.id < id);
-        self.bufs.get(k).filter(|b| b.id == id)
+        self.bufs.get(k).is_some_and(|b| b.id == id).then_some(k)
     }
 
-    fn buf_mut(&mut self, id: u64) -> Option<&mut Buf> {
-        let k = self.bufs.partition_point(|b| b.id < id);
-        self.bufs.get_mut(k).filter(|b| b.id == id)
+    fn buf(&self, id: u64) -> Option<&Buf> {
+        self.bufs.get(self.buf_index(id)?)
+    }
+
+    /// One past the last stream offset of piece `k`: where the next begins.
+    fn piece_end(&self, k: usize) -> u64 {
+        self.pieces.get(k + 1).map_or(self.end, |next| next.offset)
     }
 
     /// Drop the pieces and owners that end at or before `start`.
@@ -231,7 +236,7 @@ impl RecentBytes {
                 // Pieces lie in buffers of rising numbers.
                 break;
             }
-            let end = self.pieces.get(k + 1).map_or(self.end, |p| p.offset);
+            let end = self.piece_end(k);
             let from = offset.max(self.start);
             let skip = to_usize(from - offset);
             let n = to_usize(end.saturating_sub(from));
@@ -308,16 +313,12 @@ impl RecentBytes {
             if at >= range.end {
                 break;
             }
-            let end = self
-                .pieces
-                .get(k + 1)
-                .map_or(self.end, |next| next.offset)
-                .min(range.end);
+            let end = self.piece_end(k).min(range.end);
             if end <= at {
                 continue;
             }
-            let from = usize::try_from(at.saturating_sub(piece.offset)).unwrap_or(usize::MAX);
-            let n = usize::try_from(end - at).unwrap_or(usize::MAX);
+            let from = to_usize(at.saturating_sub(piece.offset));
+            let n = to_usize(end - at);
             match &piece.src {
                 Src::Shared { id, at } => {
                     let b = self.buf(*id).map(|b| b.bytes.as_ref()).unwrap_or_default();
