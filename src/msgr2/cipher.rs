@@ -14,9 +14,9 @@
 //! The tag's GHASH is itself shared: GHASH is linear, so over the blocks
 //! of `A || B` it is `GHASH(A) · H^b xor GHASH(B)`, `b` the number of
 //! blocks of `B` (the sum Y_m = X_1 H^m + ... + X_m H of SP 800-38D 6.4,
-//! cut in two). The other thread hashes the first part while this one
-//! decrypts everything and then hashes the rest; how much is the rest is
-//! learnt from the operations before, so that both threads end together.
+//! cut in two). The other thread hashes chunks from the front while this
+//! one decrypts everything, then this one hashes chunks from the back
+//! until none is left: both end together, whatever each one's speed.
 
 use aes_gcm::aes::Aes128;
 use aes_gcm::{Aes128Gcm, KeyInit};
@@ -24,9 +24,7 @@ use cipher::{BlockCipherEncrypt, InnerIvInit, StreamCipherCore};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Operations at least this long are opened on two threads, when allowed:
 /// below it a thread's start costs more than half the work.
@@ -39,11 +37,10 @@ const PIECE: usize = 32 << 10;
 
 type Ctr32<'a> = ctr::CtrCore<&'a Aes128, ctr::flavors::Ctr32BE>;
 
-/// The share of a split operation's GHASH left to the decrypting thread
-/// is counted in 1/`SHARES` of the ciphertext ...
-const SHARES: u32 = 1024;
-/// ... and is at most half of it (then it is the slower thread anyway).
-const MAX_SHARE: u32 = SHARES / 2;
+/// Bytes of ciphertext hashed at a time by either thread of a split
+/// operation (a whole number of blocks): the thread that ends first waits
+/// at most one chunk's hashing for the other.
+pub(super) const CHUNK: usize = 32 << 10;
 
 /// The expanded state of one AES-128 key.
 #[derive(Clone)]
@@ -56,9 +53,8 @@ pub struct KeyCipher {
     split: Option<GHash>,
     /// H itself, for the powers that join two parts of a tag.
     h: ghash::Block,
-    /// The share of the GHASH of the next split operation done by the
-    /// decrypting thread, in 1/`SHARES` (learnt, see [`balance`]).
-    share: Arc<AtomicU32>,
+    /// H to the blocks of a chunk.
+    chunk_power: ghash::Block,
 }
 
 impl KeyCipher {
@@ -81,7 +77,7 @@ impl KeyCipher {
             block,
             split: split.then(|| GHash::new(&h)),
             h,
-            share: Arc::new(AtomicU32::new(0)),
+            chunk_power: power(&h, CHUNK / 16),
         })
     }
 
@@ -96,9 +92,10 @@ impl KeyCipher {
     /// (the bytes appended must then be dropped). Without a second thread
     /// (none allowed, or none started) both run here.
     ///
-    /// The plaintext is made a piece at a time: a piece of `body` is copied
-    /// to `out` and decrypted there while it is still in cache, so `out`
-    /// needs no zero-filled room and each byte is written once.
+    /// The tag's GHASH is taken in chunks (see [`Claims`]): the other
+    /// thread hashes from the front while this one decrypts, then this one
+    /// hashes from the back until they meet, so that both end together
+    /// whatever each one's speed.
     pub(super) fn open_split(
         &self,
         nonce: &[u8; 12],
@@ -106,6 +103,42 @@ impl KeyCipher {
         tag: &[u8; 16],
         out: &mut Vec<u8>,
     ) -> bool {
+        let (ctr, mask) = self.start(nonce);
+        let claims = Claims::new(body.len());
+        let front = || self.hash_front(body, &claims, usize::MAX);
+        let (front, back) = std::thread::scope(|s| {
+            let job = std::thread::Builder::new().spawn_scoped(s, front).ok();
+            decrypt(ctr, body, out);
+            let back = self.hash_back(body, &claims);
+            // Without the other thread, `hash_back` took every chunk.
+            let front = job.map_or(Some(ghash::Block::default()), |j| j.join().ok());
+            (front, back)
+        });
+        front.is_some_and(|f| self.tag_matches(&f, &back, &mask, tag))
+    }
+
+    /// [`KeyCipher::open_split`] on this thread alone, the front's first
+    /// `front` chunks hashed before the rest (tests: every cut).
+    #[cfg(test)]
+    pub(super) fn open_cut(
+        &self,
+        nonce: &[u8; 12],
+        body: &[u8],
+        tag: &[u8; 16],
+        out: &mut Vec<u8>,
+        front: usize,
+    ) -> bool {
+        let (ctr, mask) = self.start(nonce);
+        let claims = Claims::new(body.len());
+        let f = self.hash_front(body, &claims, front);
+        decrypt(ctr, body, out);
+        let back = self.hash_back(body, &claims);
+        self.tag_matches(&f, &back, &mask, tag)
+    }
+
+    /// The keystream after J0, and the tag's mask E(K, J0) (SP 800-38D
+    /// 7.2: J0 = IV || 0^31 || 1 for a 96-bit IV).
+    fn start(&self, nonce: &[u8; 12]) -> (Ctr32<'_>, ghash::Block) {
         let mut j0 = ghash::Block::default();
         if let Some(iv) = j0.get_mut(..12) {
             iv.copy_from_slice(nonce);
@@ -116,113 +149,93 @@ impl KeyCipher {
         let mut ctr = Ctr32::inner_iv_init(&self.block, &j0);
         let mut mask = ghash::Block::default();
         ctr.write_keystream_block(&mut mask);
-        // The other thread hashes `first`, this one `rest` and the
-        // lengths block; `rest` starts on a block.
-        let share = self.share.load(Ordering::Relaxed).min(MAX_SHARE);
-        let cut = head_len(body.len(), share);
-        let (first, rest) = body.split_at(cut);
-        let ghash = || self.split.clone().unwrap_or_else(|| GHash::new(&self.h));
-        let first_of = || {
-            let t = Instant::now();
-            let mut g = ghash();
-            g.update_padded(first);
-            (g.finalize(), t.elapsed())
-        };
-        let rest_of = || {
-            let mut g = ghash();
-            g.update_padded(rest);
-            let mut lens = ghash::Block::default();
-            let bits = u64::try_from(body.len())
-                .unwrap_or(u64::MAX)
-                .saturating_mul(8);
-            if let Some(c) = lens.get_mut(8..) {
-                c.copy_from_slice(&bits.to_be_bytes());
-            }
-            g.update(&[lens]);
-            g.finalize()
-        };
-        let decrypt = |mut ctr: Ctr32, out: &mut Vec<u8>| {
-            out.reserve(body.len());
-            for piece in body.chunks(PIECE) {
-                let at = out.len();
-                out.extend_from_slice(piece);
-                let Some(region) = out.get_mut(at..) else {
-                    break;
-                };
-                let (blocks, tail) = ghash::Block::slice_as_chunks_mut(region);
-                ctr.apply_keystream_blocks(blocks);
-                // Only the last piece may end in a part block: the next
-                // keystream block's first bytes (SP 800-38D, GCTR step 4).
-                if !tail.is_empty() {
-                    let mut ks = ghash::Block::default();
-                    ctr.write_keystream_block(&mut ks);
-                    for (b, k) in tail.iter_mut().zip(ks.iter()) {
-                        *b ^= *k;
-                    }
-                }
-            }
-        };
-        let (first_hash, rest_hash, times) = std::thread::scope(
-            |s| match std::thread::Builder::new().spawn_scoped(s, first_of) {
-                Ok(job) => {
-                    let t = Instant::now();
-                    decrypt(ctr, out);
-                    let decrypted = t.elapsed();
-                    let rest_hash = rest_of();
-                    let hashed = t.elapsed().saturating_sub(decrypted);
-                    let first = job.join().ok();
-                    let times = first.map(|(_, other)| (decrypted, hashed, other));
-                    (first.map(|f| f.0), rest_hash, times)
-                }
-                Err(_) => {
-                    decrypt(ctr, out);
-                    (Some(first_of().0), rest_of(), None)
-                }
-            },
-        );
-        if let Some((decrypted, hashed, other)) = times {
-            let next = balance(share, (first.len(), rest.len()), (decrypted, hashed, other));
-            self.share.store(next, Ordering::Relaxed);
-        }
-        let Some(first_hash) = first_hash else {
-            return false;
-        };
-        // GHASH(first || rest) = GHASH(first) · H^b xor GHASH(rest), b the
-        // blocks hashed after `first` (rest padded, and the lengths).
-        let b = rest.len().div_ceil(16).saturating_add(1);
-        let mut t = mul(&first_hash, &self.power(b));
-        for ((a, r), m) in t.iter_mut().zip(rest_hash.iter()).zip(mask.iter()) {
-            *a ^= *r ^ *m;
-        }
-        t.as_slice() == tag.as_slice()
+        (ctr, mask)
     }
 
-    /// Set the share of the next split operation's GHASH left to the
-    /// decrypting thread (tests: every way of cutting the tag).
-    #[cfg(test)]
-    pub(super) fn set_share(&self, share: u32) {
-        self.share.store(share, Ordering::Relaxed);
+    fn ghash(&self) -> GHash {
+        self.split.clone().unwrap_or_else(|| GHash::new(&self.h))
+    }
+
+    /// GHASH of the chunks taken from the front, at most `limit` of them:
+    /// they follow one another from the first.
+    fn hash_front(&self, body: &[u8], claims: &Claims, limit: usize) -> ghash::Block {
+        let mut g = self.ghash();
+        for _ in 0..limit {
+            let Some(i) = claims.front() else { break };
+            g.update_padded(chunk(body, i));
+        }
+        g.finalize()
+    }
+
+    /// The chunks taken from the back, and the lengths block after them:
+    /// their share of the tag's GHASH, and H^b, b the blocks they span.
+    /// A chunk's share is its own GHASH times H to the blocks after it
+    /// (SP 800-38D 6.4: Y_m = X_1 H^m xor ... xor X_m H).
+    fn hash_back(&self, body: &[u8], claims: &Claims) -> Back {
+        let mut lens = ghash::Block::default();
+        let bits = u64::try_from(body.len())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(8);
+        if let Some(c) = lens.get_mut(8..) {
+            c.copy_from_slice(&bits.to_be_bytes());
+        }
+        let mut sum = mul(&self.h, &lens);
+        let mut after = self.h;
+        while let Some(i) = claims.back() {
+            let part = chunk(body, i);
+            let mut g = self.ghash();
+            g.update_padded(part);
+            xor_into(&mut sum, &mul(&after, &g.finalize()));
+            let blocks = part.len().div_ceil(16);
+            let step = if blocks == CHUNK / 16 {
+                self.chunk_power
+            } else {
+                self.power(blocks)
+            };
+            after = mul(&after, &step);
+        }
+        Back { sum, after }
+    }
+
+    /// Whether the front's GHASH and the back's share make `tag`: GHASH of
+    /// `front || back` is GHASH(front) · H^b xor GHASH(back).
+    fn tag_matches(
+        &self,
+        front: &ghash::Block,
+        back: &Back,
+        mask: &ghash::Block,
+        tag: &[u8; 16],
+    ) -> bool {
+        let mut t = mul(front, &back.after);
+        xor_into(&mut t, &back.sum);
+        xor_into(&mut t, mask);
+        t.as_slice() == tag.as_slice()
     }
 
     /// H^n, by squaring (n >= 1).
     pub(super) fn power(&self, n: usize) -> ghash::Block {
-        let mut result: Option<ghash::Block> = None;
-        let mut square = self.h;
-        let mut n = n;
-        while n > 0 {
-            if n & 1 == 1 {
-                result = Some(match result {
-                    Some(r) => mul(&r, &square),
-                    None => square,
-                });
-            }
-            n >>= 1;
-            if n > 0 {
-                square = mul(&square, &square);
-            }
-        }
-        result.unwrap_or(self.h)
+        power(&self.h, n)
     }
+}
+
+/// `h`^n, by squaring (n >= 1).
+fn power(h: &ghash::Block, n: usize) -> ghash::Block {
+    let mut result: Option<ghash::Block> = None;
+    let mut square = *h;
+    let mut n = n;
+    while n > 0 {
+        if n & 1 == 1 {
+            result = Some(match result {
+                Some(r) => mul(&r, &square),
+                None => square,
+            });
+        }
+        n >>= 1;
+        if n > 0 {
+            square = mul(&square, &square);
+        }
+    }
+    result.unwrap_or(*h)
 }
 
 /// The product of two field elements as GHASH sees them: GHASH keyed
@@ -233,44 +246,79 @@ pub(super) fn mul(a: &ghash::Block, b: &ghash::Block) -> ghash::Block {
     g.finalize()
 }
 
-/// Where the part hashed by the other thread ends, for an operation of
-/// `len` bytes of which `share`/`SHARES` is left to this one: on a block.
-fn head_len(len: usize, share: u32) -> usize {
-    let blocks = len / 16;
-    let mine = blocks.saturating_mul(usize::try_from(share).unwrap_or(0)) / SHARES as usize;
-    (blocks - mine.min(blocks)) * 16
+/// Chunk `i` of `body` (the last may be short; none past the end).
+fn chunk(body: &[u8], i: usize) -> &[u8] {
+    let from = i.saturating_mul(CHUNK).min(body.len());
+    let to = from.saturating_add(CHUNK).min(body.len());
+    body.get(from..to).unwrap_or_default()
 }
 
-/// The share for the next operation, from this one's: `lens` the bytes
-/// hashed by the other thread and by this one, `times` how long this one
-/// took to decrypt and to hash, and the other to hash. The share that
-/// makes both end together: this thread decrypts everything at d per
-/// byte and hashes a share x at g per byte, the other hashes the rest, so
-/// d + x g = (1 - x) g, x = (g - d) / 2g. Moved a quarter of the way there
-/// each time, so that one slow operation does not swing it.
-pub(super) fn balance(
-    share: u32,
-    lens: (usize, usize),
-    times: (Duration, Duration, Duration),
-) -> u32 {
-    let (other_len, mine_len) = lens;
-    let (decrypted, hashed, other) = times;
-    let total = other_len.saturating_add(mine_len);
-    if total == 0 {
-        return share;
+/// Copy `body` to the end of `out` and decrypt it there, a piece at a
+/// time, while the piece is still in cache: `out` needs no zero-filled
+/// room and each byte is written once.
+fn decrypt(mut ctr: Ctr32<'_>, body: &[u8], out: &mut Vec<u8>) {
+    out.reserve(body.len());
+    for piece in body.chunks(PIECE) {
+        let at = out.len();
+        out.extend_from_slice(piece);
+        let Some(region) = out.get_mut(at..) else {
+            break;
+        };
+        let (blocks, tail) = ghash::Block::slice_as_chunks_mut(region);
+        ctr.apply_keystream_blocks(blocks);
+        // Only the last piece may end in a part block: the next
+        // keystream block's first bytes (SP 800-38D, GCTR step 4).
+        if !tail.is_empty() {
+            let mut ks = ghash::Block::default();
+            ctr.write_keystream_block(&mut ks);
+            xor_into(tail, &ks);
+        }
     }
-    let g = hashed.saturating_add(other).as_secs_f64() / total as f64;
-    let d = decrypted.as_secs_f64() / total as f64;
-    if g <= 0.0 {
-        return share;
+}
+
+/// `a` xor= `b`, over the shorter.
+fn xor_into(a: &mut [u8], b: &[u8]) {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x ^= *y;
     }
-    let want = ((g - d) / (2.0 * g)).clamp(0.0, f64::from(MAX_SHARE) / f64::from(SHARES));
-    let want = (want * f64::from(SHARES)).round();
-    let next = (3.0 * f64::from(share) + want) / 4.0;
-    // In range by the clamp; `as` after rounding.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let next = next.round() as u32;
-    next.min(MAX_SHARE)
+}
+
+/// The back's share of a tag ([`KeyCipher::hash_back`]).
+struct Back {
+    /// GHASH of the back's chunks and the lengths block, as the tail of
+    /// the whole.
+    sum: ghash::Block,
+    /// H^b, b the blocks of the back's chunks and the lengths block.
+    after: ghash::Block,
+}
+
+/// The chunks of one operation's ciphertext not yet hashed, from `front`
+/// to `back`: the other thread takes them from the front, this one from
+/// the back once it has decrypted, until none is left.
+pub(super) struct Claims(Mutex<(usize, usize)>);
+
+impl Claims {
+    pub(super) fn new(len: usize) -> Self {
+        Claims(Mutex::new((0, len.div_ceil(CHUNK))))
+    }
+
+    pub(super) fn front(&self) -> Option<usize> {
+        let mut c = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (front, back) = *c;
+        (front < back).then(|| {
+            c.0 = front + 1;
+            front
+        })
+    }
+
+    pub(super) fn back(&self) -> Option<usize> {
+        let mut c = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (front, back) = *c;
+        (front < back).then(|| {
+            c.1 = back - 1;
+            back - 1
+        })
+    }
 }
 
 /// The key stays out of debug output.

@@ -328,40 +328,69 @@ fn large_operations_opened_on_two_threads_give_what_aes_gcm_gives() {
     }
 }
 
-/// The tag cut anywhere between the two threads: every share from none
-/// to half, on operations of several sizes (whole blocks, a part block),
-/// against aes-gcm; and a damaged tail (hashed by this thread) or head
-/// (by the other) refused whatever the cut.
+/// The tag cut anywhere between the two threads: the front hashing no
+/// chunk, one, some, all but one or all of them, on operations of several
+/// sizes (whole blocks, a part block, one chunk and a block), against
+/// aes-gcm; and damage in the front, the middle, the last byte or the tag
+/// refused whatever the cut.
 #[test]
 fn the_tag_is_the_same_wherever_it_is_cut() {
-    use crate::msgr2::cipher::KeyCipher;
+    use crate::msgr2::cipher::{KeyCipher, CHUNK};
     let key: [u8; KEY_LEN] = arr(&noise(3, 16));
     let nonce = Nonce(arr(&noise(4, 12)));
-    for (k, len) in [(256 << 10) + 3, 300 << 10, (1 << 20) + 17]
+    for (k, len) in [(256 << 10) + 3, 300 << 10, (1 << 20) + 17, CHUNK + 16]
         .into_iter()
         .enumerate()
     {
         let plain = noise(20 + k as u64, len);
         let mut tx = GcmStream::new(&key, nonce, NonceFormat::Rev1);
         let op = tx.seal(&plain);
-        for share in [0, 1, 7, 100, 341, 512, 4000] {
-            let c = KeyCipher::parallel(&key);
-            c.set_share(share);
-            let mut s = GcmStream::with_cipher(c, nonce, NonceFormat::Rev1);
-            assert!(s.open(&op).unwrap() == plain, "{len} bytes, share {share}");
+        let (body, tag) = op.split_at(len);
+        let tag: [u8; 16] = arr(tag);
+        let chunks = len.div_ceil(CHUNK);
+        let c = KeyCipher::parallel(&key);
+        for front in [0, 1, 7, chunks / 2, chunks - 1, chunks, usize::MAX] {
+            let mut out = Vec::new();
+            assert!(
+                c.open_cut(&nonce.0, body, &tag, &mut out, front),
+                "{len} bytes, {front} chunks in front"
+            );
+            assert!(out == plain, "{len} bytes, {front} chunks in front");
             for at in [0, len / 2, len - 1, len + 15] {
                 let mut bad = op.clone();
                 bad[at] ^= 0x01;
-                let c = KeyCipher::parallel(&key);
-                c.set_share(share);
-                let mut s = GcmStream::with_cipher(c, nonce, NonceFormat::Rev1);
+                let (body, tag) = bad.split_at(len);
                 assert!(
-                    s.open(&bad).is_err(),
-                    "{len} bytes, share {share}, byte {at}"
+                    !c.open_cut(&nonce.0, body, &arr(tag), &mut Vec::new(), front),
+                    "{len} bytes, {front} chunks in front, byte {at}"
                 );
             }
         }
     }
+}
+
+/// Two threads taking chunks from either end take each exactly once.
+#[test]
+fn every_chunk_is_taken_once_from_one_end_or_the_other() {
+    use crate::msgr2::cipher::{Claims, CHUNK};
+    for chunks in [0, 1, 2, 3, 1000] {
+        let claims = Claims::new(chunks * CHUNK);
+        let (front, back) = std::thread::scope(|s| {
+            let f = s.spawn(|| std::iter::from_fn(|| claims.front()).collect::<Vec<_>>());
+            let b: Vec<usize> = std::iter::from_fn(|| claims.back()).collect();
+            (f.join().unwrap(), b)
+        });
+        // The front's follow one another from 0; the back's from the end.
+        assert!(front.iter().copied().eq(0..front.len()), "{chunks}");
+        assert!(
+            back.iter().copied().eq((front.len()..chunks).rev()),
+            "{chunks}"
+        );
+    }
+    // A short last chunk is a chunk.
+    let claims = Claims::new(CHUNK + 1);
+    assert_eq!((claims.back(), claims.back()), (Some(1), Some(0)));
+    assert_eq!((claims.front(), claims.back()), (None, None));
 }
 
 /// H^n by squaring is n products by H; a product is GHASH of one block.
@@ -381,28 +410,4 @@ fn powers_of_h_are_repeated_products() {
     one[0] = 0x80;
     assert_eq!(mul(&h, &one), h);
     assert_eq!(mul(&one, &h), h);
-}
-
-/// The share moves a quarter of the way to where both threads end
-/// together: x = (g - d) / 2g, at most a half.
-#[test]
-fn the_share_moves_toward_both_threads_ending_together() {
-    use crate::msgr2::cipher::balance;
-    use std::time::Duration;
-    let ms = Duration::from_millis;
-    // Equal bytes each way; decrypting at half the hashing cost: x = 1/4.
-    // GHASH: 4 ms over 1000 bytes; decrypting 2 ms.
-    let mut share = 0;
-    for _ in 0..40 {
-        share = balance(share, (500, 500), (ms(2), ms(2), ms(2)));
-    }
-    // (The quarter steps round: within one of it.)
-    assert!((255..=256).contains(&share), "{share}");
-    // Decrypting as slow as hashing: nothing left to this thread.
-    assert_eq!(balance(400, (500, 500), (ms(4), ms(2), ms(2))), 300);
-    // Decrypting free: half, at most.
-    assert_eq!(balance(512, (500, 500), (ms(0), ms(2), ms(2))), 512);
-    // Nothing measured: unchanged.
-    assert_eq!(balance(77, (0, 0), (ms(1), ms(1), ms(1))), 77);
-    assert_eq!(balance(77, (10, 10), (ms(1), ms(0), ms(0))), 77);
 }
