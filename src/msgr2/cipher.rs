@@ -23,6 +23,8 @@ use aes_gcm::{Aes128Gcm, KeyInit};
 use cipher::{BlockCipherEncrypt, InnerIvInit, StreamCipherCore};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
+use polyval::hazmat::FieldElement;
+use polyval::Polyval;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -50,7 +52,7 @@ pub struct KeyCipher {
     /// The block cipher alone (the keystream peeked before a tag is checked).
     pub(super) block: Aes128,
     /// GHASH keyed with H = E(K, 0^128), when operations may be split.
-    split: Option<GHash>,
+    split: Option<Ghash>,
     /// H itself, for the powers that join two parts of a tag.
     h: ghash::Block,
     /// H to the blocks of a chunk.
@@ -75,7 +77,7 @@ impl KeyCipher {
         Arc::new(KeyCipher {
             aead: Aes128Gcm::new(&(*key).into()),
             block,
-            split: split.then(|| GHash::new(&h)),
+            split: split.then(|| Ghash::new(&h)),
             h,
             chunk_power: power(&h, CHUNK / 16),
         })
@@ -152,8 +154,8 @@ impl KeyCipher {
         (ctr, mask)
     }
 
-    fn ghash(&self) -> GHash {
-        self.split.clone().unwrap_or_else(|| GHash::new(&self.h))
+    fn ghash(&self) -> Ghash {
+        self.split.clone().unwrap_or_else(|| Ghash::new(&self.h))
     }
 
     /// GHASH of the chunks taken from the front, at most `limit` of them:
@@ -273,6 +275,51 @@ fn decrypt(mut ctr: Ctr32<'_>, body: &[u8], out: &mut Vec<u8>) {
             ctr.write_keystream_block(&mut ks);
             xor_into(tail, &ks);
         }
+    }
+}
+
+/// GHASH over POLYVAL, the bytes of each block reversed here a group at a
+/// time (RFC 8452 appendix A: GHASH(H, X_1, ..., X_n) = ByteReverse(
+/// POLYVAL(mulX_POLYVAL(ByteReverse(H)), ByteReverse(X_1), ...,
+/// ByteReverse(X_n)))). The same as `ghash::GHash`, which reverses and
+/// copies every four blocks on their way to POLYVAL.
+#[derive(Clone)]
+pub(super) struct Ghash(Polyval);
+
+/// Blocks reversed at a time by [`Ghash::update_padded`].
+const GROUP: usize = 64;
+
+impl Ghash {
+    pub(super) fn new(h: &ghash::Block) -> Self {
+        let key = FieldElement::from(*h).reverse().mulx();
+        Ghash(Polyval::new(&key.into()))
+    }
+
+    /// Hash `data`, its last block padded with zeros.
+    pub(super) fn update_padded(&mut self, data: &[u8]) {
+        let (blocks, tail) = ghash::Block::slice_as_chunks(data);
+        let mut group = [polyval::Block::default(); GROUP];
+        for part in blocks.chunks(GROUP) {
+            for (to, from) in group.iter_mut().zip(part) {
+                let b: [u8; 16] = (*from).into();
+                *to = u128::from_be_bytes(b).to_le_bytes().into();
+            }
+            self.0.update(group.get(..part.len()).unwrap_or_default());
+        }
+        if !tail.is_empty() {
+            let mut b = [0u8; 16];
+            if let Some(head) = b.get_mut(..tail.len()) {
+                head.copy_from_slice(tail);
+            }
+            self.0
+                .update(&[u128::from_be_bytes(b).to_le_bytes().into()]);
+        }
+    }
+
+    pub(super) fn finalize(self) -> ghash::Block {
+        let mut t = self.0.finalize();
+        t.reverse();
+        t
     }
 }
 
