@@ -119,6 +119,30 @@ impl KeyCipher {
         front.is_some_and(|f| self.tag_matches(&f, &back, &mask, tag))
     }
 
+    /// Open one operation on this thread, as [`KeyCipher::open_split`]
+    /// does on two: each piece is hashed, copied and decrypted while it is
+    /// in cache, one pass over `body`.
+    pub(super) fn open_one(
+        &self,
+        nonce: &[u8; 12],
+        body: &[u8],
+        tag: &[u8; 16],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let (mut ctr, mask) = self.start(nonce);
+        let mut g = self.ghash();
+        out.reserve(body.len());
+        for piece in body.chunks(PIECE) {
+            // Pieces are whole blocks but the last: padding only it.
+            g.update_padded(piece);
+            decrypt_piece(&mut ctr, piece, out);
+        }
+        g.update_padded(&lengths(body.len()));
+        let mut t = g.finalize();
+        xor_into(&mut t, &mask);
+        t.as_slice() == tag.as_slice()
+    }
+
     /// [`KeyCipher::open_split`] on this thread alone, the front's first
     /// `front` chunks hashed before the rest (tests: every cut).
     #[cfg(test)]
@@ -174,14 +198,7 @@ impl KeyCipher {
     /// A chunk's share is its own GHASH times H to the blocks after it
     /// (SP 800-38D 6.4: Y_m = X_1 H^m xor ... xor X_m H).
     fn hash_back(&self, body: &[u8], claims: &Claims) -> Back {
-        let mut lens = ghash::Block::default();
-        let bits = u64::try_from(body.len())
-            .unwrap_or(u64::MAX)
-            .saturating_mul(8);
-        if let Some(c) = lens.get_mut(8..) {
-            c.copy_from_slice(&bits.to_be_bytes());
-        }
-        let mut sum = mul(&self.h, &lens);
+        let mut sum = mul(&self.h, &lengths(body.len()));
         let mut after = self.h;
         while let Some(i) = claims.back() {
             let part = chunk(body, i);
@@ -261,21 +278,38 @@ fn chunk(body: &[u8], i: usize) -> &[u8] {
 fn decrypt(mut ctr: Ctr32<'_>, body: &[u8], out: &mut Vec<u8>) {
     out.reserve(body.len());
     for piece in body.chunks(PIECE) {
-        let at = out.len();
-        out.extend_from_slice(piece);
-        let Some(region) = out.get_mut(at..) else {
-            break;
-        };
-        let (blocks, tail) = ghash::Block::slice_as_chunks_mut(region);
-        ctr.apply_keystream_blocks(blocks);
-        // Only the last piece may end in a part block: the next
-        // keystream block's first bytes (SP 800-38D, GCTR step 4).
-        if !tail.is_empty() {
-            let mut ks = ghash::Block::default();
-            ctr.write_keystream_block(&mut ks);
-            xor_into(tail, &ks);
-        }
+        decrypt_piece(&mut ctr, piece, out);
     }
+}
+
+/// Copy `piece` to the end of `out` and decrypt it there. Only the last
+/// piece of an operation may end in a part block.
+fn decrypt_piece(ctr: &mut Ctr32<'_>, piece: &[u8], out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(piece);
+    let Some(region) = out.get_mut(at..) else {
+        return;
+    };
+    let (blocks, tail) = ghash::Block::slice_as_chunks_mut(region);
+    ctr.apply_keystream_blocks(blocks);
+    // A part block: the next keystream block's first bytes (SP 800-38D,
+    // GCTR step 4).
+    if !tail.is_empty() {
+        let mut ks = ghash::Block::default();
+        ctr.write_keystream_block(&mut ks);
+        xor_into(tail, &ks);
+    }
+}
+
+/// GHASH's last block: the bit lengths of the associated data (none
+/// here) and of the ciphertext (SP 800-38D 7.2 step 5).
+fn lengths(len: usize) -> ghash::Block {
+    let mut lens = ghash::Block::default();
+    let bits = u64::try_from(len).unwrap_or(u64::MAX).saturating_mul(8);
+    if let Some(c) = lens.get_mut(8..) {
+        c.copy_from_slice(&bits.to_be_bytes());
+    }
+    lens
 }
 
 /// GHASH over POLYVAL, the bytes of each block reversed here a group at a

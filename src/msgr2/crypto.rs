@@ -39,7 +39,6 @@ use std::sync::Arc;
 
 use super::cipher::KeyCipher;
 
-use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::aes::cipher::BlockCipherEncrypt;
 use aes_gcm::aes::Block;
@@ -266,25 +265,14 @@ impl GcmStream {
             .split_at_checked(body_len)
             .ok_or(mismatch)?;
         let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| mismatch)?;
-        // Copied once and decrypted in place, no zero-fill. Opened on two
-        // threads, the copy is made a piece at a time while the other
-        // thread reads `body` for the tag.
+        // Copied a piece at a time and decrypted in place, no zero-fill;
+        // on one thread each piece is hashed too while it is in cache, on
+        // two the other thread hashes meanwhile.
         let start = out.len();
         let opened = if self.cipher.splits(body.len()) {
             self.cipher.open_split(&self.nonce.0, body, &tag, out)
         } else {
-            out.extend_from_slice(body);
-            out.get_mut(start..).is_some_and(|region| {
-                self.cipher
-                    .aead
-                    .decrypt_inout_detached(
-                        &self.nonce.0.into(),
-                        &[],
-                        InOutBuf::from(region),
-                        &tag.into(),
-                    )
-                    .is_ok()
-            })
+            self.cipher.open_one(&self.nonce.0, body, &tag, out)
         };
         if !opened {
             out.truncate(start);
