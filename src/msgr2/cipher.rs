@@ -21,9 +21,8 @@
 use aes_gcm::aes::Aes128;
 use aes_gcm::{Aes128Gcm, KeyInit};
 use cipher::{BlockCipherEncrypt, InnerIvInit, StreamCipherCore};
-use ghash::universal_hash::UniversalHash;
-use ghash::GHash;
 use polyval::hazmat::FieldElement;
+use polyval::universal_hash::UniversalHash;
 use polyval::Polyval;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,8 +50,10 @@ pub struct KeyCipher {
     pub(super) aead: Aes128Gcm,
     /// The block cipher alone (the keystream peeked before a tag is checked).
     pub(super) block: Aes128,
-    /// GHASH keyed with H = E(K, 0^128), when operations may be split.
-    split: Option<Ghash>,
+    /// GHASH keyed with H = E(K, 0^128).
+    ghash: Ghash,
+    /// Whether large operations are opened on two threads.
+    parallel: bool,
     /// H itself, for the powers that join two parts of a tag.
     h: ghash::Block,
     /// H to the blocks of a chunk.
@@ -70,14 +71,15 @@ impl KeyCipher {
         Self::with(key, true)
     }
 
-    fn with(key: &[u8; 16], split: bool) -> Arc<Self> {
+    fn with(key: &[u8; 16], parallel: bool) -> Arc<Self> {
         let block = Aes128::new(&(*key).into());
         let mut h = ghash::Block::default();
         block.encrypt_block(&mut h);
         Arc::new(KeyCipher {
             aead: Aes128Gcm::new(&(*key).into()),
             block,
-            split: split.then(|| Ghash::new(&h)),
+            ghash: Ghash::new(&h),
+            parallel,
             h,
             chunk_power: power(&h, CHUNK / 16),
         })
@@ -86,7 +88,7 @@ impl KeyCipher {
     /// Whether an operation of `len` ciphertext bytes is opened on two
     /// threads ([`KeyCipher::open_split`]).
     pub(super) fn splits(&self, len: usize) -> bool {
-        self.split.is_some() && len >= SPLIT_MIN
+        self.parallel && len >= SPLIT_MIN
     }
 
     /// Open one operation: `body` decrypted and appended to `out` while
@@ -179,7 +181,7 @@ impl KeyCipher {
     }
 
     fn ghash(&self) -> Ghash {
-        self.split.clone().unwrap_or_else(|| Ghash::new(&self.h))
+        self.ghash.clone()
     }
 
     /// GHASH of the chunks taken from the front, at most `limit` of them:
@@ -260,8 +262,8 @@ fn power(h: &ghash::Block, n: usize) -> ghash::Block {
 /// The product of two field elements as GHASH sees them: GHASH keyed
 /// with `a` over the one block `b` is `b · a` (SP 800-38D 6.4, m = 1).
 pub(super) fn mul(a: &ghash::Block, b: &ghash::Block) -> ghash::Block {
-    let mut g = GHash::new(a);
-    g.update(&[*b]);
+    let mut g = Ghash::new(a);
+    g.update_padded(b);
     g.finalize()
 }
 
