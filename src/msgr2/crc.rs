@@ -46,6 +46,93 @@ pub fn segment_crc_split(data: &[u8], split: bool) -> u32 {
     })
 }
 
+/// CRC32C of `a || b` from the CRC of `a` and that of `b` alone, at a few
+/// table lookups per set bit of `b`'s length.
+///
+/// The register update is linear: with no inversions, the register after
+/// `b` from `r` is `S(r) ^ (the register after b from 0)`, where `S` is the
+/// update over `b.len()` zero bytes. In the crate's inverted form this
+/// gives `crc(a || b) == S(crc(a)) ^ crc(b)` (the crate's
+/// `crc32c_combine`, which works `S` out anew at every call). The updates
+/// over 1, 2, 4, ... 2^16 zero bytes are kept here, each as four tables
+/// of 256 entries (one per byte of the register); `S` over any length up
+/// to 2^17 - 1 is theirs for the set bits of the length, in turn.
+#[derive(Debug)]
+pub struct Shifts {
+    /// `pow[k]`: the update over 2^k zero bytes.
+    pow: Box<[[[u32; 256]; 4]; POWERS]>,
+}
+
+/// The powers of two kept: lengths up to 2^17 - 1 (a TCP payload is at
+/// most 65 535 bytes).
+const POWERS: usize = 17;
+
+thread_local! {
+    /// The tables of this thread's [`combine`], built at its first call.
+    static SHIFTS: Shifts = Shifts::new();
+}
+
+/// [`Shifts::combine`] with this thread's tables.
+pub fn combine(a: u32, b: u32, len: usize) -> u32 {
+    SHIFTS.with(|s| s.combine(a, b, len))
+}
+
+impl Default for Shifts {
+    fn default() -> Self {
+        Shifts::new()
+    }
+}
+
+impl Shifts {
+    /// The tables, each power from the one before (applied to its image).
+    pub fn new() -> Shifts {
+        let mut pow = Box::new([[[0u32; 256]; 4]; POWERS]);
+        // Over one zero byte, with no inversions: `!crc32c_append(!r, [0])`.
+        let mut basis: [u32; 32] =
+            std::array::from_fn(|bit| !crc32c::crc32c_append(!(1u32 << bit), &[0]));
+        for t in pow.iter_mut() {
+            expand(&basis, t);
+            basis = basis.map(|r| apply(t, r));
+        }
+        Shifts { pow }
+    }
+
+    /// `crc32c(a || b)` (crate form) from `crc32c(a)` and `crc32c(b)`, `b`
+    /// being `len` bytes long.
+    pub fn combine(&self, a: u32, b: u32, len: usize) -> u32 {
+        if len >> POWERS != 0 {
+            return crc32c::crc32c_combine(a, b, len);
+        }
+        let mut r = a;
+        for (k, t) in self.pow.iter().enumerate() {
+            if len >> k & 1 == 1 {
+                r = apply(t, r);
+            }
+        }
+        r ^ b
+    }
+}
+
+/// A linear map of the register, given the images of its 32 bits, as
+/// four tables of 256 entries.
+fn expand(basis: &[u32; 32], t: &mut [[u32; 256]; 4]) {
+    for (k, row) in t.iter_mut().enumerate() {
+        for (byte, v) in row.iter_mut().enumerate() {
+            *v = (0..8)
+                .filter(|i| byte >> i & 1 == 1)
+                .map(|i| basis.get(k * 8 + i).copied().unwrap_or(0))
+                .fold(0, |x, y| x ^ y);
+        }
+    }
+}
+
+/// The map of `t` applied to `r`.
+fn apply(t: &[[u32; 256]; 4], r: u32) -> u32 {
+    let [x0, x1, x2, x3] = r.to_le_bytes().map(usize::from);
+    let at = |k: usize, x: usize| t.get(k).and_then(|row| row.get(x)).copied().unwrap_or(0);
+    at(0, x0) ^ at(1, x1) ^ at(2, x2) ^ at(3, x3)
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -72,6 +159,41 @@ mod tests {
             assert_eq!(segment_crc_split(d, false), segment_crc(d), "{len}");
         }
         assert_eq!(preamble_crc(b""), 0);
+    }
+
+    #[test]
+    fn combined_crcs_are_the_crcs_of_the_whole() {
+        let mut x = 0x1234_5678_u32;
+        let big: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        let s = Shifts::new();
+        for len in [
+            0, 1, 7, 1448, 4096, 4097, 65_483, 65_535, 100_000, 131_071, 131_072, 150_000,
+        ] {
+            for cut in [0, 1, 999] {
+                let (a, b) = (&big[..cut], &big[cut..cut + len]);
+                let whole = crc32c::crc32c(&big[..cut + len]);
+                assert_eq!(s.combine(crc32c::crc32c(a), crc32c::crc32c(b), len), whole);
+                assert_eq!(
+                    crc32c::crc32c_combine(crc32c::crc32c(a), crc32c::crc32c(b), len),
+                    whole
+                );
+            }
+        }
+        // A segment's register, the seed first, then packet after packet.
+        let mut reg = !SEGMENT_SEED;
+        for piece in big[..3 * 1448 + 10].chunks(1448) {
+            reg = s.combine(reg, crc32c::crc32c(piece), piece.len());
+        }
+        assert_eq!(!reg, segment_crc(&big[..3 * 1448 + 10]));
+        assert_eq!(
+            combine(7, crc32c::crc32c(&big[..1448]), 1448),
+            s.combine(7, crc32c::crc32c(&big[..1448]), 1448)
+        );
     }
 
     // FACTS.md worked example: a real HELLO preamble.
