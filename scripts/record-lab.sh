@@ -97,7 +97,7 @@ bench-*)
     LAB_MEMSTORE_BYTES=$(((BENCH_OBJECTS * 4 + 256) * 1024 * 1024))
     # A kernel buffer (KiB) that holds a few seconds of traffic while
     # tcpdump writes: a dropped packet would change what is measured.
-    LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-262144} LAB_TCPDUMP_BULK=1
+    LAB_TCPDUMP_BUF=${LAB_TCPDUMP_BUF:-1048576} LAB_TCPDUMP_BULK=1
     ;;
 esac
 
