@@ -352,3 +352,52 @@ fn compressed_control_frames_decode() {
         }
     }
 }
+
+/// A decoder told that no view shows data bytes (verify, `-q`) still keeps
+/// every byte of a compressed frame: its data segment is decompressed
+/// from the whole of it, so nothing of it is elided.
+#[test]
+fn compressed_data_segments_are_never_elided() {
+    let [_, _, op, _] = real();
+    // 600 KiB that do not compress: the compressed segment stays larger
+    // than what an uncompressed frame would have elided.
+    let mut x = 0x9e37_79b9u32;
+    let data: Vec<u8> = (0..600 << 10)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    for m in methods() {
+        let spec = FrameSpec::message(&op[0], &op[1], b"", &data)
+            .compressed(m)
+            .unwrap();
+        assert!(spec.segments[3].0.len() > 500 << 10, "{m}");
+        let mut cfg = Config::default();
+        cfg.decoder.elide_data = true;
+        let (pcap, cfg) = capture_mss(false, Some((true, m.raw())), &[(true, spec)], cfg, 65_000);
+        let mut recs = Vec::new();
+        dissect(&pcap[..], cfg, &mut |r| recs.push(r)).unwrap();
+        let r = osd_op_row(&recs);
+        let f = r.frame().unwrap();
+        assert_eq!(f.elided, None, "{m}");
+        assert_eq!(f.segment(3).unwrap(), &data[..], "{m}");
+        assert_eq!(r.status(), "ok", "{m}: {:?}", r.problems());
+    }
+    // The same frame uncompressed has its middle elided.
+    let spec = FrameSpec::message(&op[0], &op[1], b"", &data);
+    let mut cfg = Config::default();
+    cfg.decoder.elide_data = true;
+    let (pcap, cfg) = capture_mss(false, None, &[(true, spec)], cfg, 65_000);
+    let mut recs = Vec::new();
+    dissect(&pcap[..], cfg, &mut |r| recs.push(r)).unwrap();
+    let r = osd_op_row(&recs);
+    let f = r.frame().unwrap();
+    let e = f.elided.clone().unwrap();
+    // Whole packets of at most 65 000 bytes inside the middle.
+    let middle = (600 << 10) - (128 << 10);
+    assert!(e.len() <= middle && e.len() + 2 * 65_000 > middle, "{e:?}");
+    assert_eq!(r.status(), "ok", "{:?}", r.problems());
+}

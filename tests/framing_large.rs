@@ -29,7 +29,13 @@ fn supported(rev: Rev) -> u64 {
 /// The frames of a c2s stream (after both banners) fed `chunk` bytes at a
 /// time, then an ACK.
 fn decode(rev: Rev, body: &[u8], chunk: usize) -> Vec<Frame> {
-    let mut d = ConnDecoder::new(DecoderConfig::default(), true);
+    decode_with(rev, body, chunk, DecoderConfig::default(), false)
+}
+
+/// [`decode`] with a decoder configuration, each piece given with its
+/// CRC32C (crate form) when `crcs`, as a reader thread computes them.
+fn decode_with(rev: Rev, body: &[u8], chunk: usize, cfg: DecoderConfig, crcs: bool) -> Vec<Frame> {
+    let mut d = ConnDecoder::new(cfg, true);
     let mut out = Vec::new();
     d.feed(S2C, 0, &banner::encode(supported(rev), 0), &mut out);
     let mut stream = banner::encode(supported(rev), 0);
@@ -40,7 +46,8 @@ fn decode(rev: Rev, body: &[u8], chunk: usize) -> Vec<Frame> {
     ));
     let mut off = 0u64;
     for piece in stream.chunks(chunk) {
-        d.feed(C2S, off, piece, &mut out);
+        let crc = crcs.then(|| crc32c::crc32c(piece));
+        d.feed_crc(C2S, off, (piece, crc), &mut out);
         off += piece.len() as u64;
     }
     d.finish(&mut out);
@@ -120,6 +127,85 @@ fn large_frames_checked_as_they_come_match_their_whole_check() {
                     .unwrap();
                 assert_eq!(bad[0].found, format!("{:#010x}", c.1));
                 assert_eq!(bad[0].expected, format!("{:#010x}", c.2));
+            }
+        }
+    }
+}
+
+/// With `elide_data` (no view shows data bytes), the middle of a large
+/// data segment is checked as it arrives and not kept: the checks and the
+/// problems are those of the whole frame, a damaged byte in the middle
+/// included, whether the pieces come with their CRCs or not (small pieces
+/// without theirs are kept); the frame says which bytes it does not hold,
+/// and holds every other one.
+#[test]
+fn elided_middles_are_checked_as_the_whole_frame_is() {
+    let data: Vec<u8> = (0..(1 << 20) + 3)
+        .map(|i: usize| (i as u8).wrapping_mul(37).wrapping_add(5))
+        .collect();
+    let front = vec![7u8; 2000];
+    let spec = FrameSpec::message(&msg_header2(3, 1, 42), &front, b"", &data);
+    let elide = DecoderConfig {
+        elide_data: true,
+        ..DecoderConfig::default()
+    };
+    for rev in [Rev::V0, Rev::V1] {
+        let wire = encode_crc(rev, &spec);
+        let header = msg_header2(3, 1, 42).len();
+        let front_at = 32 + header + if rev == Rev::V1 { 4 } else { 0 };
+        let data_at = front_at + front.len();
+        for damaged in [
+            None,
+            Some(data_at + 500_000),
+            Some(data_at + 10),
+            Some(front_at),
+        ] {
+            let mut body = wire.clone();
+            if let Some(i) = damaged {
+                body[i] ^= 0x40;
+            }
+            let whole = decode(rev, &body, body.len() + 1000);
+            assert_eq!(whole[0].elided, None);
+            for (chunk, crcs) in [(1448, false), (1448, true), (65_483, true), (65_483, false)] {
+                let got = decode_with(rev, &body, chunk, elide, crcs);
+                let what = format!("{rev:?} {damaged:?} {chunk} {crcs}");
+                assert_eq!(got.len(), 2, "{what}");
+                let f = &got[0];
+                assert_eq!(segment_checks(f), segment_checks(&whole[0]), "{what}");
+                assert_eq!(f.problems, whole[0].problems, "{what}");
+                assert_eq!(
+                    f.problems
+                        .iter()
+                        .filter(|p| p.kind == ProblemKind::SegmentCrcBad)
+                        .count(),
+                    usize::from(damaged.is_some()),
+                    "{what}"
+                );
+                // The data segment's bytes in the frame; the first and
+                // last 64 KiB of it are kept.
+                let seg = f.segments[3].clone();
+                assert_eq!(seg.len(), data.len(), "{what}");
+                // Small pieces are elided only with their CRCs.
+                if chunk < 24 << 10 && !crcs {
+                    assert_eq!(f.elided, None, "{what}");
+                    assert_eq!(f.segment(3).unwrap(), &body[data_at..data_at + data.len()]);
+                    continue;
+                }
+                let e = f.elided.clone().unwrap_or_else(|| panic!("{what}"));
+                assert!(seg.start + (64 << 10) <= e.start, "{what}: {e:?}");
+                assert!(e.end + (64 << 10) <= seg.end, "{what}: {e:?}");
+                assert!(e.len() > 800 << 10, "{what}: {e:?}");
+                if damaged == Some(data_at + 500_000) {
+                    assert!(e.contains(&(seg.start + 500_000)), "{what}");
+                }
+                let now = &body[data_at..data_at + data.len()];
+                let (head, tail) = (e.start - seg.start, e.end - seg.start);
+                assert_eq!(&f.data[seg.start..e.start], &now[..head], "{what}");
+                assert_eq!(&f.data[e.end..seg.end], &now[tail..], "{what}");
+                assert!(f.data[e.clone()].iter().all(|&b| b == 0), "{what}");
+                assert_eq!(f.segment(1).unwrap(), &body[front_at..data_at], "{what}");
+                assert_eq!(got[1].tag(), Tag::Ack);
+                assert!(got[1].problems.is_empty());
             }
         }
     }

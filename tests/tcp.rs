@@ -166,6 +166,7 @@ impl Conn {
             payload_offset: 66,
             missing: 0,
             owner: None,
+            payload_crc: None,
         };
         self.packet += 1;
         let ts = Timestamp {
@@ -470,6 +471,7 @@ proptest! {
                 payload_offset: 54,
                 missing,
                 owner: None,
+                payload_crc: None,
             };
             let ts = Timestamp { secs: i as i64, nanos: 0 };
             table.process(PacketIndex(i as u64 + 1), ts, &seg, &mut check);

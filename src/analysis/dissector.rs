@@ -132,6 +132,8 @@ struct Inner {
     touched: Vec<ConnId>,
     /// The capture has ended: connections still open close with it.
     ending: bool,
+    /// Some decoder has use for payload CRCs ([`ConnDecoder::wants_crcs`]).
+    wants_crcs: bool,
     /// Service tickets granted in the capture (`--keyring`).
     tickets: crate::cephx::TicketTable,
     /// The key file's keys, expanded once (`--keys`).
@@ -160,6 +162,7 @@ impl Dissector {
                 budget: Budget::new(cfg.memcap),
                 touched: Vec::new(),
                 ending: false,
+                wants_crcs: false,
                 key_ciphers: cfg
                     .keys
                     .as_deref()
@@ -174,6 +177,14 @@ impl Dissector {
                 cfg,
             },
         }
+    }
+
+    /// Whether a connection's decoder has use for payload CRCs: one may
+    /// elide a data segment's middle
+    /// ([`DecoderConfig::elide_data`](crate::msgr2::DecoderConfig::elide_data)),
+    /// which for small pieces it does only with their CRCs.
+    pub fn wants_crcs(&self) -> bool {
+        self.inner.wants_crcs
     }
 
     /// What has been seen so far.
@@ -347,6 +358,7 @@ impl Inner {
                 dir,
                 offset,
                 data,
+                crc,
                 packet: p,
                 ts: t,
             } => {
@@ -366,7 +378,9 @@ impl Inner {
                 // side of the analysis has nothing to do with.
                 let probing = c.decoder.rev().is_none();
                 if c.v1.passes(dir.index(), offset, probing) {
-                    c.decoder.feed(dir, offset, data, &mut self.events);
+                    c.decoder
+                        .feed_crc(dir, offset, (data, crc), &mut self.events);
+                    self.wants_crcs |= c.decoder.wants_crcs();
                 } else {
                     if self.v1_data(conn, (dir, offset, data), (p, t)) {
                         return;
@@ -374,7 +388,9 @@ impl Inner {
                     let Some(c) = self.conns.get_mut(&conn) else {
                         return;
                     };
-                    c.decoder.feed(dir, offset, data, &mut self.events);
+                    c.decoder
+                        .feed_crc(dir, offset, (data, crc), &mut self.events);
+                    self.wants_crcs |= c.decoder.wants_crcs();
                 }
                 self.drain(conn, p, t);
             }

@@ -72,6 +72,9 @@ pub struct TcpPacket<'a> {
     /// The buffer `payload` lies in, when a piece of it may be held past
     /// the packet (the packet's [`Owner`](super::Owner)).
     pub owner: Option<super::Owner<'a>>,
+    /// CRC32C of `payload` (the crc32c crate's form), when it was computed
+    /// where the bytes were read (see [`TcpHead::with_payload_crc`]).
+    pub payload_crc: Option<u32>,
 }
 
 /// A TCP packet's headers read ahead (on the reader thread, see
@@ -86,6 +89,7 @@ pub struct TcpHead {
     flags: TcpFlags,
     payload: Range<usize>,
     missing: u32,
+    payload_crc: Option<u32>,
 }
 
 impl TcpHead {
@@ -99,7 +103,19 @@ impl TcpHead {
             flags: p.flags,
             payload: p.payload_offset..p.payload_offset.saturating_add(p.payload.len()),
             missing: p.missing,
+            payload_crc: p.payload_crc,
         }
+    }
+
+    /// With the CRC32C of its payload, read from the packet's bytes `data`
+    /// on the thread that read them, while they are in its cache: whoever
+    /// checks a segment made of whole payloads then needs only their CRCs
+    /// (`msgr2::crc::Shifts`), not their bytes.
+    pub fn with_payload_crc(mut self, data: &[u8]) -> Self {
+        if let Some(p) = data.get(self.payload.clone()).filter(|p| !p.is_empty()) {
+            self.payload_crc = Some(crc32c::crc32c(p));
+        }
+        self
     }
 
     /// The packet again, over its bytes `data` (which lie in `owner`).
@@ -114,6 +130,7 @@ impl TcpHead {
             payload_offset: self.payload.start,
             missing: self.missing,
             owner,
+            payload_crc: self.payload_crc,
         }
     }
 }
@@ -497,6 +514,7 @@ fn tcp(
         payload_offset,
         missing,
         owner: None,
+        payload_crc: None,
     }))
 }
 

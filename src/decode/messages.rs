@@ -83,6 +83,7 @@ fn nodes_with(
         front,
         middle,
         data,
+        elided: None,
     };
     if let Some(d) = msg::decode(ty.0, &p, [fb, mb, db], src, ctx, true) {
         return d.nodes;
@@ -120,6 +121,7 @@ pub fn decode_with(
         front,
         middle,
         data,
+        elided: None,
     };
     if let Some(d) = msg::decode(ty.0, &p, [fb, mb, db], src, ctx, true) {
         return d;
@@ -160,6 +162,7 @@ pub fn summary_with(
         front,
         middle,
         data,
+        elided: None,
     };
     msg::decode(ty.0, &p, [0; 3], Source::Wire, ctx, false).and_then(|d| d.text)
 }

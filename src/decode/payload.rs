@@ -82,6 +82,10 @@ fn message_parts(f: &Frame, version: u16) -> (crate::decode::msg::Parts<'_>, [us
         front: seg(1),
         middle: seg(2),
         data: seg(3),
+        elided: f.elided.as_ref().map(|r| {
+            let base = segment_base(f, 3);
+            r.start.saturating_sub(base)..r.end.saturating_sub(base)
+        }),
     };
     (p, [1, 2, 3].map(|i| segment_base(f, i)))
 }
@@ -175,6 +179,7 @@ fn msgr1_parts(
         front: get(f),
         middle: get(m),
         data: get(d),
+        elided: None,
     };
     (p, [f.start, m.start, d.start])
 }

@@ -168,6 +168,11 @@ pub struct Frame {
     pub nonce: Option<super::secure::FrameNonce>,
     /// A compressed frame's method and result (`data`: the segments decompressed).
     pub compression: Option<Box<super::compress::Compression>>,
+    /// Bytes of `data` (inside the data segment) whose CRC was checked as
+    /// they arrived but that were not kept: they read as zeros. Only when
+    /// the decoder was told that no view shows a data segment's bytes
+    /// ([`DecoderConfig::elide_data`](super::DecoderConfig::elide_data)).
+    pub elided: Option<Range<usize>>,
 }
 
 impl Frame {
@@ -424,6 +429,9 @@ pub struct CrcParts {
     pub split: bool,
     /// Every segment's CRC, computed as the frame arrived.
     pub crcs: Option<[u32; MAX_SEGMENTS]>,
+    /// Bytes of the data segment checked as they arrived but not kept
+    /// (see [`Frame::elided`]).
+    pub elided: Option<Range<usize>>,
 }
 
 impl CrcParts {
@@ -480,6 +488,7 @@ pub fn crc_frame<'a>(p: &Preamble, rev: Rev) -> impl Fn(&'a [u8]) -> IResult<&'a
                 total,
                 split: false,
                 crcs: None,
+                elided: None,
             },
         ))
     }
@@ -592,6 +601,7 @@ pub fn decode_crc(p: Preamble, rev: Rev, offset: u64, parts: &CrcParts, wire: By
         decrypted: false,
         nonce: None,
         compression: None,
+        elided: parts.elided.clone(),
     }
 }
 

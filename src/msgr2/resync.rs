@@ -178,5 +178,6 @@ pub(crate) fn partial_frame(
         decrypted: false,
         nonce: None,
         compression: None,
+        elided: None,
     }
 }

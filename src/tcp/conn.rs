@@ -318,7 +318,7 @@ impl Conn {
             packet,
             ts,
             seq,
-            (payload, seg.owner),
+            (payload, seg.owner, seg.payload_crc),
             seg.missing,
             &mut tagged(sink, id, dir),
         );

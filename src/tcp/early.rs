@@ -78,6 +78,7 @@ impl EarlySeg {
             payload_offset: 0,
             missing: self.missing,
             owner: None,
+            payload_crc: None,
         }
     }
 }

@@ -48,6 +48,9 @@ pub enum StreamEvent<'a> {
         offset: u64,
         /// The bytes.
         data: &'a [u8],
+        /// CRC32C of `data` (crate form), when they are a packet's whole
+        /// payload and its reader computed it.
+        crc: Option<u32>,
         /// Packet the bytes came from.
         packet: PacketIndex,
         /// Its time.
@@ -122,6 +125,7 @@ pub(super) fn tagged<'s>(
             ReassemblyEvent::Data {
                 offset,
                 data,
+                crc,
                 packet,
                 ts,
             } => StreamEvent::Data {
@@ -129,6 +133,7 @@ pub(super) fn tagged<'s>(
                 dir,
                 offset,
                 data,
+                crc,
                 packet,
                 ts,
             },

@@ -27,6 +27,7 @@ fn syn(src: SocketAddr, dst: SocketAddr, seq: u32) -> TcpPacket<'static> {
         payload_offset: 54,
         missing: 0,
         owner: None,
+        payload_crc: None,
     }
 }
 
@@ -75,6 +76,7 @@ fn seg<'a>(
         payload_offset: 74,
         missing: 0,
         owner: None,
+        payload_crc: None,
     }
 }
 

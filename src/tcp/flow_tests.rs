@@ -130,6 +130,7 @@ impl T {
             payload_offset: 54,
             missing,
             owner,
+            payload_crc: None,
         };
         let ts = Timestamp {
             secs: self.secs,

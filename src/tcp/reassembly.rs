@@ -105,6 +105,9 @@ pub enum ReassemblyEvent<'a> {
         offset: u64,
         /// Bytes.
         data: &'a [u8],
+        /// CRC32C of `data` (crate form), when they are a packet's whole
+        /// payload and its reader computed it.
+        crc: Option<u32>,
         /// Source packet.
         packet: PacketIndex,
         /// Its time.
@@ -231,7 +234,7 @@ impl Reassembler {
         missing: u32,
         sink: &mut Sink<'_>,
     ) {
-        self.segment_in(packet, ts, seq, (payload, None), missing, sink);
+        self.segment_in(packet, ts, seq, (payload, None, None), missing, sink);
     }
 
     /// [`Reassembler::segment`], with the buffer `payload` lies in when it
@@ -242,7 +245,7 @@ impl Reassembler {
         packet: PacketIndex,
         ts: Timestamp,
         seq: u32,
-        (payload, shared): (&[u8], Option<Owner<'_>>),
+        (payload, shared, crc): (&[u8], Option<Owner<'_>>, Option<u32>),
         missing: u32,
         sink: &mut Sink<'_>,
     ) {
@@ -275,7 +278,9 @@ impl Reassembler {
         // The common case, in order with nothing held: the bytes are the
         // next ones, nothing they could overlap or make contiguous.
         if start == self.next && end == cap_end && self.held.is_empty() {
-            self.emit_data(start, (data, shared), packet, ts, sink);
+            // The payload's CRC goes with it when these are all its bytes.
+            let crc = crc.filter(|_| data.len() == payload.len());
+            self.emit_data(start, (data, shared, crc), packet, ts, sink);
             return;
         }
         // Already delivered: compare with the recent window.
@@ -411,7 +416,7 @@ impl Reassembler {
         loop {
             if let Some(&(a, b)) = pieces.peek() {
                 if a == self.next {
-                    self.emit_data(a, (part(data, base, a, b), shared), packet, ts, sink);
+                    self.emit_data(a, (part(data, base, a, b), shared, None), packet, ts, sink);
                     pieces.next();
                     continue;
                 }
@@ -438,7 +443,7 @@ impl Reassembler {
         let at = self.next;
         match self.take(at) {
             Some(Held::Bytes { data, packet, ts }) => {
-                self.emit_data(at, (&data, None), packet, ts, sink);
+                self.emit_data(at, (&data, None, None), packet, ts, sink);
                 true
             }
             Some(Held::Missing { len, packet }) => {
@@ -452,7 +457,7 @@ impl Reassembler {
     fn emit_data(
         &mut self,
         offset: u64,
-        (data, shared): (&[u8], Option<Owner<'_>>),
+        (data, shared, crc): (&[u8], Option<Owner<'_>>, Option<u32>),
         packet: PacketIndex,
         ts: Timestamp,
         sink: &mut Sink<'_>,
@@ -463,6 +468,7 @@ impl Reassembler {
         sink(ReassemblyEvent::Data {
             offset,
             data,
+            crc,
             packet,
             ts,
         });

@@ -72,7 +72,18 @@ pub fn capture(
     secure: bool,
     done: Option<(bool, u32)>,
     frames: &[(bool, FrameSpec)],
+    cfg: Config,
+) -> (Vec<u8>, Config) {
+    capture_mss(secure, done, frames, cfg, 1400)
+}
+
+/// [`capture`] in packets of at most `mss` bytes of payload.
+pub fn capture_mss(
+    secure: bool,
+    done: Option<(bool, u32)>,
+    frames: &[(bool, FrameSpec)],
     mut cfg: Config,
+    mss: usize,
 ) -> (Vec<u8>, Config) {
     let [ci, si, _, _] = real();
     let gid = match Control::decode(Tag::ClientIdent, &ci[0]) {
@@ -157,7 +168,7 @@ pub fn capture(
         );
         cfg.keys = Some(Arc::new(KeyLog::parse(&text).unwrap()));
     }
-    (connection(40000, 6800, &sends, 1400), cfg)
+    (connection(40000, 6800, &sends, mss), cfg)
 }
 
 pub fn methods() -> [Method; 4] {

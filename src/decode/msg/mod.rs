@@ -55,7 +55,7 @@ impl MsgContext {
 }
 
 /// A message's segments and encoding version.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Parts<'a> {
     /// `ceph_msg_header2.version`.
     pub version: u16,
@@ -65,6 +65,9 @@ pub struct Parts<'a> {
     pub middle: &'a [u8],
     /// Data.
     pub data: &'a [u8],
+    /// Bytes of `data` that were checked but not kept and read as zeros
+    /// ([`Frame::elided`](crate::msgr2::Frame::elided), relative to `data`).
+    pub elided: Option<std::ops::Range<usize>>,
 }
 
 /// A message family's decoder: its typed value.

@@ -403,7 +403,7 @@ impl Body for OsdOp {
             self.reqid_text(ctx),
             self.pgid,
             self.object_text(),
-            osd_ops::ops_text(&self.ops, p.data, false),
+            osd_ops::ops_text(&self.ops, p.data, p.elided.as_ref(), false),
             snap_text(self.snap_seq.v),
             denc::list_text(&snaps)
         );

@@ -276,7 +276,7 @@ impl Body for OsdOpReply {
             "osd_op_reply({} {} {} v{} uv{} {ack} = {}",
             ctx.tid_text(),
             self.oid.v,
-            osd_ops::ops_text(&self.ops, p.data, true),
+            osd_ops::ops_text(&self.ops, p.data, p.elided.as_ref(), true),
             self.replay_version,
             self.user_version.v,
             result

@@ -23,6 +23,7 @@ use super::out::Out;
 use crate::decode::grammar::prim::raw;
 use crate::decode::grammar::{In, PResult, Sp};
 use crate::model::{FieldDef, Value};
+use std::ops::Range;
 
 /// Size of `struct ceph_osd_op` (rados.h static_assert: 2+4+(2*8+8+4)+4).
 pub const OP_LEN: usize = 38;
@@ -367,27 +368,45 @@ fn uses_extent(code: u16) -> bool {
 
 /// Ops as osd_types.cc operator<<(OSDOp) prints them, `[a,b]`: `indata`
 /// and `outdata` are each op's bytes of the data segment (one of them is
-/// empty: requests carry input, replies output).
-pub fn ops_text(ops: &[Op], data: &[u8], reply: bool) -> String {
+/// empty: requests carry input, replies output). An op whose names lie
+/// in `elided` (bytes checked but not kept: zeros) is printed without them.
+pub fn ops_text(ops: &[Op], data: &[u8], elided: Option<&Range<usize>>, reply: bool) -> String {
     let mut at = 0usize;
     let mut parts = Vec::new();
     for op in ops {
         let n = usize::try_from(op.payload_len).unwrap_or(usize::MAX);
         let end = at.saturating_add(n).min(data.len());
         let chunk = data.get(at.min(end)..end).unwrap_or(&[]);
+        let head = at..end.min(at.saturating_add(name_bytes(op)));
+        let names = !elided.is_some_and(|e| e.start < head.end && head.start < e.end);
         at = end;
         let (indata, outdata) = if reply {
             (&[][..], chunk)
         } else {
             (chunk, &[][..])
         };
-        parts.push(op_text(op, indata, outdata));
+        parts.push(op_text_named(op, (indata, outdata), names));
     }
     format!("[{}]", parts.join(","))
 }
 
+/// How many bytes at the start of an op's data [`op_text`] prints: an
+/// xattr's name, or a class and a method name.
+fn name_bytes(op: &Op) -> usize {
+    match op.code & TYPE_MASK {
+        TYPE_ATTR => usize::try_from(op.arg(0, 4)).unwrap_or(usize::MAX),
+        TYPE_EXEC => usize::try_from(op.arg(0, 1) + op.arg(1, 1)).unwrap_or(usize::MAX),
+        _ => 0,
+    }
+}
+
 /// One op as osd_types.cc operator<<(OSDOp) prints it.
 pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
+    op_text_named(op, (indata, outdata), true)
+}
+
+/// [`op_text`], the names in `indata` printed only with `names`.
+fn op_text_named(op: &Op, (indata, outdata): (&[u8], &[u8]), names: bool) -> String {
     let code = op.code;
     let mut s = op_name(u64::from(code)).unwrap_or("???").to_string();
     match code & TYPE_MASK {
@@ -428,7 +447,7 @@ pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
         },
         TYPE_ATTR => {
             let name_len = usize::try_from(op.arg(0, 4)).unwrap_or(usize::MAX);
-            if name_len > 0 && !indata.is_empty() {
+            if names && name_len > 0 && !indata.is_empty() {
                 let name = indata.get(..name_len).unwrap_or(indata);
                 s.push(' ');
                 s.push_str(&crate::model::wire_text::from_wire(name));
@@ -444,7 +463,7 @@ pub fn op_text(op: &Op, indata: &[u8], outdata: &[u8]) -> String {
         TYPE_EXEC => {
             let cl = usize::try_from(op.arg(0, 1)).unwrap_or(0);
             let ml = usize::try_from(op.arg(1, 1)).unwrap_or(0);
-            if cl > 0 && !indata.is_empty() {
+            if names && cl > 0 && !indata.is_empty() {
                 let class = indata.get(..cl).unwrap_or(indata);
                 let method = indata.get(cl..cl.saturating_add(ml)).unwrap_or(&[]);
                 s.push_str(&format!(
@@ -501,3 +520,52 @@ pub const KNOWN_FLAGS: u32 = 0x0fff_ffff;
 /// CEPH_OSD_OP_FLAG_* bits some Ceph release defines (rados.h: excl ...
 /// fadvise_nocache 0x40, with_reference 0x80, bypass_clean_cache 0x100).
 pub const KNOWN_OP_FLAGS: u32 = 0x1ff;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn op(code: u16, args: &[(usize, u64, usize)], payload_len: u32) -> Op {
+        let mut a = vec![0u8; 28];
+        for &(at, v, n) in args {
+            a[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        }
+        Op {
+            code,
+            args: a,
+            payload_len,
+            ..Op::default()
+        }
+    }
+
+    /// A write of 200 000 bytes then a setxattr of `user.k` = `v`
+    /// (rados_write_op: CEPH_OSD_OP_WRITE 0x2201, CEPH_OSD_OP_SETXATTR
+    /// 0x2301, whose indata is the name then the value): the name is
+    /// printed as osd_types.cc does, unless its bytes were elided; the
+    /// lengths are printed either way.
+    #[test]
+    fn names_are_not_read_from_elided_bytes() {
+        let ops = [
+            op(0x2201, &[(0, 0, 8), (8, 200_000, 8)], 200_000),
+            op(0x2301, &[(0, 6, 4), (4, 1, 4)], 7),
+        ];
+        let mut data = vec![0xabu8; 200_000];
+        data.extend_from_slice(b"user.kv");
+        assert_eq!(
+            ops_text(&ops, &data, None, false),
+            "[write 0~200000 in=200000b,setxattr user.k (1) in=7b]"
+        );
+        // The write's middle elided: the name is still there.
+        assert_eq!(
+            ops_text(&ops, &data, Some(&(65_536..134_464)), false),
+            "[write 0~200000 in=200000b,setxattr user.k (1) in=7b]"
+        );
+        // Elided up to the name's third byte: not printed from zeros.
+        data[65_536..200_003].fill(0);
+        assert_eq!(
+            ops_text(&ops, &data, Some(&(65_536..200_003)), false),
+            "[write 0~200000 in=200000b,setxattr (1) in=7b]"
+        );
+    }
+}

@@ -13,6 +13,11 @@ pub struct DecoderConfig {
     /// Large segments' CRCs computed half on a second thread (the results
     /// are the same either way).
     pub split_checks: bool,
+    /// No view shows a data segment's bytes: the middle of a large crc
+    /// frame's data segment is checked as it arrives and not kept
+    /// (`running`; [`Frame::elided`](crate::msgr2::Frame::elided) says
+    /// which bytes). Views that show bytes leave this off.
+    pub elide_data: bool,
 }
 
 impl Default for DecoderConfig {
@@ -21,6 +26,7 @@ impl Default for DecoderConfig {
             max_segment_len: 128 << 20,
             hunt_limit_without_banner: 1 << 20,
             split_checks: false,
+            elide_data: false,
         }
     }
 }

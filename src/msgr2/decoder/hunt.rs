@@ -294,13 +294,15 @@ impl ConnDecoder {
                     (Phase::Frames, Some(p))
                         if p.crc_ok() && p.validate(self.cfg.max_segment_len).is_ok() =>
                     {
-                        Some(partial_frame(
+                        let mut f = partial_frame(
                             p,
                             rev.unwrap_or(Rev::V1),
                             offset,
                             st.buf.clone().freeze(),
                             kind,
-                        ))
+                        );
+                        f.elided = super::running::elided(&st.running, offset);
+                        Some(f)
                     }
                     _ => None,
                 };

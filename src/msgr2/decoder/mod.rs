@@ -181,6 +181,9 @@ pub struct ConnDecoder {
     finishing: bool,
     /// What the server's last COMPRESSION_DONE said.
     compression: Option<compress::Done>,
+    /// Whether a piece in the middle of a data segment that may be elided
+    /// came ([`DecoderConfig::elide_data`]).
+    wants_crcs: bool,
 }
 
 impl ConnDecoder {
@@ -197,7 +200,15 @@ impl ConnDecoder {
             handshake_seen,
             finishing: false,
             compression: None,
+            wants_crcs: false,
         }
+    }
+
+    /// Whether a data segment whose middle may be elided was seen, so far:
+    /// from then on the CRCs of what is fed ([`ConnDecoder::feed_crc`])
+    /// are of use (a small piece is elided only with its CRC).
+    pub fn wants_crcs(&self) -> bool {
+        self.wants_crcs
     }
 
     /// The framing revision, once known.
@@ -253,6 +264,20 @@ impl ConnDecoder {
         data: &[u8],
         out: &mut Vec<(Direction, Event)>,
     ) {
+        self.feed_crc(dir, offset, (data, None), out);
+    }
+
+    /// [`ConnDecoder::feed`], with the CRC32C of `data` (crate form) when
+    /// its reader computed it: with [`DecoderConfig::elide_data`], a large
+    /// frame's data segment is then checked without reading its bytes.
+    pub fn feed_crc(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        (data, crc): (&[u8], Option<u32>),
+        out: &mut Vec<(Direction, Event)>,
+    ) {
+        let elide = self.cfg.elide_data;
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -281,10 +306,19 @@ impl ConnDecoder {
                 st.mid.starts.push(end.max(offset));
             }
             st.secure.note_start(end.max(offset));
+            // The CRC is of all of `data`.
+            let crc = crc.filter(|_| skip == 0);
             if st.phase == Phase::Ignore {
                 st.base += fresh.len() as u64;
             } else {
-                st.buf.extend_from_slice(fresh);
+                let elided = (elide && st.phase == Phase::Frames)
+                    .then(|| running::elide(&mut st.running, (st.base, &mut st.buf), fresh, crc))
+                    .flatten();
+                // A piece that could be elided: CRCs are of use from now on.
+                self.wants_crcs |= elided.is_some();
+                if elided != Some(true) {
+                    st.buf.extend_from_slice(fresh);
+                }
             }
         }
         running::fed(&mut st.running, st.base, &st.buf);
@@ -533,16 +567,19 @@ impl ConnDecoder {
                     let until = st.end().saturating_add(n.get() as u64);
                     st.wait = Some((st.base, until));
                 }
-                running::track(&mut st.running, (st.base, &st.buf), &p, rev);
+                let elide = self.cfg.elide_data;
+                running::track(&mut st.running, (st.base, &st.buf), (&p, rev), elide);
                 return false;
             }
         };
         let offset = st.base;
         let wire = st.consume(parts.total);
         st.frames += 1;
+        let (crcs, elided) = running::finish(&mut st.running, offset, &wire);
         let parts = frame::CrcParts {
             split: self.cfg.split_checks,
-            crcs: running::finish(&mut st.running, offset, &wire),
+            crcs,
+            elided,
             ..parts
         };
         let f = frame::decode_crc(p, rev, offset, &parts, wire);

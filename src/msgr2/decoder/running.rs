@@ -11,10 +11,21 @@
 //! CRC32C is a running register: the CRC of `a || b` is the register after
 //! `a` updated with `b` (crc32c crate `crc32c_append`), so the result is
 //! exactly [`segment_crc`](crate::msgr2::crc::segment_crc) of each segment.
+//!
+//! When no view shows a data segment's bytes
+//! ([`DecoderConfig::elide_data`](super::DecoderConfig::elide_data)), the
+//! middle of a large data segment need not be kept at all: each piece of it
+//! that arrives whole is folded into the register as it comes (from the CRC
+//! its reader computed, combined in without reading the bytes again, or
+//! from the bytes themselves) and the frame grows by as many zeros, never
+//! copied. The first and last [`KEPT`] bytes of the data segment are kept
+//! (a message decoder reads an op's names at its start), and
+//! [`Frame::elided`](crate::msgr2::Frame::elided) says which bytes are not.
 
-use crate::msgr2::crc::SEGMENT_SEED;
+use crate::msgr2::crc::{self, SEGMENT_SEED};
 use crate::msgr2::frame::{crc_layout, Rev};
 use crate::msgr2::preamble::{Preamble, MAX_SEGMENTS};
+use bytes::BytesMut;
 use std::ops::Range;
 
 /// Bytes folded in at a time: a multiple of the crc32c crate's interleaved
@@ -22,6 +33,14 @@ use std::ops::Range;
 const STEP: usize = 4 * 24 * 1024;
 /// Frames smaller than this are checked whole when complete.
 const MIN_FRAME: u64 = 256 << 10;
+/// Bytes kept at each end of an elided data segment.
+pub(super) const KEPT: usize = 64 << 10;
+/// The smallest piece elided without its CRC given: below the crc32c
+/// crate's interleaved block (three lanes of 8 KiB) folding it in costs
+/// more than keeping it and folding a whole step in later.
+const ALONE_MIN: usize = 24 << 10;
+/// The data segment (segment 3: ceph_msg_header2, front, middle, data).
+const DATA: usize = 3;
 
 /// The segment CRCs of the crc-mode frame being received.
 #[derive(Debug, Clone)]
@@ -34,12 +53,18 @@ pub(super) struct Running {
     regs: [u32; MAX_SEGMENTS],
     /// Bytes from the frame's first byte folded in so far.
     done: usize,
+    /// Whether the data segment's middle may be elided.
+    elide: bool,
+    /// The bytes elided so far (zeros in the frame), from its first byte.
+    elided: Option<Range<usize>>,
 }
 
 impl Running {
     /// For the frame at stream offset `at` whose preamble `p` was checked;
-    /// `None` for a frame small enough to be checked whole.
-    pub(super) fn new(at: u64, p: &Preamble, rev: Rev) -> Option<Running> {
+    /// `None` for a frame small enough to be checked whole. With `elide`,
+    /// its data segment's middle may be elided (not for a compressed
+    /// frame, whose segments are decompressed once checked).
+    pub(super) fn new(at: u64, p: &Preamble, rev: Rev, elide: bool) -> Option<Running> {
         let layout = crc_layout(p, rev);
         if layout.total < MIN_FRAME {
             return None;
@@ -54,7 +79,57 @@ impl Running {
             // Ceph's seed, in the crate's inverted form (crc.rs).
             regs: [!SEGMENT_SEED; MAX_SEGMENTS],
             done: 0,
+            elide: elide && !p.compressed(),
+            elided: None,
         })
+    }
+
+    /// Take `piece`, the frame's next bytes after those in `frame`, without
+    /// keeping it, when it lies in the middle of the data segment: its CRC
+    /// (`crc`, crate form, when known; else read from it) is folded in and
+    /// `frame` grows by as many zeros. `None`: the piece is not in the
+    /// middle of an elided data segment, to be kept; `Some(false)`: it is,
+    /// but small, without its CRC and before any other was elided, it is
+    /// kept ([`ALONE_MIN`]: where all pieces are small and come without
+    /// CRCs, none is elided); `Some(true)`: elided. The bytes elided are
+    /// one range: once a piece in the middle is kept after some were
+    /// elided (it straddled an end of the middle or came with bytes before
+    /// it), the rest is kept too.
+    pub(super) fn elide(
+        &mut self,
+        frame: &mut BytesMut,
+        piece: &[u8],
+        crc: Option<u32>,
+    ) -> Option<bool> {
+        let from = frame.len();
+        let to = from.saturating_add(piece.len());
+        let seg = self.segs.get(DATA)?;
+        let middle = seg.start.saturating_add(KEPT)..seg.end.saturating_sub(KEPT);
+        let contiguous = self.elided.as_ref().is_none_or(|e| e.end == from);
+        if !self.elide || !contiguous || piece.is_empty() || from < middle.start || to > middle.end
+        {
+            if self.elided.is_some() {
+                self.elide = false;
+            }
+            return None;
+        }
+        if crc.is_none() && piece.len() < ALONE_MIN && self.elided.is_none() {
+            return Some(false);
+        }
+        // Everything before it first, in order.
+        self.advance(frame, true);
+        let Some(reg) = self.regs.get_mut(DATA).filter(|_| self.done == from) else {
+            self.elide = false;
+            return None;
+        };
+        *reg = match crc {
+            Some(c) => crc::combine(*reg, c, piece.len()),
+            None => crc32c::crc32c_append(*reg, piece),
+        };
+        self.done = to;
+        self.elided = Some(self.elided.as_ref().map_or(from, |e| e.start)..to);
+        frame.resize(to, 0);
+        Some(true)
     }
 
     /// Fold in what `frame` (the frame's bytes buffered so far, from its
@@ -88,10 +163,16 @@ impl Running {
 }
 
 /// A large frame at `base` waits for more bytes (`buf`, from its first
-/// byte): start its CRCs, or fold in what came.
-pub(super) fn track(slot: &mut Option<Running>, (base, buf): (u64, &[u8]), p: &Preamble, rev: Rev) {
+/// byte): start its CRCs (eliding its data segment's middle with
+/// `elide`), or fold in what came.
+pub(super) fn track(
+    slot: &mut Option<Running>,
+    (base, buf): (u64, &[u8]),
+    (p, rev): (&Preamble, Rev),
+    elide: bool,
+) {
     if slot.as_ref().map(|r| r.at) != Some(base) {
-        *slot = Running::new(base, p, rev);
+        *slot = Running::new(base, p, rev, elide);
     }
     if let Some(r) = slot {
         r.advance(buf, false);
@@ -106,16 +187,37 @@ pub(super) fn fed(slot: &mut Option<Running>, base: u64, buf: &[u8]) {
     }
 }
 
+/// Bytes fresh from the stream, `piece`, come after the `buf` of the
+/// frame at `base`: whether they lie in the middle of a data segment that
+/// may be elided, and if so whether they were (see [`Running::elide`]).
+pub(super) fn elide(
+    slot: &mut Option<Running>,
+    (base, buf): (u64, &mut BytesMut),
+    piece: &[u8],
+    crc: Option<u32>,
+) -> Option<bool> {
+    slot.as_mut()
+        .filter(|r| r.at == base)
+        .and_then(|r| r.elide(buf, piece, crc))
+}
+
+/// The bytes elided of the frame at `offset`, counted from its first byte.
+pub(super) fn elided(slot: &Option<Running>, offset: u64) -> Option<Range<usize>> {
+    slot.as_ref().filter(|r| r.at == offset)?.elided.clone()
+}
+
 /// The frame at `offset` is complete (`wire`, its bytes): its segments'
-/// CRCs, if they were tracked.
+/// CRCs, if they were tracked, and the bytes elided.
 pub(super) fn finish(
     slot: &mut Option<Running>,
     offset: u64,
     wire: &[u8],
-) -> Option<[u32; MAX_SEGMENTS]> {
-    let mut r = slot.take().filter(|r| r.at == offset)?;
+) -> (Option<[u32; MAX_SEGMENTS]>, Option<Range<usize>>) {
+    let Some(mut r) = slot.take().filter(|r| r.at == offset) else {
+        return (None, None);
+    };
     r.advance(wire, true);
-    r.crcs()
+    (r.crcs(), r.elided)
 }
 
 #[cfg(test)]
@@ -156,7 +258,7 @@ mod tests {
                     .collect();
                 // Fed in packet-sized pieces, folded only past a step.
                 for piece in [1448, 65_000, 100_003] {
-                    let mut r = Running::new(0, &p, rev).unwrap();
+                    let mut r = Running::new(0, &p, rev, false).unwrap();
                     let mut have = 0;
                     while have < wire.len() {
                         have = (have + piece).min(wire.len());
@@ -172,18 +274,81 @@ mod tests {
         }
     }
 
+    /// Pieces of the middle elided as they come give the same CRCs; once a
+    /// piece of the middle is kept, the rest is kept too, so that the bytes
+    /// elided are one range, zeros in the frame, and every other byte is
+    /// the frame's.
+    #[test]
+    fn elided_pieces_are_one_range_of_zeros_with_the_same_crcs() {
+        let wire = frame(Rev::V1, [60, 300, 0, 1 << 20]);
+        let (_, p) = preamble(&wire).unwrap();
+        let (_, parts) = crc_frame(&p, Rev::V1)(&wire[..]).unwrap();
+        let want: Vec<u32> = (0..4)
+            .map(|i| segment_crc(&wire[parts.segments[i].clone()]))
+            .collect();
+        let data = parts.segments[3].clone();
+        for (with_crc, keep_at, size) in [
+            (false, None, 65_483),
+            (true, None, 1448),
+            (true, Some(400_000), 1448),
+        ] {
+            let mut r = Running::new(0, &p, Rev::V1, true).unwrap();
+            let mut buf = BytesMut::new();
+            let mut kept_one = false;
+            for piece in wire.chunks(size) {
+                let crc = with_crc.then(|| crc32c::crc32c(piece));
+                let force = keep_at.is_some_and(|k| buf.len() >= k) && !kept_one;
+                if force {
+                    kept_one = true;
+                }
+                if force || r.elide(&mut buf, piece, crc) != Some(true) {
+                    buf.extend_from_slice(piece);
+                    r.advance(&buf, false);
+                }
+            }
+            r.advance(&buf, true);
+            assert_eq!(r.crcs().unwrap().to_vec(), want, "{with_crc} {keep_at:?}");
+            let e = r.elided.clone().unwrap();
+            assert!(data.start + KEPT <= e.start && e.start < data.start + KEPT + size);
+            match keep_at {
+                Some(k) => assert!(e.end >= k && e.end < k + size, "{e:?}"),
+                None => assert!(e.end + KEPT <= data.end && e.end + KEPT + size > data.end),
+            }
+            assert!(buf[e.clone()].iter().all(|&b| b == 0));
+            assert_eq!(&buf[..e.start], &wire[..e.start]);
+            assert_eq!(&buf[e.end..], &wire[e.end..]);
+        }
+        // Without elide, nothing is.
+        let mut r = Running::new(0, &p, Rev::V1, false).unwrap();
+        let mut buf = BytesMut::from(&wire[..200_000]);
+        assert_eq!(r.elide(&mut buf, &wire[200_000..201_448], None), None);
+        assert_eq!(r.elided, None);
+        // Small pieces without their CRC are kept; large ones are not.
+        let mut r = Running::new(0, &p, Rev::V1, true).unwrap();
+        let mut buf = BytesMut::from(&wire[..200_000]);
+        assert_eq!(
+            r.elide(&mut buf, &wire[200_000..201_448], None),
+            Some(false)
+        );
+        assert_eq!(r.elided, None);
+        buf.extend_from_slice(&wire[200_000..201_448]);
+        let big = &wire[201_448..201_448 + ALONE_MIN];
+        assert_eq!(r.elide(&mut buf, big, None), Some(true));
+        assert_eq!(r.elided, Some(201_448..201_448 + ALONE_MIN));
+    }
+
     #[test]
     fn small_frames_are_left_to_be_checked_whole() {
         let wire = frame(Rev::V1, [60, 1000, 0, 100 << 10]);
         let (_, p) = preamble(&wire).unwrap();
-        assert!(Running::new(0, &p, Rev::V1).is_none());
+        assert!(Running::new(0, &p, Rev::V1, false).is_none());
     }
 
     #[test]
     fn nothing_is_claimed_before_every_byte_is_folded_in() {
         let wire = frame(Rev::V1, [60, 0, 0, 1 << 20]);
         let (_, p) = preamble(&wire).unwrap();
-        let mut r = Running::new(0, &p, Rev::V1).unwrap();
+        let mut r = Running::new(0, &p, Rev::V1, false).unwrap();
         r.advance(&wire[..wire.len() - 20], true);
         // The data segment's last bytes (before the epilogue) are missing.
         assert!(r.crcs().is_none());

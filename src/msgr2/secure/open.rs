@@ -309,6 +309,7 @@ fn finish(
         decrypted: true,
         nonce: None,
         compression: None,
+        elided: None,
     }
 }
 
