@@ -344,6 +344,12 @@ fn run_list(
         .size()
         .and_then(|s| Progress::start(s, input.counter(), "reading", stdout_busy));
     let mut tick = || progress::tick(&mut bar);
+    // Nothing shown reads a data segment's bytes (no rows, no export, no
+    // filter on bytes): their middles are checked as they pass, not kept.
+    let elide = plan.quiet
+        && sink.is_none()
+        && streams.is_none()
+        && !filter.is_some_and(Filter::reads_bytes);
     let opts = ListOptions {
         filter,
         fields: plan.fields.as_ref(),
@@ -364,6 +370,7 @@ fn run_list(
     };
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut cfg = input.threads(cfg);
+    cfg.decoder.elide_data = elide;
     if live {
         // Read ahead, packets would wait for a whole batch: rows come as
         // their packets do.

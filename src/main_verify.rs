@@ -40,7 +40,10 @@ pub(crate) fn run_verify(
             cfg.clone()
         };
         let outcome = inputs::open_all(paths).and_then(|src| {
-            let cfg = src.threads(cfg);
+            let mut cfg = src.threads(cfg);
+            // The report shows no data segment's bytes: their middles are
+            // checked as they pass, not kept (unless the filter reads bytes).
+            cfg.decoder.elide_data = !filter.is_some_and(Filter::reads_bytes);
             src.verify(cfg, filter, sig.flag())
                 .map_err(|e| anyhow::anyhow!(inputs::named(paths, &e)))
         });

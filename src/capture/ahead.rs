@@ -36,6 +36,7 @@ use super::{
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes of packet data gathered before a batch is handed over.
@@ -192,15 +193,23 @@ impl AheadReader {
 
 /// Read `reader`'s packets on a thread of its own while `f` takes them
 /// from the [`AheadReader`] it is given. When `f` returns, reading stops
-/// (whatever was read ahead is dropped) and the thread is joined.
-pub fn read_ahead<S, T>(reader: S, f: impl FnOnce(&mut AheadReader) -> T) -> T
+/// (whatever was read ahead is dropped) and the thread is joined. While
+/// `crcs` is set, each TCP payload's CRC32C is computed there too, while
+/// its bytes are in that thread's cache
+/// ([`TcpHead::with_payload_crc`](super::link::TcpHead::with_payload_crc)):
+/// the caller sets it once its decoders make use of them.
+pub fn read_ahead<S, T>(
+    reader: S,
+    crcs: Option<&AtomicBool>,
+    f: impl FnOnce(&mut AheadReader) -> T,
+) -> T
 where
     S: PacketSource + Send,
 {
     let (full_tx, full_rx) = sync_channel::<Batch>(AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(AHEAD + 2);
     std::thread::scope(|s| {
-        s.spawn(move || fill(reader, &full_tx, &empty_rx));
+        s.spawn(move || fill(reader, crcs, &full_tx, &empty_rx));
         let mut ahead = AheadReader {
             full: full_rx,
             empty: empty_tx,
@@ -237,20 +246,29 @@ impl<S: PacketSource> Packets<'_, S> {
 }
 
 /// Run `f` over `reader`'s packets, read ahead on a second thread when
-/// `ahead` is set (see [`read_ahead`]), else on this one.
-pub fn with_packets<S, T>(reader: S, ahead: bool, f: impl FnOnce(&mut Packets<'_, S>) -> T) -> T
+/// `ahead` is set (see [`read_ahead`], `crcs` as there), else on this one.
+pub fn with_packets<S, T>(
+    reader: S,
+    (ahead, crcs): (bool, Option<&AtomicBool>),
+    f: impl FnOnce(&mut Packets<'_, S>) -> T,
+) -> T
 where
     S: PacketSource + Send,
 {
     if ahead {
-        read_ahead(reader, |a| f(&mut Packets::Ahead(a)))
+        read_ahead(reader, crcs, |a| f(&mut Packets::Ahead(a)))
     } else {
         f(&mut Packets::Here(reader))
     }
 }
 
 /// The reader thread: batches until the end, an error, or nobody listens.
-fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiver<Batch>) {
+fn fill<S: PacketSource>(
+    mut reader: S,
+    crcs: Option<&AtomicBool>,
+    full: &SyncSender<Batch>,
+    empty: &Receiver<Batch>,
+) {
     // A mapped input is the buffer of every batch.
     let shared = reader.shared().map(super::window::whole);
     let mut id = 0u64;
@@ -267,7 +285,10 @@ fn fill<S: PacketSource>(mut reader: S, full: &SyncSender<Batch>, empty: &Receiv
                     size = size.saturating_add(p.data.len());
                     let (index, ts, origlen, link) = (p.index, p.ts, p.origlen, p.link);
                     // The link layers are read here, off the dissecting thread.
-                    let tcp = parse_head(p.link, p.data);
+                    let mut tcp = parse_head(p.link, p.data);
+                    if crcs.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                        tcp = tcp.map(|h| h.map(|h| h.with_payload_crc(p.data)));
+                    }
                     let data = if shared.is_some() {
                         reader.last_span()
                     } else {
@@ -353,7 +374,7 @@ mod tests {
 
     /// Every packet `r` gives read ahead, and the error that ended them.
     fn ahead_from<S: PacketSource + Send>(r: S) -> (Vec<Seen>, Option<String>) {
-        read_ahead(r, |a| {
+        read_ahead(r, None, |a| {
             let mut seen = Vec::new();
             loop {
                 match a.next_packet() {
@@ -424,7 +445,7 @@ mod tests {
         // 1,000-byte packets: 192 to a batch, some 100 batches.
         let bytes = capture(20_000, 1000);
         let r = CaptureReader::new(&bytes[..]).unwrap();
-        let (batches, asked) = read_ahead(r, |a| {
+        let (batches, asked) = read_ahead(r, None, |a| {
             let mut kept: Vec<(u64, Bytes)> = Vec::new();
             let mut asked = 0;
             let mut last = None;
@@ -464,7 +485,7 @@ mod tests {
         let r = CaptureReader::new(&bytes[..]).unwrap();
         // Take three packets and stop: read_ahead returns (its thread
         // joined) although most of the capture was never read.
-        let got = read_ahead(r, |a| {
+        let got = read_ahead(r, None, |a| {
             (0..3)
                 .map(|_| a.next_packet().unwrap().unwrap().index.0)
                 .collect::<Vec<_>>()

@@ -37,6 +37,7 @@ use export::{CaptureInfo, PacketSet, StreamExporter};
 use fields::FieldsSpec;
 use line::{Clock, LineStyle};
 use std::io::{Read, Write};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicUsize;
 
 /// Output format of the frame list.
@@ -266,7 +267,9 @@ pub fn list_packets<S: PacketSource + Send, W: Write>(
     opts: ListOptions<'_>,
     w: &mut W,
 ) -> Result<ListResult, ListError> {
-    let ahead = cfg.threads > 1;
+    // Once a decoder has use for them, the reader computes payload CRCs.
+    let crcs = AtomicBool::new(false);
+    let ahead = (cfg.threads > 1, cfg.decoder.elide_data.then_some(&crcs));
     let mut d = Dissector::new(cfg);
     let mut info = CaptureInfo::default();
     let mut origin: Option<Timestamp> = None;
@@ -308,6 +311,7 @@ pub fn list_packets<S: PacketSource + Send, W: Write>(
                 }
                 let o = *origin.get_or_insert(pkt.ts);
                 d.packet(&pkt, &mut |r| pass.row(&r, o));
+                verify::want_crcs(&crcs, &d);
                 d.charge_caller(pass.stats.memory());
                 if pass.err.is_some() || pass.full() {
                     break None;

@@ -6,7 +6,7 @@ use crate::analysis::{Config, Dissector, Summary};
 use crate::capture::{with_packets, CaptureError, CaptureReader, PacketSource};
 use crate::model::Escaped;
 use std::io::{self, Read, Write};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The result of verifying one capture.
 #[derive(Debug, Clone)]
@@ -197,7 +197,9 @@ pub(crate) fn verify_source<S: PacketSource + Send>(
     stop: Option<&AtomicUsize>,
     mut wanted: impl FnMut(&crate::analysis::Record) -> bool,
 ) -> VerifyOutcome {
-    let ahead = cfg.threads > 1;
+    // Once a decoder has use for them, the reader computes payload CRCs.
+    let crcs = AtomicBool::new(false);
+    let ahead = (cfg.threads > 1, cfg.decoder.elide_data.then_some(&crcs));
     let mut d = Dissector::new(cfg);
     let mut out = Vec::new();
     let mut more = 0u64;
@@ -224,7 +226,10 @@ pub(crate) fn verify_source<S: PacketSource + Send>(
             break None;
         }
         match reader.next_packet() {
-            Ok(Some(pkt)) => d.packet(&pkt, &mut take),
+            Ok(Some(pkt)) => {
+                d.packet(&pkt, &mut take);
+                want_crcs(&crcs, &d);
+            }
             Ok(None) => break None,
             Err(e) => break Some(e.to_string()),
         }
@@ -246,3 +251,12 @@ pub(crate) fn verify_source<S: PacketSource + Send>(
 
 /// Findings kept in memory and listed; past it they are only counted.
 pub const MAX_FINDINGS: usize = 100_000;
+
+/// Ask the reader for payload CRCs (`crcs`) once `d` has use for them:
+/// until then they would be computed for nothing (a capture in secure
+/// mode, or of small frames only).
+pub(super) fn want_crcs(crcs: &AtomicBool, d: &Dissector) {
+    if d.wants_crcs() && !crcs.load(Ordering::Relaxed) {
+        crcs.store(true, Ordering::Relaxed);
+    }
+}

@@ -219,6 +219,14 @@ impl Filter {
         &self.fields
     }
 
+    /// Whether the filter reads any field of bytes (which may be a data
+    /// segment's: a decoder that elides those must not be used with it).
+    pub fn reads_bytes(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| field_kind(f) == Some(crate::model::FieldKind::Bytes))
+    }
+
     /// The expression as given.
     pub fn text(&self) -> &str {
         &self.text

@@ -148,7 +148,8 @@ fn run<S: PacketSource + Send>(
     stop: &AtomicBool,
     feed: Option<&FeedHandle>,
 ) {
-    let ahead = cfg.threads > 1 && feed.is_none();
+    // The list shows every byte: no payload CRCs on the reader thread.
+    let ahead = (cfg.threads > 1 && feed.is_none(), None);
     let mut d = Dissector::new(cfg);
     let mut batch: Vec<Row> = Vec::new();
     let mut since = Instant::now();
