@@ -70,11 +70,49 @@ const POWERS: usize = 17;
 thread_local! {
     /// The tables of this thread's [`combine`], built at its first call.
     static SHIFTS: Shifts = Shifts::new();
+    /// The update over one length met many times in a row, as one table.
+    static SAME: std::cell::RefCell<Same> = std::cell::RefCell::default();
+}
+
+/// Lengths met this many times in a row get a table of their own: packets
+/// of one size (an MTU's) then cost four lookups each; building it costs
+/// about as much as the CRC of a few kilobytes.
+const STREAK: u32 = 16;
+
+/// The last length combined, how many times in a row, and the table of
+/// one length (see [`STREAK`]).
+#[derive(Debug, Default)]
+struct Same {
+    last: usize,
+    streak: u32,
+    table: Option<(usize, Box<[[u32; 256]; 4]>)>,
 }
 
 /// [`Shifts::combine`] with this thread's tables.
 pub fn combine(a: u32, b: u32, len: usize) -> u32 {
-    SHIFTS.with(|s| s.combine(a, b, len))
+    SHIFTS.with(|s| {
+        SAME.with(|same| {
+            let Ok(mut same) = same.try_borrow_mut() else {
+                return s.combine(a, b, len);
+            };
+            if let Some((_, t)) = same.table.as_ref().filter(|(l, _)| *l == len) {
+                return apply(t, a) ^ b;
+            }
+            same.streak = if same.last == len {
+                same.streak.saturating_add(1)
+            } else {
+                1
+            };
+            same.last = len;
+            if same.streak >= STREAK && len >> POWERS == 0 {
+                let basis: [u32; 32] = std::array::from_fn(|bit| s.shift(1 << bit, len));
+                let mut t = Box::new([[0u32; 256]; 4]);
+                expand(&basis, &mut t);
+                same.table = Some((len, t));
+            }
+            s.combine(a, b, len)
+        })
+    })
 }
 
 impl Default for Shifts {
@@ -103,13 +141,19 @@ impl Shifts {
         if len >> POWERS != 0 {
             return crc32c::crc32c_combine(a, b, len);
         }
-        let mut r = a;
+        self.shift(a, len) ^ b
+    }
+
+    /// The update of register `r` (no inversions) over `len` zero bytes,
+    /// `len` below 2^17.
+    fn shift(&self, r: u32, len: usize) -> u32 {
+        let mut r = r;
         for (k, t) in self.pow.iter().enumerate() {
             if len >> k & 1 == 1 {
                 r = apply(t, r);
             }
         }
-        r ^ b
+        r
     }
 }
 
@@ -190,10 +234,20 @@ mod tests {
             reg = s.combine(reg, crc32c::crc32c(piece), piece.len());
         }
         assert_eq!(!reg, segment_crc(&big[..3 * 1448 + 10]));
-        assert_eq!(
-            combine(7, crc32c::crc32c(&big[..1448]), 1448),
-            s.combine(7, crc32c::crc32c(&big[..1448]), 1448)
-        );
+        // This thread's combine, with a table of its own for a length met
+        // many times in a row, and after it another length.
+        for n in [1448, 1448 * 2, 65_483] {
+            let b = crc32c::crc32c(&big[5..5 + n]);
+            for k in 0..2 * STREAK {
+                let a = crc32c::crc32c(&big[..5]) ^ k;
+                assert_eq!(combine(a, b, n), s.combine(a, b, n), "{n} {k}");
+            }
+            assert_eq!(
+                combine(crc32c::crc32c(&big[..5]), b, n),
+                crc32c::crc32c(&big[..5 + n])
+            );
+        }
+        assert!(SAME.with(|same| same.borrow().table.as_ref().map(|t| t.0)) == Some(65_483));
     }
 
     // FACTS.md worked example: a real HELLO preamble.
