@@ -59,6 +59,15 @@ fn decode_with(rev: Rev, body: &[u8], chunk: usize, cfg: DecoderConfig, crcs: bo
         .collect()
 }
 
+/// Byte positions of the front and the data in a MESSAGE frame of
+/// [`msg_header2`] and a front of `front_len` bytes (segment 0's CRC
+/// follows it in msgr2.1).
+fn positions(rev: Rev, front_len: usize) -> (usize, usize) {
+    let header = msg_header2(3, 1, 42).len();
+    let front_at = 32 + header + if rev == Rev::V1 { 4 } else { 0 };
+    (front_at, front_at + front_len)
+}
+
 fn segment_checks(f: &Frame) -> Vec<(u64, u32, u32, CheckStatus)> {
     f.checks
         .iter()
@@ -79,11 +88,7 @@ fn large_frames_checked_as_they_come_match_their_whole_check() {
     let spec = FrameSpec::message(&msg_header2(3, 1, 42), &front, b"", &data);
     for rev in [Rev::V0, Rev::V1] {
         let wire = encode_crc(rev, &spec);
-        let header = msg_header2(3, 1, 42).len();
-        // Byte positions of front and data in the frame (segment 0's CRC
-        // follows it in msgr2.1).
-        let front_at = 32 + header + if rev == Rev::V1 { 4 } else { 0 };
-        let data_at = front_at + front.len();
+        let (front_at, data_at) = positions(rev, front.len());
         for damaged in [
             None,
             Some(front_at),
@@ -151,9 +156,7 @@ fn elided_middles_are_checked_as_the_whole_frame_is() {
     };
     for rev in [Rev::V0, Rev::V1] {
         let wire = encode_crc(rev, &spec);
-        let header = msg_header2(3, 1, 42).len();
-        let front_at = 32 + header + if rev == Rev::V1 { 4 } else { 0 };
-        let data_at = front_at + front.len();
+        let (front_at, data_at) = positions(rev, front.len());
         for damaged in [
             None,
             Some(data_at + 500_000),
