@@ -105,12 +105,11 @@ impl Running {
         let to = from.saturating_add(piece.len());
         let seg = self.segs.get(DATA)?;
         let middle = seg.start.saturating_add(KEPT)..seg.end.saturating_sub(KEPT);
+        // After a piece kept, the frame no longer ends where the bytes
+        // elided do: what follows is kept too.
         let contiguous = self.elided.as_ref().is_none_or(|e| e.end == from);
         if !self.elide || !contiguous || piece.is_empty() || from < middle.start || to > middle.end
         {
-            if self.elided.is_some() {
-                self.elide = false;
-            }
             return None;
         }
         if crc.is_none() && piece.len() < ALONE_MIN && self.elided.is_none() {
@@ -118,10 +117,7 @@ impl Running {
         }
         // Everything before it first, in order.
         self.advance(frame, true);
-        let Some(reg) = self.regs.get_mut(DATA).filter(|_| self.done == from) else {
-            self.elide = false;
-            return None;
-        };
+        let reg = self.regs.get_mut(DATA).filter(|_| self.done == from)?;
         *reg = match crc {
             Some(c) => crc::combine(*reg, c, piece.len()),
             None => crc32c::crc32c_append(*reg, piece),
