@@ -196,11 +196,13 @@ struct Args {
           value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// Map capture files into memory and read their packets in place
-    /// instead of with read() (no faster on the benchmark captures; a
-    /// mapped file truncated by another program while it is read ends the
-    /// process with SIGBUS).
-    #[arg(long, global = true)]
+    /// (the default for a regular file when more than one thread
+    /// dissects; a file truncated while it is read is then an error)
+    #[arg(long, global = true, conflicts_with = "no_mmap")]
     mmap: bool,
+    /// Read capture files with read(), never mapped
+    #[arg(long, global = true)]
+    no_mmap: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -486,9 +488,7 @@ fn stats_help() -> ExitCode {
 fn main() -> ExitCode {
     alloc::tune();
     let args = Args::parse();
-    if args.mmap {
-        map::enable();
-    }
+    map::choose(args.mmap, args.no_mmap, args.jobs);
     if let Some(report) = &args.glossary {
         return glossary(report);
     }

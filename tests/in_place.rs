@@ -1,7 +1,8 @@
-//! A capture file read in place (`--mmap`: mapped into memory) keeps the
-//! process small: the pages it has read are given back behind it, so the
-//! resident size does not grow with the file. The same capture read with
-//! read() gives the same report.
+//! A capture file read in place (`--mmap`: mapped into memory, the default
+//! with more than one thread) keeps the process small: the pages it has
+//! read are given back behind it, so the resident size does not grow with
+//! the file. The same capture read with read() gives the same report. A
+//! mapped file truncated while it is read is an error, not a crash.
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
@@ -90,7 +91,7 @@ fn a_large_file_read_in_place_keeps_the_resident_size_small() {
     let peak = children_peak_rss();
     // Every packet counted, none of them TCP.
     assert!(report.contains(&format!("{packets} packets")), "{report}");
-    assert_eq!(verify(&[]), (code, report));
+    assert_eq!(verify(&["--no-mmap"]), (code, report));
     // Read whole without giving pages back, the process would hold the
     // file's 320 MiB; in place it holds a few tens of MiB.
     assert!(
@@ -99,5 +100,91 @@ fn a_large_file_read_in_place_keeps_the_resident_size_small() {
         peak >> 20,
         size >> 20
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy of a bundled capture in a directory of its own.
+fn copy_of(name: &str, tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("cephshark-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let from: std::path::PathBuf = [env!("CARGO_MANIFEST_DIR"), "captures", name]
+        .iter()
+        .collect();
+    let to = dir.join(name);
+    std::fs::copy(&from, &to).unwrap();
+    (dir, to)
+}
+
+/// List `file` verbosely with `args`, and cut the file down to its pcap
+/// header while the listing waits for its output to be read (the pipe is
+/// full long before the end: the tree of the capture's 3,000,000-byte
+/// write alone is megabytes); the exit status, the bytes printed and what
+/// was said on stderr.
+fn truncated_while_listed(file: &std::path::Path, args: &[&str]) -> (Option<i32>, usize, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cephshark"))
+        .arg("-r")
+        .arg(file)
+        .args(["-V", "-x"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    // The first bytes: the process has started and mapped the file.
+    let mut first = [0u8; 4096];
+    out.read_exact(&mut first).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The global header only (24 bytes): every packet is past the end now.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_len(24)
+        .unwrap();
+    let mut rest = Vec::new();
+    out.read_to_end(&mut rest).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), first.len() + rest.len(), err)
+}
+
+#[test]
+fn a_mapped_file_truncated_while_it_is_read_is_an_error_not_a_crash() {
+    let whole = std::fs::metadata(
+        [env!("CARGO_MANIFEST_DIR"), "captures", "cephx-crc.pcap"]
+            .iter()
+            .collect::<std::path::PathBuf>(),
+    )
+    .unwrap()
+    .len();
+    assert!(whole > 6_000_000);
+    // Mapped: by default with two threads, and with --mmap on one.
+    for args in [&["-j", "2"][..], &["-j", "1", "--mmap"]] {
+        let (dir, file) = copy_of("cephx-crc.pcap", "truncated");
+        let (code, printed, err) = truncated_while_listed(&file, args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err,
+            "cephshark: a capture file was truncated while it was being read \
+             (it is mapped into memory; --no-mmap reads it with read() instead)\n",
+            "{args:?}"
+        );
+        assert!(printed >= 4096, "{args:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // Read with read(), the listing ends where the file now does, and is
+    // neither killed nor told of a mapping.
+    let (dir, file) = copy_of("cephx-crc.pcap", "truncated-read");
+    let (code, _, err) = truncated_while_listed(&file, &["-j", "2", "--no-mmap"]);
+    assert!(code.is_some(), "killed: {err}");
+    assert!(!err.contains("mapped"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

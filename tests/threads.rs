@@ -1,8 +1,8 @@
 //! `-j`: the output of a whole-capture pass is the same byte for byte
 //! whatever the number of threads, on every bundled capture and in every
 //! output form (rows, tree, JSON, statistics, verify's report and exit);
-//! and whether the file is read with read() (the default) or in place
-//! (`--mmap`).
+//! and whether the file is read with read() (`--no-mmap`; the default with
+//! one thread) or in place (`--mmap`; the default with more).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -56,6 +56,12 @@ fn mapped(args: &[String]) -> Vec<String> {
     all
 }
 
+fn read(args: &[String]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--no-mmap".to_string());
+    all
+}
+
 #[test]
 fn every_thread_count_gives_the_same_bytes() {
     for name in CAPTURES {
@@ -69,6 +75,7 @@ fn every_thread_count_gives_the_same_bytes() {
                 (args.clone(), "4"),
                 (mapped(&args), "1"),
                 (mapped(&args), "2"),
+                (read(&args), "2"),
             ];
             for (form, jobs) in others {
                 let many = run(&form, jobs);
@@ -100,6 +107,7 @@ fn a_cut_capture_ends_at_the_same_packet_with_any_thread_count() {
         (args.clone(), "2"),
         (mapped(&args), "1"),
         (mapped(&args), "2"),
+        (read(&args), "2"),
     ] {
         let other = run(&form, jobs);
         assert_eq!(other.status.code(), Some(2), "{form:?} -j {jobs}");
