@@ -9,8 +9,9 @@
 #   secure  64 KiB loopback packets, opened with the recorded keys
 # Each row is the best wall time of RUNS runs (warm page cache), its ratio to
 # the floor, the highest peak RSS of those runs (/usr/bin/time %M) and the
-# exit status. Rows with -j are added when the binary accepts -j, and an
-# --mmap row (the file mapped and read in place) when it accepts that. The
+# exit status. Rows with -j are added when the binary accepts -j, and a
+# --no-mmap row (the file read with read(), where -j 2 maps it by default)
+# when it accepts that, else an --mmap row when it accepts that. The
 # binary is built with the cargo feature `parquet`, for the rows of
 # `-T parquet -w` (the export of every row to a Parquet file).
 #
@@ -109,8 +110,11 @@ capture() {
     [ -n "$par" ] && one=(-j 1)
     row "cephshark verify${par:+ -j 1}" "$fl" "$bin" verify "${one[@]}" "$file" "$@"
     [ -n "$par" ] && row "cephshark verify -j $par" "$fl" "$bin" verify -j "$par" "$file" "$@"
-    # The file read in place (mapped), once the binary can.
-    if [ -n "$par" ] && "$bin" --help 2>/dev/null | grep -q -- '--mmap'; then
+    # The other way of reading the file: with read() where mapping is the
+    # default, mapped where the binary can but does not by default.
+    if [ -n "$par" ] && "$bin" --help 2>/dev/null | grep -q -- '--no-mmap'; then
+        row "cephshark verify -j $par --no-mmap" "$fl" "$bin" verify -j "$par" --no-mmap "$file" "$@"
+    elif [ -n "$par" ] && "$bin" --help 2>/dev/null | grep -q -- '--mmap'; then
         row "cephshark verify -j $par --mmap" "$fl" "$bin" verify -j "$par" --mmap "$file" "$@"
     fi
     row "cephshark -q -z conv${par:+ -j 1}" "$fl" "$bin" -r "$file" -q -z conv "${one[@]}" "$@"
