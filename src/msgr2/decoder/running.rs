@@ -120,7 +120,7 @@ impl Running {
         let reg = self.regs.get_mut(DATA).filter(|_| self.done == from)?;
         *reg = match crc {
             Some(c) => crc::combine(*reg, c, piece.len()),
-            None => crc32c::crc32c_append(*reg, piece),
+            None => crc::append(*reg, piece),
         };
         self.done = to;
         self.elided = Some(self.elided.as_ref().map_or(from, |e| e.start)..to);
@@ -144,7 +144,7 @@ impl Running {
             let from = seg.start.max(self.done);
             let to = seg.end.min(end);
             if let Some(bytes) = frame.get(from..to) {
-                *reg = crc32c::crc32c_append(*reg, bytes);
+                *reg = crc::append(*reg, bytes);
             }
         }
         self.done = self.done.max(end);
