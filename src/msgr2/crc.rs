@@ -22,6 +22,10 @@ pub fn crc32c(data: &[u8]) -> u32 {
 /// CRC32C of `a || data`, `crc` being that of `a` (common form).
 #[inline]
 pub fn append(crc: u32, data: &[u8]) -> u32 {
+    if data.is_empty() {
+        // Not worth the crate's digest, whose set-up copies its tables' keys.
+        return crc;
+    }
     let mut d =
         crc_fast::Digest::new_with_init_state(crc_fast::CrcAlgorithm::Crc32Iscsi, u64::from(!crc));
     d.update(data);

@@ -143,7 +143,7 @@ impl Running {
         for (seg, reg) in self.segs.iter().zip(self.regs.iter_mut()) {
             let from = seg.start.max(self.done);
             let to = seg.end.min(end);
-            if let Some(bytes) = frame.get(from..to) {
+            if let Some(bytes) = frame.get(from..to).filter(|b| !b.is_empty()) {
                 *reg = crc::append(*reg, bytes);
             }
         }
