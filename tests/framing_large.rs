@@ -213,3 +213,133 @@ fn elided_middles_are_checked_as_the_whole_frame_is() {
         }
     }
 }
+
+/// Large frames one after the other, each dropped once decoded (as the
+/// report of `verify` drops its rows): each grows into the storage the
+/// last one left, whose middle must read as zeros again wherever the new
+/// frame elides, though the frames differ in length, in where their data
+/// segment lies and in what their kept bytes hold. Each frame is checked
+/// against a decode of the whole stream without elision.
+#[test]
+fn frames_one_after_another_reuse_one_storage_and_read_as_their_bytes() {
+    let elide = DecoderConfig {
+        elide_data: true,
+        ..DecoderConfig::default()
+    };
+    // (front length, data length, byte damaged in the data segment)
+    let shapes: [(usize, usize, Option<usize>); 6] = [
+        (2000, 1 << 20, None),
+        (200, (1 << 20) + 50_000, Some(300_000)),
+        (90_000, 700 << 10, None),
+        (2000, (1 << 20) - 7, None),
+        (40, 3 << 20, Some(5)),
+        (2000, 1 << 20, None),
+    ];
+    for rev in [Rev::V0, Rev::V1] {
+        let mut body = Vec::new();
+        let mut at = Vec::new();
+        for (k, &(front_len, data_len, damaged)) in shapes.iter().enumerate() {
+            let front: Vec<u8> = (0..front_len).map(|i| (i + k) as u8).collect();
+            let data: Vec<u8> = (0..data_len)
+                .map(|i| (i as u8).wrapping_mul(13).wrapping_add(k as u8 * 50 + 1))
+                .collect();
+            let spec = FrameSpec::message(&msg_header2(3 + k as u64, 1, 42), &front, b"", &data);
+            let mut wire = encode_crc(rev, &spec);
+            let (_, data_at) = positions(rev, front_len);
+            if let Some(d) = damaged {
+                wire[data_at + d] ^= 0x08;
+            }
+            at.push(banner::encode(supported(rev), 0).len() + body.len());
+            body.extend(wire);
+        }
+        let whole = decode(rev, &body, body.len() + 1000);
+        assert_eq!(whole.len(), shapes.len() + 1);
+
+        let mut d = ConnDecoder::new(elide, true);
+        let mut out = Vec::new();
+        d.feed(S2C, 0, &banner::encode(supported(rev), 0), &mut out);
+        let mut stream = banner::encode(supported(rev), 0);
+        stream.extend_from_slice(&body);
+        let mut off = 0u64;
+        let mut seen = 0;
+        let mut places = Vec::new();
+        for piece in stream.chunks(1448) {
+            d.feed_crc(C2S, off, (piece, Some(crc32c::crc32c(piece))), &mut out);
+            off += piece.len() as u64;
+            for (dir, e) in out.drain(..) {
+                let Event::Frame(f) = e else { continue };
+                if dir != C2S {
+                    continue;
+                }
+                let w = &whole[seen];
+                let what = format!("{rev:?} frame {seen}");
+                assert_eq!(f.offset, at[seen] as u64, "{what}");
+                assert_eq!(segment_checks(&f), segment_checks(w), "{what}");
+                assert_eq!(f.problems, w.problems, "{what}");
+                assert_eq!(
+                    f.problems
+                        .iter()
+                        .filter(|p| p.kind == ProblemKind::SegmentCrcBad)
+                        .count(),
+                    usize::from(shapes[seen].2.is_some()),
+                    "{what}"
+                );
+                let e = f.elided.clone().unwrap_or_else(|| panic!("{what}"));
+                assert!(e.len() > 500 << 10, "{what}: {e:?}");
+                assert_eq!(f.data.len(), w.data.len(), "{what}");
+                assert_eq!(&f.data[..e.start], &w.data[..e.start], "{what}");
+                assert_eq!(&f.data[e.end..], &w.data[e.end..], "{what}");
+                assert!(f.data[e.clone()].iter().all(|&b| b == 0), "{what}");
+                places.push(f.data.as_ptr() as usize);
+                seen += 1;
+                // The frame goes here, as a row of verify's does.
+            }
+        }
+        assert_eq!(seen, shapes.len(), "{rev:?}");
+        // Every frame grew where the one before it had, but the one of
+        // 3 MiB: larger than that storage, it has a new one, which the
+        // next frame takes over.
+        let same: Vec<bool> = places.windows(2).map(|w| w[0] == w[1]).collect();
+        assert_eq!(
+            same,
+            [true, true, true, false, true],
+            "{rev:?}: {places:x?}"
+        );
+    }
+}
+
+/// Frames still held when the next one comes: each grows into a storage
+/// of its own, and all read as their bytes.
+#[test]
+fn frames_still_held_do_not_share_their_storage() {
+    let elide = DecoderConfig {
+        elide_data: true,
+        ..DecoderConfig::default()
+    };
+    let mut body = Vec::new();
+    let mut datas = Vec::new();
+    for k in 0..3u8 {
+        let data: Vec<u8> = (0..(1usize << 20))
+            .map(|i| (i as u8) ^ k.wrapping_mul(77))
+            .collect();
+        let spec = FrameSpec::message(&msg_header2(3, 1, 1), &[k; 100], b"", &data);
+        body.extend(encode_crc(Rev::V1, &spec));
+        datas.push(data);
+    }
+    let frames = decode_with(Rev::V1, &body, 1448, elide, true);
+    assert_eq!(frames.len(), 4);
+    let mut places: Vec<usize> = frames[..3]
+        .iter()
+        .map(|f| f.data.as_ptr() as usize)
+        .collect();
+    for (f, data) in frames.iter().zip(&datas) {
+        let e = f.elided.clone().unwrap();
+        let seg = f.segments[3].clone();
+        assert_eq!(&f.data[seg.start..e.start], &data[..e.start - seg.start]);
+        assert_eq!(&f.data[e.end..seg.end], &data[e.end - seg.start..]);
+        assert!(f.data[e].iter().all(|&b| b == 0));
+        assert!(f.problems.is_empty());
+    }
+    places.dedup();
+    assert_eq!(places.len(), 3);
+}

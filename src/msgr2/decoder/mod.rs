@@ -140,6 +140,9 @@ struct DirState {
     /// The segment CRCs of a large crc frame at the buffer's base, folded
     /// in as its bytes come (see `running`).
     running: Option<running::Running>,
+    /// The storage of the last large frame whose middle was elided, for
+    /// the next one (see `running`).
+    spare: Option<running::Spare>,
 }
 
 impl DirState {
@@ -155,6 +158,7 @@ impl DirState {
             mid: hunt::Midstream::default(),
             wait: None,
             running: None,
+            spare: None,
         }
     }
 
@@ -166,6 +170,18 @@ impl DirState {
         let n = n.min(self.buf.len());
         self.base += n as u64;
         self.buf.split_to(n).freeze()
+    }
+
+    /// [`DirState::consume`] of a whole crc frame, which may leave its
+    /// storage for the next (`running::take_frame`).
+    fn consume_frame(&mut self, n: usize) -> bytes::Bytes {
+        let wire = running::take_frame(
+            &mut self.running,
+            (self.base, &mut self.buf, &mut self.spare),
+            n,
+        );
+        self.base += wire.len() as u64;
+        wire
     }
 }
 
@@ -225,7 +241,12 @@ impl ConnDecoder {
     pub fn memory(&self) -> usize {
         self.dirs
             .iter()
-            .map(|d| d.buf.capacity())
+            .map(|d| {
+                d.buf
+                    .capacity()
+                    .saturating_add(running::memory(&d.running))
+                    .saturating_add(d.spare.as_ref().map_or(0, running::Spare::memory))
+            })
             .fold(0, usize::saturating_add)
     }
 
@@ -312,12 +333,19 @@ impl ConnDecoder {
                 st.base += fresh.len() as u64;
             } else {
                 let elided = (elide && st.phase == Phase::Frames)
-                    .then(|| running::elide(&mut st.running, (st.base, &mut st.buf), fresh, crc))
+                    .then(|| {
+                        running::elide(
+                            &mut st.running,
+                            (st.base, &mut st.buf, &mut st.spare),
+                            fresh,
+                            crc,
+                        )
+                    })
                     .flatten();
                 // A piece that could be elided: CRCs are of use from now on.
                 self.wants_crcs |= elided.is_some();
                 if elided != Some(true) {
-                    st.buf.extend_from_slice(fresh);
+                    running::append(&mut st.running, (st.base, &mut st.buf), fresh);
                 }
             }
         }
@@ -573,7 +601,7 @@ impl ConnDecoder {
             }
         };
         let offset = st.base;
-        let wire = st.consume(parts.total);
+        let wire = st.consume_frame(parts.total);
         st.frames += 1;
         let (crcs, elided) = running::finish(&mut st.running, offset, &wire);
         let parts = frame::CrcParts {

@@ -21,11 +21,21 @@
 //! copied. The first and last [`KEPT`] bytes of the data segment are kept
 //! (a message decoder reads an op's names at its start), and
 //! [`Frame::elided`](crate::msgr2::Frame::elided) says which bytes are not.
+//!
+//! Growing the frame by zeros is itself a write of every elided byte. So a
+//! frame that may be elided grows into a storage of its whole length
+//! instead, whose middle is zero already: each piece takes the next bytes
+//! of it (copied into them when kept, left as they are when elided) and
+//! joins the frame without a copy (`BytesMut::unsplit` of contiguous
+//! parts). Once the frame is decoded and dropped, the storage is used
+//! again for the direction's next large frame: its bytes are zero where
+//! the last frame elided them, and only the rest of the new middle (some
+//! kilobytes, for frames of one size) is zeroed ([`Spare`]).
 
 use crate::msgr2::crc::{self, SEGMENT_SEED};
 use crate::msgr2::frame::{crc_layout, Rev};
 use crate::msgr2::preamble::{Preamble, MAX_SEGMENTS};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::ops::Range;
 
 /// Bytes folded in at a time: a multiple of the crc32c crate's interleaved
@@ -35,6 +45,15 @@ const STEP: usize = 4 * 24 * 1024;
 const MIN_FRAME: u64 = 256 << 10;
 /// Bytes kept at each end of an elided data segment.
 pub(super) const KEPT: usize = 64 << 10;
+/// Room in a storage past its frame, for the start of the next frame that
+/// the frame's last packet carries (a 64 KiB IP packet's payload fits).
+const ROOM: usize = 64 << 10;
+/// Storages come in multiples of this, so that a frame a few bytes longer
+/// than the last still fits in its storage.
+const STORAGE_STEP: usize = 256 << 10;
+/// The largest storage: a frame that claims more is buffered as it comes
+/// (its claim is not taken at its word before its bytes arrive).
+const MAX_STORAGE: usize = 16 << 20;
 /// The smallest piece elided without its CRC given: below the crc32c
 /// crate's interleaved block (three lanes of 8 KiB) folding it in costs
 /// more than keeping it and folding a whole step in later.
@@ -57,6 +76,26 @@ pub(super) struct Running {
     elide: bool,
     /// The bytes elided so far (zeros in the frame), from its first byte.
     elided: Option<Range<usize>>,
+    /// The frame's storage past its current end (see the module's text):
+    /// its bytes in the data segment's middle are zero.
+    rest: Option<BytesMut>,
+    /// Whether a storage was looked for (at the first piece elided).
+    engaged: bool,
+}
+
+/// A storage a large frame was decoded from, kept for the next one, and
+/// where its bytes are known to be zero (those the frame elided).
+#[derive(Debug, Clone)]
+pub(super) struct Spare {
+    whole: Bytes,
+    zero: Range<usize>,
+}
+
+impl Spare {
+    /// Heap bytes it holds.
+    pub(super) fn memory(&self) -> usize {
+        self.whole.len()
+    }
 }
 
 impl Running {
@@ -81,7 +120,104 @@ impl Running {
             done: 0,
             elide: elide && !p.compressed(),
             elided: None,
+            rest: None,
+            engaged: false,
         })
+    }
+
+    /// The part of the data segment that may be elided.
+    fn middle(&self) -> Range<usize> {
+        self.segs.get(DATA).map_or(0..0, |seg| {
+            seg.start.saturating_add(KEPT)..seg.end.saturating_sub(KEPT)
+        })
+    }
+
+    /// The frame's length.
+    fn total(&self) -> usize {
+        self.segs.iter().map(|r| r.end).max().unwrap_or(0)
+    }
+
+    /// Move the frame's bytes so far (`frame`) into a storage of its whole
+    /// length and some room past it, whose middle is zero: `spare` if it is
+    /// free again and large enough, else a new one. Once, at the first
+    /// piece elided: by then the frame before, which usually ended in the
+    /// packet that began this one, has been read and dropped, and its
+    /// storage is free. Nothing for a frame too large to claim its length
+    /// before it comes.
+    fn engage(&mut self, frame: &mut BytesMut, spare: &mut Option<Spare>) {
+        if std::mem::replace(&mut self.engaged, true) {
+            return;
+        }
+        let middle = self.middle();
+        let need = self.total().saturating_add(ROOM);
+        if middle.is_empty() || need > MAX_STORAGE || frame.len() > middle.end {
+            return;
+        }
+        let (mut store, zero) = match spare.take() {
+            Some(s) if s.whole.len() >= need => match s.whole.try_into_mut() {
+                Ok(m) => (m, s.zero),
+                // Still read: its frame was not dropped yet.
+                Err(whole) => {
+                    *spare = Some(Spare {
+                        whole,
+                        zero: s.zero,
+                    });
+                    return self.engage_new(frame, need);
+                }
+            },
+            other => {
+                *spare = other;
+                return self.engage_new(frame, need);
+            }
+        };
+        // Zero what the middle holds of the last frame's kept bytes.
+        let before = middle.start..zero.start.min(middle.end);
+        let after = zero.end.max(middle.start)..middle.end;
+        for part in [before, after] {
+            if let Some(b) = store.get_mut(part) {
+                b.fill(0);
+            }
+        }
+        self.adopt(frame, store);
+    }
+
+    /// [`Running::engage`] on a new storage, zeroed by its allocation.
+    fn engage_new(&mut self, frame: &mut BytesMut, need: usize) {
+        let len = need.div_ceil(STORAGE_STEP).saturating_mul(STORAGE_STEP);
+        self.adopt(frame, BytesMut::zeroed(len));
+    }
+
+    /// The frame's bytes so far copied to the front of `store`, which the
+    /// frame then grows into.
+    fn adopt(&mut self, frame: &mut BytesMut, mut store: BytesMut) {
+        let Some(front) = store.get_mut(..frame.len()) else {
+            return;
+        };
+        front.copy_from_slice(frame);
+        self.rest = Some(store.split_off(frame.len()));
+        *frame = store;
+    }
+
+    /// Add `piece` to the end of `frame`: from the storage while it has
+    /// room (copied into it, or, `elided`, its zeros taken as they are),
+    /// else appended (or zeros).
+    fn grow(&mut self, frame: &mut BytesMut, piece: &[u8], elided: bool) {
+        if let Some(rest) = self.rest.as_mut().filter(|r| r.len() >= piece.len()) {
+            let mut next = rest.split_to(piece.len());
+            if !elided {
+                next.copy_from_slice(piece);
+            }
+            // Contiguous with the frame: joined without a copy.
+            frame.unsplit(next);
+            return;
+        }
+        // Out of room: the storage's tail goes, the frame grows as before.
+        self.rest = None;
+        if elided {
+            frame.resize(frame.len().saturating_add(piece.len()), 0);
+        } else {
+            frame.extend_from_slice(piece);
+        }
     }
 
     /// Take `piece`, the frame's next bytes after those in `frame`, without
@@ -97,7 +233,7 @@ impl Running {
     /// it), the rest is kept too.
     pub(super) fn elide(
         &mut self,
-        frame: &mut BytesMut,
+        (frame, spare): (&mut BytesMut, &mut Option<Spare>),
         piece: &[u8],
         crc: Option<u32>,
     ) -> Option<bool> {
@@ -124,7 +260,8 @@ impl Running {
         };
         self.done = to;
         self.elided = Some(self.elided.as_ref().map_or(from, |e| e.start)..to);
-        frame.resize(to, 0);
+        self.engage(frame, spare);
+        self.grow(frame, piece, true);
         Some(true)
     }
 
@@ -175,6 +312,53 @@ pub(super) fn track(
     }
 }
 
+/// Add a piece that is not elided to `buf`, whose frame starts at `base`
+/// (in the frame's storage while it has room).
+pub(super) fn append(slot: &mut Option<Running>, (base, buf): (u64, &mut BytesMut), piece: &[u8]) {
+    match slot.as_mut().filter(|r| r.at == base && r.rest.is_some()) {
+        Some(r) => r.grow(buf, piece, false),
+        None => buf.extend_from_slice(piece),
+    }
+}
+
+/// The first `n` bytes of `buf`, the frame at `base`, taken out. A frame
+/// that grew into a storage and elided bytes leaves it, whole again, in
+/// `spare` for the next large frame.
+pub(super) fn take_frame(
+    slot: &mut Option<Running>,
+    (base, buf, spare): (u64, &mut BytesMut, &mut Option<Spare>),
+    n: usize,
+) -> Bytes {
+    let n = n.min(buf.len());
+    let stored = slot
+        .as_mut()
+        .filter(|r| r.at == base)
+        .and_then(|r| Some((r.rest.take()?, r.elided.clone()?)));
+    let Some((rest, zero)) = stored else {
+        return buf.split_to(n).freeze();
+    };
+    // The frame, what follows it, and the storage's tail: one buffer again,
+    // without a copy (they are contiguous unless the frame grew elsewhere).
+    let held = buf.len();
+    if buf.as_ptr().wrapping_add(held) != rest.as_ptr() {
+        return buf.split_to(n).freeze();
+    }
+    let mut all = std::mem::take(buf);
+    all.unsplit(rest);
+    let whole = all.freeze();
+    *buf = BytesMut::from(whole.get(n..held).unwrap_or_default());
+    let frame = whole.slice(..n);
+    *spare = Some(Spare { whole, zero });
+    frame
+}
+
+/// Heap bytes of the storage of the frame being received, past its end.
+pub(super) fn memory(slot: &Option<Running>) -> usize {
+    slot.as_ref()
+        .and_then(|r| r.rest.as_ref())
+        .map_or(0, BytesMut::capacity)
+}
+
 /// Bytes were buffered from `base` on: fold them in if they are those of
 /// the frame being tracked.
 pub(super) fn fed(slot: &mut Option<Running>, base: u64, buf: &[u8]) {
@@ -188,13 +372,13 @@ pub(super) fn fed(slot: &mut Option<Running>, base: u64, buf: &[u8]) {
 /// may be elided, and if so whether they were (see [`Running::elide`]).
 pub(super) fn elide(
     slot: &mut Option<Running>,
-    (base, buf): (u64, &mut BytesMut),
+    (base, buf, spare): (u64, &mut BytesMut, &mut Option<Spare>),
     piece: &[u8],
     crc: Option<u32>,
 ) -> Option<bool> {
     slot.as_mut()
         .filter(|r| r.at == base)
-        .and_then(|r| r.elide(buf, piece, crc))
+        .and_then(|r| r.elide((buf, spare), piece, crc))
 }
 
 /// The bytes elided of the frame at `offset`, counted from its first byte.
@@ -297,7 +481,7 @@ mod tests {
                 if force {
                     kept_one = true;
                 }
-                if force || r.elide(&mut buf, piece, crc) != Some(true) {
+                if force || r.elide((&mut buf, &mut None), piece, crc) != Some(true) {
                     buf.extend_from_slice(piece);
                     r.advance(&buf, false);
                 }
@@ -317,19 +501,22 @@ mod tests {
         // Without elide, nothing is.
         let mut r = Running::new(0, &p, Rev::V1, false).unwrap();
         let mut buf = BytesMut::from(&wire[..200_000]);
-        assert_eq!(r.elide(&mut buf, &wire[200_000..201_448], None), None);
+        assert_eq!(
+            r.elide((&mut buf, &mut None), &wire[200_000..201_448], None),
+            None
+        );
         assert_eq!(r.elided, None);
         // Small pieces without their CRC are kept; large ones are not.
         let mut r = Running::new(0, &p, Rev::V1, true).unwrap();
         let mut buf = BytesMut::from(&wire[..200_000]);
         assert_eq!(
-            r.elide(&mut buf, &wire[200_000..201_448], None),
+            r.elide((&mut buf, &mut None), &wire[200_000..201_448], None),
             Some(false)
         );
         assert_eq!(r.elided, None);
         buf.extend_from_slice(&wire[200_000..201_448]);
         let big = &wire[201_448..201_448 + ALONE_MIN];
-        assert_eq!(r.elide(&mut buf, big, None), Some(true));
+        assert_eq!(r.elide((&mut buf, &mut None), big, None), Some(true));
         assert_eq!(r.elided, Some(201_448..201_448 + ALONE_MIN));
     }
 
