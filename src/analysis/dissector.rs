@@ -140,6 +140,9 @@ struct Inner {
     key_ciphers: Vec<Arc<crate::msgr2::cipher::KeyCipher>>,
     /// Monitors' addresses, from the monmaps in the capture.
     monitors: peers::Monitors,
+    /// Storages of large elided frames, shared by every connection's
+    /// decoder for later frames.
+    storages: Arc<crate::msgr2::Storages>,
 }
 
 impl Dissector {
@@ -174,6 +177,7 @@ impl Dissector {
                     .map(crate::cephx::TicketTable::from_keyring)
                     .unwrap_or_default(),
                 monitors: Default::default(),
+                storages: Default::default(),
                 cfg,
             },
         }
@@ -308,7 +312,8 @@ impl Inner {
                 handshake_seen,
                 ..
             } => {
-                let mut decoder = ConnDecoder::new(self.cfg.decoder, handshake_seen);
+                let mut decoder = ConnDecoder::new(self.cfg.decoder, handshake_seen)
+                    .with_storages(Arc::clone(&self.storages));
                 if let Some(keys) = &self.cfg.keys {
                     for (dir, src, dst) in [
                         (Direction::ClientToServer, client, server),

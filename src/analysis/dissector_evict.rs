@@ -59,6 +59,7 @@ impl Inner {
         let entry = std::mem::size_of::<(ConnId, Box<ConnState>)>();
         hash_table_bytes(self.conns.capacity(), entry)
             .saturating_add(self.summaries)
+            .saturating_add(self.storages.memory())
             .saturating_add(self.caller)
             .saturating_sub(OUTSIDE_ALLOWANCE)
     }

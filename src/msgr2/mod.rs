@@ -22,7 +22,7 @@ mod resync;
 pub mod secure;
 mod tag;
 
-pub use decoder::{ConnDecoder, DecoderConfig, Event};
+pub use decoder::{ConnDecoder, DecoderConfig, Event, Storages};
 pub use frame::{Check, CheckKind, CheckStatus, Frame, Mode, Rev};
 pub use problem::{Group, Problem, ProblemKind, Severity};
 #[allow(unused_imports)]

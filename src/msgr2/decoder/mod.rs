@@ -47,6 +47,7 @@ use crate::tcp::Direction;
 use bytes::BytesMut;
 pub use config::DecoderConfig;
 use nom::Needed;
+pub use running::Storages;
 
 /// Most room reserved at once for the rest of a frame being received.
 const MAX_RESERVE: usize = 16 << 20;
@@ -140,9 +141,6 @@ struct DirState {
     /// The segment CRCs of a large crc frame at the buffer's base, folded
     /// in as its bytes come (see `running`).
     running: Option<running::Running>,
-    /// The storage of the last large frame whose middle was elided, for
-    /// the next one (see `running`).
-    spare: Option<running::Spare>,
 }
 
 impl DirState {
@@ -158,7 +156,6 @@ impl DirState {
             mid: hunt::Midstream::default(),
             wait: None,
             running: None,
-            spare: None,
         }
     }
 
@@ -173,13 +170,9 @@ impl DirState {
     }
 
     /// [`DirState::consume`] of a whole crc frame, which may leave its
-    /// storage for the next (`running::take_frame`).
-    fn consume_frame(&mut self, n: usize) -> bytes::Bytes {
-        let wire = running::take_frame(
-            &mut self.running,
-            (self.base, &mut self.buf, &mut self.spare),
-            n,
-        );
+    /// storage to `storages` (`running::take_frame`).
+    fn consume_frame(&mut self, n: usize, storages: Option<&Storages>) -> bytes::Bytes {
+        let wire = running::take_frame(&mut self.running, (self.base, &mut self.buf, storages), n);
         self.base += wire.len() as u64;
         wire
     }
@@ -200,6 +193,8 @@ pub struct ConnDecoder {
     /// Whether a piece in the middle of a data segment that may be elided
     /// came ([`DecoderConfig::elide_data`]).
     wants_crcs: bool,
+    /// Storages of elided frames, shared with other decoders.
+    storages: Option<std::sync::Arc<Storages>>,
 }
 
 impl ConnDecoder {
@@ -217,7 +212,16 @@ impl ConnDecoder {
             finishing: false,
             compression: None,
             wants_crcs: false,
+            storages: None,
         }
+    }
+
+    /// Large frames whose data segment's middle is elided grow into
+    /// storages kept in `storages` once decoded, for later ones (shared by
+    /// the decoders of a dissection; without, each has a new one).
+    pub fn with_storages(mut self, storages: std::sync::Arc<Storages>) -> Self {
+        self.storages = Some(storages);
+        self
     }
 
     /// Whether a data segment whose middle may be elided was seen, so far:
@@ -241,12 +245,7 @@ impl ConnDecoder {
     pub fn memory(&self) -> usize {
         self.dirs
             .iter()
-            .map(|d| {
-                d.buf
-                    .capacity()
-                    .saturating_add(running::memory(&d.running))
-                    .saturating_add(d.spare.as_ref().map_or(0, running::Spare::memory))
-            })
+            .map(|d| d.buf.capacity().saturating_add(running::memory(&d.running)))
             .fold(0, usize::saturating_add)
     }
 
@@ -317,6 +316,7 @@ impl ConnDecoder {
         } else if offset > end {
             self.gap(dir, end, offset - end, out);
         }
+        let storages = self.storages.as_deref();
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -336,7 +336,7 @@ impl ConnDecoder {
                     .then(|| {
                         running::elide(
                             &mut st.running,
-                            (st.base, &mut st.buf, &mut st.spare),
+                            (st.base, &mut st.buf, storages),
                             fresh,
                             crc,
                         )
@@ -601,7 +601,7 @@ impl ConnDecoder {
             }
         };
         let offset = st.base;
-        let wire = st.consume_frame(parts.total);
+        let wire = st.consume_frame(parts.total, self.storages.as_deref());
         st.frames += 1;
         let (crcs, elided) = running::finish(&mut st.running, offset, &wire);
         let parts = frame::CrcParts {

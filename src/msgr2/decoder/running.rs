@@ -28,15 +28,19 @@
 //! of it (copied into them when kept, left as they are when elided) and
 //! joins the frame without a copy (`BytesMut::unsplit` of contiguous
 //! parts). Once the frame is decoded and dropped, the storage is used
-//! again for the direction's next large frame: its bytes are zero where
-//! the last frame elided them, and only the rest of the new middle (some
-//! kilobytes, for frames of one size) is zeroed ([`Spare`]).
+//! again for a later large frame: its bytes are zero where the last frame
+//! elided them, and only the rest of the new middle (some kilobytes, for
+//! frames of one size) is zeroed. The storages free for that are few and
+//! shared by all the connections of a dissection ([`Storages`]), so that
+//! connections gone quiet keep none.
 
 use crate::msgr2::crc::{self, SEGMENT_SEED};
 use crate::msgr2::frame::{crc_layout, Rev};
 use crate::msgr2::preamble::{Preamble, MAX_SEGMENTS};
 use bytes::{Bytes, BytesMut};
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Bytes folded in at a time: a multiple of the crc32c crate's interleaved
 /// block (three lanes of 8 KiB), small enough to be still in cache.
@@ -83,18 +87,69 @@ pub(super) struct Running {
     engaged: bool,
 }
 
-/// A storage a large frame was decoded from, kept for the next one, and
+/// A storage a large frame was decoded from, kept for a later one, and
 /// where its bytes are known to be zero (those the frame elided).
-#[derive(Debug, Clone)]
-pub(super) struct Spare {
+#[derive(Debug)]
+struct Spare {
     whole: Bytes,
     zero: Range<usize>,
 }
 
-impl Spare {
-    /// Heap bytes it holds.
-    pub(super) fn memory(&self) -> usize {
-        self.whole.len()
+/// At most this many storages are kept free ([`Storages`]).
+const FREE_MAX: usize = 4;
+/// And at most this many bytes of them.
+const FREE_MAX_BYTES: usize = 24 << 20;
+
+/// The storages of large elided frames kept for later ones (see the
+/// module's text): a few, shared by the decoders of one dissection
+/// ([`ConnDecoder::with_storages`](super::ConnDecoder::with_storages)).
+/// A storage is only taken again once nothing reads the frame it held.
+#[derive(Debug, Default)]
+pub struct Storages {
+    free: Mutex<Vec<Spare>>,
+    bytes: AtomicUsize,
+}
+
+impl Storages {
+    /// Heap bytes of the storages kept.
+    pub fn memory(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The smallest storage of at least `need` bytes that nothing reads
+    /// any more, and where it is zero.
+    fn take(&self, need: usize) -> Option<(BytesMut, Range<usize>)> {
+        let mut free = self.free.lock().ok()?;
+        let mut order: Vec<usize> = (0..free.len()).collect();
+        order.sort_by_key(|&i| free.get(i).map_or(usize::MAX, |s| s.whole.len()));
+        for i in order {
+            let fits = free
+                .get(i)
+                .is_some_and(|s| s.whole.len() >= need && s.whole.is_unique());
+            if !fits {
+                continue;
+            }
+            let spare = free.remove(i);
+            self.bytes.fetch_sub(spare.whole.len(), Ordering::Relaxed);
+            return match spare.whole.try_into_mut() {
+                Ok(m) => Some((m, spare.zero)),
+                Err(_) => None,
+            };
+        }
+        None
+    }
+
+    /// Keep `spare`, the oldest going when too many are kept.
+    fn give(&self, spare: Spare) {
+        let Ok(mut free) = self.free.lock() else {
+            return;
+        };
+        self.bytes.fetch_add(spare.whole.len(), Ordering::Relaxed);
+        free.push(spare);
+        while free.len() > FREE_MAX || self.bytes.load(Ordering::Relaxed) > FREE_MAX_BYTES {
+            let old = free.remove(0);
+            self.bytes.fetch_sub(old.whole.len(), Ordering::Relaxed);
+        }
     }
 }
 
@@ -138,13 +193,13 @@ impl Running {
     }
 
     /// Move the frame's bytes so far (`frame`) into a storage of its whole
-    /// length and some room past it, whose middle is zero: `spare` if it is
-    /// free again and large enough, else a new one. Once, at the first
-    /// piece elided: by then the frame before, which usually ended in the
-    /// packet that began this one, has been read and dropped, and its
-    /// storage is free. Nothing for a frame too large to claim its length
-    /// before it comes.
-    fn engage(&mut self, frame: &mut BytesMut, spare: &mut Option<Spare>) {
+    /// length and some room past it, whose middle is zero: one of
+    /// `storages` if one is free and large enough, else a new one. Once,
+    /// at the first piece elided: by then the frame before, which usually
+    /// ended in the packet that began this one, has been read and dropped,
+    /// and its storage is free. Nothing for a frame too large to claim its
+    /// length before it comes.
+    fn engage(&mut self, frame: &mut BytesMut, storages: Option<&Storages>) {
         if std::mem::replace(&mut self.engaged, true) {
             return;
         }
@@ -153,22 +208,8 @@ impl Running {
         if middle.is_empty() || need > MAX_STORAGE || frame.len() > middle.end {
             return;
         }
-        let (mut store, zero) = match spare.take() {
-            Some(s) if s.whole.len() >= need => match s.whole.try_into_mut() {
-                Ok(m) => (m, s.zero),
-                // Still read: its frame was not dropped yet.
-                Err(whole) => {
-                    *spare = Some(Spare {
-                        whole,
-                        zero: s.zero,
-                    });
-                    return self.engage_new(frame, need);
-                }
-            },
-            other => {
-                *spare = other;
-                return self.engage_new(frame, need);
-            }
+        let Some((mut store, zero)) = storages.and_then(|s| s.take(need)) else {
+            return self.engage_new(frame, need);
         };
         // Zero what the middle holds of the last frame's kept bytes.
         let before = middle.start..zero.start.min(middle.end);
@@ -233,7 +274,7 @@ impl Running {
     /// it), the rest is kept too.
     pub(super) fn elide(
         &mut self,
-        (frame, spare): (&mut BytesMut, &mut Option<Spare>),
+        (frame, storages): (&mut BytesMut, Option<&Storages>),
         piece: &[u8],
         crc: Option<u32>,
     ) -> Option<bool> {
@@ -260,7 +301,7 @@ impl Running {
         };
         self.done = to;
         self.elided = Some(self.elided.as_ref().map_or(from, |e| e.start)..to);
-        self.engage(frame, spare);
+        self.engage(frame, storages);
         self.grow(frame, piece, true);
         Some(true)
     }
@@ -323,10 +364,10 @@ pub(super) fn append(slot: &mut Option<Running>, (base, buf): (u64, &mut BytesMu
 
 /// The first `n` bytes of `buf`, the frame at `base`, taken out. A frame
 /// that grew into a storage and elided bytes leaves it, whole again, in
-/// `spare` for the next large frame.
+/// `storages` for a later large frame.
 pub(super) fn take_frame(
     slot: &mut Option<Running>,
-    (base, buf, spare): (u64, &mut BytesMut, &mut Option<Spare>),
+    (base, buf, storages): (u64, &mut BytesMut, Option<&Storages>),
     n: usize,
 ) -> Bytes {
     let n = n.min(buf.len());
@@ -348,7 +389,9 @@ pub(super) fn take_frame(
     let whole = all.freeze();
     *buf = BytesMut::from(whole.get(n..held).unwrap_or_default());
     let frame = whole.slice(..n);
-    *spare = Some(Spare { whole, zero });
+    if let Some(s) = storages {
+        s.give(Spare { whole, zero });
+    }
     frame
 }
 
@@ -372,13 +415,13 @@ pub(super) fn fed(slot: &mut Option<Running>, base: u64, buf: &[u8]) {
 /// may be elided, and if so whether they were (see [`Running::elide`]).
 pub(super) fn elide(
     slot: &mut Option<Running>,
-    (base, buf, spare): (u64, &mut BytesMut, &mut Option<Spare>),
+    (base, buf, storages): (u64, &mut BytesMut, Option<&Storages>),
     piece: &[u8],
     crc: Option<u32>,
 ) -> Option<bool> {
     slot.as_mut()
         .filter(|r| r.at == base)
-        .and_then(|r| r.elide((buf, spare), piece, crc))
+        .and_then(|r| r.elide((buf, storages), piece, crc))
 }
 
 /// The bytes elided of the frame at `offset`, counted from its first byte.
@@ -481,7 +524,7 @@ mod tests {
                 if force {
                     kept_one = true;
                 }
-                if force || r.elide((&mut buf, &mut None), piece, crc) != Some(true) {
+                if force || r.elide((&mut buf, None), piece, crc) != Some(true) {
                     buf.extend_from_slice(piece);
                     r.advance(&buf, false);
                 }
@@ -502,7 +545,7 @@ mod tests {
         let mut r = Running::new(0, &p, Rev::V1, false).unwrap();
         let mut buf = BytesMut::from(&wire[..200_000]);
         assert_eq!(
-            r.elide((&mut buf, &mut None), &wire[200_000..201_448], None),
+            r.elide((&mut buf, None), &wire[200_000..201_448], None),
             None
         );
         assert_eq!(r.elided, None);
@@ -510,14 +553,50 @@ mod tests {
         let mut r = Running::new(0, &p, Rev::V1, true).unwrap();
         let mut buf = BytesMut::from(&wire[..200_000]);
         assert_eq!(
-            r.elide((&mut buf, &mut None), &wire[200_000..201_448], None),
+            r.elide((&mut buf, None), &wire[200_000..201_448], None),
             Some(false)
         );
         assert_eq!(r.elided, None);
         buf.extend_from_slice(&wire[200_000..201_448]);
         let big = &wire[201_448..201_448 + ALONE_MIN];
-        assert_eq!(r.elide((&mut buf, &mut None), big, None), Some(true));
+        assert_eq!(r.elide((&mut buf, None), big, None), Some(true));
         assert_eq!(r.elided, Some(201_448..201_448 + ALONE_MIN));
+    }
+
+    /// The storages kept are few and bounded in bytes, the oldest going
+    /// first; one still read is never handed out, and the smallest that
+    /// fits is.
+    #[test]
+    fn storages_kept_are_bounded_and_only_free_ones_are_taken() {
+        let s = Storages::default();
+        let spare = |len: usize| Spare {
+            whole: Bytes::from(vec![0u8; len]),
+            zero: 0..len,
+        };
+        for len in [1 << 20, 2 << 20, 3 << 20, 4 << 20, 5 << 20] {
+            s.give(spare(len));
+        }
+        // Four at most: the 1 MiB one went.
+        assert_eq!(s.memory(), (2 + 3 + 4 + 5) << 20);
+        s.give(spare(12 << 20));
+        // Four at most again: the 2 MiB one went (24 MiB left, the most).
+        assert_eq!(s.memory(), 24 << 20);
+        s.give(spare(1 << 20));
+        assert_eq!(s.memory(), (4 + 5 + 12 + 1) << 20);
+        assert!(s.take(13 << 20).is_none());
+        let (m, zero) = s.take(9 << 19).unwrap();
+        assert_eq!((m.len(), zero), (5 << 20, 0..5 << 20));
+        assert_eq!(s.memory(), (4 + 12 + 1) << 20);
+        // Read elsewhere: kept, not handed out.
+        let held = Bytes::from(vec![0u8; 2 << 20]);
+        s.give(Spare {
+            whole: held.clone(),
+            zero: 0..0,
+        });
+        assert_eq!(s.take(3 << 19).unwrap().0.len(), 4 << 20);
+        drop(held);
+        assert_eq!(s.take(3 << 19).unwrap().0.len(), 2 << 20);
+        assert_eq!(s.memory(), (12 + 1) << 20);
     }
 
     #[test]
