@@ -223,6 +223,17 @@ fn apply(t: &[[u32; 256]; 4], r: u32) -> u32 {
 mod tests {
     use super::*;
 
+    /// `n` bytes of a linear congruential sequence from `seed`.
+    fn noise(seed: u32, n: usize) -> Vec<u8> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
     // RESEARCH.md A6: values for "123456789".
     #[test]
     fn check_values() {
@@ -251,13 +262,7 @@ mod tests {
     /// from other CRCs.
     #[test]
     fn crcs_are_the_reference_crates() {
-        let mut x = 0x0bad_cafe_u32;
-        let big: Vec<u8> = (0..70_000)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 24) as u8
-            })
-            .collect();
+        let big = noise(0x0bad_cafe_u32, 70_000);
         let mut lens: Vec<usize> = (0..=300).collect();
         lens.extend([
             511, 512, 513, 1023, 1024, 1025, 1448, 4095, 4096, 4097, 65_483, 69_000,
@@ -285,13 +290,7 @@ mod tests {
 
     #[test]
     fn combined_crcs_are_the_crcs_of_the_whole() {
-        let mut x = 0x1234_5678_u32;
-        let big: Vec<u8> = (0..200_000)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 24) as u8
-            })
-            .collect();
+        let big = noise(0x1234_5678_u32, 200_000);
         let s = Shifts::new();
         for len in [
             0, 1, 7, 1448, 4096, 4097, 65_483, 65_535, 100_000, 131_071, 131_072, 150_000,
