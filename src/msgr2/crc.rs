@@ -242,13 +242,7 @@ mod tests {
         assert_eq!(ceph_crc32c(0xFFFF_FFFF, b"123456789"), 0x1CF9_6D7C);
         assert_eq!(segment_crc(b""), 0xFFFF_FFFF);
         // Split in two (on two threads) or not, the same value.
-        let mut x = 0x9e37_79b9_u32;
-        let big: Vec<u8> = (0..SPLIT_MIN * 3 + 7)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 24) as u8
-            })
-            .collect();
+        let big = noise(0x9e37_79b9, SPLIT_MIN * 3 + 7);
         for len in [0, 1, SPLIT_MIN - 1, SPLIT_MIN, SPLIT_MIN + 1, big.len()] {
             let d = &big[..len];
             assert_eq!(segment_crc_split(d, true), segment_crc(d), "{len}");
