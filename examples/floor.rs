@@ -3,8 +3,8 @@
 //! packet's bytes, nothing else. `cephshark verify` of a crc-mode capture
 //! has to do at least this much (read each block, CRC each frame's bytes),
 //! so its time over this one's is the cost of everything else. The CRC is
-//! the one `cephshark` computes with (`msgr2::crc`, on the `crc-fast`
-//! crate), so a faster CRC lowers the floor as much as the tool.
+//! the one `cephshark` computes with (`msgr2::crc`), so a faster CRC would
+//! lower the floor as much as the tool.
 //!
 //!   cargo run --release --example floor -- CAPTURE
 //!
