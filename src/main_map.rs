@@ -6,8 +6,8 @@
 //! The default when the dissection runs on more than one thread: on the
 //! benchmark captures it measured faster there (the reading thread, which
 //! then bounds the run, no longer copies every byte out of the page
-//! cache). With one thread it measured slower on the MTU-1500 capture (the
-//! first touch of each page costs about what the copy did, on the one
+//! cache). With one thread it measured no faster on the MTU-1500 capture
+//! (the first touch of each page costs about what the copy did, on the one
 //! thread), so a single thread reads. `--mmap` and `--no-mmap` choose.
 //!
 //! A mapped file truncated by another program while it is read would end
