@@ -18,6 +18,11 @@ pub(crate) struct Input {
     pub(crate) mapped: Option<cephshark::capture::SharedBytes>,
 }
 
+/// The machine's cores: the threads of a file's dissection without `-j`.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Input {
     /// `cfg` with its threads settled: `-j` as given, else the machine's
     /// cores for a file and 1 for standard input (a pipe's reader could
@@ -25,7 +30,7 @@ impl Input {
     pub(crate) fn threads(&self, mut cfg: Config) -> Config {
         if cfg.threads == 0 {
             cfg.threads = match self.size {
-                Some(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                Some(_) => cores(),
                 None => 1,
             };
         }

@@ -17,42 +17,24 @@
 
 use cephshark::capture::SharedBytes;
 use std::fs::File;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// How capture files are read: [`AUTO`], [`ON`] or [`OFF`].
-static MMAP: AtomicU8 = AtomicU8::new(AUTO);
-/// Mapped when the dissection has more than one thread.
-const AUTO: u8 = 0;
-/// Mapped (`--mmap`).
-const ON: u8 = 1;
-/// Read with read() (`--no-mmap`).
-const OFF: u8 = 2;
+/// Whether regular files are mapped (settled by [`choose`]).
+static MMAP: AtomicBool = AtomicBool::new(true);
 
-/// Settle how regular files are read, from `--mmap`, `--no-mmap` and `-j`.
+/// Settle how regular files are read: `--no-mmap` reads, `--mmap` maps,
+/// else they are mapped when more than one thread dissects (`-j`, or the
+/// machine's cores).
 pub(crate) fn choose(mmap: bool, no_mmap: bool, jobs: Option<u16>) {
-    let mode = if no_mmap {
-        OFF
-    } else if mmap {
-        ON
-    } else {
-        let threads = jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        );
-        if threads > 1 {
-            AUTO
-        } else {
-            OFF
-        }
-    };
-    MMAP.store(mode, Ordering::Relaxed);
+    let threads = jobs.map_or_else(super::input::cores, usize::from);
+    MMAP.store(!no_mmap && (mmap || threads > 1), Ordering::Relaxed);
 }
 
 /// `file` mapped for reading in place, or `None` when it should be read
 /// (`--no-mmap` or one thread, not a regular file, empty, or the mapping
 /// refused).
 pub(crate) fn map(file: &File) -> Option<SharedBytes> {
-    if MMAP.load(Ordering::Relaxed) == OFF {
+    if !MMAP.load(Ordering::Relaxed) {
         return None;
     }
     imp::map(file)
@@ -156,22 +138,14 @@ mod imp {
 /// SIGBUS inside a mapped capture: the file shrank while it was read.
 #[cfg(target_os = "linux")]
 mod guard {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Once;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
 
     /// The mappings watched: first and last-plus-one address, 0 when free.
-    static WATCHED: [(AtomicUsize, AtomicUsize); 8] = [
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-        (AtomicUsize::new(0), AtomicUsize::new(0)),
-    ];
-    static INSTALL: Once = Once::new();
-    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    static WATCHED: [(AtomicUsize, AtomicUsize); 8] =
+        [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 8];
+    /// Whether the handler is installed (tried once).
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
 
     const MESSAGE: &[u8] = b"cephshark: a capture file was truncated while it was being read \
 (it is mapped into memory; --no-mmap reads it with read() instead)\n";
@@ -180,8 +154,7 @@ mod guard {
     /// when every slot is taken (a truncation then ends the process with
     /// SIGBUS as before) or the handler could not be installed.
     pub(super) fn watch(bytes: &[u8]) -> Option<usize> {
-        INSTALL.call_once(|| INSTALLED.store(install(), Ordering::SeqCst));
-        if !INSTALLED.load(Ordering::SeqCst) {
+        if !*INSTALLED.get_or_init(install) {
             return None;
         }
         let start = bytes.as_ptr() as usize;

@@ -70,7 +70,7 @@ pub(crate) fn run(args: &Args, cfg: &Config) -> Option<ExitCode> {
         // A file is read ahead on every core by default; a stream is
         // read as it comes.
         cfg.threads = match input {
-            Input::File(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Input::File(_) => super::input::cores(),
             Input::Stdin | Input::Live(_) => 1,
         };
     }

@@ -113,7 +113,7 @@ impl TcpHead {
     /// (`msgr2::crc::Shifts`), not their bytes.
     pub fn with_payload_crc(mut self, data: &[u8]) -> Self {
         if let Some(p) = data.get(self.payload.clone()).filter(|p| !p.is_empty()) {
-            self.payload_crc = Some(crate::msgr2::crc::crc32c(p));
+            self.payload_crc = Some(crc32c::crc32c(p));
         }
         self
     }

@@ -54,7 +54,7 @@ pub fn segment_crc_split(data: &[u8], split: bool) -> u32 {
         let second = std::thread::Builder::new().spawn_scoped(s, || crc32c(b));
         let first = append(!SEGMENT_SEED, a);
         match second.ok().and_then(|h| h.join().ok()) {
-            Some(c) => !combine_any(first, c, b.len()),
+            Some(c) => !crc32c::crc32c_combine(first, c, b.len()),
             None => !append(first, b),
         }
     })
@@ -152,7 +152,7 @@ impl Shifts {
     /// being `len` bytes long.
     pub fn combine(&self, a: u32, b: u32, len: usize) -> u32 {
         if len >> POWERS != 0 {
-            return combine_any(a, b, len);
+            return crc32c::crc32c_combine(a, b, len);
         }
         self.shift(a, len) ^ b
     }
@@ -168,13 +168,6 @@ impl Shifts {
         }
         r
     }
-}
-
-/// `crc32c(a || b)` from `crc32c(a)` and `crc32c(b)`, `b` being `len`
-/// bytes long, for any length (the update over `len` zero bytes worked
-/// out at each call).
-fn combine_any(a: u32, b: u32, len: usize) -> u32 {
-    crc32c::crc32c_combine(a, b, len)
 }
 
 /// A linear map of the register, given the images of its 32 bits, as

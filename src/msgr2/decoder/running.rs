@@ -120,23 +120,15 @@ impl Storages {
     /// any more, and where it is zero.
     fn take(&self, need: usize) -> Option<(BytesMut, Range<usize>)> {
         let mut free = self.free.lock().ok()?;
-        let mut order: Vec<usize> = (0..free.len()).collect();
-        order.sort_by_key(|&i| free.get(i).map_or(usize::MAX, |s| s.whole.len()));
-        for i in order {
-            let fits = free
-                .get(i)
-                .is_some_and(|s| s.whole.len() >= need && s.whole.is_unique());
-            if !fits {
-                continue;
-            }
-            let spare = free.remove(i);
-            self.bytes.fetch_sub(spare.whole.len(), Ordering::Relaxed);
-            return match spare.whole.try_into_mut() {
-                Ok(m) => Some((m, spare.zero)),
-                Err(_) => None,
-            };
-        }
-        None
+        let (i, _) = free
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.whole.len() >= need && s.whole.is_unique())
+            .min_by_key(|(_, s)| s.whole.len())?;
+        let spare = free.remove(i);
+        self.bytes.fetch_sub(spare.whole.len(), Ordering::Relaxed);
+        let whole = spare.whole.try_into_mut().ok()?;
+        Some((whole, spare.zero))
     }
 
     /// Keep `spare`, the oldest going when too many are kept.
@@ -205,7 +197,7 @@ impl Running {
         }
         let middle = self.middle();
         let need = self.total().saturating_add(ROOM);
-        if middle.is_empty() || need > MAX_STORAGE || frame.len() > middle.end {
+        if middle.is_empty() || need > MAX_STORAGE {
             return;
         }
         let Some((mut store, zero)) = storages.and_then(|s| s.take(need)) else {
