@@ -232,7 +232,7 @@ mod on {
         }
         // -j N: at most N captures at once (default: the cores), each
         // read on one thread; a lone capture gets them all.
-        let cores = super::input::cores();
+        let cores = crate::input::cores();
         let jobs = match cfg.threads {
             0 => cores,
             n => n,
